@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+'use strict';
+// Runs each uvu test file in its own Node process (TypeScript through tsx), a few at a time,
+// with a time limit per file, then prints one closing line: "N passed, N failed".
+// Usage: node test/run.js [dir|file ...] [--exclude a,b] [--jobs N] [--timeout SECONDS]
+const { spawn } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  if (i < 0) return dflt;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const exclude = opt('--exclude', '').split(',').filter(Boolean);
+const jobs = Number(opt('--jobs', process.env.TEST_JOBS || '2'));
+const timeoutS = Number(opt('--timeout', process.env.TEST_TIMEOUT || '300'));
+const filter = opt('--grep', '');
+const roots = args.length ? args : ['test'];
+const root = path.resolve(__dirname, '..');
+
+function walk(p, out) {
+  const st = fs.statSync(p);
+  if (st.isFile()) return out.push(p);
+  for (const name of fs.readdirSync(p).sort()) {
+    const full = path.join(p, name);
+    if (fs.statSync(full).isDirectory()) {
+      if (exclude.includes(name) || name === 'node_modules' || name === 'fixtures') continue;
+      walk(full, out);
+    } else if (/\.test\.[tj]s$/.test(name)) out.push(full);
+  }
+  return out;
+}
+
+const files = roots.flatMap((r) => walk(path.resolve(r), [])).filter((f) => !filter || f.includes(filter));
+let passed = 0, failed = 0, skipped = 0;
+const failures = [];
+const started = Date.now();
+
+function runOne(file) {
+  return new Promise((resolve) => {
+    const rel = path.relative(root, file);
+    const t0 = Date.now();
+    const child = spawn(process.execPath, ['-r', 'tsx/cjs', file], {
+      cwd: root,
+      env: { ...process.env, FORCE_COLOR: '0', KAFKALAB_TEST: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+    }, timeoutS * 1000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const num = (label) => {
+        const m = new RegExp(`${label}:\\s+(\\d+)`).exec(out.replace(/\x1b\[[0-9;]*m/g, ''));
+        return m ? Number(m[1]) : 0;
+      };
+      const total = num('Total'), ok = num('Passed'), skip = num('Skipped');
+      let bad = total - ok - skip;
+      if ((code !== 0 || timedOut) && bad === 0) bad = 1; // a crash or hang counts as a failure
+      passed += ok; failed += bad; skipped += skip;
+      const secs = ((Date.now() - t0) / 1000).toFixed(1);
+      const status = bad ? 'FAIL' : 'ok  ';
+      process.stdout.write(`${status} ${rel} (${ok}/${total}, ${secs}s)${timedOut ? ` TIMED OUT after ${timeoutS}s` : ''}\n`);
+      if (bad || process.env.TEST_VERBOSE) {
+        failures.push(rel);
+        process.stdout.write(out.split('\n').map((l) => '     | ' + l).join('\n') + '\n');
+      }
+      resolve();
+    });
+  });
+}
+
+(async () => {
+  const queue = files.slice();
+  await Promise.all(Array.from({ length: Math.max(1, jobs) }, async () => {
+    while (queue.length) await runOne(queue.shift());
+  }));
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  if (failures.length) process.stdout.write(`\nFailed files:\n${failures.map((f) => '  ' + f).join('\n')}\n`);
+  process.stdout.write(`\n${files.length} test files in ${secs}s\n`);
+  process.stdout.write(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+  process.exitCode = failed || !files.length ? 1 : 0;
+})();
