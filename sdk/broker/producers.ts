@@ -1,0 +1,83 @@
+/**
+ * Idempotent-producer bookkeeping, as Kafka does it: InitProducerId hands out ids; per producer
+ * id and partition the broker remembers the epoch, the last sequence and the last five batches,
+ * so a retried batch gets its original offset back instead of being appended twice.
+ * The state is in memory: after a restart, the first batch of a known producer is accepted at any
+ * sequence (Kafka would restore it from snapshots; clients recover the same way either way).
+ */
+export const INVALID_PRODUCER_EPOCH = 47;
+export const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
+const KEEP_BATCHES = 5;
+
+interface BatchMeta {
+  firstSeq: number;
+  lastSeq: number;
+  baseOffset: number;
+}
+interface PartitionProducer {
+  epoch: number;
+  lastSeq: number;
+  recent: BatchMeta[];
+}
+
+export type SequenceCheck = { kind: 'append' } | { kind: 'duplicate'; baseOffset: number } | { kind: 'error'; code: number };
+
+export class ProducerStates {
+  // Seeded from the clock so ids stay unique across restarts without persisting a counter.
+  private nextId = Date.now();
+  private state = new Map<string, PartitionProducer>();
+  private epochs = new Map<string, { producerId: number; epoch: number }>();
+
+  /** A new id, or the next epoch of a transactional id's producer. */
+  initProducerId(transactionalId: string | null): { producerId: number; epoch: number } {
+    if (transactionalId) {
+      const known = this.epochs.get(transactionalId);
+      if (known && known.epoch < 32767) {
+        known.epoch++;
+        return { ...known };
+      }
+      const fresh = { producerId: this.nextId++, epoch: 0 };
+      this.epochs.set(transactionalId, fresh);
+      return { ...fresh };
+    }
+    return { producerId: this.nextId++, epoch: 0 };
+  }
+
+  private key(producerId: number, topic: string, partition: number): string {
+    return `${producerId}:${topic}/${partition}`;
+  }
+
+  check(topic: string, partition: number, producerId: number, epoch: number, firstSeq: number, recordCount: number): SequenceCheck {
+    if (producerId < 0) return { kind: 'append' };
+    const s = this.state.get(this.key(producerId, topic, partition));
+    if (!s) return { kind: 'append' };
+    if (epoch < s.epoch) return { kind: 'error', code: INVALID_PRODUCER_EPOCH };
+    if (epoch > s.epoch) return { kind: 'append' };
+    const lastSeq = seqAdd(firstSeq, recordCount - 1);
+    const dup = s.recent.find((b) => b.firstSeq === firstSeq && b.lastSeq === lastSeq);
+    if (dup) return { kind: 'duplicate', baseOffset: dup.baseOffset };
+    if (firstSeq !== seqAdd(s.lastSeq, 1)) return { kind: 'error', code: OUT_OF_ORDER_SEQUENCE_NUMBER };
+    return { kind: 'append' };
+  }
+
+  appended(topic: string, partition: number, producerId: number, epoch: number, firstSeq: number, recordCount: number, baseOffset: number): void {
+    if (producerId < 0) return;
+    const k = this.key(producerId, topic, partition);
+    let s = this.state.get(k);
+    if (!s || epoch > s.epoch) this.state.set(k, (s = { epoch, lastSeq: -1, recent: [] }));
+    const lastSeq = seqAdd(firstSeq, recordCount - 1);
+    s.lastSeq = lastSeq;
+    s.recent.push({ firstSeq, lastSeq, baseOffset });
+    if (s.recent.length > KEEP_BATCHES) s.recent.shift();
+  }
+
+  /** Forget a deleted topic's partitions. */
+  dropTopic(topic: string): void {
+    for (const k of this.state.keys()) if (k.slice(k.indexOf(':') + 1).startsWith(topic + '/')) this.state.delete(k);
+  }
+}
+
+/** Sequences wrap from 2^31-1 to 0. */
+function seqAdd(seq: number, n: number): number {
+  return (seq + n) % 2147483648;
+}

@@ -1,0 +1,146 @@
+/**
+ * The handler registry: one file per API key under `sdk/broker/handlers/`, named so they sort
+ * by key (`00_produce.ts`, `12_heartbeat.ts`). The registrations ARE the ApiVersions answer, so
+ * the advertised ranges can never drift from what is implemented.
+ *
+ * How a handler file registers itself (the server loads every `NN_name` file in handlers/):
+ *
+ *   registerApi<HeartbeatRequest, HeartbeatResponse>({
+ *     key: 12, name: 'Heartbeat', minVersion: 0, maxVersion: 3,
+ *     flexibleVersion: 4,                       // first flexible version; omit if none exists
+ *     decodeRequest: (r, version) => decodeHeartbeatRequest(r, version),   // from sdk/protocol/messages
+ *     handle: (req, ctx) => ...,                // value, Promise (long-poll / held response) or NO_RESPONSE
+ *     encodeResponse: (w, res, version) => encodeHeartbeatResponse(w, res, version),
+ *   });
+ *
+ * - Kafka errors go back as error codes inside the response. A thrown error (sync or async)
+ *   means "this request cannot be answered": the server logs it and closes that one connection.
+ * - To hold a response (long-poll, JoinGroup waiting for members), return a Promise; responses
+ *   on one connection still go out in request order. `ctx.connection.closed` / `onClose` tell
+ *   a held request that nobody is waiting any more.
+ * - Return NO_RESPONSE to send nothing (Produce with acks=0).
+ * - Shared state lives in `ctx.broker` (BrokerState): the LogManager, the OffsetStore, config
+ *   with the advertised host/port and node id, the append notifier, and named services.
+ *
+ * Services (how the group coordinator plugs in): a module calls
+ *   registerService('groups', (broker) => new GroupCoordinator(broker));
+ * at load time (e.g. from its handler files); the broker creates every registered service once
+ * at start, after storage is open, and awaits `close()` on stop. Handlers reach it with
+ *   ctx.broker.service<GroupCoordinator>('groups').
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Logger } from '../util/log';
+import type { Reader } from '../protocol/reader';
+import type { Writer } from '../protocol/writer';
+import type { RequestHeader } from '../protocol/header';
+import type { LogConfig, LogManager, OffsetStore } from './log';
+import type { AppendNotifier } from './notifier';
+import type { ProducerStates } from './producers';
+
+export const NO_RESPONSE: unique symbol = Symbol('no response');
+export type HandlerResult<Res> = Res | typeof NO_RESPONSE;
+
+export interface ApiHandler<Req = any, Res = any> {
+  key: number;
+  name: string;
+  minVersion: number;
+  maxVersion: number;
+  /** First flexible version (compact strings/arrays, tagged fields, request header v2, response header v1). */
+  flexibleVersion?: number;
+  decodeRequest(r: Reader, version: number): Req;
+  handle(req: Req, ctx: RequestContext): HandlerResult<Res> | Promise<HandlerResult<Res>>;
+  encodeResponse(w: Writer, res: Res, version: number): void;
+}
+
+export interface BrokerConfig {
+  nodeId: number;
+  clusterId: string;
+  /** Host and port clients are told to connect to (the bound port when 0 was asked for). */
+  advertisedHost: string;
+  advertisedPort: number;
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+  maxFrameBytes: number;
+  log: Partial<LogConfig>;
+}
+
+export interface Service {
+  close?(): void | Promise<void>;
+}
+
+export interface BrokerState {
+  readonly config: BrokerConfig;
+  readonly logs: LogManager;
+  readonly offsets: OffsetStore;
+  readonly logger: Logger;
+  /** Wakes long-polling fetches when a partition gets new data. */
+  readonly appends: AppendNotifier;
+  /** Idempotent-producer state: ids, epochs, sequences per partition. */
+  readonly producers: ProducerStates;
+  /** Set while stopping; held requests should finish promptly. */
+  readonly stopping: boolean;
+  service<T extends Service>(name: string): T;
+}
+
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly host: string;
+  readonly port: number;
+  clientId: string | null;
+  readonly closed: boolean;
+  onClose(fn: () => void): void;
+}
+
+export interface RequestContext {
+  readonly broker: BrokerState;
+  readonly header: RequestHeader;
+  readonly connection: ConnectionInfo;
+  readonly logger: Logger;
+}
+
+const handlers = new Map<number, ApiHandler>();
+const services = new Map<string, (broker: BrokerState) => Service>();
+
+export function registerApi<Req, Res>(h: ApiHandler<Req, Res>): void {
+  const prev = handlers.get(h.key);
+  if (prev && prev !== h) throw new Error(`API key ${h.key} registered twice (${prev.name}, ${h.name})`);
+  if (h.minVersion > h.maxVersion) throw new Error(`${h.name}: minVersion > maxVersion`);
+  handlers.set(h.key, h as ApiHandler);
+}
+
+export function registerService(name: string, factory: (broker: BrokerState) => Service): void {
+  services.set(name, factory);
+}
+
+export function handlerFor(key: number): ApiHandler | undefined {
+  return handlers.get(key);
+}
+
+export function isFlexible(key: number, version: number): boolean {
+  const h = handlers.get(key);
+  return h?.flexibleVersion !== undefined && version >= h.flexibleVersion;
+}
+
+/** What ApiVersions advertises, sorted by key. */
+export function supportedApis(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
+  return [...handlers.values()]
+    .sort((a, b) => a.key - b.key)
+    .map((h) => ({ apiKey: h.key, minVersion: h.minVersion, maxVersion: h.maxVersion }));
+}
+
+export function serviceFactories(): Array<[string, (broker: BrokerState) => Service]> {
+  return [...services.entries()];
+}
+
+let loaded = false;
+/** Loads every handler file (`NN_name.ts`/`.js`) once; each registers itself on import. */
+export function loadHandlers(): void {
+  if (loaded) return;
+  loaded = true;
+  const dir = path.join(__dirname, 'handlers');
+  for (const file of fs.readdirSync(dir).sort()) {
+    if (!/^\d+_[\w-]+\.(js|ts)$/.test(file) || file.endsWith('.d.ts')) continue;
+    require(path.join(dir, file));
+  }
+}
