@@ -2,3 +2,5 @@
 export { KafkalabError } from './util/errors';
 export type { Logger, LogLevel } from './util/log';
 export { consoleLogger, silentLogger } from './util/log';
+export { plot, Figure } from './plot';
+export type { FigureJSON, HTMLOptions } from './plot';
