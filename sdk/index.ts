@@ -2,5 +2,7 @@
 export { KafkalabError } from './util/errors';
 export type { Logger, LogLevel } from './util/log';
 export { consoleLogger, silentLogger } from './util/log';
+export { generateCarReadings, carReadings, CAR_FEATURES, CAR_SENSOR_FIELDS, CAR_READING_FIELDS, ANOMALY_TYPES } from './ingest/simulator';
+export type { CarReading, CarReadingsOptions, CarFeature, AnomalyType } from './ingest/simulator';
 export { plot, Figure } from './plot';
 export type { FigureJSON, HTMLOptions } from './plot';
