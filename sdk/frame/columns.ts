@@ -1,0 +1,238 @@
+/**
+ * Growable typed columns with schema inference that only ever widens:
+ * int → float, and anything mixed → string (with a warning). Missing fields are null.
+ * Records are written field by field straight into typed storage, so a read of a million
+ * records never holds a million row objects.
+ */
+export type ColumnType = 'null' | 'int' | 'float' | 'bool' | 'string';
+
+export type CellValue = number | string | boolean | null;
+
+const INITIAL_CAPACITY = 1024;
+
+export class Column {
+  type: ColumnType;
+  length = 0;
+  /** int, float and bool values (bool as 0/1); NaN marks null. */
+  private num: Float64Array | null = null;
+  /** string values; null marks null. */
+  private str: (string | null)[] | null = null;
+  /** Nulls in numeric columns, kept separately so that a NaN in the data stays a value. */
+  private nulls: Uint8Array | null = null;
+  nullCount = 0;
+
+  constructor(readonly name: string, type: ColumnType = 'null', capacity = INITIAL_CAPACITY) {
+    this.type = type;
+    if (type === 'string') this.str = [];
+    else this.num = new Float64Array(Math.max(16, capacity));
+  }
+
+  /** The type a value needs, or undefined when it fits the current type. */
+  private fits(v: number | string | boolean): ColumnType | 'mixed' | undefined {
+    const t = this.type;
+    if (typeof v === 'number') {
+      if (t === 'float') return undefined;
+      if (t === 'int') return Number.isInteger(v) ? undefined : 'float';
+      if (t === 'null') return Number.isInteger(v) ? 'int' : 'float';
+      return t === 'string' ? 'mixed' : 'mixed';
+    }
+    if (typeof v === 'boolean') {
+      if (t === 'bool') return undefined;
+      if (t === 'null') return 'bool';
+      return 'mixed';
+    }
+    if (t === 'string') return undefined;
+    if (t === 'null') return 'string';
+    return 'mixed';
+  }
+
+  /** Appends one value; returns a warning when the column had to become a string column. */
+  push(v: CellValue): string | undefined {
+    if (v === null) {
+      this.pushNull();
+      return;
+    }
+    let warning: string | undefined;
+    const need = this.fits(v);
+    if (need !== undefined) {
+      if (need === 'mixed' || (need === 'string' && this.type !== 'null')) {
+        warning = `column "${this.name}" has mixed types (${this.type} and ${typeof v}); kept as strings`;
+        this.toStrings();
+      } else if (need === 'string') {
+        this.toStrings();
+      } else {
+        this.type = need;
+      }
+    }
+    if (this.type === 'string') {
+      (this.str as (string | null)[]).push(typeof v === 'string' ? v : String(v));
+      this.length++;
+      return warning;
+    }
+    this.ensure(this.length + 1);
+    (this.num as Float64Array)[this.length++] = typeof v === 'boolean' ? (v ? 1 : 0) : (v as number);
+    return warning;
+  }
+
+  /** Fast path for numbers into numeric columns (the hot loop of JSON reads). */
+  pushNumber(v: number): string | undefined {
+    const t = this.type;
+    if (t === 'float' || (t === 'int' && Number.isInteger(v))) {
+      const num = this.num as Float64Array;
+      if (this.length < num.length) {
+        num[this.length++] = v;
+        return;
+      }
+    }
+    return this.push(v);
+  }
+
+  pushNull(): void {
+    if (this.type === 'string') {
+      (this.str as (string | null)[]).push(null);
+    } else {
+      this.ensure(this.length + 1);
+      if (!this.nulls) this.nulls = new Uint8Array((this.num as Float64Array).length);
+      (this.num as Float64Array)[this.length] = NaN;
+      this.nulls[this.length] = 1;
+    }
+    this.length++;
+    this.nullCount++;
+  }
+
+  /** Pads with nulls up to n rows (fields missing from a record). */
+  padTo(n: number): void {
+    while (this.length < n) this.pushNull();
+  }
+
+  isNull(i: number): boolean {
+    if (this.type === 'string') return (this.str as (string | null)[])[i] === null;
+    return this.nulls !== null && this.nulls[i] === 1;
+  }
+
+  get(i: number): CellValue {
+    if (this.type === 'string') return (this.str as (string | null)[])[i];
+    if (this.nulls !== null && this.nulls[i] === 1) return null;
+    const v = (this.num as Float64Array)[i];
+    return this.type === 'bool' ? v === 1 : v;
+  }
+
+  /** Numeric storage (NaN for nulls); undefined for string columns. */
+  numbers(): Float64Array | undefined {
+    if (this.type === 'string' || !this.num) return undefined;
+    return this.num.subarray(0, this.length);
+  }
+
+  strings(): (string | null)[] | undefined {
+    return this.type === 'string' ? (this.str as (string | null)[]) : undefined;
+  }
+
+  /** Drops rows from n on (used by `limit`). */
+  truncate(n: number): void {
+    if (n >= this.length) return;
+    if (this.type === 'string') {
+      const s = this.str as (string | null)[];
+      for (let i = n; i < s.length; i++) if (s[i] === null) this.nullCount--;
+      s.length = n;
+    } else if (this.nulls) {
+      for (let i = n; i < this.length; i++) if (this.nulls[i]) this.nullCount--;
+    }
+    this.length = n;
+  }
+
+  private ensure(n: number): void {
+    const num = this.num as Float64Array;
+    if (n <= num.length) return;
+    const next = new Float64Array(Math.max(n, num.length * 2));
+    next.set(num.subarray(0, this.length));
+    this.num = next;
+    if (this.nulls) {
+      const nn = new Uint8Array(next.length);
+      nn.set(this.nulls.subarray(0, this.length));
+      this.nulls = nn;
+    }
+  }
+
+  private toStrings(): void {
+    if (this.type === 'string') return;
+    const out: (string | null)[] = new Array(this.length);
+    for (let i = 0; i < this.length; i++) {
+      const v = this.get(i);
+      out[i] = v === null ? null : String(v);
+    }
+    this.str = out;
+    this.num = null;
+    this.nulls = null;
+    this.type = 'string';
+  }
+}
+
+/** The column names and types that a read or a stream keeps from batch to batch. */
+export type Schema = { name: string; type: ColumnType }[];
+
+/**
+ * A set of columns filled record by record. Columns appear in first-seen order; a field first
+ * seen at row n gets nulls for rows before n, and fields missing from a record get a null.
+ */
+export class ColumnSet {
+  readonly columns: Column[] = [];
+  private readonly byName = new Map<string, Column>();
+  rows = 0;
+  readonly warnings: string[] = [];
+  private readonly warned = new Set<string>();
+
+  constructor(schema?: Schema, private readonly capacity = INITIAL_CAPACITY) {
+    if (schema) for (const { name, type } of schema) this.add(name, type);
+  }
+
+  column(name: string): Column {
+    let c = this.byName.get(name);
+    if (!c) c = this.add(name, 'null');
+    return c;
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  get(name: string): Column | undefined {
+    return this.byName.get(name);
+  }
+
+  private add(name: string, type: ColumnType): Column {
+    const c = new Column(name, type, this.capacity);
+    c.padTo(this.rows);
+    this.columns.push(c);
+    this.byName.set(name, c);
+    return c;
+  }
+
+  warn(w: string | undefined): void {
+    if (w !== undefined && !this.warned.has(w)) {
+      this.warned.add(w);
+      this.warnings.push(w);
+    }
+  }
+
+  /** Closes the current row: every column not written in it gets a null. */
+  endRow(): void {
+    const n = ++this.rows;
+    const cols = this.columns;
+    for (let i = 0; i < cols.length; i++) if (cols[i].length < n) cols[i].padTo(n);
+  }
+
+  /** Undoes a partially written row (a record that failed to decode half way). */
+  abortRow(): void {
+    for (const c of this.columns) c.truncate(this.rows);
+  }
+
+  truncate(n: number): void {
+    if (n >= this.rows) return;
+    for (const c of this.columns) c.truncate(n);
+    this.rows = n;
+  }
+
+  schema(): Schema {
+    return this.columns.map((c) => ({ name: c.name, type: c.type }));
+  }
+}

@@ -1,0 +1,229 @@
+import { KafkalabError } from '../util/errors';
+import { Column, ColumnSet, Schema } from './columns';
+
+/** How record values are decoded: JSON objects (default), CSV lines, UTF-8 text or raw bytes. */
+export type Format = 'json' | 'csv' | 'string' | 'bytes';
+export const FORMATS: readonly Format[] = ['json', 'csv', 'string', 'bytes'];
+
+export interface CsvOptions {
+  /** Field names, in order; default `c0`, `c1`, ... */
+  header?: string[];
+  /** Field separator, default ','. */
+  delimiter?: string;
+}
+
+export interface DecodeOptions {
+  format?: Format;
+  /** Keep only these value fields (flattened names such as `a.b`); metadata columns always stay. */
+  columns?: string[];
+  csv?: CsvOptions;
+}
+
+/** The metadata columns every decoded frame starts with. */
+export const META_COLUMNS: Schema = [
+  { name: '_key', type: 'string' },
+  { name: '_partition', type: 'int' },
+  { name: '_offset', type: 'int' },
+  { name: '_timestamp', type: 'int' },
+];
+
+/** A minimal record shape: what kafkajs hands out and what the in-memory stream engine uses. */
+export interface RawRecord {
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  headers?: Record<string, unknown>;
+}
+
+const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Decodes record values into a ColumnSet. One instance per read or stream, so that the
+ * column order and types stay stable across batches and partitions.
+ */
+export class RecordDecoder {
+  readonly format: Format;
+  private readonly allowed: Set<string> | null;
+  private readonly csvHeader: string[] | undefined;
+  private readonly delimiter: string;
+  private readonly skip = new Column('\0skip');
+  // Flattened-field cache: records of one topic nearly always share their key order, so a
+  // pointer comparison with the previous record's keys finds the column without a Map lookup.
+  private cacheKeys: string[] = [];
+  private cachePrefix: string[] = [];
+  private cacheCols: Column[] = [];
+  private slot = 0;
+  private key!: Column;
+  private partition!: Column;
+  private offset!: Column;
+  private timestamp!: Column;
+  private headersCol: Column | null = null;
+
+  constructor(readonly set: ColumnSet, opts: DecodeOptions & { headers?: boolean } = {}) {
+    this.format = opts.format ?? 'json';
+    if (!FORMATS.includes(this.format)) {
+      throw new KafkalabError(`Unknown format "${this.format}"`, { code: 'BAD_OPTION', hint: `use one of ${FORMATS.join(', ')}` });
+    }
+    this.allowed = opts.columns ? new Set(opts.columns) : null;
+    this.csvHeader = opts.csv?.header;
+    this.delimiter = opts.csv?.delimiter ?? ',';
+    for (const m of META_COLUMNS) set.column(m.name);
+    this.bindMeta();
+    if (opts.headers) this.headersCol = set.column('_headers');
+  }
+
+  private bindMeta(): void {
+    this.key = this.set.column('_key');
+    this.partition = this.set.column('_partition');
+    this.offset = this.set.column('_offset');
+    this.timestamp = this.set.column('_timestamp');
+  }
+
+  /** Appends one record as a row; returns the reason when it cannot be decoded (no row then). */
+  decode(r: RawRecord): string | undefined {
+    return this.add(r.key, r.value, r.partition, r.offset, r.timestamp, r.headers);
+  }
+
+  /** Same as decode, without needing a record object (the Kafka reader's hot path). */
+  add(
+    k: Buffer | string | null,
+    v: Buffer | string | null,
+    partition: number,
+    offset: number,
+    timestamp: number,
+    headers?: Record<string, unknown>,
+  ): string | undefined {
+    let parsed: unknown;
+    if (this.format === 'json') {
+      if (v === null) return 'null value';
+      try {
+        parsed = JSON.parse(typeof v === 'string' ? v : v.toString('utf8'));
+      } catch {
+        return 'invalid JSON';
+      }
+    }
+    const set = this.set;
+    if (k === null || k === undefined) this.key.pushNull();
+    else this.key.push(typeof k === 'string' ? k : k.toString('utf8'));
+    this.partition.pushNumber(partition);
+    this.offset.pushNumber(offset);
+    this.timestamp.pushNumber(timestamp);
+    if (this.headersCol) this.headersCol.push(headers && Object.keys(headers).length ? headersToJson(headers) : null);
+    this.slot = 0;
+    switch (this.format) {
+      case 'json':
+        if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) this.writeObject(parsed as Record<string, unknown>, '');
+        else this.writeValue('value', '', parsed);
+        break;
+      case 'csv': {
+        const text = v === null ? '' : typeof v === 'string' ? v : v.toString('utf8');
+        const fields = splitCsvLine(text.replace(/\r?\n$/, ''), this.delimiter);
+        for (let i = 0; i < fields.length; i++) {
+          const name = this.csvHeader?.[i] ?? `c${i}`;
+          this.writeValue(name, '', csvCell(fields[i]));
+        }
+        break;
+      }
+      case 'string':
+        this.writeValue('value', '', v === null ? null : typeof v === 'string' ? v : v.toString('utf8'));
+        break;
+      case 'bytes':
+        this.writeValue('value', '', v === null ? null : (typeof v === 'string' ? Buffer.from(v) : v).toString('base64'));
+        break;
+    }
+    set.endRow();
+    return undefined;
+  }
+
+  private writeObject(obj: Record<string, unknown>, prefix: string): void {
+    for (const k in obj) {
+      const v = obj[k];
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        this.writeObject(v as Record<string, unknown>, prefix === '' ? k : prefix + '.' + k);
+      } else {
+        this.writeValue(k, prefix, v);
+      }
+    }
+  }
+
+  private writeValue(k: string, prefix: string, v: unknown): void {
+    const i = this.slot++;
+    let col: Column;
+    if (this.cacheKeys[i] === k && this.cachePrefix[i] === prefix) {
+      col = this.cacheCols[i];
+    } else {
+      const name = prefix === '' ? k : prefix + '.' + k;
+      col = this.allowed && !this.allowed.has(name) ? this.skip : this.set.column(name);
+      this.cacheKeys[i] = k;
+      this.cachePrefix[i] = prefix;
+      this.cacheCols[i] = col;
+    }
+    if (col === this.skip) return;
+    if (col.length !== this.set.rows) {
+      // Already written in this row: a value field named like a metadata column, or `a.b`
+      // given both flat and nested. The first one wins.
+      this.set.warn(`field "${col.name}" appears twice in a record (or clashes with a metadata column); kept the first`);
+      return;
+    }
+    if (typeof v === 'number') this.set.warn(col.pushNumber(v));
+    else if (v === null || v === undefined) col.pushNull();
+    else if (typeof v === 'string' || typeof v === 'boolean') this.set.warn(col.push(v));
+    else this.set.warn(col.push(JSON.stringify(v)));
+  }
+}
+
+function headersToJson(h: Record<string, unknown>): string {
+  const out: Record<string, unknown> = {};
+  for (const [name, v] of Object.entries(h)) {
+    out[name] = Array.isArray(v) ? v.map(headerText) : headerText(v);
+  }
+  return JSON.stringify(out);
+}
+
+function headerText(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+}
+
+/** One CSV line into its fields (RFC 4180 quoting: "a ""quoted"" field"). */
+export function splitCsvLine(line: string, delimiter = ','): string[] {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  while (i <= n) {
+    if (line[i] === '"') {
+      let s = '';
+      i++;
+      while (i < n) {
+        if (line[i] === '"') {
+          if (line[i + 1] === '"') {
+            s += '"';
+            i += 2;
+          } else {
+            i++;
+            break;
+          }
+        } else s += line[i++];
+      }
+      out.push(s);
+      const next = line.indexOf(delimiter, i);
+      i = next < 0 ? n + 1 : next + delimiter.length;
+    } else {
+      const next = line.indexOf(delimiter, i);
+      const end = next < 0 ? n : next;
+      out.push(line.slice(i, end));
+      i = next < 0 ? n + 1 : end + delimiter.length;
+    }
+  }
+  return out;
+}
+
+function csvCell(s: string): number | string | boolean | null {
+  if (s === '') return null;
+  if (NUMERIC.test(s)) return Number(s);
+  if (s === 'true') return true;
+  if (s === 'false') return false;
+  return s;
+}

@@ -1,0 +1,83 @@
+/**
+ * Row operators of the stream engine. An operator turns one batch of rows into another and
+ * may hold state (windows); `flush` runs when a finite source ends. Nothing here knows Kafka.
+ */
+import { createHmac, randomBytes } from 'crypto';
+import { KafkalabError } from '../util/errors';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Row = Record<string, any>;
+
+export interface Operator {
+  process(rows: Row[]): Row[];
+  flush?(): Row[];
+}
+
+export function filterOp(fn: (r: Row, i: number) => unknown): Operator {
+  return { process: (rows) => rows.filter((r, i) => fn(r, i)) };
+}
+
+/** `fn` may return a row, an array of rows (flat-map) or null/undefined to drop the row. */
+export function mapOp(fn: (r: Row, i: number) => Row | Row[] | null | undefined): Operator {
+  return {
+    process(rows) {
+      const out: Row[] = [];
+      for (let i = 0; i < rows.length; i++) {
+        const v = fn(rows[i], i);
+        if (v === null || v === undefined) continue;
+        if (Array.isArray(v)) out.push(...v);
+        else out.push(v);
+      }
+      return out;
+    },
+  };
+}
+
+export interface AnonymizeOptions {
+  /** 'hash': salted HMAC-SHA-256 pseudonym (default); 'mask': stars except the last `keep` characters; 'drop': remove the field. */
+  method?: 'hash' | 'mask' | 'drop';
+  /** Secret for 'hash'; pass the same salt to get the same pseudonyms across runs. Default: KAFKALAB_SALT, else random per stream. */
+  salt?: string;
+  /** 'hash': hex characters kept (default 16); 'mask': trailing characters left visible (default 4). */
+  length?: number;
+  keep?: number;
+}
+
+export function anonymizeOp(fields: string[], opts: AnonymizeOptions = {}): Operator {
+  const method = opts.method ?? 'hash';
+  if (!['hash', 'mask', 'drop'].includes(method)) {
+    throw new KafkalabError(`Unknown anonymize method "${method}"`, { code: 'BAD_OPTION', hint: "use 'hash', 'mask' or 'drop'" });
+  }
+  const salt = opts.salt ?? process.env.KAFKALAB_SALT ?? randomBytes(16).toString('hex');
+  const length = opts.length ?? 16;
+  const keep = opts.keep ?? 4;
+  const cache = new Map<string, string>();
+  const pseudonym = (v: unknown): string => {
+    const s = String(v);
+    let h = cache.get(s);
+    if (h === undefined) {
+      h = createHmac('sha256', salt).update(s).digest('hex').slice(0, length);
+      if (cache.size > 100_000) cache.clear();
+      cache.set(s, h);
+    }
+    return h;
+  };
+  const mask = (v: unknown): string => {
+    const s = String(v);
+    const visible = Math.min(keep, s.length);
+    return '*'.repeat(s.length - visible) + s.slice(s.length - visible);
+  };
+  return {
+    process(rows) {
+      return rows.map((r) => {
+        const out: Row = { ...r };
+        for (const f of fields) {
+          if (!(f in out)) continue;
+          if (method === 'drop') delete out[f];
+          else if (out[f] !== null && out[f] !== undefined) out[f] = method === 'hash' ? pseudonym(out[f]) : mask(out[f]);
+        }
+        return out;
+      });
+    },
+  };
+}

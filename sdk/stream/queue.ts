@@ -1,0 +1,105 @@
+/**
+ * Micro-batching: records pushed by a source come out as batches cut by size or by time,
+ * whichever comes first. The producer side awaits `push` so that a slow consumer slows the
+ * source down instead of growing memory (backpressure).
+ */
+export interface BatchOptions {
+  /** Most rows per batch (default 1000). */
+  size?: number;
+  /** Longest a batch waits for more rows once it has one (default 500 ms). */
+  ms?: number;
+}
+
+export class BatchQueue<T> implements AsyncIterator<T[]> {
+  private buf: T[] = [];
+  private ended = false;
+  private failure: unknown;
+  private waiter: (() => void) | null = null;
+  private spaceWaiters: (() => void)[] = [];
+  private firstAt = 0;
+  readonly size: number;
+  readonly ms: number;
+  /** How many rows may wait before `push` blocks. */
+  readonly highWater: number;
+
+  constructor(opts: BatchOptions = {}, private readonly onClose?: () => Promise<void> | void) {
+    this.size = Math.max(1, opts.size ?? 1000);
+    this.ms = Math.max(0, opts.ms ?? 500);
+    this.highWater = this.size * 4;
+  }
+
+  /** Resolves when there is room again. */
+  async push(items: T[]): Promise<void> {
+    if (this.ended || items.length === 0) return;
+    if (this.buf.length === 0) this.firstAt = Date.now();
+    for (const it of items) this.buf.push(it);
+    this.wake();
+    while (this.buf.length >= this.highWater && !this.ended) {
+      await new Promise<void>((r) => this.spaceWaiters.push(r));
+    }
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake();
+    this.releaseSpace();
+  }
+
+  fail(err: unknown): void {
+    this.failure ??= err;
+    this.end();
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  private releaseSpace(): void {
+    const ws = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const w of ws) w();
+  }
+
+  async next(): Promise<IteratorResult<T[]>> {
+    for (;;) {
+      if (this.failure !== undefined && this.buf.length === 0) {
+        const f = this.failure;
+        this.failure = undefined;
+        throw f;
+      }
+      const due = this.firstAt + this.ms - Date.now();
+      if (this.buf.length >= this.size || (this.buf.length > 0 && (this.ended || due <= 0))) {
+        const batch = this.buf.length <= this.size ? this.buf : this.buf.slice(0, this.size);
+        this.buf = this.buf.length <= this.size ? [] : this.buf.slice(this.size);
+        if (this.buf.length) this.firstAt = Date.now();
+        this.releaseSpace();
+        return { value: batch, done: false };
+      }
+      if (this.ended) return { value: undefined, done: true };
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+        if (this.buf.length > 0) {
+          const t = setTimeout(() => this.wake(), Math.max(0, due));
+          const prev = this.waiter;
+          this.waiter = () => {
+            clearTimeout(t);
+            prev();
+          };
+        }
+      });
+    }
+  }
+
+  async return(): Promise<IteratorResult<T[]>> {
+    this.end();
+    this.buf = [];
+    await this.onClose?.();
+    return { value: undefined, done: true };
+  }
+}

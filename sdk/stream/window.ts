@@ -1,0 +1,172 @@
+/**
+ * Event-time windows: tumbling (slide = size) or hopping (slide < size), optionally per key.
+ * The watermark is the largest event time seen minus the allowed lateness; a window is emitted,
+ * once and final, when the watermark passes its end. Records for windows already emitted are
+ * late: they are counted and dropped. A finite source flushes the windows still open at its end.
+ */
+import { KafkalabError } from '../util/errors';
+import { parseDuration } from '../util/duration';
+import type { Operator, Row } from './operators';
+
+export interface WindowOptions {
+  size: string | number;
+  /** Hop between window starts; default = size (tumbling). */
+  slide?: string | number;
+  /** Key field: one window series per distinct value. */
+  by?: string;
+  /** Event-time field (epoch ms, Date or ISO string); default `_timestamp`. */
+  time?: string;
+  /** How far behind the newest event a record may arrive and still count (default 0). */
+  lateness?: string | number;
+}
+
+export const AGG_FUNCTIONS = ['count', 'sum', 'mean', 'min', 'max', 'std', 'first', 'last'] as const;
+export type AggFunction = (typeof AGG_FUNCTIONS)[number];
+export type AggSpec = Record<string, AggFunction | AggFunction[]>;
+
+export interface WindowStats {
+  /** Records dropped because every window they belong to had been emitted. */
+  late: number;
+  /** Records without a usable event time. */
+  untimed: number;
+  watermark: number;
+}
+
+class Acc {
+  n = 0;
+  sum = 0;
+  mean = 0;
+  m2 = 0;
+  min = Infinity;
+  max = -Infinity;
+  first: unknown = undefined;
+  last: unknown = undefined;
+  add(v: unknown): void {
+    if (v === null || v === undefined) return;
+    if (this.first === undefined) this.first = v;
+    this.last = v;
+    const x = typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : Number(v);
+    this.n++;
+    if (Number.isNaN(x)) return;
+    this.sum += x;
+    const d = x - this.mean;
+    this.mean += d / this.n;
+    this.m2 += d * (x - this.mean);
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+  }
+  value(fn: AggFunction): unknown {
+    switch (fn) {
+      case 'count':
+        return this.n;
+      case 'sum':
+        return this.sum;
+      case 'mean':
+        return this.n ? this.mean : null;
+      case 'min':
+        return this.n ? this.min : null;
+      case 'max':
+        return this.n ? this.max : null;
+      case 'std':
+        return this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : null;
+      case 'first':
+        return this.first ?? null;
+      case 'last':
+        return this.last ?? null;
+    }
+  }
+}
+
+interface Bucket {
+  start: number;
+  key: unknown;
+  count: number;
+  accs: Acc[];
+}
+
+export function eventTime(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'string') return /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  return NaN;
+}
+
+export function windowOp(opts: WindowOptions, spec: AggSpec, stats: WindowStats): Operator {
+  const size = parseDuration(opts.size, 'window size');
+  const slide = opts.slide === undefined ? size : parseDuration(opts.slide, 'window slide');
+  const lateness = opts.lateness === undefined ? 0 : parseDuration(opts.lateness, 'allowed lateness');
+  if (size <= 0 || slide <= 0 || slide > size) {
+    throw new KafkalabError(`Invalid window size ${opts.size} / slide ${opts.slide}`, {
+      code: 'BAD_OPTION',
+      hint: 'size and slide must be positive and slide at most size (tumbling: omit slide)',
+    });
+  }
+  const timeField = opts.time ?? '_timestamp';
+  const by = opts.by;
+  const fields: { field: string; fn: AggFunction; name: string }[] = [];
+  for (const [field, fns] of Object.entries(spec)) {
+    for (const fn of Array.isArray(fns) ? fns : [fns]) {
+      if (!AGG_FUNCTIONS.includes(fn)) {
+        throw new KafkalabError(`Unknown aggregation "${fn}" for "${field}"`, { code: 'BAD_OPTION', hint: `use ${AGG_FUNCTIONS.join(', ')}` });
+      }
+      fields.push({ field, fn, name: `${field}_${fn}` });
+    }
+  }
+  const distinctFields = [...new Set(fields.map((f) => f.field))];
+  const accIndex = fields.map((f) => distinctFields.indexOf(f.field));
+  const open = new Map<string, Bucket>();
+  let maxTime = -Infinity;
+  stats.watermark = -Infinity;
+
+  const emit = (all: boolean): Row[] => {
+    const ready: Bucket[] = [];
+    for (const [id, b] of open) {
+      if (all || b.start + size <= stats.watermark) {
+        ready.push(b);
+        open.delete(id);
+      }
+    }
+    ready.sort((a, b) => a.start - b.start || String(a.key).localeCompare(String(b.key)));
+    return ready.map((b) => {
+      const row: Row = { window_start: b.start, window_end: b.start + size };
+      if (by !== undefined) row[by] = b.key;
+      row.count = b.count;
+      for (let i = 0; i < fields.length; i++) row[fields[i].name] = b.accs[accIndex[i]].value(fields[i].fn);
+      return row;
+    });
+  };
+
+  return {
+    process(rows) {
+      for (const r of rows) {
+        const t = eventTime(r[timeField]);
+        if (!Number.isFinite(t)) {
+          stats.untimed++;
+          continue;
+        }
+        const key = by === undefined ? null : r[by] ?? null;
+        let counted = false;
+        // Window starts s with s <= t < s + size, aligned to multiples of slide.
+        for (let s = Math.floor(t / slide) * slide; s > t - size; s -= slide) {
+          if (s + size <= stats.watermark) continue; // already emitted: late for this window
+          const id = `${s}\u0000${key}`;
+          let b = open.get(id);
+          if (!b) {
+            b = { start: s, key, count: 0, accs: distinctFields.map(() => new Acc()) };
+            open.set(id, b);
+          }
+          b.count++;
+          for (let i = 0; i < distinctFields.length; i++) b.accs[i].add(r[distinctFields[i]]);
+          counted = true;
+        }
+        if (!counted) stats.late++;
+        if (t > maxTime) {
+          maxTime = t;
+          stats.watermark = maxTime - lateness;
+        }
+      }
+      return emit(false);
+    },
+    flush: () => emit(true),
+  };
+}
