@@ -89,7 +89,8 @@ export interface ConnectionInfo {
   readonly port: number;
   clientId: string | null;
   readonly closed: boolean;
-  onClose(fn: () => void): void;
+  /** Runs fn when the connection closes; returns a function that unsubscribes it. */
+  onClose(fn: () => void): () => void;
 }
 
 export interface RequestContext {

@@ -1,0 +1,84 @@
+/**
+ * Produce (0), v3-8.
+ * Behavior:
+ * - Each partition's record set must be exactly one v2 batch with a valid length and CRC-32C
+ *   (2 CORRUPT_MESSAGE otherwise; 87 INVALID_RECORD for several batches or none). It is stored
+ *   as received, compressed or not; storage rewrites only BaseOffset and PartitionLeaderEpoch.
+ * - Idempotent producers (producer id >= 0): a retried batch (same sequences as one of the last
+ *   five) is answered with its original offset and not appended again; a sequence gap gets 45
+ *   OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch 47 INVALID_PRODUCER_EPOCH.
+ * - acks=0 sends no response; acks must be -1, 0 or 1 (21 INVALID_REQUIRED_ACKS).
+ * - Unknown topics are not created here (clients ask Metadata first, which may create them).
+ * - Transactional produce is refused (53): the broker does not implement transactions.
+ * Version notes:
+ * - log_append_time is always -1 (CreateTime topics); v8 error messages are filled.
+ */
+import { registerApi, NO_RESPONSE } from '../registry';
+import { kafkaCodeOf } from '../topics';
+import { validateBatches } from '../../protocol/record-batch';
+import { ErrorCode } from '../../protocol/errors';
+import { LEADER_EPOCH } from './03_metadata';
+import {
+  decodeProduceRequest,
+  encodeProduceResponse,
+  type ProducePartitionResponse,
+  type ProduceRequest,
+  type ProduceResponse,
+} from '../../protocol/messages/produce';
+
+registerApi<ProduceRequest, ProduceResponse>({
+  key: 0,
+  name: 'Produce',
+  minVersion: 3,
+  maxVersion: 8,
+  flexibleVersion: 9,
+  decodeRequest: decodeProduceRequest,
+  handle: (req, ctx) => {
+    const { logs, producers, appends } = ctx.broker;
+    const ackable = req.acks === -1 || req.acks === 0 || req.acks === 1;
+    const topics = req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p): ProducePartitionResponse => {
+        const answer = (errorCode: number, errorMessage: string | null = null, baseOffset = -1, logStartOffset = -1): ProducePartitionResponse => ({
+          index: p.index,
+          errorCode,
+          baseOffset,
+          logAppendTimeMs: -1,
+          logStartOffset,
+          recordErrors: [],
+          errorMessage,
+        });
+        if (!ackable) return answer(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${req.acks}`);
+        if (req.transactionalId !== null) {
+          return answer(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported by the kafkalab broker');
+        }
+        const log = logs.partition(t.name, p.index);
+        if (!log) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic-partition ${t.name}-${p.index}`);
+        if (!p.records) return answer(ErrorCode.INVALID_RECORD, 'null record set');
+        const batches = validateBatches(p.records);
+        if (!Array.isArray(batches)) {
+          ctx.logger.warn('rejected produce batch', { topic: t.name, partition: p.index, why: batches.message, client: ctx.connection.clientId });
+          return answer(batches.code, batches.message, -1, log.logStartOffset);
+        }
+        if (batches.length !== 1) return answer(ErrorCode.INVALID_RECORD, `expected exactly one record batch per partition, got ${batches.length}`);
+        const b = batches[0];
+        const seq = producers.check(t.name, p.index, b.producerId, b.producerEpoch, b.baseSequence, b.recordCount);
+        if (seq.kind === 'duplicate') return answer(ErrorCode.NONE, null, seq.baseOffset, log.logStartOffset);
+        if (seq.kind === 'error') return answer(seq.code, `sequence ${b.baseSequence} rejected for producer ${b.producerId}`, -1, log.logStartOffset);
+        try {
+          const { baseOffset } = log.append(p.records, LEADER_EPOCH);
+          producers.appended(t.name, p.index, b.producerId, b.producerEpoch, b.baseSequence, b.recordCount, baseOffset);
+          appends.notify(t.name, p.index);
+          return answer(ErrorCode.NONE, null, baseOffset, log.logStartOffset);
+        } catch (err) {
+          const code = kafkaCodeOf(err);
+          if (code === undefined) throw err;
+          return answer(code, (err as Error).message, -1, log.logStartOffset);
+        }
+      }),
+    }));
+    if (req.acks === 0) return NO_RESPONSE;
+    return { topics, throttleTimeMs: 0 };
+  },
+  encodeResponse: encodeProduceResponse,
+});

@@ -1,0 +1,209 @@
+/**
+ * startBroker(): the embedded Kafka-compatible broker. One process, one node, real TCP, real
+ * log segments on disk; any Kafka client (kafkajs, librdkafka, kafka-python) talks to it.
+ */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { KafkalabError } from '../util/errors';
+import { defaultLogger, type Logger } from '../util/log';
+import { LogManager, OffsetStore, type LogConfig } from './log';
+import { AppendNotifier } from './notifier';
+import { ProducerStates } from './producers';
+import { loadHandlers, serviceFactories, type BrokerConfig, type BrokerState, type Service } from './registry';
+import { BrokerServer } from './server';
+
+export interface BrokerOptions {
+  /** TCP port; 0 = ephemeral (the bound port is in `broker.port`). Default 9092. */
+  port?: number;
+  /** Interface to listen on. Default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** Host name clients are told to connect to. Default: `host`, or `localhost` for a wildcard host. */
+  advertisedHost?: string;
+  /** Where log segments and committed offsets live; omitted = a temp dir removed on stop. */
+  dataDir?: string;
+  /** Default partition count of auto-created topics and of CreateTopics with -1. Default 1. */
+  partitions?: number;
+  /** Create unknown topics when a client asks for their metadata. Default true. */
+  autoCreateTopics?: boolean;
+  /** Largest request frame accepted; bigger ones close the connection. Default 100 MiB (Kafka's socket.request.max.bytes). */
+  maxFrameBytes?: number;
+  /** Defaults for every topic's log (segment size, retention...). */
+  log?: Partial<LogConfig>;
+  /** How often retention runs. Default 5 minutes (Kafka's log.retention.check.interval.ms). */
+  retentionCheckMs?: number;
+  nodeId?: number;
+  logger?: Logger;
+}
+
+export interface Broker {
+  readonly host: string;
+  readonly port: number;
+  /** What clients pass as brokers, e.g. 'localhost:9092'. */
+  readonly bootstrap: string;
+  readonly dataDir: string;
+  readonly clusterId: string;
+  /** Open client connections, for tests and diagnostics. */
+  readonly connections: number;
+  /** Closes listeners and connections, closes services, flushes and closes the logs. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_MAX_FRAME = 100 * 1024 * 1024;
+
+function readClusterMeta(dir: string, nodeId: number): { clusterId: string } {
+  const file = path.join(dir, 'meta.json');
+  try {
+    const meta = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (typeof meta.clusterId === 'string') return meta;
+  } catch {
+    // first start on this directory
+  }
+  const meta = { clusterId: crypto.randomBytes(16).toString('base64url'), nodeId };
+  fs.writeFileSync(file, JSON.stringify(meta) + '\n');
+  return meta;
+}
+
+/** One broker per data dir: a second one would interleave writes into the same segments. */
+function lockDataDir(dir: string): () => void {
+  const file = path.join(dir, 'broker.lock');
+  try {
+    const pid = Number(fs.readFileSync(file, 'utf8'));
+    if (pid && pid !== process.pid && isAlive(pid)) {
+      throw new KafkalabError(`Data directory ${dir} is in use by another kafkalab broker (pid ${pid})`, {
+        code: 'DATA_DIR_LOCKED',
+        hint: 'stop that broker or pass another dataDir / --data-dir',
+      });
+    }
+  } catch (err) {
+    if (err instanceof KafkalabError) throw err;
+  }
+  fs.writeFileSync(file, String(process.pid));
+  return () => fs.rmSync(file, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
+  const logger = opts.logger ?? defaultLogger('broker');
+  const host = opts.host ?? '127.0.0.1';
+  const requestedPort = opts.port ?? 9092;
+  const nodeId = opts.nodeId ?? 0;
+  const partitions = opts.partitions ?? 1;
+  if (!Number.isInteger(partitions) || partitions < 1) {
+    throw new KafkalabError(`partitions must be a positive integer, got ${partitions}`, { code: 'BAD_OPTION' });
+  }
+  const temporary = opts.dataDir === undefined;
+  const dataDir = path.resolve(opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-broker-')));
+  fs.mkdirSync(dataDir, { recursive: true });
+  const unlock = lockDataDir(dataDir);
+  const { clusterId } = readClusterMeta(dataDir, nodeId);
+
+  let logs: LogManager | undefined;
+  let offsets: OffsetStore | undefined;
+  const services = new Map<string, Service>();
+  let server: BrokerServer | undefined;
+  let stopping = false;
+  const cleanup = () => {
+    for (const s of services.values()) void s.close?.();
+    offsets?.close();
+    logs?.close();
+    unlock();
+    if (temporary) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    loadHandlers();
+    logs = LogManager.open(path.join(dataDir, 'topics'), { defaults: opts.log, logger: logger.child('log') });
+    offsets = OffsetStore.open(path.join(dataDir, 'groups'), { logger: logger.child('offsets') });
+    const config: BrokerConfig = {
+      nodeId,
+      clusterId,
+      advertisedHost: opts.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? 'localhost' : host),
+      advertisedPort: requestedPort,
+      autoCreateTopics: opts.autoCreateTopics ?? true,
+      defaultPartitions: partitions,
+      maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME,
+      log: opts.log ?? {},
+    };
+    const state: BrokerState = {
+      config,
+      logs,
+      offsets,
+      logger,
+      appends: new AppendNotifier(),
+      producers: new ProducerStates(),
+      get stopping() {
+        return stopping;
+      },
+      service<T extends Service>(name: string): T {
+        const s = services.get(name);
+        if (!s) throw new Error(`broker service "${name}" is not registered`);
+        return s as T;
+      },
+    };
+    for (const [name, factory] of serviceFactories()) services.set(name, factory(state));
+    server = new BrokerServer(state);
+    const bound = await server.listen(requestedPort, host).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') {
+        throw new KafkalabError(`Port ${requestedPort} on ${host} is already in use`, {
+          code: 'PORT_IN_USE',
+          hint: 'another broker may be running there (connect to it), or pass port 0 / --port 0 for a free port',
+          cause: err,
+        });
+      }
+      throw err;
+    });
+    config.advertisedPort = bound.port;
+    const retention = setInterval(() => {
+      try {
+        state.logs.enforceRetention(Date.now());
+      } catch (err) {
+        logger.error('retention failed', { err: (err as Error).message });
+      }
+    }, opts.retentionCheckMs ?? 5 * 60_000);
+    retention.unref();
+    logger.info('broker started', { host, port: bound.port, dataDir, clusterId });
+
+    const displayHost = host === '127.0.0.1' || host === '0.0.0.0' || host === '::' || host === '::1' ? 'localhost' : host;
+    let stopped: Promise<void> | undefined;
+    const srv = server;
+    return {
+      host,
+      port: bound.port,
+      bootstrap: `${displayHost}:${bound.port}`,
+      dataDir,
+      clusterId,
+      get connections() {
+        return srv.connectionCount;
+      },
+      stop() {
+        stopped ??= (async () => {
+          stopping = true;
+          clearInterval(retention);
+          state.appends.cancelAll();
+          await srv.close();
+          for (const s of services.values()) await s.close?.();
+          services.clear();
+          logs!.flush();
+          offsets!.flush();
+          cleanup();
+          logger.info('broker stopped', { port: bound.port });
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await server?.close().catch(() => {});
+    cleanup();
+    throw err;
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * The TCP side of the broker: size-prefixed frames in, handler dispatch, responses out in
+ * request order. One connection's bad input (truncated or oversized frames, unknown API keys,
+ * unsupported versions, undecodable bodies, a handler that throws) closes that connection only.
+ */
+import * as net from 'net';
+import { Reader, ProtocolError } from '../protocol/reader';
+import { Writer } from '../protocol/writer';
+import { decodeRequestHeader, encodeResponseHeader, responseHeaderVersion, API_VERSIONS_KEY, type RequestHeader } from '../protocol/header';
+import { encodeApiVersionsResponse } from '../protocol/messages/api-versions';
+import { ErrorCode } from '../protocol/errors';
+import type { Logger } from '../util/log';
+import { handlerFor, isFlexible, supportedApis, NO_RESPONSE, type ApiHandler, type BrokerState, type ConnectionInfo, type RequestContext } from './registry';
+
+/** Requests read ahead of their responses on one connection before reading pauses. */
+const MAX_IN_FLIGHT = 64;
+/** Bytes queued in the socket before reading pauses (backpressure from slow readers). */
+const WRITE_HIGH_WATER = 8 * 1024 * 1024;
+const MIN_FRAME = 8; // api key + version + correlation id
+
+interface Pending {
+  correlationId: number;
+  handler?: ApiHandler;
+  version: number;
+  done: boolean;
+  /** Encoded response chunks (size prefix included), or null for no response. */
+  out: Buffer[] | null;
+}
+
+export class Connection implements ConnectionInfo {
+  readonly host: string;
+  readonly port: number;
+  clientId: string | null = null;
+  closed = false;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private need = -1;
+  private queue: Pending[] = [];
+  private closeListeners: Array<() => void> = [];
+  private readPaused = false;
+  private readonly logger: Logger;
+
+  constructor(readonly id: number, private readonly socket: net.Socket, private readonly state: BrokerState) {
+    this.host = socket.remoteAddress ?? '?';
+    this.port = socket.remotePort ?? 0;
+    this.logger = state.logger.child(`conn${id}`);
+    socket.setNoDelay(true);
+    socket.on('data', (d) => this.onData(d));
+    socket.on('drain', () => this.maybeResume());
+    socket.on('error', (err) => this.logger.debug('socket error', { err: err.message }));
+    socket.on('close', () => this.onClosed());
+  }
+
+  onClose(fn: () => void): () => void {
+    if (this.closed) {
+      fn();
+      return () => {};
+    }
+    this.closeListeners.push(fn);
+    return () => {
+      const i = this.closeListeners.indexOf(fn);
+      if (i >= 0) this.closeListeners.splice(i, 1);
+    };
+  }
+
+  close(reason?: string, fields?: Record<string, unknown>): void {
+    if (reason) this.logger.warn(`closing connection: ${reason}`, { client: this.clientId, peer: `${this.host}:${this.port}`, ...fields });
+    this.socket.destroy();
+    this.onClosed();
+  }
+
+  private onClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.chunks = [];
+    this.queue = [];
+    const fns = this.closeListeners;
+    this.closeListeners = [];
+    for (const fn of fns) fn();
+  }
+
+  private onData(data: Buffer): void {
+    if (this.closed) return;
+    this.chunks.push(data);
+    this.buffered += data.length;
+    while (!this.closed) {
+      if (this.need < 0) {
+        if (this.buffered < 4) return;
+        const size = this.peekSize();
+        if (size < MIN_FRAME) return this.close(`frame of ${size} bytes is too small`);
+        if (size > this.state.config.maxFrameBytes) {
+          return this.close(`frame of ${size} bytes exceeds the maximum of ${this.state.config.maxFrameBytes} (maxFrameBytes)`);
+        }
+        this.need = size + 4;
+      }
+      if (this.buffered < this.need) return;
+      const frame = this.take(this.need);
+      this.need = -1;
+      this.onFrame(frame.subarray(4));
+    }
+  }
+
+  private peekSize(): number {
+    // Rare: the size prefix straddles chunks; merge what is buffered once.
+    if (this.chunks[0].length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    return this.chunks[0].readInt32BE(0);
+  }
+
+  /** The next n buffered bytes as one buffer (a view when they sit in one chunk). */
+  private take(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.chunks[0];
+    if (first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0];
+      const m = Math.min(c.length, n - at);
+      c.copy(out, at, 0, m);
+      at += m;
+      if (m === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(m);
+    }
+    return out;
+  }
+
+  private onFrame(frame: Buffer): void {
+    const r = new Reader(frame);
+    let header: RequestHeader;
+    try {
+      header = decodeRequestHeader(r, isFlexible);
+    } catch (err) {
+      return this.close(`malformed request header (${(err as Error).message})`);
+    }
+    if (this.clientId === null) this.clientId = header.clientId;
+    const handler = handlerFor(header.apiKey);
+    if (!handler) return this.close(`unknown API key ${header.apiKey}`, { correlationId: header.correlationId });
+    const { apiVersion: version } = header;
+    if (version < handler.minVersion || version > handler.maxVersion) {
+      if (header.apiKey === API_VERSIONS_KEY) return this.answerUnsupportedApiVersions(header.correlationId);
+      return this.close(`${handler.name} v${version} is not supported (supported: ${handler.minVersion}-${handler.maxVersion})`);
+    }
+    let request: unknown;
+    try {
+      request = handler.decodeRequest(r, version);
+    } catch (err) {
+      const why = err instanceof ProtocolError ? err.message : String(err);
+      return this.close(`malformed ${handler.name} v${version} request (${why})`, { correlationId: header.correlationId });
+    }
+    const slot: Pending = { correlationId: header.correlationId, handler, version, done: false, out: null };
+    this.queue.push(slot);
+    const ctx: RequestContext = { broker: this.state, header, connection: this, logger: this.logger };
+    let result: unknown;
+    try {
+      result = handler.handle(request, ctx);
+    } catch (err) {
+      return this.failed(handler, err);
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (res) => this.complete(slot, res),
+        (err) => this.failed(handler, err),
+      );
+    } else this.complete(slot, result);
+    if (this.queue.length >= MAX_IN_FLIGHT) this.pauseReading();
+  }
+
+  private failed(handler: ApiHandler, err: unknown): void {
+    if (this.closed) return;
+    this.logger.error(`${handler.name} handler failed`, { err: err instanceof Error ? err.stack ?? err.message : String(err) });
+    this.close();
+  }
+
+  private complete(slot: Pending, res: unknown): void {
+    if (this.closed) return;
+    try {
+      slot.out = res === NO_RESPONSE ? null : this.encode(slot, res);
+    } catch (err) {
+      return this.failed(slot.handler!, err);
+    }
+    slot.done = true;
+    this.flush();
+  }
+
+  private encode(slot: Pending, res: unknown): Buffer[] {
+    const h = slot.handler!;
+    const w = new Writer(512);
+    w.int32(0);
+    encodeResponseHeader(w, slot.correlationId, responseHeaderVersion(h.key, isFlexible(h.key, slot.version)));
+    h.encodeResponse(w, res, slot.version);
+    return sizePrefixed(w);
+  }
+
+  /** Kafka's rule: an ApiVersions request at a version we do not know gets a v0 answer with error 35. */
+  private answerUnsupportedApiVersions(correlationId: number): void {
+    const w = new Writer(512).int32(0);
+    encodeResponseHeader(w, correlationId, 0);
+    encodeApiVersionsResponse(w, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: supportedApis(), throttleTimeMs: 0 }, 0);
+    this.queue.push({ correlationId, version: 0, done: true, out: sizePrefixed(w) });
+    this.flush();
+  }
+
+  private flush(): void {
+    let wrote = false;
+    while (this.queue.length && this.queue[0].done) {
+      const slot = this.queue.shift()!;
+      if (!slot.out) continue;
+      if (!wrote) this.socket.cork();
+      wrote = true;
+      for (const chunk of slot.out) this.socket.write(chunk);
+    }
+    if (wrote) this.socket.uncork();
+    if (this.socket.writableLength > WRITE_HIGH_WATER) this.pauseReading();
+    else this.maybeResume();
+  }
+
+  private pauseReading(): void {
+    if (this.readPaused) return;
+    this.readPaused = true;
+    this.socket.pause();
+  }
+
+  private maybeResume(): void {
+    if (!this.readPaused || this.closed) return;
+    if (this.queue.length < MAX_IN_FLIGHT / 2 && this.socket.writableLength <= WRITE_HIGH_WATER) {
+      this.readPaused = false;
+      this.socket.resume();
+    }
+  }
+}
+
+function sizePrefixed(w: Writer): Buffer[] {
+  const size = w.length - 4;
+  const chunks = w.chunks();
+  chunks[0].writeInt32BE(size, 0);
+  return chunks;
+}
+
+export class BrokerServer {
+  private server: net.Server;
+  private connections = new Set<Connection>();
+  private nextId = 1;
+
+  constructor(private readonly state: BrokerState) {
+    this.server = net.createServer({ noDelay: true }, (socket) => {
+      const conn = new Connection(this.nextId++, socket, state);
+      this.connections.add(conn);
+      conn.onClose(() => this.connections.delete(conn));
+      state.logger.debug('connection accepted', { id: conn.id, peer: `${conn.host}:${conn.port}` });
+    });
+    this.server.on('error', (err) => state.logger.error('listener error', { err: err.message }));
+  }
+
+  listen(port: number, host: string): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        const addr = this.server.address() as net.AddressInfo;
+        resolve({ host: addr.address, port: addr.port });
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const c of [...this.connections]) c.close();
+    await closed;
+  }
+}

@@ -1,0 +1,36 @@
+/** Topic lookups shared by the data-path handlers: auto-creation and storage errors as Kafka codes. */
+import { ErrorCode } from '../protocol/errors';
+import type { BrokerState } from './registry';
+import type { TopicInfo } from './log';
+
+/** The Kafka error code a storage error carries, or undefined for a real failure (a bug, I/O). */
+export function kafkaCodeOf(err: unknown): number | undefined {
+  const code = err instanceof Error && err.name === 'LogError' ? (err as unknown as { code?: unknown }).code : undefined;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Looks a topic up, creating it when auto-creation is on and the client allows it. */
+export function findOrCreateTopic(state: BrokerState, name: string, allowAutoCreate: boolean): TopicInfo | { errorCode: number; message: string } {
+  const info = state.logs.topic(name);
+  if (info) return info;
+  if (!allowAutoCreate || !state.config.autoCreateTopics) {
+    return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `unknown topic ${name}` };
+  }
+  try {
+    const created = state.logs.createTopic(name, state.config.defaultPartitions);
+    state.logger.info('auto-created topic', { topic: name, partitions: created.partitions });
+    return created;
+  } catch (err) {
+    const code = kafkaCodeOf(err);
+    if (code === undefined) throw err;
+    if (code === ErrorCode.TOPIC_ALREADY_EXISTS) {
+      const existing = state.logs.topic(name);
+      if (existing) return existing;
+    }
+    return { errorCode: code, message: (err as Error).message };
+  }
+}
+
+export function isTopicError(v: TopicInfo | { errorCode: number }): v is { errorCode: number; message: string } {
+  return (v as { errorCode?: number }).errorCode !== undefined;
+}

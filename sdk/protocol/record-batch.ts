@@ -1,0 +1,156 @@
+/**
+ * Record batch v2 (magic 2), the only message format the broker accepts and stores:
+ *
+ * RecordBatch => baseOffset:int64 batchLength:int32 partitionLeaderEpoch:int32 magic:int8 crc:uint32
+ *                attributes:int16 lastOffsetDelta:int32 baseTimestamp:int64 maxTimestamp:int64
+ *                producerId:int64 producerEpoch:int16 baseSequence:int32 records:[Record]
+ * Record => length:varint attributes:int8 timestampDelta:varlong offsetDelta:varint
+ *           key:varbytes value:varbytes headers:[Header]   Header => key:varstring value:varbytes
+ *
+ * The CRC-32C covers attributes to the end (byte 21 on); baseOffset and partitionLeaderEpoch sit
+ * before it, which is why the broker may rewrite them without touching the checksum.
+ * The broker validates and indexes batches by their headers only; `encodeRecordBatch` and
+ * `decodeRecords` (uncompressed) exist for tests and tools.
+ */
+import { crc32c } from './crc32c';
+import { Reader } from './reader';
+import { Writer } from './writer';
+
+export const BATCH_HEADER_BYTES = 61;
+/** Bytes before batchLength's count starts: baseOffset + batchLength. */
+export const LOG_OVERHEAD = 12;
+const MAGIC_AT = 16;
+const CRC_AT = 17;
+const ATTRIBUTES_AT = 21;
+
+export interface BatchHeader {
+  baseOffset: number;
+  batchLength: number;
+  partitionLeaderEpoch: number;
+  magic: number;
+  crc: number;
+  attributes: number;
+  lastOffsetDelta: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  recordCount: number;
+}
+
+export function readBatchHeader(buf: Buffer, at = 0): BatchHeader {
+  const r = new Reader(buf, at);
+  return {
+    baseOffset: r.int64(),
+    batchLength: r.int32(),
+    partitionLeaderEpoch: r.int32(),
+    magic: r.int8(),
+    crc: r.uint32(),
+    attributes: r.int16(),
+    lastOffsetDelta: r.int32(),
+    baseTimestamp: r.int64(),
+    maxTimestamp: r.int64(),
+    producerId: r.int64(),
+    producerEpoch: r.int16(),
+    baseSequence: r.int32(),
+    recordCount: r.int32(),
+  };
+}
+
+export type BatchProblem = { code: 2 | 87; message: string };
+
+/**
+ * Checks a producer's record set: whole v2 batches, consistent lengths, valid CRC-32C.
+ * Returns the batch headers, or the problem as a Kafka error code (2 CORRUPT_MESSAGE,
+ * 87 INVALID_RECORD for a batch without records).
+ */
+export function validateBatches(buf: Buffer): BatchHeader[] | BatchProblem {
+  const out: BatchHeader[] = [];
+  let at = 0;
+  if (buf.length === 0) return { code: 87, message: 'empty record set' };
+  while (at < buf.length) {
+    if (buf.length - at < BATCH_HEADER_BYTES) return { code: 2, message: `truncated batch header at byte ${at}` };
+    const magic = buf.readInt8(at + MAGIC_AT);
+    if (magic !== 2) return { code: 2, message: `unsupported magic ${magic} (only record batch v2 is accepted)` };
+    const h = readBatchHeader(buf, at);
+    const end = at + LOG_OVERHEAD + h.batchLength;
+    if (h.batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD || end > buf.length) return { code: 2, message: `batch length ${h.batchLength} does not fit` };
+    if (crc32c(buf, at + ATTRIBUTES_AT, end) !== h.crc) return { code: 2, message: 'CRC-32C mismatch' };
+    if (h.recordCount <= 0 || h.lastOffsetDelta < 0) return { code: 87, message: 'batch without records' };
+    out.push(h);
+    at = end;
+  }
+  return out;
+}
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+export interface SimpleRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp?: number;
+  headers?: RecordHeader[];
+}
+
+/** Builds one uncompressed v2 batch (for tests, tools and the fuzz client). */
+export function encodeRecordBatch(
+  records: SimpleRecord[],
+  opts: { baseOffset?: number; producerId?: number; producerEpoch?: number; baseSequence?: number; now?: number } = {},
+): Buffer {
+  const now = opts.now ?? Date.now();
+  const baseTimestamp = records.reduce((m, r) => Math.min(m, r.timestamp ?? now), Infinity);
+  const maxTimestamp = records.reduce((m, r) => Math.max(m, r.timestamp ?? now), -Infinity);
+  const body = new Writer(records.length * 32 + 64);
+  records.forEach((rec, i) => {
+    const w = new Writer(64);
+    w.int8(0).varlong((rec.timestamp ?? now) - baseTimestamp).varint(i).varintBytes(rec.key).varintBytes(rec.value);
+    const headers = rec.headers ?? [];
+    w.varint(headers.length);
+    for (const h of headers) w.varintBytes(Buffer.from(h.key)).varintBytes(h.value);
+    const bytes = w.toBuffer();
+    body.varint(bytes.length).raw(bytes);
+  });
+  const recs = body.toBuffer();
+  const w = new Writer(BATCH_HEADER_BYTES + recs.length);
+  w.int64(opts.baseOffset ?? 0).int32(BATCH_HEADER_BYTES - LOG_OVERHEAD + recs.length).int32(-1).int8(2).uint32(0);
+  w.int16(0).int32(records.length - 1).int64(baseTimestamp).int64(maxTimestamp);
+  w.int64(opts.producerId ?? -1).int16(opts.producerEpoch ?? -1).int32(opts.baseSequence ?? -1).int32(records.length);
+  w.raw(recs);
+  const batch = w.toBuffer();
+  batch.writeUInt32BE(crc32c(batch, ATTRIBUTES_AT), CRC_AT);
+  return batch;
+}
+
+export interface DecodedRecord extends Required<SimpleRecord> {
+  offset: number;
+}
+
+/** Decodes every record of uncompressed batches (throws on compressed ones). */
+export function decodeRecords(buf: Buffer): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  let at = 0;
+  while (at + BATCH_HEADER_BYTES <= buf.length) {
+    const h = readBatchHeader(buf, at);
+    const end = at + LOG_OVERHEAD + h.batchLength;
+    if (end > buf.length) break; // a partial batch at the end of a fetch
+    if ((h.attributes & 7) !== 0) throw new Error('decodeRecords handles uncompressed batches only');
+    const r = new Reader(buf, at + BATCH_HEADER_BYTES, end);
+    for (let i = 0; i < h.recordCount; i++) {
+      r.varint();
+      r.int8();
+      const timestamp = h.baseTimestamp + r.varlong();
+      const offset = h.baseOffset + r.varint();
+      const key = r.varintBytes();
+      const value = r.varintBytes();
+      const nh = r.varint();
+      const headers: RecordHeader[] = [];
+      for (let j = 0; j < nh; j++) headers.push({ key: r.varintBytes()!.toString(), value: r.varintBytes() });
+      out.push({ offset, timestamp, key, value, headers });
+    }
+    at = end;
+  }
+  return out;
+}
