@@ -1,0 +1,200 @@
+/**
+ * The streaming loop: consume a batch per partition (consumer group, so instances share the
+ * partitions), decode and validate, score through the micro-batcher, publish results and
+ * dead letters, and only then commit the batch's offsets (at-least-once).
+ */
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import { MatrixBatcher } from './batcher';
+import type { Config } from './config';
+import { kafkaLogCreator, type Logger } from './log';
+import type { Metrics } from './metrics';
+import type { Scorer } from './scorer';
+
+export const DLQ_HEADERS = {
+  reason: 'kafkalab.error',
+  topic: 'kafkalab.source.topic',
+  partition: 'kafkalab.source.partition',
+  offset: 'kafkalab.source.offset',
+  timestamp: 'kafkalab.source.timestamp',
+} as const;
+
+export interface RunningApp {
+  /** True once the consumer has joined its group (it stays true through later rebalances). */
+  joined(): boolean;
+  assignment(): Record<string, number[]>;
+  /** Finishes the in-flight batch, commits it, leaves the group and disconnects. */
+  stop(): Promise<void>;
+  /** Resolves when the consumer crashes for good (kafkajs gave up restarting it). */
+  crashed: Promise<Error>;
+}
+
+export async function startApp(config: Config, scorer: Scorer, metrics: Metrics, log: Logger): Promise<RunningApp> {
+  const kafka = new Kafka({
+    clientId: config.clientId,
+    brokers: config.brokers,
+    ssl: config.ssl,
+    sasl: config.sasl as never, // the three mechanisms share one shape; kafkajs types them as a union
+    logLevel: { debug: logLevel.DEBUG, info: logLevel.INFO, warn: logLevel.WARN, error: logLevel.ERROR }[config.logLevel],
+    logCreator: kafkaLogCreator(log),
+  });
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: true });
+  const consumer: Consumer = kafka.consumer({
+    groupId: config.groupId,
+    sessionTimeout: config.sessionTimeoutMs,
+    heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 32 * 1024 * 1024,
+    maxWaitTimeInMs: 500,
+  });
+
+  const batcher = new MatrixBatcher({
+    width: scorer.width,
+    maxRows: config.batchSize,
+    maxMs: config.batchMs,
+    run: async (input, rows) => scorer.reconstruct(input, rows),
+    onCall: (rows, seconds) => {
+      metrics.batches.inc();
+      metrics.recordsScored.inc(rows);
+      metrics.modelSeconds.observe(seconds);
+    },
+  });
+
+  let joined = false;
+  let assignment: Record<string, number[]> = {};
+  let crash!: (err: Error) => void;
+  const crashed = new Promise<Error>((resolve) => (crash = resolve));
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    joined = true;
+    assignment = payload.memberAssignment;
+    log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, leader: payload.isLeader, assignment: payload.memberAssignment });
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    log.error('consumer crashed', { error: payload.error, restart: payload.restart });
+    if (!payload.restart) crash(payload.error);
+  });
+
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [config.inputTopic], fromBeginning: config.fromBeginning });
+
+  const handleBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+    if (batch.isEmpty()) return;
+    const started = process.hrtime.bigint();
+    const { topic, partition, messages } = batch;
+    metrics.recordsIn.inc(messages.length);
+
+    // Window state advances here, synchronously and in offset order; only the model call waits
+    // for the batcher, so concurrent partitions never interleave one key's readings.
+    const chunks: { matrix: Float32Array; rows: number; source: KafkaMessage[] }[] = [];
+    const dead: Message[] = [];
+    for (let at = 0; at < messages.length; at += config.batchSize) {
+      const slice = messages.slice(at, at + config.batchSize);
+      const matrix = new Float32Array(slice.length * scorer.width);
+      const source: KafkaMessage[] = [];
+      for (const m of slice) {
+        const problem = decodeAndPrepare(m, scorer, matrix, source.length);
+        if (problem) dead.push(deadLetter(m, topic, partition, problem));
+        else source.push(m);
+      }
+      chunks.push({ matrix: matrix.subarray(0, source.length * scorer.width), rows: source.length, source });
+    }
+    const reconstructions = await Promise.all(chunks.map((c) => batcher.submit(c.matrix, c.rows)));
+
+    const out: Message[] = [];
+    let anomalies = 0;
+    chunks.forEach((c, i) => {
+      const recon = reconstructions[i];
+      const scores = scorer.scores(c.matrix, recon);
+      for (let r = 0; r < c.rows; r++) {
+        const anomaly = scorer.isAnomaly(scores[r]);
+        if (anomaly) anomalies++;
+        if (!anomaly && config.outputMode === 'anomalies') continue;
+        const m = c.source[r];
+        const top = scorer.explain(c.matrix, recon, r, config.topFeatures);
+        out.push({ key: m.key, value: resultJson(m, topic, partition, scores[r], scorer.threshold, anomaly, top), timestamp: m.timestamp });
+      }
+    });
+
+    const topicMessages = [];
+    if (out.length) topicMessages.push({ topic: config.outputTopic, messages: out });
+    if (dead.length) topicMessages.push({ topic: config.dlqTopic, messages: dead });
+    if (topicMessages.length) await producer.sendBatch({ topicMessages, acks: -1 });
+    metrics.recordsOut.inc(out.length);
+    metrics.anomalies.inc(anomalies);
+    if (dead.length) for (const d of dead) metrics.dlq.inc(1, { reason: reasonClass(String(d.headers![DLQ_HEADERS.reason])) });
+
+    // A revoked partition belongs to another member now: it re-reads from the last commit,
+    // which duplicates these outputs but loses nothing.
+    if (!isRunning() || isStale()) return;
+    const last = batch.lastOffset();
+    resolveOffset(last);
+    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+    metrics.lag.set(Math.max(0, Number(batch.highWatermark) - Number(last) - 1), { topic, partition });
+    metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    await heartbeat();
+  };
+
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: config.partitionsConcurrently,
+    eachBatch: handleBatch,
+  });
+
+  return {
+    joined: () => joined,
+    assignment: () => assignment,
+    crashed,
+    stop: async () => {
+      // kafkajs waits for the running eachBatch calls to finish before it leaves the group.
+      await consumer.disconnect();
+      await producer.disconnect();
+    },
+  };
+}
+
+function decodeAndPrepare(m: KafkaMessage, scorer: Scorer, matrix: Float32Array, row: number): string | undefined {
+  if (m.value === null || m.value.length === 0) return 'empty value';
+  let record: unknown;
+  try {
+    record = JSON.parse(m.value.toString('utf8'));
+  } catch (err) {
+    return `invalid JSON: ${(err as Error).message}`;
+  }
+  return scorer.prepare(record, matrix, row);
+}
+
+function deadLetter(m: KafkaMessage, topic: string, partition: number, reason: string): Message {
+  return {
+    key: m.key,
+    value: m.value,
+    timestamp: m.timestamp,
+    headers: {
+      ...m.headers,
+      [DLQ_HEADERS.reason]: reason,
+      [DLQ_HEADERS.topic]: topic,
+      [DLQ_HEADERS.partition]: String(partition),
+      [DLQ_HEADERS.offset]: m.offset,
+      [DLQ_HEADERS.timestamp]: m.timestamp,
+    },
+  };
+}
+
+function reasonClass(reason: string): string {
+  if (reason.startsWith('invalid JSON')) return 'invalid_json';
+  if (reason === 'empty value') return 'empty_value';
+  return 'invalid_record';
+}
+
+/** The output record, written by hand: a template string is several times faster than JSON.stringify on an object. */
+function resultJson(m: KafkaMessage, topic: string, partition: number, score: number, threshold: number, anomaly: boolean, top: { feature: string; error: number }[]): string {
+  const key = m.key === null ? 'null' : JSON.stringify(m.key.toString('utf8'));
+  let t = '';
+  for (let i = 0; i < top.length; i++) t += `${i ? ',' : ''}{"feature":${JSON.stringify(top[i].feature)},"error":${num(top[i].error)}}`;
+  return `{"key":${key},"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":${m.offset},"timestamp":${m.timestamp}},"score":${num(score)},"threshold":${num(threshold)},"anomaly":${anomaly},"top":[${t}]}`;
+}
+
+/** JSON has no NaN or Infinity; a float32 overflow must not make the output unparsable. */
+function num(x: number): string {
+  return Number.isFinite(x) ? String(x) : 'null';
+}

@@ -1,0 +1,169 @@
+/**
+ * Configuration comes only from the environment (twelve-factor), validated once at start-up.
+ * Every problem is reported at once, each with the variable to fix, instead of failing on the first.
+ */
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { defaults } from './defaults';
+
+export type OutputMode = 'all' | 'anomalies';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export interface Config {
+  brokers: string[];
+  clientId: string;
+  inputTopic: string;
+  outputTopic: string;
+  dlqTopic: string;
+  groupId: string;
+  outputMode: OutputMode;
+  batchSize: number;
+  batchMs: number;
+  topFeatures: number;
+  /** Overrides the threshold chosen in the notebook when set. */
+  threshold?: number;
+  fromBeginning: boolean;
+  partitionsConcurrently: number;
+  sessionTimeoutMs: number;
+  ssl?: { rejectUnauthorized: boolean; ca?: string[]; cert?: string; key?: string; passphrase?: string } | true;
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+  port: number;
+  logLevel: LogLevel;
+  modelDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const str = (name: string, fallback: string): string => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? fallback : v;
+  };
+  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}="${raw}" must be an integer between ${min} and ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === '') return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name}="${env[name]}" must be true or false`);
+    return fallback;
+  };
+  const oneOf = <T extends string>(name: string, fallback: T, allowed: readonly T[]): T => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === '') return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    problems.push(`${name}="${env[name]}" must be one of: ${allowed.join(', ')}`);
+    return fallback;
+  };
+  const file = (name: string): string | undefined => {
+    const p = env[name]?.trim();
+    if (!p) return undefined;
+    try {
+      return readFileSync(p, 'utf8');
+    } catch (err) {
+      problems.push(`${name}="${p}" cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      return undefined;
+    }
+  };
+
+  const brokers = str('KAFKA_BROKERS', defaults.brokers)
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  for (const b of brokers) if (!/^[^\s:]+:\d{1,5}$/.test(b)) problems.push(`KAFKA_BROKERS entry "${b}" must look like host:port`);
+  if (brokers.length === 0) problems.push('KAFKA_BROKERS is empty; set it to host:port[,host:port...]');
+
+  const inputTopic = str('INPUT_TOPIC', defaults.inputTopic);
+  const outputTopic = str('OUTPUT_TOPIC', defaults.outputTopic);
+  const dlqTopic = str('DLQ_TOPIC', defaults.dlqTopic || `${inputTopic}-dlq`);
+  for (const [name, t] of [['INPUT_TOPIC', inputTopic], ['OUTPUT_TOPIC', outputTopic], ['DLQ_TOPIC', dlqTopic]] as const) {
+    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(t)) problems.push(`${name}="${t}" is not a valid Kafka topic name (letters, digits, ".", "_", "-")`);
+  }
+  if (inputTopic === outputTopic) problems.push(`OUTPUT_TOPIC must differ from INPUT_TOPIC ("${inputTopic}")`);
+  if (dlqTopic === inputTopic) problems.push(`DLQ_TOPIC must differ from INPUT_TOPIC ("${inputTopic}")`);
+
+  let threshold: number | undefined;
+  const rawThreshold = env.THRESHOLD?.trim();
+  if (rawThreshold) {
+    threshold = Number(rawThreshold);
+    if (!Number.isFinite(threshold) || threshold < 0) {
+      problems.push(`THRESHOLD="${rawThreshold}" must be a non-negative number`);
+      threshold = undefined;
+    }
+  }
+
+  let ssl: Config['ssl'];
+  const ca = file('KAFKA_SSL_CA');
+  const cert = file('KAFKA_SSL_CERT');
+  const key = file('KAFKA_SSL_KEY');
+  if (bool('KAFKA_SSL', Boolean(ca || cert || key))) {
+    const rejectUnauthorized = bool('KAFKA_SSL_REJECT_UNAUTHORIZED', true);
+    ssl = ca || cert || key || !rejectUnauthorized ? { rejectUnauthorized, ca: ca ? [ca] : undefined, cert, key, passphrase: env.KAFKA_SSL_KEY_PASSWORD || undefined } : true;
+    if (Boolean(cert) !== Boolean(key)) problems.push('KAFKA_SSL_CERT and KAFKA_SSL_KEY must be set together (client certificate authentication)');
+  }
+
+  let sasl: Config['sasl'];
+  const mechanism = env.KAFKA_SASL_MECHANISM?.trim();
+  if (mechanism) {
+    const m = oneOf<SaslMechanism>('KAFKA_SASL_MECHANISM', 'plain', ['plain', 'scram-sha-256', 'scram-sha-512']);
+    const username = env.KAFKA_SASL_USERNAME ?? '';
+    const password = env.KAFKA_SASL_PASSWORD ?? '';
+    if (!username) problems.push('KAFKA_SASL_USERNAME must be set when KAFKA_SASL_MECHANISM is set');
+    if (!password) problems.push('KAFKA_SASL_PASSWORD must be set when KAFKA_SASL_MECHANISM is set');
+    sasl = { mechanism: m, username, password };
+  } else if (env.KAFKA_SASL_USERNAME || env.KAFKA_SASL_PASSWORD) {
+    problems.push('KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are set but KAFKA_SASL_MECHANISM is not (plain, scram-sha-256 or scram-sha-512)');
+  }
+
+  const offsetReset = oneOf('AUTO_OFFSET_RESET', defaults.autoOffsetReset as 'earliest' | 'latest', ['earliest', 'latest']);
+  const config: Config = {
+    brokers,
+    clientId: str('KAFKA_CLIENT_ID', defaults.appName),
+    inputTopic,
+    outputTopic,
+    dlqTopic,
+    groupId: str('GROUP_ID', defaults.groupId),
+    outputMode: oneOf<OutputMode>('OUTPUT_MODE', defaults.outputMode as OutputMode, ['all', 'anomalies']),
+    batchSize: int('BATCH_SIZE', defaults.batchSize, 1, 1_000_000),
+    batchMs: int('BATCH_MS', defaults.batchMs, 0, 60_000),
+    topFeatures: int('TOP_FEATURES', defaults.topFeatures, 0, 1000),
+    threshold,
+    fromBeginning: offsetReset === 'earliest',
+    partitionsConcurrently: int('PARTITIONS_CONCURRENTLY', 4, 1, 1000),
+    sessionTimeoutMs: int('SESSION_TIMEOUT_MS', 30_000, 6_000, 3_600_000),
+    ssl,
+    sasl,
+    port: int('PORT', 8080, 0, 65535),
+    logLevel: oneOf<LogLevel>('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error']),
+    modelDir: path.resolve(str('MODEL_DIR', path.join(__dirname, '..', '..', 'model'))),
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** The configuration as it is safe to log: no secrets. */
+export function describeConfig(c: Config): Record<string, unknown> {
+  return {
+    ...c,
+    ssl: c.ssl ? (c.ssl === true ? 'on' : { rejectUnauthorized: c.ssl.rejectUnauthorized, ca: Boolean(c.ssl.ca), clientCert: Boolean(c.ssl.cert) }) : 'off',
+    sasl: c.sasl ? { mechanism: c.sasl.mechanism, username: c.sasl.username } : 'off',
+  };
+}
