@@ -1,0 +1,263 @@
+/**
+ * The log of one topic partition: an ordered list of segments in `<topic>-<partition>/`, of
+ * which the last is active. Appends touch batch headers only; reads answer whole stored
+ * batches. Durability: an acknowledged append has been written to the OS (it survives a kill
+ * of the process); flush() fsyncs it (it then survives a power loss too).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { silentLogger, type Logger } from '../../util/log';
+import {
+  BATCH_HEADER_SIZE,
+  OFF_LAST_OFFSET_DELTA,
+  OFF_LEADER_EPOCH,
+  OFF_MAGIC,
+  OFF_MAX_TIMESTAMP,
+  batchSizeAt,
+  firstRecordAtOrAfter,
+  isControlBatch,
+  readInt64,
+  writeInt64,
+} from './batch';
+import { LogConfig, LogError, LogErrorCode, MAX_SEGMENT_BYTES, resolveConfig } from './config';
+import { FdCache } from './fd-cache';
+import { Segment } from './segment';
+
+const EMPTY = Buffer.alloc(0);
+const MAX_RELATIVE_OFFSET = 0x7fffffff;
+
+export interface PartitionLogOptions {
+  config?: Partial<LogConfig>;
+  /** Shared read-descriptor cache for closed segments (one per LogManager). */
+  fdCache?: FdCache;
+  logger?: Logger;
+  /** CRC-check every batch of the active segment on open (after an unclean shutdown). */
+  verifyCrc?: boolean;
+}
+
+export class PartitionLog {
+  private segments: Segment[] = [];
+  private config: LogConfig;
+  private readonly cache: FdCache;
+  private readonly ownsCache: boolean;
+  private readonly logger: Logger;
+  private closed = false;
+
+  private constructor(readonly dir: string, readonly topic: string, readonly partition: number, opts: PartitionLogOptions) {
+    this.config = resolveConfig(opts.config);
+    this.ownsCache = !opts.fdCache;
+    this.cache = opts.fdCache ?? new FdCache(16);
+    this.logger = opts.logger ?? silentLogger;
+  }
+
+  /** Opens (creating if needed) the partition directory and recovers its active segment. */
+  static open(dir: string, topic: string, partition: number, opts: PartitionLogOptions = {}): PartitionLog {
+    const log = new PartitionLog(dir, topic, partition, opts);
+    fs.mkdirSync(dir, { recursive: true });
+    const bases = fs
+      .readdirSync(dir)
+      .filter((f) => /^\d{20}\.log$/.test(f))
+      .map((f) => Number(f.slice(0, 20)))
+      .sort((a, b) => a - b);
+    const interval = log.config.indexIntervalBytes;
+    if (bases.length === 0) {
+      log.segments.push(Segment.create(dir, 0, log.cache, interval));
+      return log;
+    }
+    for (let i = 0; i + 1 < bases.length; i++) {
+      log.segments.push(Segment.openClosed(dir, bases[i], bases[i + 1], log.cache, interval));
+    }
+    const recovered = Segment.recoverActive(dir, bases[bases.length - 1], log.cache, interval, opts.verifyCrc ?? true);
+    log.segments.push(recovered.segment);
+    if (recovered.truncatedBytes > 0) {
+      log.logger.warn('truncated a torn or corrupt log tail', {
+        topic,
+        partition,
+        segment: path.basename(recovered.segment.logPath),
+        bytes: recovered.truncatedBytes,
+        reason: recovered.reason,
+        nextOffset: recovered.segment.nextOffset,
+      });
+    }
+    return log;
+  }
+
+  get logStartOffset(): number {
+    return this.segments[0].baseOffset;
+  }
+
+  /** Log end offset, which is also the high watermark (one replica, nothing uncommitted). */
+  get nextOffset(): number {
+    return this.active.nextOffset;
+  }
+
+  get size(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  get effectiveConfig(): LogConfig {
+    return { ...this.config };
+  }
+
+  /** Topic config changes apply from the next append or retention pass. */
+  setConfig(config: Partial<LogConfig>): void {
+    this.config = resolveConfig(config);
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  append(batches: Buffer, leaderEpoch: number): { baseOffset: number; lastOffset: number; logAppendTime: -1 } {
+    this.assertOpen();
+    const infos: Array<{ at: number; baseOffset: number; maxTimestamp: number }> = [];
+    let next = this.nextOffset;
+    for (let at = 0; at < batches.length; ) {
+      const size = batchSizeAt(batches, at);
+      if (size < BATCH_HEADER_SIZE || at + size > batches.length || batches[at + OFF_MAGIC] !== 2) {
+        throw new LogError(LogErrorCode.CORRUPT_MESSAGE, `Malformed record batch at byte ${at} of ${batches.length}`);
+      }
+      const lastOffsetDelta = batches.readInt32BE(at + OFF_LAST_OFFSET_DELTA);
+      if (lastOffsetDelta < 0) throw new LogError(LogErrorCode.CORRUPT_MESSAGE, `Negative lastOffsetDelta in batch at byte ${at}`);
+      infos.push({ at, baseOffset: next, maxTimestamp: readInt64(batches, at + OFF_MAX_TIMESTAMP) });
+      next += lastOffsetDelta + 1;
+      at += size;
+    }
+    if (infos.length === 0) throw new LogError(LogErrorCode.CORRUPT_MESSAGE, 'No record batch to append');
+    if (this.shouldRoll(batches.length, infos[0].maxTimestamp, next)) this.roll();
+    for (const info of infos) {
+      writeInt64(batches, info.at, info.baseOffset);
+      batches.writeInt32BE(leaderEpoch, info.at + OFF_LEADER_EPOCH);
+    }
+    this.active.append(batches, infos, next);
+    return { baseOffset: infos[0].baseOffset, lastOffset: next - 1, logAppendTime: -1 };
+  }
+
+  private shouldRoll(bytes: number, maxTimestamp: number, nextOffset: number): boolean {
+    const a = this.active;
+    if (a.size === 0) return false;
+    if (a.size + bytes > Math.min(this.config.segmentBytes, MAX_SEGMENT_BYTES)) return true;
+    if (nextOffset - a.baseOffset > MAX_RELATIVE_OFFSET) return true;
+    // Like Kafka: the age of a segment is measured in record time when records carry it.
+    const waited = a.rollTimestamp >= 0 && maxTimestamp >= 0 ? maxTimestamp - a.rollTimestamp : Date.now() - a.createdAt;
+    return waited > this.config.segmentMs;
+  }
+
+  /** Closes the active segment and starts a new one at the log end offset. */
+  roll(): void {
+    this.assertOpen();
+    const old = this.active;
+    if (old.size === 0) return;
+    old.seal();
+    this.segments.push(Segment.create(this.dir, old.nextOffset, this.cache, this.config.indexIntervalBytes));
+    this.logger.debug('rolled segment', { topic: this.topic, partition: this.partition, baseOffset: old.nextOffset });
+  }
+
+  read(offset: number, maxBytes: number): Buffer {
+    this.assertOpen();
+    if (offset < this.logStartOffset || offset > this.nextOffset) {
+      throw new LogError(
+        LogErrorCode.OFFSET_OUT_OF_RANGE,
+        `Offset ${offset} is out of range for ${this.topic}-${this.partition} [${this.logStartOffset}, ${this.nextOffset}]`,
+      );
+    }
+    if (offset === this.nextOffset) return EMPTY;
+    for (let i = this.segmentFor(offset); i < this.segments.length; i++) {
+      const found = this.segments[i].read(offset, Math.max(1, maxBytes));
+      if (found) return found;
+    }
+    return EMPTY;
+  }
+
+  /** Index of the last segment whose base offset is <= offset. */
+  private segmentFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid].baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  offsetForTimestamp(ts: number): { offset: number; timestamp: number } | null {
+    this.assertOpen();
+    const inBatch = (buf: Buffer, at: number) => (isControlBatch(buf, at) ? null : firstRecordAtOrAfter(buf, at, ts));
+    for (const segment of this.segments) {
+      if (segment.maxTimestamp < ts) continue;
+      const found = segment.findTimestamp(ts, inBatch);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  /**
+   * Deletes closed segments, oldest first, whose newest record is older than retentionMs, then
+   * while the log exceeds retentionBytes by at least a whole segment. The active segment stays.
+   */
+  enforceRetention(now: number = Date.now()): number {
+    this.assertOpen();
+    let deleted = 0;
+    const { retentionMs, retentionBytes } = this.config;
+    if (retentionMs >= 0) {
+      while (this.segments.length > 1 && now - this.segments[0].largestTimestamp() > retentionMs) {
+        this.deleteOldest('time');
+        deleted++;
+      }
+    }
+    if (retentionBytes >= 0) {
+      let excess = this.size - retentionBytes;
+      while (this.segments.length > 1 && excess >= this.segments[0].size) {
+        excess -= this.segments[0].size;
+        this.deleteOldest('size');
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  private deleteOldest(reason: string): void {
+    const segment = this.segments.shift()!;
+    segment.delete();
+    this.logger.debug('deleted segment by retention', {
+      topic: this.topic,
+      partition: this.partition,
+      reason,
+      baseOffset: segment.baseOffset,
+      logStartOffset: this.logStartOffset,
+    });
+  }
+
+  flush(): void {
+    if (!this.closed) this.active.flush();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.active.flush();
+    for (const s of this.segments) s.close();
+    if (this.ownsCache) this.cache.closeAll();
+    this.closed = true;
+  }
+
+  /** Closes the log and removes its directory. */
+  delete(): void {
+    for (const s of this.segments) s.close();
+    if (this.ownsCache) this.cache.closeAll();
+    this.closed = true;
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) {
+      throw new LogError(LogErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Log of ${this.topic}-${this.partition} is closed`);
+    }
+  }
+}
