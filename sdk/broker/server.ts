@@ -132,7 +132,7 @@ export class Connection implements ConnectionInfo {
     const r = new Reader(frame);
     let header: RequestHeader;
     try {
-      header = decodeRequestHeader(r, isFlexible);
+      header = decodeRequestHeader(r, headerIsFlexible);
     } catch (err) {
       return this.close(`malformed request header (${(err as Error).message})`);
     }
@@ -231,6 +231,12 @@ export class Connection implements ConnectionInfo {
       this.socket.resume();
     }
   }
+}
+
+/** An ApiVersions request at a version we do not know is answered from its fixed header alone; its tags and body are ignored. */
+function headerIsFlexible(apiKey: number, version: number): boolean {
+  if (apiKey === API_VERSIONS_KEY && version > (handlerFor(apiKey)?.maxVersion ?? 0)) return false;
+  return isFlexible(apiKey, version);
 }
 
 function sizePrefixed(w: Writer): Buffer[] {

@@ -89,7 +89,6 @@ registerApi<CreateTopicsRequest, CreateTopicsResponse>({
         const cfg = topicConfig(t);
         if (!req.validateOnly) {
           logs.createTopic(t.name, partitions, cfg);
-          ctx.logger.info('created topic', { topic: t.name, partitions });
         }
         return { name: t.name, errorCode: 0, errorMessage: null };
       } catch (err) {

@@ -1,0 +1,158 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startBroker, type Broker } from '../../sdk/broker';
+import { rawClient } from './wire';
+import { decodeApiVersionsResponse } from '../../sdk/protocol/messages/api-versions';
+import { decodeMetadataResponse, encodeMetadataRequest } from '../../sdk/protocol/messages/metadata';
+import { decodeProduceResponse, encodeProduceRequest } from '../../sdk/protocol/messages/produce';
+import { decodeFetchResponse, encodeFetchRequest, type FetchRequest } from '../../sdk/protocol/messages/fetch';
+import { decodeListOffsetsResponse, encodeListOffsetsRequest } from '../../sdk/protocol/messages/list-offsets';
+import { encodeRecordBatch, decodeRecords } from '../../sdk/protocol/record-batch';
+import { Writer } from '../../sdk/protocol/writer';
+
+let broker: Broker;
+test.before(async () => {
+  broker = await startBroker({ port: 0, maxFrameBytes: 1024 * 1024 });
+});
+test.after(async () => {
+  await broker.stop();
+});
+
+const produce = (topic: string, partition: number, records: Buffer, acks = -1) => (w: Writer) =>
+  encodeProduceRequest(w, { transactionalId: null, acks, timeoutMs: 1000, topics: [{ name: topic, partitions: [{ index: partition, records }] }] }, 8);
+const fetchReq = (topic: string, offset: number, extra: Partial<FetchRequest> = {}): FetchRequest => ({
+  replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+  topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+  forgottenTopics: [], rackId: '', ...extra,
+});
+const metadata = (topics: string[] | null) => (w: Writer) =>
+  encodeMetadataRequest(w, { topics, allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }, 8);
+
+test('ApiVersions v3 (flexible header) lists the registered APIs; v0 and Metadata v0 pipelined back to back', async () => {
+  const c = await rawClient(broker.port);
+  const v3 = decodeApiVersionsResponse(await c.request(18, 3, (w) => w.compactString('test').compactString('1').taggedFields(), { flexibleHeader: true }), 3);
+  assert.is(v3.errorCode, 0);
+  const keys = new Map(v3.apiKeys.map((k) => [k.apiKey, k]));
+  for (const [key, min, max] of [[0, 3, 8], [1, 4, 11], [2, 0, 5], [3, 0, 8], [18, 0, 3], [19, 0, 4], [20, 0, 3], [22, 0, 1]]) {
+    assert.equal(keys.get(key), { apiKey: key, minVersion: min, maxVersion: max });
+  }
+  // kafka-python style: both requests written before any answer is read.
+  const [a, m] = await Promise.all([c.request(18, 0, () => {}), c.request(3, 0, (w) => w.int32(0))]);
+  assert.is(decodeApiVersionsResponse(a, 0).errorCode, 0);
+  const md = decodeMetadataResponse(m, 0);
+  assert.equal(md.brokers.map((b) => b.port), [broker.port]);
+  c.close();
+});
+
+test('ApiVersions at an unknown version gets a v0 body with error 35 and the full list', async () => {
+  const c = await rawClient(broker.port);
+  const res = decodeApiVersionsResponse(await c.request(18, 9, () => {}), 0);
+  assert.is(res.errorCode, 35);
+  assert.ok(res.apiKeys.some((k) => k.apiKey === 1 && k.maxVersion === 11));
+  assert.not.ok(c.isClosed());
+  c.close();
+});
+
+test('Metadata auto-creates, advertises the bound port, node 0 leads every partition', async () => {
+  const c = await rawClient(broker.port);
+  const md = decodeMetadataResponse(await c.request(3, 8, metadata(['auto-t'])), 8);
+  assert.is(md.controllerId, 0);
+  assert.equal(md.brokers, [{ nodeId: 0, host: '127.0.0.1', port: broker.port, rack: null }]);
+  assert.is(md.topics[0].errorCode, 0);
+  assert.equal(md.topics[0].partitions.map((p) => [p.leaderId, p.replicaNodes, p.isrNodes]), [[0, [0], [0]]]);
+  const bad = decodeMetadataResponse(await c.request(3, 8, metadata(['bad name!'])), 8);
+  assert.is(bad.topics[0].errorCode, 17);
+  c.close();
+});
+
+test('Produce -> Fetch: offsets assigned, whole batches back, bad CRC rejected with 2, acks=0 silent', async () => {
+  const c = await rawClient(broker.port);
+  await c.request(3, 8, metadata(['data']));
+  const b1 = encodeRecordBatch([{ key: null, value: Buffer.from('one') }, { key: null, value: Buffer.from('two') }]);
+  const r1 = decodeProduceResponse(await c.request(0, 8, produce('data', 0, b1)), 8);
+  assert.equal([r1.topics[0].partitions[0].errorCode, r1.topics[0].partitions[0].baseOffset], [0, 0]);
+  const corrupt = Buffer.from(encodeRecordBatch([{ key: null, value: Buffer.from('x') }]));
+  corrupt[corrupt.length - 1] ^= 0xff;
+  const r2 = decodeProduceResponse(await c.request(0, 8, produce('data', 0, corrupt)), 8);
+  assert.is(r2.topics[0].partitions[0].errorCode, 2);
+  c.send(0, 8, produce('data', 0, encodeRecordBatch([{ key: null, value: Buffer.from('three') }]), 0));
+  const f = decodeFetchResponse(await c.request(1, 11, (w) => encodeFetchRequest(w, fetchReq('data', 1), 11)), 11);
+  const p = f.responses[0].partitions[0];
+  assert.equal([p.errorCode, p.highWatermark, p.lastStableOffset, p.preferredReadReplica], [0, 3, 3, -1]);
+  assert.equal(decodeRecords(p.records!).map((r) => [r.offset, r.value!.toString()]), [[0, 'one'], [1, 'two'], [2, 'three']]);
+  const end = decodeFetchResponse(await c.request(1, 11, (w) => encodeFetchRequest(w, fetchReq('data', 3), 11)), 11).responses[0].partitions[0];
+  assert.is(end.records!.length, 0);
+  const oor = decodeFetchResponse(await c.request(1, 11, (w) => encodeFetchRequest(w, fetchReq('data', 99), 11)), 11).responses[0].partitions[0];
+  assert.is(oor.errorCode, 1);
+  c.close();
+});
+
+test('Fetch long-polls until a produce arrives, and gives up at max_wait', async () => {
+  const c = await rawClient(broker.port);
+  const p = await rawClient(broker.port);
+  await c.request(3, 8, metadata(['poll']));
+  const t0 = Date.now();
+  const empty = decodeFetchResponse(await c.request(1, 11, (w) => encodeFetchRequest(w, fetchReq('poll', 0, { maxWaitMs: 200 }), 11)), 11);
+  assert.ok(Date.now() - t0 >= 180, 'answered before max_wait');
+  assert.is(empty.responses[0].partitions[0].records!.length, 0);
+  const held = c.request(1, 11, (w) => encodeFetchRequest(w, fetchReq('poll', 0, { maxWaitMs: 10_000 }), 11));
+  // A request behind the held fetch on the same connection is answered after it, in order.
+  const behind = c.request(18, 2, () => {});
+  let heldDone = false;
+  held.then(() => (heldDone = true));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.not.ok(heldDone);
+  const t1 = Date.now();
+  await p.request(0, 8, produce('poll', 0, encodeRecordBatch([{ key: null, value: Buffer.from('wake') }])));
+  const woke = decodeFetchResponse(await held, 11);
+  assert.ok(Date.now() - t1 < 2000, 'fetch was not woken by the produce');
+  assert.is(decodeRecords(woke.responses[0].partitions[0].records!)[0].value!.toString(), 'wake');
+  assert.is(decodeApiVersionsResponse(await behind, 2).errorCode, 0);
+  c.close();
+  p.close();
+});
+
+test('ListOffsets: earliest, latest, by timestamp, none later', async () => {
+  const c = await rawClient(broker.port);
+  await c.request(3, 8, metadata(['times']));
+  for (const ts of [1000, 2000, 3000]) {
+    await c.request(0, 8, produce('times', 0, encodeRecordBatch([{ key: null, value: Buffer.from(String(ts)), timestamp: ts }])));
+  }
+  const ask = async (timestamp: number) => {
+    const r = await c.request(2, 5, (w) => encodeListOffsetsRequest(w, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'times', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }] }, 5));
+    const p = decodeListOffsetsResponse(r, 5).topics[0].partitions[0];
+    return [p.offset, p.timestamp];
+  };
+  assert.equal(await ask(-2), [0, -1]);
+  assert.equal(await ask(-1), [3, -1]);
+  assert.equal(await ask(1500), [1, 2000]);
+  assert.equal(await ask(2000), [1, 2000]);
+  assert.equal(await ask(3001), [-1, -1]);
+  c.close();
+});
+
+test('bad input closes only that connection: garbage, unknown key, unsupported version, oversized, truncated', async () => {
+  const healthy = await rawClient(broker.port);
+  const cases: Array<[string, (c: Awaited<ReturnType<typeof rawClient>>) => void]> = [
+    ['negative size', (c) => c.sendBytes(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2]))],
+    ['oversized frame', (c) => c.sendBytes(Buffer.from([0x7f, 0, 0, 0]))],
+    ['unknown api key', (c) => c.send(999, 0, () => {})],
+    ['unsupported version', (c) => c.send(0, 2, () => {})],
+    ['truncated body', (c) => c.send(3, 8, (w) => w.int32(5))],
+    ['lying array length', (c) => c.send(1, 11, (w) => w.int32(-1).int32(0).int32(1).int32(1).int8(0).int32(0).int32(-1).int32(0x7fffffff))],
+  ];
+  for (const [name, send] of cases) {
+    const c = await rawClient(broker.port);
+    send(c);
+    await Promise.race([c.closed, new Promise((_, rej) => setTimeout(() => rej(new Error(`${name}: connection stayed open`)), 2000))]);
+  }
+  // A frame that never completes just waits; the broker keeps serving the healthy client.
+  const partial = await rawClient(broker.port);
+  partial.sendBytes(Buffer.from([0, 0, 0, 50, 0, 3]));
+  const res = decodeApiVersionsResponse(await healthy.request(18, 2, () => {}), 2);
+  assert.is(res.errorCode, 0);
+  partial.close();
+  healthy.close();
+});
+
+test.run();
