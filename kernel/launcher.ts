@@ -1,0 +1,92 @@
+/**
+ * The process Jupyter starts for the `kafkalab` kernel: `node dist/kernel/launcher.js
+ * --config-path {connection_file}`. It is tslab's kernel (TypeScript cells, completion,
+ * inspection, interrupts) with kafkalab's additions installed first:
+ * - `kafkalab` (and its dependencies) importable from any notebook folder (see resolve.ts);
+ * - rich display of what a cell evaluates to or logs (tslab prints both through `console.log`);
+ * - kafkalab errors as one clean line (tslab prints errors through `console.error`);
+ * - interrupts also stop live views, so their Kafka consumers are released.
+ */
+import { formatError, toMimeBundle } from './display';
+import { installRuntimeResolver, installTypeResolver, packageRoot } from './resolve';
+import { KernelBridge, setKernelBridge, watch } from './runtime';
+
+interface TslabJupyter {
+  lastWriteDisplayData: ((data: unknown, update: boolean) => void) | null;
+}
+
+/** How long a stream left as a cell's value keeps updating its live view. */
+const BACKGROUND_WATCH = '60s';
+
+export function configPathFrom(argv: string[]): string {
+  const i = argv.indexOf('--config-path');
+  const inline = argv.find((a) => a.startsWith('--config-path='));
+  const value = inline ? inline.slice('--config-path='.length) : i >= 0 ? argv[i + 1] : undefined;
+  if (!value) throw new Error('usage: launcher --config-path <connection file>');
+  return value;
+}
+
+export function startKafkalabKernel(configPath: string): void {
+  const root = packageRoot();
+  installRuntimeResolver(root);
+  installTypeResolver(process.cwd(), root);
+
+  const tslabMain = require.resolve('tslab/dist/main.js', { paths: [root] });
+  const jupyter = require(require.resolve('tslab/dist/jupyter.js', { paths: [root] })) as TslabJupyter;
+  const interruptListeners = new Set<() => void>();
+  const bridge: KernelBridge = {
+    state: { plotlyLoaded: false },
+    send(bundle, displayId, update) {
+      const write = jupyter.lastWriteDisplayData;
+      if (!write) return false;
+      write({ data: bundle.data, metadata: bundle.metadata, transient: displayId ? { display_id: displayId } : {} }, update);
+      return true;
+    },
+    onInterrupt(listener) {
+      interruptListeners.add(listener);
+      return () => interruptListeners.delete(listener);
+    },
+  };
+  setKernelBridge(bridge);
+  // tslab's own SIGINT handler interrupts the executor; this one stops live views too.
+  process.on('SIGINT', () => {
+    for (const l of [...interruptListeners]) l();
+  });
+
+  // tslab hands a cell's value to console.log and its error to console.error, read when the
+  // kernel starts: replacing them first routes both through our display.
+  const log = console.log.bind(console);
+  const error = console.error.bind(console);
+  console.log = (...args: unknown[]) => {
+    if (args.length === 1 && jupyter.lastWriteDisplayData) {
+      const value = args[0];
+      const bundle = toMimeBundle(value, bridge.state);
+      if (bundle) {
+        bridge.send(bundle, undefined, false);
+        return;
+      }
+      if (isStream(value)) {
+        watch(value, { duration: BACKGROUND_WATCH }).catch((err) => error(formatError(err) ?? err));
+        return;
+      }
+    }
+    log(...args);
+  };
+  console.error = (...args: unknown[]) => {
+    const line = args.length === 1 ? formatError(args[0]) : undefined;
+    if (line) process.stderr.write(line + '\n');
+    else error(...args);
+  };
+
+  const { startKernel } = require(tslabMain) as { startKernel(o: { configPath: string; enableFindLocal?: boolean; jsKernel?: boolean }): void };
+  startKernel({ configPath, enableFindLocal: false, jsKernel: false });
+}
+
+/** A kafkalab stream (or any async iterable that is not a plain iterator of a running loop). */
+function isStream(v: unknown): v is AsyncIterable<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' && typeof (v as { next?: unknown }).next !== 'function';
+}
+
+if (require.main === module) {
+  startKafkalabKernel(configPathFrom(process.argv.slice(2)));
+}
