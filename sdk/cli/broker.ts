@@ -1,0 +1,74 @@
+/**
+ * `kafkalab broker`: runs the embedded Kafka-compatible broker in the foreground.
+ * Prints exactly one line on stdout once it accepts connections; logs go to stderr.
+ */
+import type { Command } from './main';
+import { parseFlags } from './args';
+import { consoleLogger, type LogLevel } from '../util/log';
+import { startBroker } from '../broker';
+import { parseDuration } from '../util/duration';
+
+const spec = {
+  port: { type: 'number', default: 9092 },
+  host: { type: 'string', default: '127.0.0.1' },
+  dataDir: { type: 'string', default: '.kafkalab/data' },
+  partitions: { type: 'number', default: 1 },
+  autoCreateTopics: { type: 'boolean', default: true },
+  advertisedHost: { type: 'string' },
+  maxFrameBytes: { type: 'number' },
+  retention: { type: 'string' },
+  segmentBytes: { type: 'number' },
+  logLevel: { type: 'string', default: 'warn' },
+} as const;
+
+export const command: Command = {
+  summary: 'run the embedded Kafka-compatible broker',
+  usage: `Usage: kafkalab broker [options]
+
+Runs a single-node Kafka-compatible broker that any Kafka client can use
+(kafkajs, librdkafka/kcat/confluent-kafka, kafka-python).
+
+Options:
+  --port N                 TCP port (default 9092; 0 = any free port)
+  --host HOST              interface to listen on (default 127.0.0.1)
+  --data-dir DIR           log segments and committed offsets (default .kafkalab/data)
+  --partitions N           partitions of auto-created topics (default 1)
+  --no-auto-create-topics  refuse unknown topics instead of creating them
+  --advertised-host HOST   host name given to clients in metadata (default: --host)
+  --max-frame-bytes N      largest request accepted (default 104857600)
+  --retention DURATION     default retention by time, e.g. 7d, 12h, or -1 to keep forever (default 7d)
+  --segment-bytes N        roll log segments past this size (default 64 MiB)
+  --log-level LEVEL        debug, info, warn or error, on stderr (default warn)
+
+Prints "kafkalab broker listening on HOST:PORT" when ready; Ctrl-C (SIGINT) or SIGTERM stops it cleanly.`,
+  async run(argv) {
+    const f = parseFlags(argv, spec, 'broker');
+    const level = (['debug', 'info', 'warn', 'error'].includes(f.logLevel) ? f.logLevel : 'warn') as LogLevel;
+    const log: Record<string, number> = {};
+    if (f.retention !== undefined) log.retentionMs = f.retention === '-1' ? -1 : parseDuration(f.retention);
+    if (f.segmentBytes !== undefined) log.segmentBytes = f.segmentBytes;
+    const broker = await startBroker({
+      port: f.port,
+      host: f.host,
+      dataDir: f.dataDir,
+      partitions: f.partitions,
+      autoCreateTopics: f.autoCreateTopics,
+      advertisedHost: f.advertisedHost,
+      maxFrameBytes: f.maxFrameBytes,
+      log,
+      logger: consoleLogger({ level, namespace: 'broker' }),
+    });
+    process.stdout.write(`kafkalab broker listening on ${broker.host}:${broker.port}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await broker.stop();
+    return 0;
+  },
+};
