@@ -51,7 +51,7 @@ export class OffsetStore {
     this.file = path.join(dir, FILE);
     try {
       this.replay();
-      if (this.lines > this.liveEntries() + MIN_LINES_BEFORE_COMPACTION / 10) this.compact();
+      if (this.lines > this.groupsMap.size) this.compact();
       this.fd = fs.openSync(this.file, 'a');
     } catch (err) {
       this.unlock();
