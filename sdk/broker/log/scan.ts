@@ -30,8 +30,15 @@ export function readFully(fd: number, buf: Buffer, length: number, position: num
   return done;
 }
 
-export function scanBatches(fd: number, start: number, end: number, verifyCrc: boolean, visit: BatchVisitor): ScanResult {
-  let chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(end - start, LOG_OVERHEAD)));
+export function scanBatches(
+  fd: number,
+  start: number,
+  end: number,
+  verifyCrc: boolean,
+  visit: BatchVisitor,
+  chunkBytes = CHUNK,
+): ScanResult {
+  let chunk = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(end - start, LOG_OVERHEAD)));
   let pos = start;
   while (pos < end) {
     const n = readFully(fd, chunk, Math.min(chunk.length, end - pos), pos);
@@ -50,7 +57,6 @@ export function scanBatches(fd: number, start: number, end: number, verifyCrc: b
       at += size;
     }
     if (at === 0 && end - pos < LOG_OVERHEAD) return { validEnd: pos, error: 'truncated header' };
-    if (at === 0 && batchSizeAt(chunk, 0, n) < LOG_OVERHEAD) return { validEnd: pos, error: 'negative batch length' };
     pos += at;
   }
   return { validEnd: pos };

@@ -22,6 +22,8 @@ import { SparseIndex } from './sparse-index';
 
 /** Header bytes up to and including lastOffsetDelta: enough to know a batch's offset range. */
 const HEADER_PREFIX = 27;
+/** Timestamp lookups usually end within an index interval or two of where they start. */
+const LOOKUP_CHUNK = 64 * 1024;
 
 export function segmentFileName(baseOffset: number, ext: '.log' | '.index' | '.timeindex'): string {
   return String(baseOffset).padStart(20, '0') + ext;
@@ -200,19 +202,21 @@ export class Segment {
         continue;
       }
       let end = start;
+      let last = start;
       while (end + LOG_OVERHEAD <= n) {
         const size = batchSizeAt(chunk, end);
         if (end + size > n || (end > start && end + size - start > maxBytes)) break;
+        last = end;
         end += size;
       }
       if (end > start) {
-        this.rememberReadEnd(chunk, start, end, position);
+        this.rememberReadEnd(chunk, last, position + end);
         return chunk.subarray(start, end);
       }
       // The first batch alone is larger than the chunk: read exactly that batch.
       const whole = Buffer.allocUnsafe(batchSizeAt(chunk, start));
       readFully(fd, whole, whole.length, position + start);
-      this.rememberReadEnd(whole, 0, whole.length, position + start);
+      this.rememberReadEnd(whole, 0, position + start + whole.length);
       return whole;
     }
   }
@@ -225,16 +229,11 @@ export class Segment {
     return { position: this.offsetIdx!.valueAt(i), expectedBase: this.baseOffset + this.offsetIdx!.keyAt(i) };
   }
 
-  private rememberReadEnd(chunk: Buffer, start: number, end: number, chunkPosition: number): void {
-    let at = start;
-    let last = 0;
-    while (at < end) {
-      last = at;
-      at += batchSizeAt(chunk, at);
-    }
+  /** Lets the next sequential read (at the offset after batch `last`) skip the index. */
+  private rememberReadEnd(chunk: Buffer, last: number, endPosition: number): void {
     const next = readInt64(chunk, last + OFF_BASE_OFFSET) + chunk.readInt32BE(last + OFF_LAST_OFFSET_DELTA) + 1;
     if (this.readHints.size >= 16) this.readHints.delete(this.readHints.keys().next().value as number);
-    this.readHints.set(next, chunkPosition + end);
+    this.readHints.set(next, endPosition);
   }
 
   /** Where the time index says to start looking for `target`, and the batches from there. */
@@ -256,7 +255,7 @@ export class Segment {
         if (readInt64(buf, at + OFF_MAX_TIMESTAMP) < target) return undefined;
         found = inBatch(buf, at);
         return found ? 'found' : undefined;
-      });
+      }, LOOKUP_CHUNK);
       if (!misplaced) return found;
       if (attempt > 0) throw this.corrupt(`no batch ${expectedBase} at position ${position}`);
       this.rebuildFromLog();

@@ -156,4 +156,30 @@ test('retention by time and by size deletes old closed segments, never the activ
   remove();
 });
 
+test('batches larger than every read chunk: reads, time lookups and CRC recovery', () => {
+  const { dir, remove } = tempDir('plog');
+  const pdir = path.join(dir, 't-0');
+  let log = PartitionLog.open(pdir, 't', 0, { config: { indexIntervalBytes: 1024 } });
+  const big = 'x'.repeat(10_000);
+  for (let b = 0; b < 6; b++) {
+    // 150 records of 10 kB: a 1.5 MB batch, above the 1 MiB scan chunk and the 64 KiB lookup chunk.
+    log.append(buildBatch(Array.from({ length: 150 }, (_, i) => ({ value: big, timestamp: T0 + b * 1000 + i }))), 0);
+    log.append(buildBatch([{ value: `small-${b}`, timestamp: T0 + b * 1000 + 500 }]), 0);
+  }
+  assert.is(log.nextOffset, 6 * 151);
+  for (let b = 0; b < 6; b++) {
+    assert.equal(log.offsetForTimestamp(T0 + b * 1000 + 77), { offset: b * 151 + 77, timestamp: T0 + b * 1000 + 77 });
+    assert.equal(log.offsetForTimestamp(T0 + b * 1000 + 300), { offset: b * 151 + 150, timestamp: T0 + b * 1000 + 500 });
+    const [first] = parseBatches(log.read(b * 151 + 3, 100));
+    assert.is(first.baseOffset, b * 151);
+    assert.is(first.values.length, 150);
+  }
+  log.close();
+  log = PartitionLog.open(pdir, 't', 0, { verifyCrc: true });
+  assert.is(log.nextOffset, 6 * 151);
+  assert.equal(parseBatches(log.read(6 * 151 - 1, 1))[0].values, ['small-5']);
+  log.close();
+  remove();
+});
+
 test.run();
