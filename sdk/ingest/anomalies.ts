@@ -24,8 +24,13 @@ const MEAN_LABELLED_S: Record<AnomalyType, number> = {
   bearing_wear: 315,
 };
 
-/** Sensors whose frozen value soon contradicts the others once the car changes pace. */
-const STUCK_SENSORS: SignalName[] = ['speed', 'throttle_pos', 'intake_air_flow', 'engine_vibration_amplitude'];
+/**
+ * Sensors whose frozen value soon contradicts the others once the car changes pace. A sensor
+ * freezes as the car begins a large change of speed (joining or leaving a highway, stopping),
+ * the moment a real fault shows: a value that no longer follows what the car does.
+ */
+const STUCK_PACE_CHANGE_KMH = 50;
+const STUCK_SENSORS: SignalName[] = ['speed', 'throttle_pos', 'accel_fl', 'accel_fr', 'accel_rl', 'accel_rr'];
 
 /** Values a sensor reports when its signal is lost: 0, or the rail of its range (OBD-II limits). */
 const DROPOUT_VALUES: Partial<Record<SignalName, number[]>> = {
@@ -96,7 +101,7 @@ export class AnomalyInjector {
       case 'stuck_sensor': {
         if (ep.value === undefined) {
           ep.waitLeft -= dt;
-          if (!car.majorChange && ep.waitLeft > 0) return 'none';
+          if (car.paceChange < STUCK_PACE_CHANGE_KMH && ep.waitLeft > 0) return 'none';
           ep.value = s[ep.sensor];
         }
         s[ep.sensor] = ep.value;
@@ -146,7 +151,7 @@ export class AnomalyInjector {
         break;
       }
       case 'stuck_sensor':
-        this.episode = { type, left: seconds(30, 120), sensor: rng.pick(STUCK_SENSORS), value: undefined, waitLeft: 300 };
+        this.episode = { type, left: seconds(30, 120), sensor: rng.pick(STUCK_SENSORS), value: undefined, waitLeft: 600 };
         break;
       case 'tire_pressure_loss':
         this.episode = { type, elapsed: 0, deflate: seconds(90, 300), hold: seconds(60, 240), loss: rng.range(0.3, 0.6), wheel: rng.pick(WHEELS) };

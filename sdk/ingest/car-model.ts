@@ -52,8 +52,8 @@ export class CarModel {
 
   // State.
   segment: Segment = 'idle';
-  /** True for the step in which a segment began with a target far from the current speed. */
-  majorChange = false;
+  /** |new target - current speed| (km/h) when a segment began during the last step, else 0. */
+  paceChange = 0;
   private segmentLeft: number;
   private target = 0; // km/h
   private v = 0; // m/s
@@ -82,7 +82,7 @@ export class CarModel {
 
   /** Advances the car by dt seconds and returns the healthy readings at the end of it. */
   step(dtSeconds: number): CarSignals {
-    this.majorChange = false;
+    this.paceChange = 0;
     const n = Math.max(1, Math.ceil(dtSeconds / MAX_STEP_S));
     const h = dtSeconds / n;
     let rpm = this.idleRpm;
@@ -136,7 +136,7 @@ export class CarModel {
         this.segmentLeft = this.rng.range(60, 300);
         break;
     }
-    this.majorChange = Math.abs(this.target - this.kmh) > 25;
+    this.paceChange = Math.max(this.paceChange, Math.abs(this.target - this.kmh));
   }
 
   private advanceSpeed(h: number): void {
