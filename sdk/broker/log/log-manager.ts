@@ -27,7 +27,7 @@ export interface LogManagerOptions {
   /** Broker-wide defaults under every topic's own config. */
   defaults?: Partial<LogConfig>;
   logger?: Logger;
-  /** fsync dirty partitions this often; 0 = only on flush() and close(). Default 1000 ms. */
+  /** fsync dirty partitions this often, off the broker's thread; 0 = only on flush() and close(). Default 1000 ms. */
   flushIntervalMs?: number;
   /** Most read descriptors of closed segments kept open at once. Default 256. */
   maxOpenSegmentFiles?: number;
@@ -239,10 +239,15 @@ export class LogManager {
   }
 
   private flushQuietly(): void {
-    try {
-      this.flush();
-    } catch (err) {
-      this.logger.error('periodic flush failed', { error: (err as Error).message });
+    const onError = (err: Error) => this.logger.error('periodic flush failed', { error: err.message });
+    for (const logs of this.logs.values()) {
+      for (const log of logs) {
+        try {
+          log.flushInBackground(onError);
+        } catch (err) {
+          onError(err as Error);
+        }
+      }
     }
   }
 

@@ -235,8 +235,14 @@ export class PartitionLog {
     });
   }
 
+  /** fsync now: everything appended so far then survives a power loss. */
   flush(): void {
     if (!this.closed) this.active.flush();
+  }
+
+  /** The same without blocking: the periodic flush of LogManager uses this. */
+  flushInBackground(onError: (err: Error) => void): void {
+    if (!this.closed) this.active.flushInBackground(onError);
   }
 
   close(): void {

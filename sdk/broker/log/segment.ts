@@ -350,6 +350,26 @@ export class Segment {
     this.dirty = false;
   }
 
+  /**
+   * fsync in the background (libuv's thread pool) so the broker's thread never waits on the
+   * disk. Through a descriptor of its own: fsync covers the whole file, and a roll or close of
+   * the segment meanwhile cannot pull the descriptor away. Errors go to `onError`.
+   */
+  flushInBackground(onError: (err: Error) => void): void {
+    if (!this.dirty || this.writeFd === null) return;
+    this.persistIndexes();
+    this.dirty = false;
+    for (const file of [this.logPath, this.indexPath, this.timeIndexPath]) {
+      fs.open(file, 'r', (err, fd) => {
+        if (err) return err.code === 'ENOENT' ? undefined : onError(err); // deleted meanwhile
+        fs.fsync(fd, (syncErr) => {
+          fs.close(fd, () => undefined);
+          if (syncErr) onError(syncErr);
+        });
+      });
+    }
+  }
+
   /** Turns the active segment into a closed one: final time entry, indexes out, fsync, close. */
   seal(): void {
     if (this.writeFd === null) return;

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LogError, LogManager } from '../../../sdk/broker/log';
+import type { Logger } from '../../../sdk/util/log';
 import { parseBatches, tempDir, valuesBatch } from './batches';
 
 const codeOf = (fn: () => unknown): number | undefined => {
@@ -127,6 +128,30 @@ test('addPartitions grows a topic; setTopicConfig applies to its logs; retention
   assert.ok(m.enforceRetention(10_000) > 0);
   assert.ok(m.partition('g', 2)!.logStartOffset > 0);
   m.close();
+  remove();
+});
+
+test('periodic background fsync runs without errors while appending, rolling and deleting', async () => {
+  const { dir, remove } = tempDir('mgr');
+  const errors: string[] = [];
+  const logger: Logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: (msg, f) => void errors.push(`${msg} ${JSON.stringify(f)}`),
+    child: () => logger,
+  };
+  const m = LogManager.open(dir, { flushIntervalMs: 5, logger, defaults: { segmentBytes: 2000 } });
+  m.createTopic('bg', 2);
+  for (let i = 0; i < 40; i++) {
+    m.partition('bg', i % 2)!.append(valuesBatch(`v${i}`, 20), 0);
+    if (i === 20) m.createTopic('short-lived', 1), m.partition('short-lived', 0)!.append(valuesBatch('s', 5), 0);
+    if (i === 22) m.deleteTopic('short-lived');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await new Promise((r) => setTimeout(r, 30));
+  m.close();
+  assert.equal(errors, []);
   remove();
 });
 
