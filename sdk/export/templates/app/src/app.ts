@@ -77,6 +77,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   await consumer.connect();
   await consumer.subscribe({ topics: [config.inputTopic], fromBeginning: config.fromBeginning });
 
+  const passthrough = config.passthroughFields.length > 0;
   const handleBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
     if (batch.isEmpty()) return;
     const started = process.hrtime.bigint();
@@ -85,18 +86,24 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
 
     // Window state advances here, synchronously and in offset order; only the model call waits
     // for the batcher, so concurrent partitions never interleave one key's readings.
-    const chunks: { matrix: Float32Array; rows: number; source: KafkaMessage[] }[] = [];
+    const chunks: { matrix: Float32Array; rows: number; source: KafkaMessage[]; records: unknown[] }[] = [];
     const dead: Message[] = [];
     for (let at = 0; at < messages.length; at += config.batchSize) {
       const slice = messages.slice(at, at + config.batchSize);
       const matrix = new Float32Array(slice.length * scorer.width);
       const source: KafkaMessage[] = [];
+      const records: unknown[] = [];
       for (const m of slice) {
-        const problem = decodeAndPrepare(m, scorer, matrix, source.length);
-        if (problem) dead.push(deadLetter(m, topic, partition, problem));
-        else source.push(m);
+        const decoded = decode(m);
+        const problem = typeof decoded === 'string' ? decoded : scorer.prepare(decoded.record, matrix, source.length);
+        if (problem) {
+          dead.push(deadLetter(m, topic, partition, problem));
+          continue;
+        }
+        source.push(m);
+        if (passthrough) records.push((decoded as { record: unknown }).record);
       }
-      chunks.push({ matrix: matrix.subarray(0, source.length * scorer.width), rows: source.length, source });
+      chunks.push({ matrix: matrix.subarray(0, source.length * scorer.width), rows: source.length, source, records });
     }
     const reconstructions = await Promise.all(chunks.map((c) => batcher.submit(c.matrix, c.rows)));
 
@@ -111,7 +118,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
         if (!anomaly && config.outputMode === 'anomalies') continue;
         const m = c.source[r];
         const top = scorer.explain(c.matrix, recon, r, config.topFeatures);
-        out.push({ key: m.key, value: resultJson(m, topic, partition, scores[r], scorer.threshold, anomaly, top), timestamp: m.timestamp });
+        const fields = passthrough ? passthroughJson(c.records[r] as Record<string, unknown>, config.passthroughFields) : '';
+        out.push({ key: m.key, value: resultJson(m, topic, partition, scores[r], scorer.threshold, anomaly, top, fields), timestamp: m.timestamp });
       }
     });
 
@@ -153,15 +161,20 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   };
 }
 
-function decodeAndPrepare(m: KafkaMessage, scorer: Scorer, matrix: Float32Array, row: number): string | undefined {
+/** The parsed value, or why it cannot be parsed. */
+function decode(m: KafkaMessage): { record: unknown } | string {
   if (m.value === null || m.value.length === 0) return 'empty value';
-  let record: unknown;
   try {
-    record = JSON.parse(m.value.toString('utf8'));
+    return { record: JSON.parse(m.value.toString('utf8')) };
   } catch (err) {
     return `invalid JSON: ${(err as Error).message}`;
   }
-  return scorer.prepare(record, matrix, row);
+}
+
+function passthroughJson(record: Record<string, unknown>, names: string[]): string {
+  let s = '';
+  for (const n of names) if (record[n] !== undefined) s += `${s ? ',' : ''}${JSON.stringify(n)}:${JSON.stringify(record[n])}`;
+  return `,"fields":{${s}}`;
 }
 
 function deadLetter(m: KafkaMessage, topic: string, partition: number, reason: string): Message {
@@ -187,11 +200,11 @@ function reasonClass(reason: string): string {
 }
 
 /** The output record, written by hand: a template string is several times faster than JSON.stringify on an object. */
-function resultJson(m: KafkaMessage, topic: string, partition: number, score: number, threshold: number, anomaly: boolean, top: { feature: string; error: number }[]): string {
+function resultJson(m: KafkaMessage, topic: string, partition: number, score: number, threshold: number, anomaly: boolean, top: { feature: string; error: number }[], fields: string): string {
   const key = m.key === null ? 'null' : JSON.stringify(m.key.toString('utf8'));
   let t = '';
   for (let i = 0; i < top.length; i++) t += `${i ? ',' : ''}{"feature":${JSON.stringify(top[i].feature)},"error":${num(top[i].error)}}`;
-  return `{"key":${key},"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":${m.offset},"timestamp":${m.timestamp}},"score":${num(score)},"threshold":${num(threshold)},"anomaly":${anomaly},"top":[${t}]}`;
+  return `{"key":${key},"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":${m.offset},"timestamp":${m.timestamp}},"score":${num(score)},"threshold":${num(threshold)},"anomaly":${anomaly},"top":[${t}]${fields}}`;
 }
 
 /** JSON has no NaN or Infinity; a float32 overflow must not make the output unparsable. */

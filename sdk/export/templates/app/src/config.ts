@@ -21,6 +21,8 @@ export interface Config {
   batchSize: number;
   batchMs: number;
   topFeatures: number;
+  /** Input fields copied into each result under `fields` (identifiers such as a VIN or sequence number). */
+  passthroughFields: string[];
   /** Overrides the threshold chosen in the notebook when set. */
   threshold?: number;
   fromBeginning: boolean;
@@ -145,6 +147,7 @@ export function loadConfig(env: Env = process.env): Config {
     batchSize: int('BATCH_SIZE', defaults.batchSize, 1, 1_000_000),
     batchMs: int('BATCH_MS', defaults.batchMs, 0, 60_000),
     topFeatures: int('TOP_FEATURES', defaults.topFeatures, 0, 1000),
+    passthroughFields: str('PASSTHROUGH_FIELDS', '').split(',').map((f) => f.trim()).filter(Boolean),
     threshold,
     fromBeginning: offsetReset === 'earliest',
     partitionsConcurrently: int('PARTITIONS_CONCURRENTLY', 4, 1, 1000),
