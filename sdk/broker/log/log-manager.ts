@@ -47,6 +47,8 @@ export class LogManager {
   private readonly timer: NodeJS.Timeout | null;
   private readonly unlock: () => void;
   private closed = false;
+  /** Only a fully loaded manager may mark a clean shutdown (a failed open proves nothing). */
+  private loaded = false;
 
   private constructor(readonly dataDir: string, opts: LogManagerOptions) {
     this.defaults = validateConfig(opts.defaults);
@@ -64,6 +66,7 @@ export class LogManager {
     const m = new LogManager(dataDir, opts);
     try {
       m.load();
+      m.loaded = true;
     } catch (err) {
       m.close();
       throw err;
@@ -268,7 +271,7 @@ export class LogManager {
       }
     }
     this.cache.closeAll();
-    if (ok) fs.writeFileSync(path.join(this.dataDir, CLEAN_SHUTDOWN), '');
+    if (ok && this.loaded) fs.writeFileSync(path.join(this.dataDir, CLEAN_SHUTDOWN), '');
     this.unlock();
   }
 

@@ -155,4 +155,22 @@ test('periodic background fsync runs without errors while appending, rolling and
   remove();
 });
 
+test('open descriptors stay bounded however many segments are read', () => {
+  const { dir, remove } = tempDir('mgr');
+  const openFds = () => fs.readdirSync('/proc/self/fd').length;
+  const m = LogManager.open(dir, { flushIntervalMs: 0, maxOpenSegmentFiles: 4, defaults: { segmentBytes: 300 } });
+  m.createTopic('many', 2);
+  for (let i = 0; i < 200; i++) m.partition('many', i % 2)!.append(valuesBatch(`v${i}`, 2), 0);
+  const before = openFds();
+  for (const p of [0, 1]) {
+    const log = m.partition('many', p)!;
+    assert.ok(log.segmentCount > 25, `${log.segmentCount} segments`);
+    for (let o = 0; o < log.nextOffset; o++) assert.ok(log.read(o, 1).length > 0);
+    assert.ok(log.offsetForTimestamp(1_700_000_000_001));
+  }
+  assert.ok(openFds() - before <= 4, `descriptors grew by ${openFds() - before}`);
+  m.close();
+  remove();
+});
+
 test.run();
