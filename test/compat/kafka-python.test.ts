@@ -1,0 +1,82 @@
+// kafka-python 2.0.2 (Debian's python3-kafka, under /usr/bin/python3) against the embedded broker.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'child_process';
+import { startBroker, type Broker } from '../../sdk/broker';
+
+let broker: Broker;
+test.before(async () => {
+  broker = await startBroker({ port: 0, partitions: 2 });
+});
+test.after(async () => {
+  await broker.stop();
+});
+
+function python(script: string, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/python3', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BOOTSTRAP: `127.0.0.1:${broker.port}` } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`python timed out: ${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('kafka-python produces with acks=all and reads everything back with an assigned consumer', async () => {
+  const r = await python(`
+import os, json
+from kafka import KafkaProducer, KafkaConsumer, TopicPartition
+bs = os.environ['BOOTSTRAP']
+p = KafkaProducer(bootstrap_servers=bs, acks='all', key_serializer=str.encode, value_serializer=lambda v: json.dumps(v).encode())
+futures = [p.send('py-data', key='key-%d' % (i % 5), value={'i': i}) for i in range(500)]
+p.flush()
+metas = [f.get(timeout=10) for f in futures]
+print('ACKED', len(metas), sorted(set(m.partition for m in metas)))
+c = KafkaConsumer(bootstrap_servers=bs, auto_offset_reset='earliest', enable_auto_commit=False, consumer_timeout_ms=3000)
+parts = [TopicPartition('py-data', p) for p in sorted(c.partitions_for_topic('py-data'))]
+c.assign(parts)
+c.seek_to_beginning()
+seen = [json.loads(m.value)['i'] for m in c]
+print('READ', len(seen), len(set(seen)), min(seen), max(seen))
+print('END', {tp.partition: off for tp, off in c.end_offsets(parts).items()})
+c.close(); p.close()
+`);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ACKED 500 \[0, 1\]/, r.stdout);
+  assert.match(r.stdout, /READ 500 500 0 499/);
+  const end = /END (\{.*\})/.exec(r.stdout)![1];
+  const offs = Object.values(JSON.parse(end.replace(/'/g, '"').replace(/(\d+):/g, '"$1":')) as Record<string, number>);
+  assert.is(offs.reduce((a, b) => a + b, 0), 500);
+});
+
+test('kafka-python offsets_for_times uses the broker time index', async () => {
+  const r = await python(`
+import os
+from kafka import KafkaProducer, KafkaConsumer, TopicPartition
+bs = os.environ['BOOTSTRAP']
+p = KafkaProducer(bootstrap_servers=bs, acks=1)
+base = 1700000000000
+for i in range(10):
+    p.send('py-times', value=b'x', partition=0, timestamp_ms=base + i * 1000)
+p.flush()
+c = KafkaConsumer(bootstrap_servers=bs)
+tp = TopicPartition('py-times', 0)
+r = c.offsets_for_times({tp: base + 4500})[tp]
+print('AT', r.offset, r.timestamp)
+print('LATE', c.offsets_for_times({tp: base + 99000})[tp])
+c.close(); p.close()
+`);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /AT 5 1700000005000/);
+  assert.match(r.stdout, /LATE None/);
+});
+
+test.run();
