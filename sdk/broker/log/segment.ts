@@ -281,7 +281,11 @@ export class Segment {
     const bounds = { maxRelOffset: this.nextOffset - this.baseOffset - 1, maxPosition: this.size };
     const offsetIdx = readIndexFile(this.indexPath, 'offset', bounds);
     const timeIdx = readIndexFile(this.timeIndexPath, 'time', bounds);
-    if (offsetIdx && timeIdx && this.pointsAtBatch(offsetIdx)) {
+    // Every sealed segment with records ends its time index with its max timestamp entry, so an
+    // empty one next to a non-empty log was lost (rebuilding finds out; records without
+    // timestamps make it empty again, at the cost of one scan per process).
+    const timeIndexLost = timeIdx !== null && timeIdx.count === 0 && this.size > 0;
+    if (offsetIdx && timeIdx && !timeIndexLost && this.pointsAtBatch(offsetIdx)) {
       this.offsetIdx = offsetIdx;
       this.timeIdx = timeIdx;
       this.maxTs = timeIdx.count ? timeIdx.lastKey() : -1;
