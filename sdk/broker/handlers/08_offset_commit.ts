@@ -1,0 +1,26 @@
+/**
+ * OffsetCommit (8), v0-7.
+ * Behavior:
+ * - Offsets persist in the broker's offset store and survive restarts.
+ * - Standalone consumers (assign(), no group membership) commit with generation -1 and an
+ *   empty member id; that is accepted while the group has no members. Group members must be
+ *   of the current generation (22), known (25), and not in the middle of a rebalance's sync (27).
+ * - Partitions that do not exist get UNKNOWN_TOPIC_OR_PARTITION (3); metadata over 4 KiB gets 12.
+ * Version notes:
+ * - v0 has no generation/member (standalone); v1's commit timestamp and v2-4's retention time
+ *   are ignored (retention is a broker matter); v6+ leader epochs are stored and returned.
+ */
+import { registerApi } from '../registry';
+import { decodeOffsetCommitRequest, encodeOffsetCommitResponse, type OffsetCommitRequest, type OffsetCommitResponse } from '../../protocol/messages/offset-commit';
+import { groupsOf } from '../groups/service';
+
+registerApi<OffsetCommitRequest, OffsetCommitResponse>({
+  key: 8,
+  name: 'OffsetCommit',
+  minVersion: 0,
+  maxVersion: 7,
+  flexibleVersion: 8,
+  decodeRequest: decodeOffsetCommitRequest,
+  handle: (req, ctx) => ({ throttleTimeMs: 0, ...groupsOf(ctx).commitOffsets(req) }),
+  encodeResponse: encodeOffsetCommitResponse,
+});
