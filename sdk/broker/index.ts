@@ -27,6 +27,8 @@ export interface BrokerOptions {
   partitions?: number;
   /** Create unknown topics when a client asks for their metadata. Default true. */
   autoCreateTopics?: boolean;
+  /** CreateTopics refuses more partitions than this for one topic. Default 1000. */
+  maxPartitionsPerTopic?: number;
   /** Largest request frame accepted; bigger ones close the connection. Default 100 MiB (Kafka's socket.request.max.bytes). */
   maxFrameBytes?: number;
   /** Defaults for every topic's log (segment size, retention...). */
@@ -131,6 +133,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       advertisedPort: requestedPort,
       autoCreateTopics: opts.autoCreateTopics ?? true,
       defaultPartitions: partitions,
+      maxPartitionsPerTopic: opts.maxPartitionsPerTopic ?? 1000,
       maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME,
       log: opts.log ?? {},
     };

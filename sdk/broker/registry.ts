@@ -61,6 +61,8 @@ export interface BrokerConfig {
   advertisedPort: number;
   autoCreateTopics: boolean;
   defaultPartitions: number;
+  /** CreateTopics refuses more partitions than this per topic (each partition is a directory and open files). */
+  maxPartitionsPerTopic: number;
   maxFrameBytes: number;
   log: Partial<LogConfig>;
 }

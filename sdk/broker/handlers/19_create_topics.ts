@@ -3,7 +3,7 @@
  * Behavior:
  * - Errors per topic: 36 TOPIC_ALREADY_EXISTS, 17 INVALID_TOPIC_EXCEPTION (Kafka's name
  *   rules), 37 INVALID_PARTITIONS, 38 INVALID_REPLICATION_FACTOR (one broker: only 1 or -1),
- *   40 INVALID_CONFIG, 42 INVALID_REQUEST (a name twice in one request).
+ *   40 INVALID_CONFIG, 37 also above maxPartitionsPerTopic (default 1000), 42 INVALID_REQUEST (a name twice in one request).
  * - num_partitions -1 = the broker default; manual assignments decide the count when given.
  * - Topic configs: segment.bytes, segment.ms, retention.ms, retention.bytes and
  *   index.interval.bytes apply; cleanup.policy=delete is accepted, compact is refused (no
@@ -86,6 +86,9 @@ registerApi<CreateTopicsRequest, CreateTopicsResponse>({
           throw new Refusal(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${t.replicationFactor} is larger than the 1 available broker`);
         }
         if (!Number.isInteger(partitions) || partitions < 1) throw new Refusal(ErrorCode.INVALID_PARTITIONS, `number of partitions must be at least 1, got ${t.numPartitions}`);
+        if (partitions > config.maxPartitionsPerTopic) {
+          throw new Refusal(ErrorCode.INVALID_PARTITIONS, `${partitions} partitions is more than this broker allows per topic (maxPartitionsPerTopic ${config.maxPartitionsPerTopic})`);
+        }
         const cfg = topicConfig(t);
         if (!req.validateOnly) {
           logs.createTopic(t.name, partitions, cfg);
