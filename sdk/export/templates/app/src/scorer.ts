@@ -70,13 +70,16 @@ export class Scorer {
     return score > this.threshold;
   }
 
-  /** The `n` features with the largest reconstruction error in one row, largest first. */
-  explain(matrix: Float32Array, reconstruction: Float32Array, row: number, n: number): Contribution[] {
+  /** Per-feature squared reconstruction errors of a batch, row-major (the score is each row's mean). */
+  errors(matrix: Float32Array, reconstruction: Float32Array): Float32Array {
+    return featureErrors(matrix, reconstruction);
+  }
+
+  /** The `n` features with the largest reconstruction error in one row of `errors`, largest first. */
+  explain(errors: Float32Array, row: number, n: number): Contribution[] {
     if (n <= 0) return [];
-    const lo = row * this.width;
-    const hi = lo + this.width;
-    const errors = featureErrors(matrix.subarray(lo, hi), reconstruction.subarray(lo, hi));
-    return topFeatures(errors, this.width, 0, n).map((f) => ({ feature: this.spec.features[f], error: errors[f] }));
+    const base = row * this.width;
+    return topFeatures(errors, this.width, row, n).map((f) => ({ feature: this.spec.features[f], error: errors[base + f] }));
   }
 
   /** Scores records in order from fresh window state, in one model call (tests, offline checks). */

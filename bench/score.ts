@@ -1,0 +1,132 @@
+/**
+ * `npm run bench:score`: the exported scoring app, end to end (input topic → output topic,
+ * offsets committed) on the embedded broker, against a Python baseline doing the same job
+ * (confluent-kafka consumer and producer, numpy forward pass with the same exported weights).
+ *
+ *   node dist/bench/score.js [--records 1000000] [--instances 1] [--mode all|anomalies] [--no-python]
+ *
+ * Throughput = records / (first consumer-group join → last input offset committed). Input is
+ * produced before either run starts; both runs read the same topic in their own groups.
+ */
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { startBroker } from '../sdk/broker';
+import { exportScoringApp } from '../sdk/export';
+import { installAndBuild, runIn, startAppProcess, type AppProcess } from '../sdk/export/process';
+import { generateCarReadings } from '../sdk/ingest/simulator';
+import { saveSmallModel } from '../test/export/model-fixture';
+
+function flag(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+}
+
+const RECORDS = Number(flag('records', '1000000'));
+const INSTANCES = Number(flag('instances', '1'));
+const MODE = flag('mode', 'all');
+const PYTHON = !process.argv.includes('--no-python');
+const PARTITIONS = 4;
+
+async function committed(admin: Admin, group: string, topic: string): Promise<number> {
+  const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+  return offsets[0].partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+}
+
+async function waitCommitted(admin: Admin, group: string, topic: string, total: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let lastChange = Date.now();
+  while (Date.now() < deadline) {
+    const n = await committed(admin, group, topic);
+    if (n >= total) return Date.now();
+    if (n !== last) {
+      last = n;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > 60_000) throw new Error(`${group} stalled at ${n} of ${total} committed`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${group}: only ${last} of ${total} committed after ${timeoutMs} ms`);
+}
+
+async function fill(kafka: Kafka, topic: string): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const cars = 200;
+  const it = generateCarReadings({ cars, readingsPerCar: Math.ceil(RECORDS / cars), anomalyRate: 0.01, seed: 7 });
+  let sent = 0;
+  const inflight: Promise<unknown>[] = [];
+  while (sent < RECORDS) {
+    const messages = [];
+    for (let i = 0; i < 5000 && sent < RECORDS; i++, sent++) {
+      const r = it.next().value!;
+      messages.push({ key: r.carId, value: JSON.stringify(r) });
+    }
+    inflight.push(producer.send({ topic, messages, acks: 1 }));
+    if (inflight.length >= 4) await inflight.shift();
+  }
+  await Promise.all(inflight);
+  await producer.disconnect();
+}
+
+async function main(): Promise<void> {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'kafkalab-bench-score-'));
+  const broker = await startBroker({ port: 0, partitions: PARTITIONS });
+  const kafka = new Kafka({ clientId: 'bench-score', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  const apps: AppProcess[] = [];
+  try {
+    await admin.connect();
+    const modelDir = path.join(tmp, 'model');
+    // 16 raw car features, no windows: the Python baseline implements the same arithmetic.
+    await saveSmallModel(modelDir, { windows: false, epochs: 10 });
+    const appDir = path.join(tmp, 'scorer');
+    await exportScoringApp(modelDir, appDir, { input: 'bench-input', output: 'bench-output', outputMode: MODE as 'all' | 'anomalies' });
+    await installAndBuild(appDir);
+
+    await admin.createTopics({ topics: [{ topic: 'bench-input', numPartitions: PARTITIONS }, { topic: 'bench-output', numPartitions: PARTITIONS }, { topic: 'bench-output-py', numPartitions: PARTITIONS }], waitForLeaders: true });
+    let t = Date.now();
+    await fill(kafka, 'bench-input');
+    console.log(`input: ${RECORDS} car readings (~520 B JSON each) on ${PARTITIONS} partitions, produced in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+    for (let i = 0; i < INSTANCES; i++) {
+      apps.push(await startAppProcess(appDir, { KAFKA_BROKERS: broker.bootstrap, GROUP_ID: 'bench-node', LOG_LEVEL: 'info', PARTITIONS_CONCURRENTLY: String(PARTITIONS) }));
+    }
+    const joinedAt = async (): Promise<number> => {
+      for (;;) {
+        const times = apps.flatMap((a) => a.logs.filter((l) => l.msg === 'joined consumer group').map((l) => Date.parse(String(l.time))));
+        if (times.length) return Math.min(...times);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const end = await waitCommitted(admin, 'bench-node', 'bench-input', RECORDS, 900_000);
+    const start = await joinedAt();
+    const nodeSeconds = (end - start) / 1000;
+    const out = (await admin.fetchTopicOffsets('bench-output')).reduce((s, p) => s + Number(p.high), 0);
+    const backend = apps[0].logs.find((l) => l.msg === 'model loaded')?.backend;
+    console.log(`exported app (${INSTANCES} instance${INSTANCES > 1 ? 's' : ''}, tfjs ${backend}, OUTPUT_MODE=${MODE}): ${RECORDS} records in ${nodeSeconds.toFixed(2)} s = ${Math.round(RECORDS / nodeSeconds).toLocaleString('en-US')} records/s (${out} results published)`);
+    for (const a of apps) a.kill('SIGTERM');
+    await Promise.all(apps.map((a) => a.exited));
+
+    if (PYTHON) {
+      t = Date.now();
+      const script = path.resolve(__dirname, '..', '..', 'bench', 'score_baseline.py');
+      const line = await runIn(tmp, '/usr/bin/python3', [script, '--brokers', broker.bootstrap, '--input', 'bench-input', '--output', 'bench-output-py', '--group', 'bench-py', '--model', path.join(appDir, 'model'), '--records', String(RECORDS), '--mode', MODE], 1_800_000);
+      const py = JSON.parse(line.trim().split('\n').pop()!) as { records: number; seconds: number; produced: number; confluent_kafka: string; librdkafka: string };
+      const pyRate = py.records / py.seconds;
+      console.log(`python baseline (confluent-kafka ${py.confluent_kafka}, librdkafka ${py.librdkafka}, numpy, OUTPUT_MODE=${MODE}): ${py.records} records in ${py.seconds.toFixed(2)} s = ${Math.round(pyRate).toLocaleString('en-US')} records/s (${py.produced} results published)`);
+      console.log(`speed-up: ${(RECORDS / nodeSeconds / pyRate).toFixed(2)}x the Python baseline`);
+    }
+  } finally {
+    for (const a of apps) a.kill('SIGKILL');
+    await admin.disconnect().catch(() => undefined);
+    await broker.stop();
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
