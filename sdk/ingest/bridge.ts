@@ -1,0 +1,337 @@
+/**
+ * ingestMqtt(): the MQTT → Kafka bridge. Messages are validated, batched for a few ms (or up to
+ * batchSize) and produced with one kafkajs sendBatch per batch; a QoS 1 message is acknowledged
+ * to MQTT only after Kafka acknowledged the batch that holds it. While Kafka is unreachable the
+ * same batch is retried with backoff and nothing is acknowledged, so the MQTT broker stops
+ * sending at the Receive Maximum and keeps the rest queued (at-least-once: a message that was
+ * produced but whose PUBACK was lost comes back after a reconnect and is produced again).
+ */
+import type { Producer, Message, CompressionTypes } from 'kafkajs';
+import { KafkalabError } from '../util/errors';
+import { defaultLogger, type Logger } from '../util/log';
+import type { KafkaConnection } from '../kafka/connect';
+import { MqttSubscriber, type DeliveredMessage } from './mqtt-subscriber';
+import { checkFilter, checkPayload, keyFor, timestampFor, type KeyOption, type PayloadRules } from './payload';
+
+export interface IngestOptions {
+  /** MQTT broker URL, e.g. 'mqtt://localhost:1883' (mqtts:// for TLS; user:password@ in the URL works). */
+  mqtt: string;
+  /** MQTT topic filter(s), wildcards allowed: 'cars/+/sensors', 'plant/#'. */
+  from: string | string[];
+  /** Kafka topic the messages go to. */
+  to: string;
+  /** Kafka key: topic level number (1 → cars/<carId>/sensors), a JSON field name, or a function. */
+  key?: KeyOption;
+  /** JSON field holding the event time (epoch ms or ISO-8601) to use as the Kafka timestamp. */
+  timestamp?: string;
+  /** Dead-letter topic for invalid payloads (default `<to>.dlq`); false drops them (counted). */
+  dlq?: string | false;
+  /** A connection from `connect()`; else one is opened from `brokers` (then KAFKA_BROKERS, then the embedded broker). */
+  kafka?: KafkaConnection;
+  brokers?: string | string[];
+  /** Partitions for `to` and the DLQ when the bridge has to create them (default: the broker's default). */
+  partitions?: number;
+  /** Highest QoS subscribed with (default 1; QoS 2 publications arrive as QoS 1). */
+  qos?: 0 | 1;
+  /** MQTT client id; a stable one (the default is derived from from/to) lets a restarted bridge resume its session. */
+  clientId?: string;
+  username?: string;
+  password?: string;
+  /** Seconds the MQTT broker keeps the session (and queues messages) while the bridge is away; 0 = clean session. Default 600. */
+  sessionExpiry?: number;
+  /** Subscribe as `$share/<group>/<filter>` so several bridges split the messages. */
+  shareGroup?: string;
+  /** Most messages per Kafka request (default 2000). */
+  batchSize?: number;
+  /** How long a batch may wait to fill up, in ms (default 5). */
+  lingerMs?: number;
+  /** Most messages received but not yet acknowledged by Kafka (MQTT Receive Maximum, default 20000). */
+  maxInFlight?: number;
+  /** Kafka requests in flight at once (default 2). */
+  maxBatchesInFlight?: number;
+  /** Parse and check JSON (default true); false forwards any bytes. */
+  json?: boolean;
+  /** JSON fields every payload must have. */
+  required?: string[];
+  /** Largest payload in bytes (default 1 MiB). */
+  maxBytes?: number;
+  /** Extra check on the parsed object: return a reason to reject it. */
+  validate?: PayloadRules['validate'];
+  /** Add the MQTT topic as header `mqtt.topic` to each record (default true). */
+  topicHeader?: boolean;
+  /** Kafka acks (default -1, all in-sync replicas). */
+  acks?: -1 | 1;
+  compression?: CompressionTypes;
+  logger?: Logger;
+}
+
+export interface IngestStats {
+  /** Messages taken from MQTT. */
+  received: number;
+  /** Messages acknowledged by Kafka on the target topic. */
+  produced: number;
+  /** Invalid payloads written to the dead-letter topic (or dropped when dlq is false). */
+  deadLettered: number;
+  /** Received, not yet acknowledged by Kafka. */
+  inFlight: number;
+  /** Messages the MQTT broker marked as redeliveries (DUP): possible duplicates in Kafka. Exact duplicates are not knowable here. */
+  redelivered: number;
+  /** QoS 0 messages dropped because maxInFlight was reached (QoS 1 is never dropped). */
+  dropped: number;
+  /** Failed Kafka requests (each is retried). */
+  errors: number;
+  batches: number;
+  mqttReconnects: number;
+  mqttConnected: boolean;
+  kafkaConnected: boolean;
+  lastError?: string;
+}
+
+export interface IngestBridge {
+  stats(): IngestStats;
+  /** Stops taking messages, produces and acknowledges what is in flight (up to timeoutMs), then disconnects. */
+  stop(opts?: { timeoutMs?: number }): Promise<IngestStats>;
+}
+
+interface Item {
+  topic: string;
+  record: Message;
+  msg: DeliveredMessage;
+  dead: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> {
+  const o = normalize(options);
+  const logger = options.logger ?? defaultLogger('ingest');
+  let connection = options.kafka;
+  let ownConnection = false;
+  if (!connection) {
+    const { connect } = require('../kafka/connect') as typeof import('../kafka/connect');
+    connection = await connect({ brokers: options.brokers, clientId: 'kafkalab-ingest', logger: logger.child('kafka') });
+    ownConnection = true;
+  }
+  const conn = connection;
+  await ensureTopics(conn, [o.to, ...(o.dlq ? [o.dlq] : [])], options.partitions, logger);
+
+  const newProducer = async () => {
+    const p = conn.kafka.producer({ allowAutoTopicCreation: true, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
+    await p.connect();
+    return p;
+  };
+  let producer: Producer = await newProducer();
+
+  const s: IngestStats = { received: 0, produced: 0, deadLettered: 0, inFlight: 0, redelivered: 0, dropped: 0, errors: 0, batches: 0, mqttReconnects: 0, mqttConnected: false, kafkaConnected: true };
+  let pending: Item[] = [];
+  let batchesInFlight = 0;
+  let lingerTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  let abandoned = false;
+  let consecutiveFailures = 0;
+  const drainWaiters: (() => void)[] = [];
+
+  const rules: PayloadRules = { json: o.json, required: o.required, maxBytes: o.maxBytes, validate: options.validate };
+
+  const onMessage = (msg: DeliveredMessage) => {
+    if (stopping) return; // not acknowledged: the broker keeps it for the next session
+    if (msg.qos === 0 && s.inFlight >= o.maxInFlight) {
+      s.dropped++;
+      return;
+    }
+    s.received++;
+    s.inFlight++;
+    if (msg.redelivered) s.redelivered++;
+    const checked = checkPayload(msg.payload, msg.topic, rules);
+    const value = checked.ok ? checked.value : undefined;
+    const headers: Record<string, string> = o.topicHeader ? { 'mqtt.topic': msg.topic } : {};
+    if (!checked.ok) {
+      headers['mqtt.topic'] = msg.topic;
+      headers['mqtt.qos'] = String(msg.qos);
+      headers['dlq.reason'] = checked.reason;
+      headers['dlq.time'] = new Date().toISOString();
+    }
+    let key: string | null = null;
+    try {
+      key = keyFor(o.key, msg.topic, value);
+    } catch (err) {
+      logger.warn('key function threw; producing without a key', { error: (err as Error).message });
+    }
+    const record: Message = { key, value: msg.payload, headers, timestamp: checked.ok ? timestampFor(o.timestamp, value) : undefined };
+    if (!checked.ok && !o.dlq) {
+      s.deadLettered++;
+      s.inFlight--;
+      msg.ack();
+      return;
+    }
+    pending.push({ topic: checked.ok ? o.to : (o.dlq as string), record, msg, dead: !checked.ok });
+    if (pending.length >= o.batchSize) flush();
+    else lingerTimer ??= setTimeout(flush, o.lingerMs);
+  };
+
+  function flush(): void {
+    clearTimeout(lingerTimer);
+    lingerTimer = undefined;
+    while (pending.length && batchesInFlight < o.maxBatchesInFlight) {
+      const batch = pending.length <= o.batchSize ? pending : pending.slice(0, o.batchSize);
+      pending = pending.length <= o.batchSize ? [] : pending.slice(o.batchSize);
+      batchesInFlight++;
+      void send(batch).finally(() => {
+        batchesInFlight--;
+        if (pending.length && (pending.length >= o.batchSize || stopping || !lingerTimer)) flush();
+        if (s.inFlight === 0) drainWaiters.splice(0).forEach((w) => w());
+      });
+    }
+  }
+
+  async function send(batch: Item[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const it of batch) {
+      let list = byTopic.get(it.topic);
+      if (!list) byTopic.set(it.topic, (list = []));
+      list.push(it.record);
+    }
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    let backoff = 100;
+    for (;;) {
+      if (abandoned) return;
+      try {
+        await producer.sendBatch({ topicMessages, acks: o.acks, compression: options.compression });
+        break;
+      } catch (err) {
+        s.errors++;
+        s.lastError = (err as Error).message;
+        if (s.kafkaConnected) logger.warn('Kafka unavailable; holding messages unacknowledged and retrying', { error: s.lastError });
+        s.kafkaConnected = false;
+        if (++consecutiveFailures % 3 === 0) {
+          // kafkajs sometimes keeps a dead connection after a broker restart: start afresh.
+          const old = producer;
+          producer = await newProducer().catch(() => old);
+          if (producer !== old) await old.disconnect().catch(() => undefined);
+        }
+        await sleep(backoff);
+        backoff = Math.min(2000, backoff * 2);
+      }
+    }
+    if (!s.kafkaConnected) logger.info('Kafka reachable again');
+    s.kafkaConnected = true;
+    consecutiveFailures = 0;
+    s.batches++;
+    for (const it of batch) {
+      if (it.dead) s.deadLettered++;
+      else s.produced++;
+      it.msg.ack();
+    }
+    s.inFlight -= batch.length;
+  }
+
+  const subscriber = new MqttSubscriber({
+    url: o.mqtt,
+    filters: o.filters,
+    clientId: o.clientId,
+    username: o.username,
+    password: o.password,
+    qos: o.qos,
+    receiveMaximum: o.maxInFlight,
+    sessionExpirySeconds: o.sessionExpiry,
+    logger: logger.child('mqtt'),
+  });
+  subscriber.on('message', onMessage);
+  subscriber.on('connect', () => {
+    s.mqttReconnects = subscriber.reconnects;
+    logger.info('MQTT reconnected', { url: o.mqtt });
+  });
+  subscriber.on('error', (err: Error) => {
+    s.errors++;
+    s.lastError = err.message;
+    logger.error('MQTT error', { error: err.message });
+  });
+  try {
+    await subscriber.start();
+  } catch (err) {
+    await producer.disconnect().catch(() => undefined);
+    if (ownConnection) await conn.close();
+    throw err;
+  }
+  logger.info('bridge started', { mqtt: o.mqtt, from: o.filters, to: o.to, dlq: o.dlq });
+
+  let stopped: Promise<IngestStats> | undefined;
+  return {
+    stats: () => ({ ...s, mqttConnected: subscriber.connected, mqttReconnects: subscriber.reconnects }),
+    stop: (opts = {}) =>
+      (stopped ??= (async () => {
+        stopping = true;
+        flush();
+        if (s.inFlight > 0) {
+          const timeoutMs = opts.timeoutMs ?? 30_000;
+          const drained = await Promise.race([new Promise<boolean>((r) => drainWaiters.push(() => r(true))), sleep(timeoutMs).then(() => false)]);
+          if (!drained) {
+            abandoned = true;
+            logger.warn('stop timed out; unacknowledged messages stay with the MQTT broker', { inFlight: s.inFlight });
+          }
+        }
+        await subscriber.close();
+        await producer.disconnect().catch(() => undefined);
+        if (ownConnection) await conn.close();
+        return { ...s, mqttConnected: false, mqttReconnects: subscriber.reconnects };
+      })()),
+  };
+}
+
+function normalize(opts: IngestOptions) {
+  const bad = (msg: string, hint?: string) => new KafkalabError(msg, { code: 'BAD_OPTION', hint });
+  if (!opts.mqtt) throw bad('ingestMqtt needs an MQTT URL', "pass mqtt: 'mqtt://localhost:1883'");
+  if (!opts.to) throw bad('ingestMqtt needs a Kafka topic', "pass to: 'car-sensors'");
+  const from = Array.isArray(opts.from) ? opts.from : [opts.from];
+  if (!from.length || from.some((f) => !f)) throw bad('ingestMqtt needs at least one MQTT topic filter', "pass from: 'cars/+/sensors'");
+  from.forEach(checkFilter);
+  const filters = opts.shareGroup ? from.map((f) => `$share/${opts.shareGroup}/${f}`) : from;
+  const url = new URL(opts.mqtt.includes('://') ? opts.mqtt : `mqtt://${opts.mqtt}`);
+  const positive = (name: string, v: number) => {
+    if (!(Number.isInteger(v) && v > 0)) throw bad(`${name} must be a positive integer, got ${v}`);
+    return v;
+  };
+  const maxInFlight = positive('maxInFlight', opts.maxInFlight ?? 20_000);
+  if (maxInFlight > 65535) throw bad(`maxInFlight must be at most 65535 (the MQTT Receive Maximum), got ${maxInFlight}`);
+  const dlq: string | false = opts.dlq === false ? false : opts.dlq ?? `${opts.to}.dlq`;
+  return {
+    mqtt: opts.mqtt,
+    filters,
+    to: opts.to,
+    dlq,
+    key: opts.key,
+    timestamp: opts.timestamp,
+    qos: opts.qos ?? 1,
+    clientId: opts.clientId ?? `kafkalab-ingest-${shortHash(`${filters.join(',')}>${opts.to}`)}`,
+    username: opts.username ?? (url.username ? decodeURIComponent(url.username) : undefined),
+    password: opts.password ?? (url.password ? decodeURIComponent(url.password) : undefined),
+    sessionExpiry: opts.sessionExpiry ?? 600,
+    batchSize: positive('batchSize', opts.batchSize ?? 2000),
+    lingerMs: opts.lingerMs ?? 5,
+    maxInFlight,
+    maxBatchesInFlight: positive('maxBatchesInFlight', opts.maxBatchesInFlight ?? 2),
+    json: opts.json ?? true,
+    required: opts.required ?? [],
+    maxBytes: opts.maxBytes ?? 1024 * 1024,
+    topicHeader: opts.topicHeader ?? true,
+    acks: opts.acks ?? -1,
+  };
+}
+
+async function ensureTopics(conn: KafkaConnection, topics: string[], partitions: number | undefined, logger: Logger): Promise<void> {
+  try {
+    const existing = new Set(await conn.admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (!missing.length) return;
+    await conn.admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: partitions ?? -1, replicationFactor: -1 })), waitForLeaders: true });
+  } catch (err) {
+    // Auto-creation on produce may still work; a real problem shows up on the first send.
+    logger.warn('could not create topics', { topics, error: (err as Error).message });
+  }
+}
+
+function shortHash(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(36);
+}
