@@ -149,7 +149,14 @@ export class LogManager {
 
   private openLogs(topic: TopicInfo, verifyCrc: boolean): void {
     const logs = this.logs.get(topic.name) ?? [];
-    const config = resolveConfig(this.defaults, topic.config);
+    let config: LogConfig;
+    try {
+      config = resolveConfig(this.defaults, topic.config);
+    } catch (err) {
+      // A hand-edited catalog must not keep the broker down: fall back to the broker defaults.
+      this.logger.warn('ignoring the invalid config of a topic', { topic: topic.name, error: (err as Error).message });
+      config = resolveConfig(this.defaults);
+    }
     for (let p = logs.length; p < topic.partitions; p++) {
       const dir = path.join(this.dataDir, `${topic.name}-${p}`);
       logs.push(PartitionLog.open(dir, topic.name, p, { config, fdCache: this.cache, logger: this.logger, verifyCrc }));
