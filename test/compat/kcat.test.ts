@@ -96,7 +96,7 @@ test('kcat -G: two members of one group split the partitions and together read e
   const outputs: string[] = ['', ''];
   try {
     for (let m = 0; m < 2; m++) {
-      const child = spawn('kcat', ['-b', bootstrap, '-G', 'kc-balanced', '-o', 'beginning', '-f', '%p|%s\n', '-X', 'session.timeout.ms=6000', 'kc-group'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('kcat', ['-b', bootstrap, '-u', '-G', 'kc-balanced', '-o', 'beginning', '-f', '%p|%s\n', '-X', 'session.timeout.ms=6000', 'kc-group'], { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout!.on('data', (d) => (outputs[m] += d));
       child.stderr!.on('data', () => {});
       members.push(child);
