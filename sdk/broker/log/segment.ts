@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
+  BATCH_HEADER_SIZE,
   LOG_OVERHEAD,
   OFF_BASE_OFFSET,
   OFF_LAST_OFFSET_DELTA,
@@ -192,7 +193,7 @@ export class Segment {
           start = at;
           break;
         }
-        at += batchSizeAt(chunk, at);
+        at += this.checkedSize(chunk, at, position);
       }
       if (start < 0) {
         if (at === 0) return null; // not even one header fits: nothing readable here
@@ -204,7 +205,9 @@ export class Segment {
       let end = start;
       let last = start;
       while (end + LOG_OVERHEAD <= n) {
-        const size = batchSizeAt(chunk, end);
+        // Serve the good batches before a damaged one; the next read then reports the damage.
+        const size = end === start ? this.checkedSize(chunk, end, position) : batchSizeAt(chunk, end);
+        if (size < BATCH_HEADER_SIZE) break;
         if (end + size > n || (end > start && end + size - start > maxBytes)) break;
         last = end;
         end += size;
@@ -219,6 +222,15 @@ export class Segment {
       this.rememberReadEnd(whole, 0, position + start + whole.length);
       return whole;
     }
+  }
+
+  /** A damaged length field in a sealed segment must fail the read, not loop or run off. */
+  private checkedSize(chunk: Buffer, at: number, chunkPosition: number): number {
+    const size = batchSizeAt(chunk, at);
+    if (size < BATCH_HEADER_SIZE || chunkPosition + at + size > this.size) {
+      throw new LogError(LogErrorCode.CORRUPT_MESSAGE, `Segment ${this.logPath} has a damaged batch at position ${chunkPosition + at}`);
+    }
+    return size;
   }
 
   /** Start position for `offset` from the offset index, and the base offset expected there. */

@@ -122,4 +122,22 @@ test('LogManager: unclean stop verifies CRCs, clean stop leaves a marker; data d
   remove();
 });
 
+test('damage inside a sealed segment fails that read with CORRUPT_MESSAGE instead of hanging', () => {
+  const { dir, remove } = tempDir('recover');
+  const pdir = path.join(dir, 't-0');
+  let log = PartitionLog.open(pdir, 't', 0, { config: { segmentBytes: 1000 } });
+  appendN(log, 30);
+  log.close();
+  const first = path.join(pdir, fs.readdirSync(pdir).filter((f) => f.endsWith('.log')).sort()[0]);
+  const buf = fs.readFileSync(first);
+  const second = 12 + buf.readInt32BE(8);
+  buf.writeInt32BE(-1000, second + 8); // the second batch's length
+  fs.writeFileSync(first, buf);
+  log = PartitionLog.open(pdir, 't', 0);
+  assert.is(parseBatches(log.read(0, 1)).length, 1, 'the batch before the damage still reads');
+  assert.throws(() => log.read(4, 1 << 20), (e: Error & { code?: number }) => e.code === 2);
+  log.close();
+  remove();
+});
+
 test.run();
