@@ -13,9 +13,14 @@
 
 export const PIPELINE_VERSION = 1;
 
-/** Rolling statistics over the last `size` readings of one field, kept per key (e.g. per car). */
-export type WindowStat = 'mean' | 'std' | 'min' | 'max' | 'peak' | 'range' | 'diff';
-export const WINDOW_STATS: readonly WindowStat[] = ['mean', 'std', 'min', 'max', 'peak', 'range', 'diff'];
+/**
+ * Rolling statistics over the last `size` readings of one field, kept per key (e.g. per car).
+ * peak: largest absolute value; range: max - min; diff: change since the previous reading;
+ * run: how many of the latest readings in a row repeat the current value exactly (1..size),
+ * which exposes a frozen sensor without lingering after a spike the way std or peak do.
+ */
+export type WindowStat = 'mean' | 'std' | 'min' | 'max' | 'peak' | 'range' | 'diff' | 'run';
+export const WINDOW_STATS: readonly WindowStat[] = ['mean', 'std', 'min', 'max', 'peak', 'range', 'diff', 'run'];
 
 export interface WindowFeatureSpec {
   field: string;
@@ -224,6 +229,10 @@ export class FeatureState {
       out[4] = peak;
       out[5] = max - min;
       out[6] = st.count === 0 ? 0 : x - st.last[w];
+      let run = 1;
+      const newest = st.count % size;
+      while (run < n && ring[(newest - run + size) % size] === x) run++;
+      out[7] = run;
       st.last[w] = x;
     }
     st.count++;

@@ -43,6 +43,17 @@ test('windowed features are per key, over the last N readings, with fills for mi
   assert.is(row(4)[4], 7);
 });
 
+test('run counts the latest identical readings, capped at the window size', () => {
+  const s = { ...spec(), windows: [{ field: 'vib', size: 4, stats: ['run' as const, 'range' as const] }] };
+  s.features = ['vib', ...windowFeatureNames(s.windows)];
+  s.scaler = { kind: 'none', offset: [0, 0, 0], scale: [1, 1, 1] };
+  s.model = { ...s.model, inputSize: 3 };
+  const vib = [5, 5, 5, 2, 2, 2, 2, 2, 2, 3];
+  const m = recordsMatrix(checkPipeline(s), vib.map((v) => ({ car: 'a', vib: v })));
+  assert.equal(vib.map((_, i) => m[i * 3 + 1]), [1, 2, 3, 1, 2, 3, 4, 4, 4, 1]);
+  assert.equal(vib.map((_, i) => m[i * 3 + 2]), [0, 0, 0, 3, 3, 3, 0, 0, 0, 1]);
+});
+
 test('offline columns and online records give the same matrix, also across micro-batches', () => {
   const s = spec();
   const recs = Array.from({ length: 50 }, (_, i) => ({ car: `c${i % 4}`, vib: Math.sin(i) * 10, temp: i % 7 === 0 ? null : i }));

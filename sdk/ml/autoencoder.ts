@@ -1,0 +1,473 @@
+/**
+ * The Autoencoder: learns normal behaviour from the chosen features (raw readings plus
+ * windowed statistics per key), and scores rows by how badly it reconstructs them. All feature
+ * arithmetic goes through pipeline.ts, so the exported app computes exactly the same scores.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { DataFrame } from 'danfojs-node';
+import { KafkalabError } from '../util/errors';
+import { defaultLogger, Logger } from '../util/log';
+import { initBackend, tf } from './backend';
+import { checkWindows } from './features';
+import { columnNames, columnsOf, isDataFrame, rowCount, TableLike } from './input';
+import { fileLoadHandler, fileSaveHandler, MODEL_FILE, writeAtomic } from './io';
+import { Evaluation, evaluateScores } from './metrics';
+import { Activation, buildNetwork, checkActivation, defaultLayers, reconstruct } from './model';
+import {
+  checkPipeline, featureErrors, topFeatures, FeatureState, featureMatrix, fitScaler, PIPELINE_VERSION, PipelineSpec, rowScores, scaleInPlace,
+  windowFeatureNames, type ScalerSpec, type WindowFeatureSpec,
+} from './pipeline';
+import { fitStream } from './stream-fit';
+import { computeThreshold, ThresholdRule } from './threshold';
+import { BatchTrainer, EarlyStopper, EarlyStoppingOptions, History, meanError, Progress, seededRandom, shuffleRows } from './train';
+import { frameWithColumns, inferFeatures } from './table';
+
+export interface AutoencoderOptions {
+  /** Raw numeric fields the model reads (default CAR_FEATURES when present, else all numeric columns). */
+  features?: string[];
+  /** Rolling statistics per key added as features, e.g. [{ field: 'engine_vibration_amplitude', size: 10, stats: ['mean', 'std', 'peak'] }]. */
+  windows?: WindowFeatureSpec[];
+  /** Column that separates window state (default 'carId' when the data has it). */
+  key?: string;
+  /** Hidden layer sizes (default about [0.875n, 0.45n, 0.875n], e.g. [14, 7, 14] for 16 features). */
+  layers?: number[];
+  activation?: Activation;
+  outputActivation?: Activation;
+  /** L2 penalty on the kernels (default 0). */
+  l2?: number;
+  /** Dropout rate after each hidden layer but the last (default 0). */
+  dropout?: number;
+  scaler?: ScalerSpec['kind'];
+  seed?: number;
+  learningRate?: number;
+  /** Value for missing readings: 'mean' (of the training rows, default), a number, or per field. */
+  fill?: 'mean' | number | Record<string, number>;
+  logger?: Logger;
+}
+
+export interface FitOptions {
+  /** Passes over the data (default 10); for a stream, passes over each micro-batch (default 1). */
+  epochs?: number;
+  batchSize?: number;
+  /** Fraction held out for validation and the threshold (default 0.1): the last rows of a frame, a random sample of a stream. */
+  validationSplit?: number;
+  shuffle?: boolean;
+  earlyStopping?: EarlyStoppingOptions | boolean;
+  threshold?: ThresholdRule;
+  onEpoch?: (p: Progress) => unknown;
+  onBatch?: (p: Progress) => unknown;
+  /** Streams: stop after this many rows, this long ('10m' style strings are not parsed here: milliseconds), or on abort. */
+  maxRows?: number;
+  maxMs?: number;
+  signal?: AbortSignal;
+  /** Streams: rows the scaler is fitted on before training (default 2000). */
+  warmupRows?: number;
+  /** Streams: size of the validation reservoir (default 5000). */
+  validationRows?: number;
+  /** Streams: training rows between evaluations (default 20 x batchSize). */
+  evaluateEvery?: number;
+}
+
+export interface ScoreOptions {
+  /** Continue the window state of the previous stateful call (consecutive micro-batches of one stream). */
+  stateful?: boolean;
+}
+
+export interface PredictOptions extends ScoreOptions {
+  /** Features named per row as the largest contributors (default 1, column `top_feature`). */
+  top?: number;
+}
+
+export interface EvaluateOptions {
+  /** Label column, 1/true for anomalies (default 'anomaly'). */
+  label?: string;
+  /** Column with the anomaly kind, for per-kind figures (default 'anomaly_type' when present). */
+  typeColumn?: string | null;
+  /** Scores already computed for these rows (skips scoring). */
+  scores?: ArrayLike<number>;
+  threshold?: number;
+}
+
+const META = new Set(['_key', '_partition', '_offset', '_timestamp', 'ts', 'seq', 'anomaly', 'label']);
+
+export class Autoencoder {
+  readonly options: Readonly<AutoencoderOptions>;
+  history: History | undefined;
+  private net: tf.LayersModel | undefined;
+  private pipeline: PipelineSpec | undefined;
+  private online: FeatureState | undefined;
+  private readonly log: Logger;
+
+  constructor(options: AutoencoderOptions = {}) {
+    if (options.activation) checkActivation(options.activation, 'activation');
+    if (options.outputActivation) checkActivation(options.outputActivation, 'outputActivation');
+    if (options.windows) checkWindows(options.windows);
+    if (options.layers && !options.layers.every((n) => Number.isInteger(n) && n > 0)) {
+      throw new KafkalabError(`layers must be positive integers, got [${options.layers.join(', ')}]`, { code: 'BAD_OPTION', hint: 'e.g. layers: [14, 7, 14]' });
+    }
+    if (options.dropout !== undefined && !(options.dropout >= 0 && options.dropout < 1)) throw new KafkalabError(`dropout must be in [0, 1), got ${options.dropout}`, { code: 'BAD_OPTION' });
+    this.options = { ...options };
+    this.log = options.logger ?? defaultLogger('ml');
+  }
+
+  /** The pipeline.json content: features, windows, scaler, threshold, model shape. */
+  get spec(): PipelineSpec {
+    if (!this.pipeline) throw notFitted();
+    return this.pipeline;
+  }
+
+  get fitted(): boolean {
+    return this.pipeline !== undefined && this.net !== undefined;
+  }
+
+  /** Model input columns in order (raw features, then windowed ones). */
+  get features(): string[] {
+    return this.pipeline ? [...this.pipeline.features] : [...(this.options.features ?? []), ...windowFeatureNames(this.options.windows ?? [])];
+  }
+
+  get threshold(): number {
+    return this.spec.threshold.value;
+  }
+
+  /** Sets a threshold by hand (e.g. from `bestThreshold`); saved with the model. */
+  set threshold(value: number) {
+    if (!Number.isFinite(value)) throw new KafkalabError(`threshold must be a finite number, got ${value}`, { code: 'BAD_OPTION' });
+    this.spec.threshold = { ...this.spec.threshold, value, method: 'fixed' };
+  }
+
+  /** The underlying tf.LayersModel (for inspection; `summary()` prints through a function you pass). */
+  get model(): tf.LayersModel {
+    if (!this.net) throw notFitted();
+    return this.net;
+  }
+
+  async fit(data: TableLike | AsyncIterable<TableLike>, opts: FitOptions = {}): Promise<History> {
+    await initBackend(undefined, this.log);
+    const isStream = !Array.isArray(data) && typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' && !isDataFrame(data);
+    const history = isStream ? await this.fitStreamData(data as AsyncIterable<TableLike>, opts) : await this.fitTable(data as TableLike, opts);
+    this.history = history;
+    return history;
+  }
+
+  private async fitTable(data: TableLike, opts: FitOptions): Promise<History> {
+    const started = Date.now();
+    const rows = rowCount(data);
+    if (rows < 2) throw new KafkalabError(`Cannot train on ${rows} row(s)`, { code: 'NO_DATA', hint: 'read more data, e.g. topic.read({ from: "earliest" })' });
+    const need = this.neededColumns(columnNames(data), data);
+    const { columns } = columnsOf(data, need.columns, need.optional);
+    const valSplit = opts.validationSplit ?? 0.1;
+    if (!(valSplit >= 0 && valSplit < 1)) throw new KafkalabError(`validationSplit must be in [0, 1), got ${valSplit}`, { code: 'BAD_OPTION' });
+    const nVal = Math.floor(rows * valSplit);
+    const nTrain = rows - nVal;
+    const spec = this.makeSpec(need.inputs, need.key, [{ columns, rows: nTrain }]);
+    const nf = spec.features.length;
+    const matrix = featureMatrix(spec, columns, rows);
+    spec.scaler = fitScaler(this.options.scaler ?? 'standard', matrix.subarray(0, nTrain * nf), nf);
+    scaleInPlace(spec.scaler, matrix);
+    const train = matrix.subarray(0, nTrain * nf);
+    const val = matrix.subarray(nTrain * nf);
+
+    const { model, trainer, stopper } = this.makeNetwork(spec, opts);
+    const epochs = opts.epochs ?? 10;
+    const batchSize = opts.batchSize ?? 256;
+    const shuffled = opts.shuffle === false ? train : new Float32Array(train.length);
+    const random = seededRandom((this.options.seed ?? 42) ^ 0x5eed);
+    const history: History = { loss: [], valLoss: [], epochs: 0, rowsPerSec: 0, rows: 0, elapsedMs: 0, bestEpoch: 0, stopReason: 'epochs' };
+    try {
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        if (opts.signal?.aborted) {
+          history.stopReason = 'signal';
+          break;
+        }
+        if (opts.shuffle !== false) shuffleRows(train, shuffled, nf, random);
+        const onBatch = opts.onBatch ? (b: number, loss: number) => void opts.onBatch!(this.progress(epoch, epochs, loss, undefined, trainer, started, b)) : undefined;
+        const { lossSum, rows: done } = await trainer.pass(shuffled, batchSize, onBatch, () => opts.signal?.aborted === true);
+        const loss = lossSum / Math.max(1, done);
+        const valLoss = val.length ? meanError(model, val, nf) : NaN;
+        history.loss.push(loss);
+        history.valLoss.push(valLoss);
+        history.epochs = epoch;
+        await opts.onEpoch?.(this.progress(epoch, epochs, loss, valLoss, trainer, started));
+        if (stopper.update(epoch, val.length && stopper.monitor !== 'loss' ? valLoss : loss)) {
+          history.stopReason = 'earlyStopping';
+          break;
+        }
+      }
+      history.bestEpoch = stopper.finish(history.epochs);
+      history.rows = trainer.rows;
+      history.rowsPerSec = trainer.rowsPerSec;
+    } finally {
+      trainer.dispose();
+    }
+    // Threshold from held-out rows; without any, from the training rows (optimistic, documented).
+    const sample = val.length ? val : train;
+    spec.threshold = computeThreshold(rowScores(sample, reconstruct(model, sample, nf), nf), opts.threshold);
+    history.elapsedMs = Date.now() - started;
+    this.install(spec, model);
+    this.log.info('trained', { rows, epochs: history.epochs, loss: history.loss.at(-1), valLoss: history.valLoss.at(-1), threshold: spec.threshold.value });
+    return history;
+  }
+
+  private async fitStreamData(stream: AsyncIterable<TableLike>, opts: FitOptions): Promise<History> {
+    const batchSize = opts.batchSize ?? 256;
+    let need: ReturnType<Autoencoder['neededColumns']> | undefined;
+    let network: ReturnType<Autoencoder['makeNetwork']> | undefined;
+    let spec: PipelineSpec | undefined;
+    try {
+      const { history, validation } = await fitStream(
+        stream,
+        (first) => (need = this.neededColumns(columnNames(first), first)),
+        (warm) => {
+          spec = this.makeSpec(need!.inputs, need!.key, warm);
+          const state = new FeatureState(spec);
+          const parts = warm.map((c) => featureMatrix(spec!, c.columns, c.rows, state));
+          const nf = spec.features.length;
+          const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+          parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+          spec.scaler = fitScaler(this.options.scaler ?? 'standard', all, nf);
+          network = this.makeNetwork(spec, opts);
+          return { spec, ...network };
+        },
+        {
+          batchSize,
+          epochs: opts.epochs ?? 1,
+          validationSplit: opts.validationSplit ?? 0.1,
+          warmupRows: opts.warmupRows ?? 2000,
+          validationRows: opts.validationRows ?? 5000,
+          evaluateEvery: opts.evaluateEvery ?? 20 * batchSize,
+          maxRows: opts.maxRows ?? Infinity,
+          maxMs: opts.maxMs ?? Infinity,
+          signal: opts.signal,
+          seed: this.options.seed ?? 42,
+          onEpoch: opts.onEpoch,
+          onBatch: opts.onBatch,
+        },
+      );
+      const nf = spec!.features.length;
+      spec!.threshold = computeThreshold(rowScores(validation, reconstruct(network!.model, validation, nf), nf), opts.threshold);
+      this.install(spec!, network!.model);
+      return history;
+    } catch (err) {
+      network?.model.dispose();
+      throw err;
+    } finally {
+      network?.trainer.dispose();
+    }
+  }
+
+  private progress(epoch: number, epochs: number, loss: number, valLoss: number | undefined, trainer: BatchTrainer, started: number, batch?: number): Progress {
+    return { epoch, epochs, loss, valLoss, rows: trainer.rows, rowsPerSec: trainer.rowsPerSec, elapsed: Date.now() - started, batch };
+  }
+
+  /** Which columns to read: the raw features, the key when windows need one. */
+  private neededColumns(names: string[], sample: TableLike): { inputs: string[]; key: string | undefined; columns: string[]; optional: string[] } {
+    const windows = this.options.windows ?? [];
+    let inputs = this.options.features ? [...this.options.features] : inferFeatures(sample, META);
+    for (const w of windows) if (!inputs.includes(w.field)) inputs = [...inputs, w.field];
+    if (!inputs.length) throw new KafkalabError('No numeric feature columns found', { code: 'NO_FEATURES', hint: "pass features: ['coolant_temp', ...]" });
+    const key = windows.length ? (this.options.key ?? (names.includes('carId') ? 'carId' : undefined)) : undefined;
+    if (this.options.key && windows.length && !names.includes(this.options.key)) {
+      throw new KafkalabError(`Key column "${this.options.key}" is not in the data`, { code: 'UNKNOWN_COLUMN', hint: 'windows are kept per key: pass key: <a column naming the device>' });
+    }
+    return { inputs, key, columns: key ? [...inputs, key] : inputs, optional: [] };
+  }
+
+  private makeSpec(inputs: string[], key: string | undefined, chunks: { columns: Record<string, ArrayLike<unknown>>; rows: number }[]): PipelineSpec {
+    const windows = (this.options.windows ?? []).map((w) => ({ field: w.field, size: w.size, stats: [...w.stats] }));
+    const rawFeatures = this.options.features ?? inputs;
+    const features = [...rawFeatures, ...windowFeatureNames(windows)];
+    const layers = this.options.layers ?? defaultLayers(features.length);
+    return {
+      version: PIPELINE_VERSION,
+      key,
+      inputs: inputs.map((name) => ({ name, fill: this.fillFor(name, chunks) })),
+      windows,
+      features,
+      scaler: { kind: this.options.scaler ?? 'standard', offset: [], scale: [] },
+      threshold: { value: Infinity, method: 'fixed' },
+      model: {
+        format: 'tfjs-layers',
+        path: MODEL_FILE,
+        inputSize: features.length,
+        layers,
+        activation: this.options.activation ?? 'relu',
+        outputActivation: this.options.outputActivation ?? 'linear',
+      },
+      schema: { fields: [...(key ? [{ name: key, type: 'string' as const }] : []), ...inputs.map((name) => ({ name, type: 'number' as const }))] },
+      createdAt: new Date().toISOString(),
+      metadata: { generator: 'kafkalab', options: this.serialisableOptions() },
+    };
+  }
+
+  private fillFor(name: string, chunks: { columns: Record<string, ArrayLike<unknown>>; rows: number }[]): number {
+    const fill = this.options.fill ?? 'mean';
+    if (typeof fill === 'number') return fill;
+    if (typeof fill === 'object' && fill[name] !== undefined) return fill[name];
+    let sum = 0;
+    let n = 0;
+    for (const c of chunks) {
+      const col = c.columns[name];
+      for (let i = 0; i < c.rows; i++) {
+        const v = col[i];
+        if (typeof v === 'number' && Number.isFinite(v)) (sum += v), n++;
+      }
+    }
+    return n ? sum / n : 0;
+  }
+
+  private serialisableOptions(): Record<string, unknown> {
+    const { logger: _logger, ...rest } = this.options;
+    return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+  }
+
+  private makeNetwork(spec: PipelineSpec, opts: FitOptions) {
+    const model = buildNetwork({
+      inputSize: spec.features.length,
+      layers: spec.model.layers,
+      activation: spec.model.activation as Activation,
+      outputActivation: spec.model.outputActivation as Activation,
+      l2: this.options.l2 ?? 0,
+      dropout: this.options.dropout ?? 0,
+      seed: this.options.seed ?? 42,
+    });
+    const trainer = new BatchTrainer(model, spec.features.length, this.options.learningRate ?? 1e-3, this.options.l2 ?? 0);
+    const es = opts.earlyStopping === true ? {} : opts.earlyStopping === false ? undefined : opts.earlyStopping;
+    const stopper = new EarlyStopper(model, es);
+    return { model, trainer, stopper };
+  }
+
+  private install(spec: PipelineSpec, model: tf.LayersModel): void {
+    if (this.net && this.net !== model) this.net.dispose();
+    this.net = model;
+    this.pipeline = spec;
+    this.online = undefined;
+  }
+
+  /** Scaled feature matrix of a table; window state fresh, or the online one when stateful. */
+  matrix(data: TableLike, opts: ScoreOptions = {}): Float32Array {
+    const spec = this.spec;
+    const cols = spec.key ? [...spec.inputs.map((i) => i.name), spec.key] : spec.inputs.map((i) => i.name);
+    const { columns, rows } = columnsOf(data, cols);
+    const state = opts.stateful ? (this.online ??= new FeatureState(spec)) : new FeatureState(spec);
+    return scaleInPlace(spec.scaler, featureMatrix(spec, columns, rows, state));
+  }
+
+  /** Forgets the window state kept by `stateful` scoring. */
+  resetState(): void {
+    this.online = undefined;
+  }
+
+  /** Reconstruction error per row (the anomaly score), synchronous. */
+  scoreSync(data: TableLike, opts: ScoreOptions = {}): Float32Array {
+    const m = this.matrix(data, opts);
+    const nf = this.spec.features.length;
+    return rowScores(m, reconstruct(this.model, m, nf), nf);
+  }
+
+  async score(data: TableLike, opts: ScoreOptions = {}): Promise<Float32Array> {
+    return this.scoreSync(data, opts);
+  }
+
+  /** Per-feature squared errors (row-major, `features` columns) and the row scores. */
+  async scoreFeatures(data: TableLike, opts: ScoreOptions = {}): Promise<{ features: string[]; errors: Float32Array; scores: Float32Array; rows: number }> {
+    const m = this.matrix(data, opts);
+    const nf = this.spec.features.length;
+    const out = reconstruct(this.model, m, nf);
+    return { features: this.features, errors: featureErrors(m, out), scores: rowScores(m, out, nf), rows: m.length / nf };
+  }
+
+  /** Per row: score, anomaly flag, and the `top` features with the largest errors and their share of the error. */
+  async explain(data: TableLike, opts: PredictOptions & { onlyAnomalies?: boolean } = {}) {
+    const { features, errors, scores, rows } = await this.scoreFeatures(data, opts);
+    const nf = features.length;
+    const top = opts.top ?? 3;
+    const out: { row: number; score: number; anomaly: boolean; top: { feature: string; error: number; share: number }[] }[] = [];
+    for (let r = 0; r < rows; r++) {
+      const anomaly = scores[r] > this.threshold;
+      if (opts.onlyAnomalies && !anomaly) continue;
+      const total = scores[r] * nf || 1;
+      const idx = topFeatures(errors, nf, r, top);
+      out.push({ row: r, score: scores[r], anomaly, top: idx.map((f) => ({ feature: features[f], error: errors[r * nf + f], share: errors[r * nf + f] / total })) });
+    }
+    return out;
+  }
+
+  /** The input frame plus `score`, `anomaly` (0/1) and `top_feature` (and `top_feature_2`… with `top`). */
+  async predict(data: TableLike, opts: PredictOptions = {}): Promise<DataFrame> {
+    const { features, errors, scores, rows } = await this.scoreFeatures(data, opts);
+    const nf = features.length;
+    const top = Math.max(0, opts.top ?? 1);
+    const threshold = this.threshold;
+    const extra: Record<string, unknown[]> = { score: Array.from(scores), anomaly: Array.from(scores, (s) => (s > threshold ? 1 : 0)) };
+    for (let t = 0; t < top; t++) extra[t === 0 ? 'top_feature' : `top_feature_${t + 1}`] = new Array(rows);
+    for (let r = 0; r < rows && top > 0; r++) {
+      topFeatures(errors, nf, r, top).forEach((f, t) => (extra[t === 0 ? 'top_feature' : `top_feature_${t + 1}`][r] = features[f]));
+    }
+    return frameWithColumns(data, extra, { score: 'float32', anomaly: 'int32' });
+  }
+
+  /** Precision, recall, F1, ROC-AUC and the confusion matrix against a label column; per kind when `anomaly_type` exists. */
+  evaluate(data: TableLike, opts: EvaluateOptions = {}): Evaluation {
+    const label = opts.label ?? 'anomaly';
+    const names = columnNames(data);
+    const typeColumn = opts.typeColumn === null ? undefined : (opts.typeColumn ?? (names.includes('anomaly_type') ? 'anomaly_type' : undefined));
+    const { columns, rows } = columnsOf(data, typeColumn ? [label, typeColumn] : [label]);
+    const scores = opts.scores ?? this.scoreSync(data);
+    if (scores.length !== rows) throw new KafkalabError(`${scores.length} scores for ${rows} rows`, { code: 'BAD_INPUT', hint: 'pass the scores of these same rows' });
+    const labels = Array.from(columns[label] as ArrayLike<unknown>, (v) => (v === true || (typeof v === 'number' && v > 0) || v === '1' || v === 'true' ? 1 : 0));
+    return evaluateScores(scores, labels, opts.threshold ?? this.threshold, typeColumn ? columns[typeColumn] : undefined);
+  }
+
+  /** Writes model.json + weights.bin (TensorFlow.js layers format) and pipeline.json into `dir`. */
+  async save(dir: string): Promise<void> {
+    const spec = this.spec;
+    await this.model.save(fileSaveHandler(dir));
+    await writeAtomic(path.join(dir, 'pipeline.json'), JSON.stringify({ ...spec, history: this.history }, null, 2) + '\n');
+  }
+
+  static async load(dir: string, opts: { logger?: Logger } = {}): Promise<Autoencoder> {
+    await initBackend(undefined, opts.logger);
+    const file = path.join(dir, 'pipeline.json');
+    let raw: PipelineSpec & { history?: History };
+    try {
+      raw = JSON.parse(await fs.readFile(file, 'utf8'));
+    } catch (err) {
+      throw new KafkalabError(`Cannot read ${file} (${(err as Error).message})`, { code: 'MODEL_LOAD', hint: 'pass a folder written by `await ae.save(dir)`', cause: err });
+    }
+    const { history, ...spec } = raw;
+    checkPipeline(spec);
+    const model = await tf.loadLayersModel(fileLoadHandler(dir));
+    const options = ((spec.metadata?.options ?? {}) as AutoencoderOptions) ?? {};
+    const ae = new Autoencoder({ ...options, logger: opts.logger });
+    ae.install(spec, model);
+    ae.history = history;
+    return ae;
+  }
+
+  /** Generates a standalone scoring app (see the export section of the README). */
+  async export(dir: string, opts: import('../export/index').ExportOptions): Promise<import('../export/index').ExportResult> {
+    const { exportScoringApp } = require('../export/index') as typeof import('../export/index');
+    return exportScoringApp({ spec: this.spec, save: (d: string) => this.save(d), scoreRecords: async (records) => this.scoreSync(records) }, dir, opts);
+  }
+
+  /** Layer table and pipeline summary, as text. */
+  summary(): string {
+    const spec = this.spec;
+    const lines: string[] = [];
+    this.model.summary(100, undefined, (line: string) => lines.push(line));
+    lines.push(`features (${spec.features.length}): ${spec.features.join(', ')}`);
+    lines.push(`scaler: ${spec.scaler.kind}; threshold: ${spec.threshold.value.toPrecision(6)} (${spec.threshold.method}${spec.threshold.percentile !== undefined ? ` p${spec.threshold.percentile}` : ''}${spec.threshold.k !== undefined ? ` k=${spec.threshold.k}` : ''})`);
+    return lines.join('\n');
+  }
+
+  /** Frees the model's tensors. */
+  dispose(): void {
+    this.net?.dispose();
+    this.net = undefined;
+  }
+}
+
+function notFitted(): KafkalabError {
+  return new KafkalabError('The autoencoder is not trained yet', { code: 'NOT_FITTED', hint: 'call `await ae.fit(df)` or `Autoencoder.load(dir)` first' });
+}

@@ -1,0 +1,122 @@
+/**
+ * Reading model inputs out of whatever the user holds: a danfo DataFrame, an array of records,
+ * or an object of columns. Goes straight to danfo's row or column arrays: its `loc` and
+ * `.tensor` paths take seconds on frames of a few hundred thousand rows.
+ */
+import type { DataFrame } from 'danfojs-node';
+import { KafkalabError, closest } from '../util/errors';
+
+export type Records = Record<string, unknown>[];
+export type ColumnsObject = Record<string, ArrayLike<unknown>>;
+/** Anything the models read rows from. */
+export type TableLike = DataFrame | Records | ColumnsObject;
+
+export interface Columns {
+  columns: Record<string, ArrayLike<unknown>>;
+  rows: number;
+  names: string[];
+}
+
+interface DanfoInternals {
+  columns: string[];
+  values: unknown[];
+  $data?: unknown[];
+  $dataIncolumnFormat?: unknown[][];
+  config?: { isLowMemoryMode?: boolean };
+  shape: [number, number];
+}
+
+export function isDataFrame(x: unknown): x is DataFrame {
+  return !!x && typeof x === 'object' && !Array.isArray(x) && Array.isArray((x as DanfoInternals).columns) && 'shape' in (x as object) && typeof (x as { addColumn?: unknown }).addColumn === 'function';
+}
+
+/** The column names of a table (for records: the first record's keys). */
+export function columnNames(t: TableLike): string[] {
+  if (isDataFrame(t)) return [...(t as unknown as DanfoInternals).columns];
+  if (Array.isArray(t)) return t.length ? Object.keys(t[0]) : [];
+  return Object.keys(t);
+}
+
+export function rowCount(t: TableLike): number {
+  if (isDataFrame(t)) return (t as unknown as DanfoInternals).shape[0];
+  if (Array.isArray(t)) return t.length;
+  const first = Object.values(t)[0];
+  return first ? first.length : 0;
+}
+
+/**
+ * The named columns of a table, as arrays indexed by row. Names that are absent throw with a
+ * "did you mean", unless listed in `optional`.
+ */
+export function columnsOf(t: TableLike, names: string[], optional: string[] = []): Columns {
+  const all = columnNames(t);
+  const have = new Set(all);
+  for (const n of names) {
+    if (!have.has(n) && !optional.includes(n)) {
+      const near = closest(n, all);
+      throw new KafkalabError(`Column "${n}" is not in the data${near ? ` (did you mean "${near}"?)` : ''}`, {
+        code: 'UNKNOWN_COLUMN',
+        hint: `the model reads ${names.join(', ')}; the data has ${all.slice(0, 30).join(', ')}${all.length > 30 ? ', ...' : ''}`,
+      });
+    }
+  }
+  const wanted = names.filter((n) => have.has(n));
+  const rows = rowCount(t);
+  const columns: Record<string, ArrayLike<unknown>> = {};
+  if (isDataFrame(t)) {
+    const d = t as unknown as DanfoInternals;
+    const byCol = !d.config?.isLowMemoryMode && d.$dataIncolumnFormat && d.$dataIncolumnFormat.length === all.length ? d.$dataIncolumnFormat : undefined;
+    if (byCol) {
+      for (const n of wanted) columns[n] = byCol[all.indexOf(n)];
+    } else {
+      // Row arrays (lowMemoryMode, kafkalab's own frames): one pass, all wanted columns at once.
+      const values = (d.$data ?? d.values) as unknown[];
+      const idx = wanted.map((n) => all.indexOf(n));
+      const out = wanted.map(() => new Array<unknown>(rows));
+      const single = all.length === 1 || (values.length > 0 && !Array.isArray(values[0]));
+      for (let i = 0; i < rows; i++) {
+        const row = values[i] as unknown[];
+        for (let j = 0; j < idx.length; j++) out[j][i] = single ? row : row[idx[j]];
+      }
+      wanted.forEach((n, j) => (columns[n] = out[j]));
+    }
+  } else if (Array.isArray(t)) {
+    for (const n of wanted) {
+      const col = new Array<unknown>(rows);
+      for (let i = 0; i < rows; i++) col[i] = t[i][n];
+      columns[n] = col;
+    }
+  } else {
+    for (const n of wanted) {
+      if (t[n].length !== rows) throw new KafkalabError(`Column "${n}" has ${t[n].length} values, the others ${rows}`, { code: 'BAD_INPUT', hint: 'pass columns of equal length' });
+      columns[n] = t[n];
+    }
+  }
+  return { columns, rows, names: all };
+}
+
+/** Numeric column as Float64Array (non-numbers become NaN). */
+export function numericColumn(t: TableLike, name: string): Float64Array {
+  const { columns, rows } = columnsOf(t, [name]);
+  const c = columns[name];
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const v = c[i];
+    out[i] = typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : v === null || v === undefined || v === '' ? NaN : Number(v);
+  }
+  return out;
+}
+
+/** Rows [from, to) of a table: records stay records, a DataFrame or columns give a columns object. */
+export function sliceRows(t: TableLike, from: number, to: number): TableLike {
+  if (Array.isArray(t)) return t.slice(from, to);
+  if (!isDataFrame(t)) {
+    const out: ColumnsObject = {};
+    for (const [k, v] of Object.entries(t)) out[k] = Array.prototype.slice.call(v, from, to) as unknown[];
+    return out;
+  }
+  const { columns, rows } = columnsOf(t, columnNames(t));
+  const out: ColumnsObject = {};
+  for (const [k, v] of Object.entries(columns)) out[k] = Array.prototype.slice.call(v, from, Math.min(to, rows)) as unknown[];
+  return out;
+}

@@ -1,0 +1,219 @@
+/**
+ * Training from a stream of micro-batches, the way TensorFlow I/O trains from Kafka: the
+ * scaler is fitted on a warm-up of the first rows, a validation sample is held out as the
+ * stream goes (each row with probability `validationSplit`, kept in a uniform reservoir), and
+ * every micro-batch is trained on as it arrives. Bounded by rows, time, a signal, early
+ * stopping or the end of the stream.
+ */
+import { KafkalabError } from '../util/errors';
+import { columnsOf, rowCount, TableLike } from './input';
+import { FeatureState, featureMatrix, PipelineSpec, scaleInPlace } from './pipeline';
+import { BatchTrainer, EarlyStopper, History, meanError, Progress, seededRandom } from './train';
+import type { tf } from './backend';
+
+export interface StreamFitOptions {
+  batchSize: number;
+  /** Passes over each micro-batch (default 1). */
+  epochs: number;
+  validationSplit: number;
+  /** Rows the scaler is fitted on before training starts (default 2000). */
+  warmupRows: number;
+  /** Capacity of the validation reservoir (default 5000 rows). */
+  validationRows: number;
+  /** Training rows between two evaluations, each reported as an "epoch" (default 20 x batchSize). */
+  evaluateEvery: number;
+  maxRows: number;
+  maxMs: number;
+  signal?: AbortSignal;
+  seed: number;
+  onEpoch?: (p: Progress) => unknown;
+  onBatch?: (p: Progress) => unknown;
+}
+
+/** What the Autoencoder provides once the warm-up rows are in. */
+export interface StreamModelSetup {
+  spec: PipelineSpec;
+  model: tf.LayersModel;
+  trainer: BatchTrainer;
+  stopper: EarlyStopper;
+}
+
+export interface StreamFitResult {
+  history: History;
+  /** The validation reservoir (scaled features); training rows when validationSplit is 0. */
+  validation: Float32Array;
+}
+
+type Chunk = { columns: Record<string, ArrayLike<unknown>>; rows: number };
+
+export async function fitStream(
+  stream: AsyncIterable<TableLike>,
+  needed: (first: TableLike) => { columns: string[]; optional: string[] },
+  setup: (warmup: Chunk[]) => StreamModelSetup,
+  o: StreamFitOptions,
+): Promise<StreamFitResult> {
+  const started = Date.now();
+  const random = seededRandom(o.seed ^ 0x5eed);
+  let cols: { columns: string[]; optional: string[] } | undefined;
+  let warm: Chunk[] = [];
+  let warmRows = 0;
+  let ready: (StreamModelSetup & { state: FeatureState; nf: number }) | undefined;
+
+  let reservoir = new Float32Array(0);
+  let heldOut = 0; // validation rows seen (the reservoir keeps a uniform sample of them)
+  let pending = new Float32Array(0);
+  let consumed = 0;
+  let lossSum = 0;
+  let lossRows = 0;
+  let sinceEval = 0;
+  let epoch = 0;
+  const history: History = { loss: [], valLoss: [], epochs: 0, rowsPerSec: 0, rows: 0, elapsedMs: 0, bestEpoch: 0, stopReason: 'end' };
+  let stop: History['stopReason'] | undefined;
+
+  const progress = (extra: Partial<Progress>): Progress => ({
+    epoch,
+    epochs: Infinity,
+    loss: lossRows ? lossSum / lossRows : NaN,
+    rows: ready ? ready.trainer.rows : 0,
+    rowsPerSec: ready ? ready.trainer.rowsPerSec : 0,
+    elapsed: Date.now() - started,
+    ...extra,
+  });
+
+  const evaluate = async () => {
+    if (!ready || !lossRows) return;
+    epoch++;
+    const val = reservoir.subarray(0, Math.min(heldOut, o.validationRows) * ready.nf);
+    const valLoss = val.length && o.validationSplit > 0 ? meanError(ready.model, val, ready.nf) : NaN;
+    const loss = lossSum / lossRows;
+    history.loss.push(loss);
+    history.valLoss.push(valLoss);
+    await o.onEpoch?.(progress({ loss, valLoss }));
+    const monitored = Number.isNaN(valLoss) ? loss : valLoss;
+    if (ready.stopper.update(epoch, monitored)) stop = 'earlyStopping';
+    lossSum = 0;
+    lossRows = 0;
+    sinceEval = 0;
+  };
+
+  const train = async (m: Float32Array, final: boolean) => {
+    const r = ready!;
+    const f = r.nf;
+    // Carry rows that do not fill a whole batch over to the next micro-batch.
+    const all = pending.length ? concat(pending, m) : m;
+    const usable = final ? all.length / f : Math.floor(all.length / f / o.batchSize) * o.batchSize;
+    const batchRows = all.subarray(0, usable * f);
+    pending = all.slice(usable * f);
+    if (!usable) return;
+    for (let p = 0; p < o.epochs && !stop; p++) {
+      const onBatch = o.onBatch ? (b: number, loss: number) => void o.onBatch!(progress({ batch: b, loss })) : undefined;
+      const { lossSum: s, rows } = await r.trainer.pass(batchRows, o.batchSize, onBatch, () => checkStop() !== undefined);
+      if (p === o.epochs - 1) {
+        lossSum += s;
+        lossRows += rows;
+        sinceEval += rows;
+      }
+    }
+    if (sinceEval >= o.evaluateEvery) await evaluate();
+  };
+
+  const checkStop = (): History['stopReason'] | undefined => {
+    if (stop) return stop;
+    if (o.signal?.aborted) stop = 'signal';
+    else if (consumed >= o.maxRows) stop = 'maxRows';
+    else if (Date.now() - started >= o.maxMs) stop = 'maxMs';
+    return stop;
+  };
+
+  /** Features for a chunk, split into held-out (reservoir) and training rows. */
+  const split = (chunk: Chunk): Float32Array => {
+    const r = ready!;
+    const m = scaleInPlace(r.spec.scaler, featureMatrix(r.spec, chunk.columns, chunk.rows, r.state));
+    const sample = (row: Float32Array) => {
+      heldOut++;
+      if (heldOut <= o.validationRows) reservoir.set(row, (heldOut - 1) * r.nf);
+      else {
+        const j = Math.floor(random() * heldOut);
+        if (j < o.validationRows) reservoir.set(row, j * r.nf);
+      }
+    };
+    if (o.validationSplit <= 0) {
+      // No held-out rows: the reservoir samples training rows, for the threshold only.
+      for (let i = 0; i < chunk.rows; i++) sample(m.subarray(i * r.nf, (i + 1) * r.nf));
+      return m;
+    }
+    const keep = new Float32Array(m.length);
+    let k = 0;
+    for (let i = 0; i < chunk.rows; i++) {
+      const row = m.subarray(i * r.nf, (i + 1) * r.nf);
+      if (random() < o.validationSplit) {
+        sample(row);
+      } else {
+        keep.set(row, k * r.nf);
+        k++;
+      }
+    }
+    return keep.subarray(0, k * r.nf);
+  };
+
+  const begin = async () => {
+    const s = setup(warm);
+    const nf = s.spec.features.length;
+    ready = { ...s, state: new FeatureState(s.spec), nf };
+    reservoir = new Float32Array(o.validationRows * nf);
+    const chunks = warm;
+    warm = [];
+    for (const c of chunks) await train(split(c), false);
+  };
+
+  for await (const batch of stream) {
+    const n = rowCount(batch);
+    if (!n) {
+      if (checkStop()) break;
+      continue;
+    }
+    cols ??= needed(batch);
+    let chunk: Chunk = { columns: columnsOf(batch, cols.columns, cols.optional).columns, rows: n };
+    if (consumed + n > o.maxRows) chunk = sliceChunk(chunk, o.maxRows - consumed);
+    consumed += chunk.rows;
+    if (!ready) {
+      warm.push(chunk);
+      warmRows += chunk.rows;
+      if (warmRows >= o.warmupRows) await begin();
+    } else {
+      await train(split(chunk), false);
+    }
+    if (checkStop()) break;
+  }
+  if (!ready && warmRows > 0) await begin();
+  if (!ready) {
+    throw new KafkalabError('The stream ended before any rows arrived', {
+      code: 'NO_DATA',
+      hint: "read from 'earliest', or produce data to the topic first",
+    });
+  }
+  if (!stop || stop === 'maxRows' || stop === 'maxMs' || stop === 'signal') {
+    if (pending.length && stop !== 'signal') await train(new Float32Array(0), true);
+    if (sinceEval > 0 || epoch === 0) await evaluate();
+  }
+  history.stopReason = stop ?? 'end';
+  history.epochs = epoch;
+  history.bestEpoch = ready.stopper.finish(epoch);
+  history.rows = ready.trainer.rows;
+  history.rowsPerSec = ready.trainer.rowsPerSec;
+  history.elapsedMs = Date.now() - started;
+  return { history, validation: reservoir.slice(0, Math.min(heldOut, o.validationRows) * ready.nf) };
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function sliceChunk(c: Chunk, rows: number): Chunk {
+  const columns: Record<string, ArrayLike<unknown>> = {};
+  for (const [k, v] of Object.entries(c.columns)) columns[k] = Array.prototype.slice.call(v, 0, rows) as unknown[];
+  return { columns, rows };
+}
