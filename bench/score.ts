@@ -13,10 +13,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { startBroker } from '../sdk/broker';
-import { exportScoringApp } from '../sdk/export';
 import { installAndBuild, runIn, startAppProcess, type AppProcess } from '../sdk/export/process';
-import { generateCarReadings } from '../sdk/ingest/simulator';
-import { saveSmallModel } from '../test/export/model-fixture';
+import { carReadings, generateCarReadings } from '../sdk/ingest/simulator';
+import { Autoencoder } from '../sdk/ml/autoencoder';
 
 function flag(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -78,11 +77,12 @@ async function main(): Promise<void> {
   const apps: AppProcess[] = [];
   try {
     await admin.connect();
-    const modelDir = path.join(tmp, 'model');
-    // 16 raw car features, no windows: the Python baseline implements the same arithmetic.
-    await saveSmallModel(modelDir, { windows: false, epochs: 10 });
+    // The default car autoencoder: 16 raw features, layers [14, 7, 14], no windows (the Python
+    // baseline implements the same arithmetic).
+    const ae = new Autoencoder({ seed: 42 });
+    await ae.fit(carReadings({ cars: 20, readingsPerCar: 500, anomalyRate: 0, seed: 3 }) as unknown as Record<string, unknown>[], { epochs: 5, batchSize: 256 });
     const appDir = path.join(tmp, 'scorer');
-    await exportScoringApp(modelDir, appDir, { input: 'bench-input', output: 'bench-output', outputMode: MODE as 'all' | 'anomalies' });
+    await ae.export(appDir, { input: 'bench-input', output: 'bench-output', outputMode: MODE as 'all' | 'anomalies' });
     await installAndBuild(appDir);
 
     await admin.createTopics({ topics: [{ topic: 'bench-input', numPartitions: PARTITIONS }, { topic: 'bench-output', numPartitions: PARTITIONS }, { topic: 'bench-output-py', numPartitions: PARTITIONS }], waitForLeaders: true });
