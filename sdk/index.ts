@@ -16,6 +16,8 @@ export type { DataFrame, ReadReport, ColumnStats, FrameAttrs } from './frame/dat
 export type { Format, CsvOptions } from './frame/decode';
 export { generateCarReadings, carReadings, CAR_FEATURES, CAR_SENSOR_FIELDS, CAR_READING_FIELDS, ANOMALY_TYPES } from './ingest/simulator';
 export type { CarReading, CarReadingsOptions, CarFeature, AnomalyType } from './ingest/simulator';
+export { simulateCars, startMqttBroker, ingestMqtt, writeCarReadings, readCarReadings } from './ingest';
+export type { SimulateOptions, SimulationResult, Simulation, MqttBroker, MqttBrokerOptions, IngestOptions, IngestStats, IngestBridge, CarFileFormat } from './ingest';
 export { plot, Figure } from './plot';
 export type { FigureJSON, HTMLOptions } from './plot';
 export { display, watch, trainingProgress, inKernel, DisplayHandle } from '../kernel/runtime';

@@ -1,0 +1,124 @@
+/**
+ * `kafkalab ingest`: runs the MQTT → Kafka bridge in the foreground until SIGINT/SIGTERM,
+ * printing counters to stderr every few seconds and the final counters to stdout as JSON.
+ */
+import type { Command } from './main';
+import { parseFlags } from './args';
+import { consoleLogger, type LogLevel } from '../util/log';
+import { KafkalabError } from '../util/errors';
+import { parseKeyOption } from '../ingest/payload';
+
+const spec = {
+  mqtt: { type: 'string', default: 'mqtt://localhost:1883' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  key: { type: 'string' },
+  timestamp: { type: 'string' },
+  dlq: { type: 'string' },
+  noDlq: { type: 'boolean', default: false },
+  brokers: { type: 'string' },
+  partitions: { type: 'number' },
+  qos: { type: 'number', default: 1 },
+  clientId: { type: 'string' },
+  sessionExpiry: { type: 'number', default: 600 },
+  shareGroup: { type: 'string' },
+  batchSize: { type: 'number', default: 2000 },
+  linger: { type: 'number', default: 5 },
+  maxInFlight: { type: 'number', default: 20000 },
+  required: { type: 'string' },
+  raw: { type: 'boolean', default: false },
+  statsEvery: { type: 'number', default: 10 },
+  logLevel: { type: 'string', default: 'info' },
+} as const;
+
+export const command: Command = {
+  summary: 'bridge MQTT topics into a Kafka topic (validated, batched, acknowledged after Kafka)',
+  usage: `Usage: kafkalab ingest --mqtt URL --from FILTER [--from FILTER ...] --to TOPIC [options]
+
+Subscribes to the MQTT filters and produces every message to the Kafka topic. QoS 1 messages
+are acknowledged to MQTT only after Kafka acknowledged them; invalid payloads go to a
+dead-letter topic with the reason in the header dlq.reason.
+
+Options:
+  --mqtt URL             MQTT broker (default mqtt://localhost:1883; mqtts:// for TLS, user:pass@ allowed)
+  --from FILTER          MQTT topic filter, wildcards allowed (repeat or comma-separate for several)
+  --to TOPIC             Kafka topic
+  --key K                Kafka key: a topic level number (1 for cars/<carId>/sensors) or a JSON field name
+  --timestamp FIELD      JSON field with the event time (epoch ms or ISO-8601) for the Kafka timestamp
+  --dlq TOPIC            dead-letter topic (default <to>.dlq); --no-dlq drops invalid payloads (counted)
+  --required LIST        comma-separated JSON fields every payload must have
+  --raw                  forward any bytes without JSON validation
+  --brokers LIST         Kafka bootstrap servers (else KAFKA_BROKERS, else the embedded broker)
+  --partitions N         partitions when the bridge creates the topics (default: the broker's)
+  --qos 0|1              highest subscription QoS (default 1)
+  --client-id ID         MQTT client id (a stable default lets a restarted bridge resume its session)
+  --session-expiry S     seconds the MQTT broker keeps our session while we are away (default 600; 0 = clean)
+  --share-group NAME     subscribe as $share/NAME/FILTER so several bridges split the load
+  --batch-size N         most messages per Kafka request (default 2000)
+  --linger MS            how long a batch may wait to fill (default 5)
+  --max-in-flight N      messages awaiting Kafka before MQTT delivery pauses (default 20000)
+  --stats-every S        print counters to stderr every S seconds (default 10; 0 = never)
+  --log-level LEVEL      debug, info, warn or error (default info)
+
+Example:
+  kafkalab ingest --mqtt mqtt://localhost:1883 --from 'cars/+/sensors' --to car-sensors --key 1 --timestamp ts`,
+  async run(argv) {
+    // --from may repeat: collect every occurrence before the generic parser keeps the last one.
+    const froms: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      if (argv[i] === '--from' && argv[i + 1] !== undefined) froms.push(argv[i + 1]);
+      else if (argv[i].startsWith('--from=')) froms.push(argv[i].slice(7));
+    }
+    const f = parseFlags(argv, spec, 'ingest');
+    const filters = froms.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+    if (!filters.length || !f.to) throw new KafkalabError('ingest needs --from FILTER and --to TOPIC', { code: 'BAD_OPTION', hint: "e.g. --from 'cars/+/sensors' --to car-sensors" });
+    if (f.qos !== 0 && f.qos !== 1) throw new KafkalabError(`--qos must be 0 or 1, got ${f.qos}`, { code: 'BAD_OPTION' });
+    const level = (['debug', 'info', 'warn', 'error'].includes(f.logLevel) ? f.logLevel : 'info') as LogLevel;
+    const logger = consoleLogger({ level, namespace: 'ingest' });
+    const { ingestMqtt } = await import('../ingest/bridge');
+    const bridge = await ingestMqtt({
+      mqtt: f.mqtt,
+      from: filters,
+      to: f.to,
+      key: parseKeyOption(f.key),
+      timestamp: f.timestamp,
+      dlq: f.noDlq ? false : f.dlq,
+      brokers: f.brokers,
+      partitions: f.partitions,
+      qos: f.qos,
+      clientId: f.clientId,
+      sessionExpiry: f.sessionExpiry,
+      shareGroup: f.shareGroup,
+      batchSize: f.batchSize,
+      lingerMs: f.linger,
+      maxInFlight: f.maxInFlight,
+      required: f.required?.split(',').map((x) => x.trim()).filter(Boolean),
+      json: !f.raw,
+      logger,
+    });
+    process.stderr.write(`kafkalab ingest: ${filters.join(', ')} → ${f.to} (Ctrl-C stops after draining)\n`);
+    let last = bridge.stats();
+    const timer =
+      f.statsEvery > 0
+        ? setInterval(() => {
+            const s = bridge.stats();
+            const rate = Math.round((s.produced - last.produced) / f.statsEvery);
+            process.stderr.write(`ingest: received ${s.received}, produced ${s.produced} (${rate}/s), dead-lettered ${s.deadLettered}, in flight ${s.inFlight}, errors ${s.errors}${s.kafkaConnected ? '' : ' [Kafka unreachable, retrying]'}${s.mqttConnected ? '' : ' [MQTT reconnecting]'}\n`);
+            last = s;
+          }, f.statsEvery * 1000)
+        : undefined;
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    clearInterval(timer);
+    const final = await bridge.stop();
+    process.stdout.write(JSON.stringify(final) + '\n');
+    return 0;
+  },
+};
