@@ -12,7 +12,7 @@ import { closest } from '../../util/errors';
 import { silentLogger, type Logger } from '../../util/log';
 import { LogConfig, LogError, LogErrorCode, collisionKey, resolveConfig, validateConfig, validateTopicName } from './config';
 import { lockDir, writeFileAtomic } from './durable-file';
-import { FdCache } from './fd-cache';
+import { SegmentCache } from './segment-cache';
 import { PartitionLog } from './partition-log';
 
 export interface TopicInfo {
@@ -31,6 +31,8 @@ export interface LogManagerOptions {
   flushIntervalMs?: number;
   /** Most read descriptors of closed segments kept open at once. Default 256. */
   maxOpenSegmentFiles?: number;
+  /** Most closed segments whose indexes stay in memory (about 3 KiB per MiB of log). Default 256. */
+  maxResidentIndexes?: number;
 }
 
 const CATALOG = 'topics.json';
@@ -43,7 +45,7 @@ export class LogManager {
   private readonly logs = new Map<string, PartitionLog[]>();
   private readonly defaults: Partial<LogConfig>;
   private readonly logger: Logger;
-  private readonly cache: FdCache;
+  private readonly cache: SegmentCache;
   private readonly timer: NodeJS.Timeout | null;
   private readonly unlock: () => void;
   private closed = false;
@@ -53,7 +55,7 @@ export class LogManager {
   private constructor(readonly dataDir: string, opts: LogManagerOptions) {
     this.defaults = validateConfig(opts.defaults);
     this.logger = opts.logger ?? silentLogger;
-    this.cache = new FdCache(opts.maxOpenSegmentFiles ?? 256);
+    this.cache = new SegmentCache(opts.maxOpenSegmentFiles ?? 256, opts.maxResidentIndexes ?? 256);
     fs.mkdirSync(dataDir, { recursive: true });
     this.unlock = lockDir(dataDir, 'Data directory');
     const interval = opts.flushIntervalMs ?? 1000;
@@ -159,7 +161,7 @@ export class LogManager {
     }
     for (let p = logs.length; p < topic.partitions; p++) {
       const dir = path.join(this.dataDir, `${topic.name}-${p}`);
-      logs.push(PartitionLog.open(dir, topic.name, p, { config, fdCache: this.cache, logger: this.logger, verifyCrc }));
+      logs.push(PartitionLog.open(dir, topic.name, p, { config, cache: this.cache, logger: this.logger, verifyCrc }));
     }
     this.logs.set(topic.name, logs);
   }
@@ -234,6 +236,11 @@ export class LogManager {
 
   partition(topic: string, partition: number): PartitionLog | undefined {
     return this.logs.get(topic)?.[partition];
+  }
+
+  /** Closed-segment resources in use right now (both bounded by the open options). */
+  cacheStats(): { openSegmentFiles: number; residentIndexes: number } {
+    return { openSegmentFiles: this.cache.openFiles, residentIndexes: this.cache.residentIndexes };
   }
 
   /** Deletes expired segments in every partition; returns how many went. */

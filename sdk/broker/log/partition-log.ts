@@ -20,7 +20,7 @@ import {
   writeInt64,
 } from './batch';
 import { LogConfig, LogError, LogErrorCode, MAX_SEGMENT_BYTES, resolveConfig } from './config';
-import { FdCache } from './fd-cache';
+import { SegmentCache } from './segment-cache';
 import { Segment } from './segment';
 
 const EMPTY = Buffer.alloc(0);
@@ -28,8 +28,8 @@ const MAX_RELATIVE_OFFSET = 0x7fffffff;
 
 export interface PartitionLogOptions {
   config?: Partial<LogConfig>;
-  /** Shared read-descriptor cache for closed segments (one per LogManager). */
-  fdCache?: FdCache;
+  /** Descriptors and indexes of closed segments, shared by every log of a LogManager. */
+  cache?: SegmentCache;
   logger?: Logger;
   /** CRC-check every batch of the active segment on open (after an unclean shutdown). */
   verifyCrc?: boolean;
@@ -38,15 +38,15 @@ export interface PartitionLogOptions {
 export class PartitionLog {
   private segments: Segment[] = [];
   private config: LogConfig;
-  private readonly cache: FdCache;
+  private readonly cache: SegmentCache;
   private readonly ownsCache: boolean;
   private readonly logger: Logger;
   private closed = false;
 
   private constructor(readonly dir: string, readonly topic: string, readonly partition: number, opts: PartitionLogOptions) {
     this.config = resolveConfig(opts.config);
-    this.ownsCache = !opts.fdCache;
-    this.cache = opts.fdCache ?? new FdCache(16);
+    this.ownsCache = !opts.cache;
+    this.cache = opts.cache ?? new SegmentCache(16, 64);
     this.logger = opts.logger ?? silentLogger;
   }
 

@@ -17,7 +17,7 @@ import {
   readInt64,
 } from './batch';
 import { LogError, LogErrorCode } from './config';
-import { FdCache } from './fd-cache';
+import { SegmentCache } from './segment-cache';
 import { readFully, scanBatches, ScanResult } from './scan';
 import { SparseIndex } from './sparse-index';
 
@@ -39,6 +39,8 @@ export class Segment {
   nextOffset: number;
   /** Largest batch max timestamp seen in this segment, -1 when none has a timestamp. */
   private maxTs = -1;
+  /** Whether maxTs is known; it outlives the indexes when the cache unloads them. */
+  private maxTsKnown = false;
   /** Kafka's "rolling based timestamp": the first batch's max timestamp, for age-based rolls. */
   rollTimestamp = -1;
   readonly createdAt = Date.now();
@@ -53,7 +55,7 @@ export class Segment {
   private constructor(
     readonly dir: string,
     readonly baseOffset: number,
-    private readonly cache: FdCache,
+    private readonly cache: SegmentCache,
     private readonly indexIntervalBytes: number,
   ) {
     this.logPath = path.join(dir, segmentFileName(baseOffset, '.log'));
@@ -64,7 +66,7 @@ export class Segment {
   }
 
   /** A new, empty active segment. */
-  static create(dir: string, baseOffset: number, cache: FdCache, indexIntervalBytes: number): Segment {
+  static create(dir: string, baseOffset: number, cache: SegmentCache, indexIntervalBytes: number): Segment {
     const s = new Segment(dir, baseOffset, cache, indexIntervalBytes);
     s.writeFd = fs.openSync(s.logPath, 'w+');
     for (const p of [s.indexPath, s.timeIndexPath]) fs.writeFileSync(p, Buffer.alloc(0));
@@ -74,7 +76,7 @@ export class Segment {
   }
 
   /** A closed segment whose indexes load lazily; `nextOffset` is the following segment's base. */
-  static openClosed(dir: string, baseOffset: number, nextOffset: number, cache: FdCache, indexIntervalBytes: number): Segment {
+  static openClosed(dir: string, baseOffset: number, nextOffset: number, cache: SegmentCache, indexIntervalBytes: number): Segment {
     const s = new Segment(dir, baseOffset, cache, indexIntervalBytes);
     s.size = fs.statSync(s.logPath).size;
     s.nextOffset = nextOffset;
@@ -85,7 +87,7 @@ export class Segment {
    * Opens the last segment for appends after a scan of every batch (CRC-checked when
    * `verifyCrc`), truncating a torn or corrupt tail and rebuilding both indexes from the log.
    */
-  static recoverActive(dir: string, baseOffset: number, cache: FdCache, indexIntervalBytes: number, verifyCrc: boolean) {
+  static recoverActive(dir: string, baseOffset: number, cache: SegmentCache, indexIntervalBytes: number, verifyCrc: boolean) {
     const s = new Segment(dir, baseOffset, cache, indexIntervalBytes);
     s.writeFd = fs.openSync(s.logPath, 'r+');
     const fileSize = fs.fstatSync(s.writeFd).size;
@@ -102,7 +104,7 @@ export class Segment {
   }
 
   get maxTimestamp(): number {
-    if (!this.isActive) this.ensureIndexes();
+    if (!this.isActive && !this.maxTsKnown) this.ensureIndexes();
     return this.maxTs;
   }
 
@@ -254,6 +256,7 @@ export class Segment {
     inBatch: (buf: Buffer, at: number) => { offset: number; timestamp: number } | null,
   ): { offset: number; timestamp: number } | null {
     if (this.size === 0 || this.maxTimestamp < target) return null;
+    this.ensureIndexes();
     for (let attempt = 0; ; attempt++) {
       const t = this.timeIdx!.floor(target, true);
       const { position, expectedBase } = t >= 0 ? this.indexedPosition(this.baseOffset + this.timeIdx!.valueAt(t)) : { position: 0, expectedBase: -1 };
@@ -285,11 +288,14 @@ export class Segment {
   }
 
   private readFd(): number {
-    return this.writeFd ?? this.cache.get(this.logPath);
+    return this.writeFd ?? this.cache.fd(this.logPath);
   }
 
   private ensureIndexes(): void {
-    if (this.offsetIdx && this.timeIdx) return;
+    if (this.offsetIdx && this.timeIdx) {
+      if (!this.isActive) this.cache.touchIndexes(this, this.unloadIndexes);
+      return;
+    }
     const bounds = { maxRelOffset: this.nextOffset - this.baseOffset - 1, maxPosition: this.size };
     const offsetIdx = readIndexFile(this.indexPath, 'offset', bounds);
     const timeIdx = readIndexFile(this.timeIndexPath, 'time', bounds);
@@ -301,10 +307,20 @@ export class Segment {
       this.offsetIdx = offsetIdx;
       this.timeIdx = timeIdx;
       this.maxTs = timeIdx.count ? timeIdx.lastKey() : -1;
-      return;
+    } else {
+      this.rebuildFromLog();
     }
-    this.rebuildFromLog();
+    this.maxTsKnown = true;
+    this.cache.touchIndexes(this, this.unloadIndexes);
   }
+
+  /** Closed segments' indexes are reloaded from their files when needed again. */
+  private readonly unloadIndexes = (): void => {
+    if (this.isActive) return;
+    this.persistIndexes();
+    this.offsetIdx = null;
+    this.timeIdx = null;
+  };
 
   /** The last offset index entry must name the position of the batch with that base offset. */
   private pointsAtBatch(index: SparseIndex): boolean {
@@ -394,6 +410,8 @@ export class Segment {
     this.flush();
     fs.closeSync(this.writeFd);
     this.writeFd = null;
+    this.maxTsKnown = true;
+    this.cache.touchIndexes(this, this.unloadIndexes);
   }
 
   close(): void {
@@ -403,6 +421,7 @@ export class Segment {
       this.writeFd = null;
     }
     this.cache.release(this.logPath);
+    this.cache.forgetIndexes(this);
   }
 
   delete(): void {

@@ -9,9 +9,10 @@ import { readInt64, writeInt64 } from './batch';
 
 export type IndexKind = 'offset' | 'time';
 
+/** Columns typed as on disk: int32 relative offsets and positions, timestamps as doubles. */
 export class SparseIndex {
-  private keys: Float64Array;
-  private values: Float64Array;
+  private keys: Int32Array | Float64Array;
+  private values: Int32Array;
   count = 0;
   /** Entries already written to the index file; the rest are appended on the next persist. */
   persisted = 0;
@@ -19,8 +20,8 @@ export class SparseIndex {
   needsRewrite = false;
 
   constructor(readonly kind: IndexKind, capacity = 16) {
-    this.keys = new Float64Array(capacity);
-    this.values = new Float64Array(capacity);
+    this.keys = kind === 'offset' ? new Int32Array(capacity) : new Float64Array(capacity);
+    this.values = new Int32Array(capacity);
   }
 
   get entrySize(): number {
@@ -29,8 +30,8 @@ export class SparseIndex {
 
   append(key: number, value: number): void {
     if (this.count === this.keys.length) {
-      const keys = new Float64Array(this.count * 2);
-      const values = new Float64Array(this.count * 2);
+      const keys = this.kind === 'offset' ? new Int32Array(this.count * 2) : new Float64Array(this.count * 2);
+      const values = new Int32Array(this.count * 2);
       keys.set(this.keys);
       values.set(this.values);
       this.keys = keys;
@@ -71,22 +72,6 @@ export class SparseIndex {
 
   valueAt(i: number): number {
     return this.values[i];
-  }
-
-  /** Drops every entry whose value is >= `value` (positions for .index, offsets for .timeindex). */
-  truncateValuesFrom(value: number): void {
-    let n = this.count;
-    while (n > 0 && this.values[n - 1] >= value) n--;
-    this.truncateTo(n);
-  }
-
-  truncateTo(n: number): void {
-    if (n >= this.count) return;
-    this.count = n;
-    if (n < this.persisted) {
-      this.persisted = n;
-      this.needsRewrite = true;
-    }
   }
 
   /** File bytes of entries [from, count). */

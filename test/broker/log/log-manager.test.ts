@@ -155,10 +155,10 @@ test('periodic background fsync runs without errors while appending, rolling and
   remove();
 });
 
-test('open descriptors stay bounded however many segments are read', () => {
+test('open descriptors and resident indexes stay bounded however many segments are read', () => {
   const { dir, remove } = tempDir('mgr');
   const openFds = () => fs.readdirSync('/proc/self/fd').length;
-  const m = LogManager.open(dir, { flushIntervalMs: 0, maxOpenSegmentFiles: 4, defaults: { segmentBytes: 300 } });
+  const m = LogManager.open(dir, { flushIntervalMs: 0, maxOpenSegmentFiles: 4, maxResidentIndexes: 3, defaults: { segmentBytes: 300 } });
   m.createTopic('many', 2);
   for (let i = 0; i < 200; i++) m.partition('many', i % 2)!.append(valuesBatch(`v${i}`, 2), 0);
   const before = openFds();
@@ -167,8 +167,15 @@ test('open descriptors stay bounded however many segments are read', () => {
     assert.ok(log.segmentCount > 25, `${log.segmentCount} segments`);
     for (let o = 0; o < log.nextOffset; o++) assert.ok(log.read(o, 1).length > 0);
     assert.ok(log.offsetForTimestamp(1_700_000_000_001));
+    // Walk backwards so every lookup lands on a segment whose indexes were unloaded.
+    for (let o = log.nextOffset - 1; o >= 0; o -= 3) {
+      const [b] = parseBatches(log.read(o, 1));
+      assert.ok(b.baseOffset <= o && o <= b.lastOffset);
+    }
   }
   assert.ok(openFds() - before <= 4, `descriptors grew by ${openFds() - before}`);
+  assert.ok(m.cacheStats().openSegmentFiles <= 4);
+  assert.ok(m.cacheStats().residentIndexes <= 3);
   m.close();
   remove();
 });
