@@ -182,4 +182,28 @@ test('batches larger than every read chunk: reads, time lookups and CRC recovery
   remove();
 });
 
+test('segments roll by age in record time (Kafka semantics), and by wall clock without timestamps', async () => {
+  const { dir, remove } = tempDir('plog');
+  const log = PartitionLog.open(path.join(dir, 't-0'), 't', 0, { config: { segmentMs: 1000 } });
+  log.append(valuesBatch('a', 2, T0), 0);
+  log.append(valuesBatch('b', 2, T0 + 900), 0);
+  assert.is(log.segmentCount, 1, 'within segmentMs of the first batch');
+  log.append(valuesBatch('c', 2, T0 + 1500), 0);
+  assert.is(log.segmentCount, 2, 'rolled: the records span more than segmentMs');
+  log.append(valuesBatch('d', 2, T0 + 100), 0);
+  assert.is(log.segmentCount, 2, 'an older timestamp does not roll');
+  log.setConfig({ segmentMs: 30 });
+  const noTimestamps = () => buildBatch([{ value: 'n', timestamp: -1 }]);
+  log.roll();
+  log.append(noTimestamps(), 0);
+  log.append(noTimestamps(), 0);
+  assert.is(log.segmentCount, 3);
+  await new Promise((r) => setTimeout(r, 60));
+  log.append(noTimestamps(), 0);
+  assert.is(log.segmentCount, 4, 'rolled by the wall clock age of the segment');
+  assert.equal(parseBatches(log.read(0, 1 << 20)).map((b) => b.values[0]), ['a-0', 'b-0']);
+  log.close();
+  remove();
+});
+
 test.run();
