@@ -20,6 +20,15 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   fsyncDir(path.dirname(file));
 }
 
+export function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function fsyncDir(dir: string): void {
   let fd: number;
   try {

@@ -17,6 +17,7 @@ import {
   readInt64,
 } from './batch';
 import { LogError, LogErrorCode } from './config';
+import { fsyncFile } from './durable-file';
 import { SegmentCache } from './segment-cache';
 import { readFully, scanBatches, ScanResult } from './scan';
 import { SparseIndex } from './sparse-index';
@@ -297,8 +298,8 @@ export class Segment {
       return;
     }
     const bounds = { maxRelOffset: this.nextOffset - this.baseOffset - 1, maxPosition: this.size };
-    const offsetIdx = readIndexFile(this.indexPath, 'offset', bounds);
-    const timeIdx = readIndexFile(this.timeIndexPath, 'time', bounds);
+    const offsetIdx = SparseIndex.readFile(this.indexPath, 'offset', bounds);
+    const timeIdx = SparseIndex.readFile(this.timeIndexPath, 'time', bounds);
     // Every sealed segment with records ends its time index with its max timestamp entry, so an
     // empty one next to a non-empty log was lost (rebuilding finds out; records without
     // timestamps make it empty again, at the cost of one scan per process).
@@ -427,24 +428,5 @@ export class Segment {
   delete(): void {
     this.close();
     for (const p of [this.logPath, this.indexPath, this.timeIndexPath]) fs.rmSync(p, { force: true });
-  }
-}
-
-function readIndexFile(file: string, kind: 'offset' | 'time', bounds: { maxRelOffset: number; maxPosition: number }) {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch {
-    return null;
-  }
-  return SparseIndex.decode(kind, buf, bounds);
-}
-
-export function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }

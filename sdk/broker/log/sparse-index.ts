@@ -5,6 +5,7 @@
  *   .timeindex  timestamp int64, relativeOffset int32          (12 bytes)
  * Both columns only grow, so a "largest key <= x" search answers every lookup.
  */
+import * as fs from 'fs';
 import { readInt64, writeInt64 } from './batch';
 
 export type IndexKind = 'offset' | 'time';
@@ -114,5 +115,16 @@ export class SparseIndex {
     }
     index.persisted = index.count;
     return index;
+  }
+
+  /** The index in `file`, or null when it is missing or inconsistent (see decode). */
+  static readFile(file: string, kind: IndexKind, bounds: { maxRelOffset: number; maxPosition: number }): SparseIndex | null {
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(file);
+    } catch {
+      return null;
+    }
+    return SparseIndex.decode(kind, buf, bounds);
   }
 }
