@@ -14,13 +14,19 @@ test('`kafkalab broker` prints one ready line, serves clients, stops on SIGTERM 
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const ready = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ready line in 20s: ${out} ${err}`)), 20_000);
       child.stdout.on('data', (d) => {
         out += d;
         const m = /^kafkalab broker listening on 127\.0\.0\.1:(\d+)\n$/.exec(out);
-        if (m) resolve(Number(m[1]));
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
       });
-      child.on('exit', (code) => reject(new Error(`broker exited ${code}: ${err}`)));
-      setTimeout(() => reject(new Error(`no ready line in 20s: ${out} ${err}`)), 20_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`broker exited ${code}: ${err}`));
+      });
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     return { child, ready, exited, output: () => out };
