@@ -300,10 +300,10 @@ export class Segment {
     const bounds = { maxRelOffset: this.nextOffset - this.baseOffset - 1, maxPosition: this.size };
     const offsetIdx = SparseIndex.readFile(this.indexPath, 'offset', bounds);
     const timeIdx = SparseIndex.readFile(this.timeIndexPath, 'time', bounds);
-    // Every sealed segment with records ends its time index with its max timestamp entry, so an
-    // empty one next to a non-empty log was lost (rebuilding finds out; records without
-    // timestamps make it empty again, at the cost of one scan per process).
-    const timeIndexLost = timeIdx !== null && timeIdx.count === 0 && this.size > 0;
+    // Every sealed segment with timestamped records ends its time index with its max timestamp
+    // entry, so an empty one next to a non-empty log was lost, unless a rebuild already found
+    // that the records carry no timestamps.
+    const timeIndexLost = timeIdx !== null && timeIdx.count === 0 && this.size > 0 && !(this.maxTsKnown && this.maxTs < 0);
     if (offsetIdx && timeIdx && !timeIndexLost && this.pointsAtBatch(offsetIdx)) {
       this.offsetIdx = offsetIdx;
       this.timeIdx = timeIdx;
