@@ -10,6 +10,9 @@ import { dirname, join } from 'node:path';
 import { KafkalabError } from '../util/errors';
 import { defaultLogger, Logger } from '../util/log';
 
+// Production mode: no debug checks, and no console banners from tfjs (library code stays quiet).
+tf.enableProdMode();
+
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 const NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 

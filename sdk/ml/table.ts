@@ -26,7 +26,10 @@ export function inferFeatures(sample: TableLike, exclude: Set<string>): string[]
   });
 }
 
-/** The input's rows with extra columns appended, as a danfo DataFrame. */
+/**
+ * The input's rows with extra columns appended, as a danfo DataFrame. An input column with the
+ * name of an extra one is kept, renamed: `anomaly` (a label) to `anomaly_label`, others to `<name>_input`.
+ */
 export function frameWithColumns(data: TableLike, extra: Record<string, ArrayLike<unknown>>, dtypes: Record<string, string> = {}): DataFrame {
   const names = columnNames(data);
   const rows = rowCount(data);
@@ -45,7 +48,8 @@ export function frameWithColumns(data: TableLike, extra: Record<string, ArrayLik
     out[i] = row;
   }
   const inDtypes = isDataFrame(data) ? ((data as unknown as { dtypes: string[] }).dtypes as string[]) : undefined;
-  const allNames = [...names, ...extraNames];
+  const renamed = names.map((n) => (extraNames.includes(n) ? (n === 'anomaly' ? 'anomaly_label' : `${n}_input`) : n));
+  const allNames = [...renamed, ...extraNames];
   const { DataFrame } = danfo();
   const config: Record<string, unknown> = { columns: allNames, config: { lowMemoryMode: true } };
   if (inDtypes && inDtypes.length === names.length) config.dtypes = [...inDtypes, ...extraNames.map((e) => dtypes[e] ?? 'string')];
