@@ -67,9 +67,17 @@ function readClusterMeta(dir: string, nodeId: number): { clusterId: string } {
   return meta;
 }
 
+const lockedHere = new Set<string>();
+
 /** One broker per data dir: a second one would interleave writes into the same segments. */
 function lockDataDir(dir: string): () => void {
   const file = path.join(dir, 'broker.lock');
+  if (lockedHere.has(dir)) {
+    throw new KafkalabError(`Data directory ${dir} is in use by another broker in this process`, {
+      code: 'DATA_DIR_LOCKED',
+      hint: 'stop that broker first or pass another dataDir',
+    });
+  }
   try {
     const pid = Number(fs.readFileSync(file, 'utf8'));
     if (pid && pid !== process.pid && isAlive(pid)) {
@@ -82,7 +90,11 @@ function lockDataDir(dir: string): () => void {
     if (err instanceof KafkalabError) throw err;
   }
   fs.writeFileSync(file, String(process.pid));
-  return () => fs.rmSync(file, { force: true });
+  lockedHere.add(dir);
+  return () => {
+    lockedHere.delete(dir);
+    fs.rmSync(file, { force: true });
+  };
 }
 
 function isAlive(pid: number): boolean {
@@ -207,6 +219,8 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
   } catch (err) {
     await server?.close().catch(() => {});
     cleanup();
+    // Storage refusals (locked or unreadable directories) are things the user can fix.
+    if (err instanceof Error && err.name === 'LogError') throw new KafkalabError(err.message, { code: 'BROKER_STORAGE', cause: err });
     throw err;
   }
 }

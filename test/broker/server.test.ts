@@ -155,4 +155,23 @@ test('bad input closes only that connection: garbage, unknown key, unsupported v
   healthy.close();
 });
 
+test('a second broker on the same data dir is refused with a hint; port 0 binds a free port', async () => {
+  const fs = await import('fs');
+  const os = await import('os');
+  const path = await import('path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-lock-'));
+  const first = await startBroker({ port: 0, dataDir: dir });
+  try {
+    let message = '';
+    await startBroker({ port: 0, dataDir: dir }).then((b) => b.stop(), (e: Error) => (message = e.message));
+    assert.match(message, /in use.*another dataDir/);
+    assert.ok(first.port > 0 && first.bootstrap === `localhost:${first.port}`);
+  } finally {
+    await first.stop();
+  }
+  const again = await startBroker({ port: 0, dataDir: dir });
+  await again.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test.run();
