@@ -9,6 +9,9 @@ import * as hb from '../../../sdk/protocol/messages/heartbeat';
 import * as lg from '../../../sdk/protocol/messages/leave-group';
 import * as oc from '../../../sdk/protocol/messages/offset-commit';
 import * as of from '../../../sdk/protocol/messages/offset-fetch';
+import * as dg from '../../../sdk/protocol/messages/describe-groups';
+import * as lgs from '../../../sdk/protocol/messages/list-groups';
+import * as dlg from '../../../sdk/protocol/messages/delete-groups';
 
 type Enc<T> = (w: Writer, v: T, version: number) => void;
 type Dec<T> = (r: Reader, version: number) => T;
@@ -99,6 +102,21 @@ test('OffsetFetch v0-5, null topics from v2', () => {
     topics: res.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ ...p, committedLeaderEpoch: v >= 5 ? 3 : -1 })) })),
     errorCode: v >= 2 ? 16 : 0,
   }));
+});
+
+test('DescribeGroups v0-4, ListGroups v0-2, DeleteGroups v0-1', () => {
+  roundTrip('DescribeGroupsRequest', dg.encodeDescribeGroupsRequest, dg.decodeDescribeGroupsRequest, { groups: ['a', 'b'], includeAuthorizedOperations: true }, 0, 4, (v) => ({ groups: ['a', 'b'], includeAuthorizedOperations: v >= 3 }));
+  const member = { memberId: 'm', groupInstanceId: 'i', clientId: 'c', clientHost: '/127.0.0.1', memberMetadata: b('md'), memberAssignment: b('as') };
+  const res = { throttleTimeMs: 2, groups: [{ errorCode: 0, groupId: 'a', groupState: 'Stable', protocolType: 'consumer', protocolData: 'range', members: [member], authorizedOperations: 7 }] };
+  roundTrip('DescribeGroupsResponse', dg.encodeDescribeGroupsResponse, dg.decodeDescribeGroupsResponse, res, 0, 4, (v) => ({
+    throttleTimeMs: v >= 1 ? 2 : 0,
+    groups: res.groups.map((g) => ({ ...g, authorizedOperations: v >= 3 ? 7 : dg.AUTHORIZED_OPERATIONS_OMITTED, members: [{ ...member, groupInstanceId: v >= 4 ? 'i' : null }] })),
+  }));
+  roundTrip('ListGroupsRequest', lgs.encodeListGroupsRequest, lgs.decodeListGroupsRequest, {}, 0, 2);
+  const list = { throttleTimeMs: 1, errorCode: 0, groups: [{ groupId: 'a', protocolType: 'consumer' }, { groupId: 'b', protocolType: '' }] };
+  roundTrip('ListGroupsResponse', lgs.encodeListGroupsResponse, lgs.decodeListGroupsResponse, list, 0, 2, (v) => ({ ...list, throttleTimeMs: v >= 1 ? 1 : 0 }));
+  roundTrip('DeleteGroupsRequest', dlg.encodeDeleteGroupsRequest, dlg.decodeDeleteGroupsRequest, { groupsNames: ['a', 'b'] }, 0, 1);
+  roundTrip('DeleteGroupsResponse', dlg.encodeDeleteGroupsResponse, dlg.decodeDeleteGroupsResponse, { throttleTimeMs: 0, results: [{ groupId: 'a', errorCode: 68 }] }, 0, 1);
 });
 
 test('truncated group requests throw instead of reading garbage', () => {

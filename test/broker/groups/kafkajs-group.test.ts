@@ -45,18 +45,16 @@ interface Member {
   name: string;
   consumer: Consumer;
   partitions: number[];
-  generations: number[];
 }
 
 const seen = new Map<string, number>(); // value -> times consumed
 
 async function startMember(name: string): Promise<Member> {
   const consumer = kafka.consumer({ groupId: GROUP, sessionTimeout: 10_000, heartbeatInterval: 300, maxWaitTimeInMs: 200, rebalanceTimeout: 10_000 });
-  const m: Member = { name, consumer, partitions: [], generations: [] };
+  const m: Member = { name, consumer, partitions: [] };
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     m.partitions = (e.payload.memberAssignment[TOPIC] ?? []).slice().sort((a, b) => a - b);
-    m.generations.push(e.payload.groupId === GROUP ? 1 : 0);
-  });
+    });
   await consumer.connect();
   await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
   await consumer.run({
@@ -82,16 +80,22 @@ test('3 kafkajs members share 6 partitions; one leaves, the others take its part
     return all.join() === '0,1,2,3,4,5' && members.every((m) => m.partitions.length === 2);
   });
 
-  // kafkajs's RoundRobinAssigner protocol was the one chosen.
-  const described = await admin.describeGroups([GROUP]).catch(() => undefined);
-  if (described) {
-    const g = described.groups[0];
-    assert.is(g.state, 'Stable');
-    assert.is(g.protocol, 'RoundRobinAssigner');
-    assert.is(g.members.length, 3);
-    const subscription = AssignerProtocol.MemberMetadata.decode(g.members[0].memberMetadata);
-    assert.equal(subscription?.topics, [TOPIC]);
-  }
+  // kafkajs's RoundRobinAssigner protocol was the one chosen (DescribeGroups through the admin client).
+  const g = (await admin.describeGroups([GROUP])).groups[0];
+  assert.is(g.state, 'Stable');
+  assert.is(g.protocolType, 'consumer');
+  assert.is(g.protocol, 'RoundRobinAssigner');
+  assert.is(g.members.length, 3);
+  assert.ok(g.members.every((m) => m.clientId === 'group-test' && m.clientHost === '/127.0.0.1'));
+  const subscription = AssignerProtocol.MemberMetadata.decode(g.members[0].memberMetadata);
+  assert.equal(subscription?.topics, [TOPIC]);
+  const assigned = g.members.flatMap((m) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[TOPIC] ?? []);
+  assert.equal(assigned.sort(), [0, 1, 2, 3, 4, 5]);
+  assert.equal((await admin.listGroups()).groups, [{ groupId: GROUP, protocolType: 'consumer' }]);
+  await admin.deleteGroups([GROUP]).then(
+    () => assert.unreachable('a group with members cannot be deleted'),
+    (err) => assert.equal(err.groups?.map((g: { errorCode: number }) => g.errorCode), [68], String(err)),
+  );
 
   const leaving = members[2];
   const taken = leaving.partitions;
@@ -133,6 +137,15 @@ test('committed offsets survive a broker restart on the same data dir', async ()
   await sleep(300);
   assert.equal([...seen.keys()].map(Number).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => 1200 + i));
   await m.consumer.disconnect();
+
+  // DeleteGroups: an empty group goes, with its committed offsets.
+  const admin2 = kafka.admin();
+  await admin2.connect();
+  await admin2.deleteGroups([GROUP]);
+  assert.equal((await admin2.listGroups()).groups, []);
+  const after = await admin2.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
+  assert.ok(after[0].partitions.every((p) => p.offset === '-1'));
+  await admin2.disconnect();
 });
 
 test.run();
