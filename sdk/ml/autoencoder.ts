@@ -171,6 +171,7 @@ export class Autoencoder {
     const { model, trainer, stopper } = this.makeNetwork(spec, opts);
     const epochs = opts.epochs ?? 10;
     const batchSize = opts.batchSize ?? 256;
+    const batches = Math.ceil(nTrain / batchSize);
     const shuffled = opts.shuffle === false ? train : new Float32Array(train.length);
     const random = seededRandom((this.options.seed ?? 42) ^ 0x5eed);
     const history: History = { loss: [], valLoss: [], epochs: 0, rowsPerSec: 0, rows: 0, elapsedMs: 0, bestEpoch: 0, stopReason: 'epochs' };
@@ -181,7 +182,7 @@ export class Autoencoder {
           break;
         }
         if (opts.shuffle !== false) shuffleRows(train, shuffled, nf, random);
-        const onBatch = opts.onBatch ? (b: number, loss: number) => void opts.onBatch!(this.progress(epoch, epochs, loss, undefined, trainer, started, b)) : undefined;
+        const onBatch = opts.onBatch ? (b: number, loss: number) => void opts.onBatch!(this.progress(epoch, epochs, loss, undefined, trainer, started, b, batches)) : undefined;
         const { lossSum, rows: done } = await trainer.pass(shuffled, batchSize, onBatch, () => opts.signal?.aborted === true);
         const loss = lossSum / Math.max(1, done);
         const valLoss = val.length ? meanError(model, val, nf) : NaN;
@@ -256,8 +257,10 @@ export class Autoencoder {
     }
   }
 
-  private progress(epoch: number, epochs: number, loss: number, valLoss: number | undefined, trainer: BatchTrainer, started: number, batch?: number): Progress {
-    return { epoch, epochs, loss, valLoss, rows: trainer.rows, rowsPerSec: trainer.rowsPerSec, elapsed: Date.now() - started, batch };
+  private progress(epoch: number, epochs: number, loss: number, valLoss: number | undefined, trainer: BatchTrainer, started: number, batch?: number, batches?: number): Progress {
+    const p: Progress = { epoch, epochs, loss, valLoss, rows: trainer.rows, rowsPerSec: trainer.rowsPerSec, elapsed: Date.now() - started };
+    if (batch !== undefined) Object.assign(p, { batch, batches });
+    return p;
   }
 
   /** Which columns to read: the raw features, the key when windows need one. */

@@ -8,7 +8,7 @@
 import { KafkalabError } from '../util/errors';
 import { columnsOf, rowCount, TableLike } from './input';
 import { FeatureState, featureMatrix, PipelineSpec, scaleInPlace } from './pipeline';
-import { BatchTrainer, EarlyStopper, History, meanError, Progress, seededRandom } from './train';
+import { BatchTrainer, EarlyStopper, History, meanError, Progress, seededRandom, shuffleRows } from './train';
 import type { tf } from './backend';
 
 export interface StreamFitOptions {
@@ -105,9 +105,13 @@ export async function fitStream(
     const batchRows = all.subarray(0, usable * f);
     pending = all.slice(usable * f);
     if (!usable) return;
+    // A micro-batch is a slice of time (a few cars' last seconds): shuffled, so that no
+    // mini-batch is one car's trip.
+    const shuffled = new Float32Array(batchRows.length);
     for (let p = 0; p < o.epochs && !stop; p++) {
+      shuffleRows(batchRows, shuffled, f, random);
       const onBatch = o.onBatch ? (b: number, loss: number) => void o.onBatch!(progress({ batch: b, loss })) : undefined;
-      const { lossSum: s, rows } = await r.trainer.pass(batchRows, o.batchSize, onBatch, () => checkStop() !== undefined);
+      const { lossSum: s, rows } = await r.trainer.pass(shuffled, o.batchSize, onBatch, () => checkStop() !== undefined);
       if (p === o.epochs - 1) {
         lossSum += s;
         lossRows += rows;

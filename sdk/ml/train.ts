@@ -18,7 +18,9 @@ export interface Progress {
   rowsPerSec: number;
   /** Milliseconds since training began. */
   elapsed: number;
+  /** onBatch only: batch index within the epoch (0-based) and batches per epoch (frames only). */
   batch?: number;
+  batches?: number;
 }
 
 export interface EarlyStoppingOptions {

@@ -1,0 +1,114 @@
+// Training from a stream of micro-batches (an async generator, then a real topic on the
+// embedded broker) reaches a loss comparable to training on the same rows as one DataFrame.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Autoencoder } from '../../sdk/ml/autoencoder';
+import { tf } from '../../sdk/ml/backend';
+import type { Progress } from '../../sdk/ml/train';
+import { CAR_FEATURES, carReadings, type CarReading } from '../../sdk/ingest/simulator';
+import { frameFromRecords } from '../../sdk/frame/dataframe';
+import { startBroker } from '../../sdk/broker';
+import { connect } from '../../sdk/kafka';
+
+const rows = carReadings({ cars: 20, readingsPerCar: 1000, seed: 5, anomalyRate: 0 });
+const heldOut = frameFromRecords(carReadings({ cars: 5, readingsPerCar: 1000, seed: 6, anomalyRate: 0 }) as never);
+const options = { features: [...CAR_FEATURES], layers: [14, 7, 14], seed: 3 };
+
+async function* batches(records: CarReading[], size: number) {
+  for (let i = 0; i < records.length; i += size) {
+    await new Promise((r) => setImmediate(r));
+    yield frameFromRecords(records.slice(i, i + size) as never);
+  }
+}
+
+let frameModel: Autoencoder;
+let frameError = 0;
+
+/**
+ * Mean squared reconstruction error on the held-out rows in the frame model's units: each
+ * model scales with its own scaler, so errors are converted before they are compared.
+ */
+async function heldOutError(ae: Autoencoder): Promise<number> {
+  const { errors, rows } = await ae.scoreFeatures(heldOut);
+  const own = ae.spec.scaler.scale;
+  const ref = frameModel.spec.scaler.scale;
+  const nf = own.length;
+  let sum = 0;
+  for (let i = 0; i < errors.length; i++) sum += errors[i] * (own[i % nf] / ref[i % nf]) ** 2;
+  return sum / (rows * nf);
+}
+
+test('frame baseline', async () => {
+  frameModel = new Autoencoder(options);
+  await frameModel.fit(frameFromRecords(rows as never), { epochs: 3, batchSize: 256 });
+  frameError = await heldOutError(frameModel);
+  assert.ok(frameError > 0 && frameError < 0.5, String(frameError));
+});
+
+test('fit from an async iterable of DataFrames: comparable loss, progress, bounded by maxRows', async () => {
+  const ae = new Autoencoder(options);
+  const epochs: Progress[] = [];
+  let batchCalls = 0;
+  const h = await ae.fit(batches(rows, 1000), { epochs: 3, batchSize: 256, warmupRows: 2000, evaluateEvery: 5000, onEpoch: (p) => void epochs.push(p), onBatch: () => void batchCalls++ });
+  assert.is(h.stopReason, 'end');
+  assert.ok(h.epochs >= 3 && epochs.length === h.epochs, `${h.epochs} evaluations`);
+  assert.ok(batchCalls > 50);
+  assert.ok(epochs.every((p) => Number.isFinite(p.valLoss!) && p.rowsPerSec > 0));
+  assert.ok(h.valLoss.at(-1)! < h.valLoss[0], 'validation loss falls');
+  // ~10% of rows held out for validation, the rest trained on 3 times
+  assert.ok(h.rows > rows.length * 0.85 * 3 && h.rows < rows.length * 0.95 * 3, String(h.rows));
+  const streamError = await heldOutError(ae);
+  console.log(`held-out mean error: frame ${frameError.toFixed(4)}, stream ${streamError.toFixed(4)}; stream valLoss ${h.valLoss.at(-1)!.toFixed(4)}`);
+  assert.ok(streamError < frameError * 1.5, `stream ${streamError} vs frame ${frameError}`);
+  assert.ok(Number.isFinite(ae.threshold) && ae.threshold > 0);
+  ae.dispose();
+
+  const bounded = new Autoencoder(options);
+  const hb = await bounded.fit(batches(rows, 700), { maxRows: 5000, warmupRows: 1000 });
+  assert.is(hb.stopReason, 'maxRows');
+  assert.ok(hb.rows <= 5000 && hb.rows > 4000, String(hb.rows));
+  bounded.dispose();
+});
+
+test('early stopping on a stream, and an abort signal', async () => {
+  const ae = new Autoencoder(options);
+  const forever = async function* () {
+    for (let i = 0; ; i = (i + 500) % rows.length) {
+      await new Promise((r) => setImmediate(r));
+      yield rows.slice(i, i + 500);
+    }
+  };
+  const h = await ae.fit(forever(), { evaluateEvery: 2000, earlyStopping: { patience: 2, minDelta: 1 } });
+  assert.is(h.stopReason, 'earlyStopping');
+  assert.is(h.epochs, 3);
+  assert.is(h.bestEpoch, 1);
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 300);
+  const h2 = await ae.fit(forever(), { signal: ac.signal });
+  assert.is(h2.stopReason, 'signal');
+  ae.dispose();
+  assert.ok(tf.memory().numTensors < 50, `tensors left: ${tf.memory().numTensors}`);
+});
+
+test('fit from a real topic stream on the embedded broker', async () => {
+  const broker = await startBroker({ port: 0 });
+  const kafka = await connect({ brokers: broker.bootstrap });
+  try {
+    await kafka.createTopic('car-sensors', { partitions: 1 });
+    const t = kafka.topic('car-sensors');
+    await t.produce(rows as never, { key: 'carId', timestamp: 'ts' });
+    const ae = new Autoencoder(options);
+    const h = await ae.fit(t.stream({ from: 'earliest', batch: { size: 2000, ms: 200 } }), { epochs: 3, batchSize: 256, maxRows: rows.length, maxMs: 60_000 });
+    assert.is(h.stopReason, 'maxRows');
+    const topicError = await heldOutError(ae);
+    console.log(`held-out mean error from the topic stream: ${topicError.toFixed(4)} (frame ${frameError.toFixed(4)})`);
+    assert.ok(topicError < frameError * 1.5, `topic ${topicError} vs frame ${frameError}`);
+    ae.dispose();
+  } finally {
+    await kafka.close();
+    await broker.stop();
+  }
+  frameModel.dispose();
+});
+
+test.run();
