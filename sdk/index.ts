@@ -18,6 +18,16 @@ export { generateCarReadings, carReadings, CAR_FEATURES, CAR_SENSOR_FIELDS, CAR_
 export type { CarReading, CarReadingsOptions, CarFeature, AnomalyType } from './ingest/simulator';
 export { simulateCars, startMqttBroker, ingestMqtt, writeCarReadings, readCarReadings } from './ingest';
 export type { SimulateOptions, SimulationResult, Simulation, MqttBroker, MqttBrokerOptions, IngestOptions, IngestStats, IngestBridge, CarFileFormat } from './ingest';
+export {
+  Autoencoder, backend, initBackend, Scaler, StandardScaler, MinMaxScaler, addWindowFeatures, rolling, FeatureState, featureMatrix,
+  windowFeatureNames, percentile, meanStd, confusion, precisionRecallF1, rocAuc, detectionMetrics, evaluateScores, bestThreshold,
+  computeThreshold, PIPELINE_VERSION, WINDOW_STATS, ACTIVATIONS,
+} from './ml';
+export type {
+  AutoencoderOptions, FitOptions, ScoreOptions, PredictOptions, EvaluateOptions, BackendName, ScalerKind, PipelineSpec, WindowFeatureSpec,
+  WindowStat, ScalerSpec, ThresholdSpec, Confusion, DetectionMetrics, Evaluation, TypeMetrics, ThresholdRule, Progress, History,
+  EarlyStoppingOptions, Activation, TableLike,
+} from './ml';
 export { plot, Figure } from './plot';
 export type { FigureJSON, HTMLOptions } from './plot';
 export { display, watch, trainingProgress, inKernel, DisplayHandle } from '../kernel/runtime';
