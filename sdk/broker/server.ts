@@ -83,7 +83,12 @@ export class Connection implements ConnectionInfo {
     if (this.closed) return;
     this.chunks.push(data);
     this.buffered += data.length;
-    while (!this.closed) {
+    this.processBuffered();
+  }
+
+  /** Handles every complete frame buffered, until reading is paused (backpressure) or the data runs out. */
+  private processBuffered(): void {
+    while (!this.closed && !this.readPaused) {
       if (this.need < 0) {
         if (this.buffered < 4) return;
         const size = this.peekSize();
@@ -229,6 +234,8 @@ export class Connection implements ConnectionInfo {
     if (this.queue.length < MAX_IN_FLIGHT / 2 && this.socket.writableLength <= WRITE_HIGH_WATER) {
       this.readPaused = false;
       this.socket.resume();
+      // Frames that arrived in the same chunk as the ones before the pause are still buffered.
+      if (this.buffered > 0) setImmediate(() => this.processBuffered());
     }
   }
 }

@@ -155,6 +155,57 @@ test('bad input closes only that connection: garbage, unknown key, unsupported v
   healthy.close();
 });
 
+test('stop() answers held fetches and closes connections promptly', async () => {
+  const b = await startBroker({ port: 0 });
+  const c = await rawClient(b.port);
+  await c.request(3, 8, metadata(['held']));
+  const held = c.request(1, 11, (w) => encodeFetchRequest(w, fetchReq('held', 0, { maxWaitMs: 30_000 }), 11)).catch(() => 'closed');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(b.connections, 1);
+  const t0 = Date.now();
+  await b.stop();
+  await held;
+  await c.closed;
+  assert.ok(Date.now() - t0 < 2000, `stop took ${Date.now() - t0} ms`);
+});
+
+test('a client that never reads its responses does not stall others', async () => {
+  const b = await startBroker({ port: 0 });
+  try {
+    const greedy = await rawClient(b.port);
+    await greedy.request(3, 8, metadata(['bulk']));
+    await greedy.request(0, 8, produce('bulk', 0, encodeRecordBatch([{ key: null, value: Buffer.alloc(500_000, 1) }])));
+    // 400 pipelined fetches of ~500 KB each = ~200 MB of responses the client does not read.
+    const net = await import('net');
+    const sock = net.connect(b.port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.pause();
+    const w = new Writer();
+    for (let i = 0; i < 400; i++) {
+      const f = new Writer().int32(0).int16(1).int16(11).int32(i).nullableString('greedy');
+      encodeFetchRequest(f, fetchReq('bulk', 0), 11);
+      const buf = f.toBuffer();
+      buf.writeInt32BE(buf.length - 4, 0);
+      w.raw(buf);
+    }
+    const rss0 = process.memoryUsage().rss;
+    sock.write(w.toBuffer());
+    await new Promise((r) => setTimeout(r, 300));
+    // Reading paused once the socket's queue was full: far less than the 200 MB asked for is buffered.
+    const grew = (process.memoryUsage().rss - rss0) / 1e6;
+    assert.ok(grew < 100, `memory grew by ${grew.toFixed(0)} MB`);
+    const other = await rawClient(b.port);
+    const t0 = Date.now();
+    assert.is(decodeApiVersionsResponse(await other.request(18, 2, () => {}), 2).errorCode, 0);
+    assert.ok(Date.now() - t0 < 1000);
+    other.close();
+    greedy.close();
+    sock.destroy();
+  } finally {
+    await b.stop();
+  }
+});
+
 test('a second broker on the same data dir is refused with a hint; port 0 binds a free port', async () => {
   const fs = await import('fs');
   const os = await import('os');
