@@ -38,8 +38,12 @@ export function initBackend(name?: BackendName, log: Logger = defaultLogger('ml'
     return initialising;
   }
   if (!initialising) {
-    const forced = forcedBackend();
-    initialising = activate(forced ? [forced] : NAMES, log, forced !== undefined);
+    try {
+      const forced = forcedBackend();
+      initialising = activate(forced ? [forced] : NAMES, log, forced !== undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
   return initialising;
 }
