@@ -79,4 +79,33 @@ c.close(); p.close()
   assert.match(r.stdout, /LATE None/);
 });
 
+test('kafka-python consumer group: subscribe, read all, commit; a restarted member resumes after the commit', async () => {
+  const r = await python(`
+import os
+from kafka import KafkaProducer, KafkaConsumer
+bs = os.environ['BOOTSTRAP']
+p = KafkaProducer(bootstrap_servers=bs, acks='all')
+for i in range(200):
+    p.send('py-group', value=b'%d' % i)
+p.flush()
+def member():
+    return KafkaConsumer('py-group', bootstrap_servers=bs, group_id='py-g', auto_offset_reset='earliest', enable_auto_commit=False, consumer_timeout_ms=4000)
+c = member()
+got = sorted(int(m.value) for m in c)
+c.commit()
+print('FIRST', len(got), got[0], got[-1])
+c.close()
+for i in range(200, 230):
+    p.send('py-group', value=b'%d' % i)
+p.flush()
+c = member()
+got = sorted(int(m.value) for m in c)
+print('SECOND', len(got), got[0] if got else None, got[-1] if got else None)
+c.close(); p.close()
+`, 90_000);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /FIRST 200 0 199/, r.stdout);
+  assert.match(r.stdout, /SECOND 30 200 229/, r.stdout);
+});
+
 test.run();
