@@ -142,6 +142,41 @@ test('idempotent retries: the same batch sent twice is stored once and answered 
   assert.equal((await readAll('dedupe', 0)).map((r) => r.value), ['a', 'b', 'c']);
 });
 
+test('a batch retried across a broker restart is recognised from the log tail and not stored twice', async () => {
+  const fs = await import('fs');
+  const os = await import('os');
+  const path = await import('path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-idem-'));
+  const batch = (seq: number, value: string) => encodeRecordBatch([{ key: null, value: Buffer.from(value) }], { producerId: 777, producerEpoch: 0, baseSequence: seq });
+  const send = async (port: number, b: Buffer) => {
+    const c = await rawClient(port);
+    try {
+      await c.request(3, 8, (w: Writer) => w.int32(1).string('idem').boolean(true).boolean(false).boolean(false));
+      const r = await c.request(0, 8, (w: Writer) => encodeProduceRequest(w, { transactionalId: null, acks: -1, timeoutMs: 1000, topics: [{ name: 'idem', partitions: [{ index: 0, records: b }] }] }, 8));
+      const p = decodeProduceResponse(r, 8).topics[0].partitions[0];
+      return [p.errorCode, p.baseOffset];
+    } finally {
+      c.close();
+    }
+  };
+  const prev = broker;
+  try {
+    let b = await startBroker({ port: 0, dataDir: dir });
+    assert.equal(await send(b.port, batch(0, 'a')), [0, 0]);
+    assert.equal(await send(b.port, batch(1, 'b')), [0, 1]);
+    await b.stop();
+    b = await startBroker({ port: 0, dataDir: dir });
+    broker = b;
+    assert.equal(await send(b.port, batch(1, 'b')), [0, 1], 'the retry maps to the stored batch');
+    assert.equal(await send(b.port, batch(2, 'c')), [0, 2]);
+    assert.equal((await readAll('idem', 0)).map((r) => r.value), ['a', 'b', 'c']);
+    await b.stop();
+  } finally {
+    broker = prev;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('restart on the same data dir keeps every acknowledged record', async () => {
   const fs = await import('fs');
   const os = await import('os');

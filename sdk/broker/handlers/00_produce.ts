@@ -5,7 +5,8 @@
  *   (2 CORRUPT_MESSAGE otherwise; 87 INVALID_RECORD for several batches or none). It is stored
  *   as received, compressed or not; storage rewrites only BaseOffset and PartitionLeaderEpoch.
  * - Idempotent producers (producer id >= 0): a retried batch (same sequences as one of the last
- *   five) is answered with its original offset and not appended again; a sequence gap gets 45
+ *   five, also across a restart: the partition's tail is scanned once) is answered with its
+ *   original offset and not appended again; a sequence gap gets 45
  *   OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch 47 INVALID_PRODUCER_EPOCH.
  * - acks=0 sends no response; acks must be -1, 0 or 1 (21 INVALID_REQUIRED_ACKS).
  * - Unknown topics are not created here (clients ask Metadata first, which may create them).
@@ -62,6 +63,7 @@ registerApi<ProduceRequest, ProduceResponse>({
         }
         if (batches.length !== 1) return answer(ErrorCode.INVALID_RECORD, `expected exactly one record batch per partition, got ${batches.length}`);
         const b = batches[0];
+        if (b.producerId >= 0) producers.loadTail(t.name, p.index, log);
         const seq = producers.check(t.name, p.index, b.producerId, b.producerEpoch, b.baseSequence, b.recordCount);
         if (seq.kind === 'duplicate') return answer(ErrorCode.NONE, null, seq.baseOffset, log.logStartOffset);
         if (seq.kind === 'error') return answer(seq.code, `sequence ${b.baseSequence} rejected for producer ${b.producerId}`, -1, log.logStartOffset);
