@@ -426,25 +426,24 @@ export class Autoencoder {
   async save(dir: string): Promise<void> {
     const spec = this.spec;
     await this.model.save(fileSaveHandler(dir));
-    await writeAtomic(path.join(dir, 'pipeline.json'), JSON.stringify({ ...spec, history: this.history }, null, 2) + '\n');
+    const saved: PipelineSpec = { ...spec, metadata: { ...spec.metadata, history: this.history } };
+    await writeAtomic(path.join(dir, 'pipeline.json'), JSON.stringify(saved, null, 2) + '\n');
   }
 
   static async load(dir: string, opts: { logger?: Logger } = {}): Promise<Autoencoder> {
     await initBackend(undefined, opts.logger);
     const file = path.join(dir, 'pipeline.json');
-    let raw: PipelineSpec & { history?: History };
+    let spec: PipelineSpec;
     try {
-      raw = JSON.parse(await fs.readFile(file, 'utf8'));
+      spec = checkPipeline(JSON.parse(await fs.readFile(file, 'utf8')) as PipelineSpec);
     } catch (err) {
-      throw new KafkalabError(`Cannot read ${file} (${(err as Error).message})`, { code: 'MODEL_LOAD', hint: 'pass a folder written by `await ae.save(dir)`', cause: err });
+      throw new KafkalabError(`Cannot load ${file} (${(err as Error).message})`, { code: 'MODEL_LOAD', hint: 'pass a folder written by `await ae.save(dir)`', cause: err });
     }
-    const { history, ...spec } = raw;
-    checkPipeline(spec);
     const model = await tf.loadLayersModel(fileLoadHandler(dir));
-    const options = ((spec.metadata?.options ?? {}) as AutoencoderOptions) ?? {};
+    const options = (spec.metadata?.options ?? {}) as AutoencoderOptions;
     const ae = new Autoencoder({ ...options, logger: opts.logger });
     ae.install(spec, model);
-    ae.history = history;
+    ae.history = spec.metadata?.history as History | undefined;
     return ae;
   }
 

@@ -79,6 +79,24 @@ test('early stopping restores the best weights; l2, dropout and tanh train; no t
   assert.is(tf.memory().numTensors, before);
 });
 
+test('stateful scoring of consecutive micro-batches equals scoring them as one frame; load errors say what to do', async () => {
+  const ae = new Autoencoder({ ...small, windows: [{ field: 'speed', size: 8, stats: ['mean', 'run'] }], seed: 2 });
+  await ae.fit(df, { epochs: 1 });
+  const whole = await ae.score(records as never);
+  const first = await ae.score(records.slice(0, 1234) as never, { stateful: true });
+  const rest = await ae.score(records.slice(1234) as never, { stateful: true });
+  assert.equal([...first, ...rest], Array.from(whole));
+  const fresh = await ae.score(records.slice(1234) as never);
+  assert.not.equal(Array.from(fresh), Array.from(rest), 'a fresh window state differs at the start');
+  ae.resetState();
+  assert.equal(Array.from(await ae.score(records.slice(0, 1234) as never, { stateful: true })), Array.from(first));
+  ae.dispose();
+  await Autoencoder.load(join(__dirname, 'fixtures')).then(
+    () => assert.unreachable('loaded a folder without a model'),
+    (err: Error) => assert.match(err.message, /Cannot load .*pipeline\.json .*; pass a folder written by `await ae.save\(dir\)`/),
+  );
+});
+
 test('addWindowFeatures adds per-car rolling columns to a frame', () => {
   const out = addWindowFeatures(df, [{ field: 'engine_vibration_amplitude', size: 5, stats: ['mean', 'peak'] }]);
   const cols = out.columns as string[];
