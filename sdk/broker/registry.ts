@@ -91,6 +91,8 @@ export interface ConnectionInfo {
   readonly port: number;
   clientId: string | null;
   readonly closed: boolean;
+  /** Closes this client's connection (logged as a warning with the reason). */
+  close(reason?: string): void;
   /** Runs fn when the connection closes; returns a function that unsubscribes it. */
   onClose(fn: () => void): () => void;
 }

@@ -76,6 +76,10 @@ test('Produce -> Fetch: offsets assigned, whole batches back, bad CRC rejected w
   const r2 = decodeProduceResponse(await c.request(0, 8, produce('data', 0, corrupt)), 8);
   assert.is(r2.topics[0].partitions[0].errorCode, 2);
   c.send(0, 8, produce('data', 0, encodeRecordBatch([{ key: null, value: Buffer.from('three') }]), 0));
+  // A failed fire-and-forget produce closes that connection (the producer's only way to learn).
+  const fire = await rawClient(broker.port);
+  fire.send(0, 8, produce('data', 0, corrupt, 0));
+  await Promise.race([fire.closed, new Promise((_, rej) => setTimeout(() => rej(new Error('acks=0 failure kept the connection')), 2000))]);
   const f = decodeFetchResponse(await c.request(1, 11, (w) => encodeFetchRequest(w, fetchReq('data', 1), 11)), 11);
   const p = f.responses[0].partitions[0];
   assert.equal([p.errorCode, p.highWatermark, p.lastStableOffset, p.preferredReadReplica], [0, 3, 3, -1]);

@@ -8,7 +8,8 @@
  *   five, also across a restart: the partition's tail is scanned once) is answered with its
  *   original offset and not appended again; a sequence gap gets 45
  *   OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch 47 INVALID_PRODUCER_EPOCH.
- * - acks=0 sends no response; acks must be -1, 0 or 1 (21 INVALID_REQUIRED_ACKS).
+ * - acks=0 sends no response; when such a produce fails the connection is closed, as Kafka does,
+ *   so the producer notices. acks must be -1, 0 or 1 (21 INVALID_REQUIRED_ACKS).
  * - Unknown topics are not created here (clients ask Metadata first, which may create them).
  * - Transactional produce is refused (53): the broker does not implement transactions.
  * Version notes:
@@ -79,7 +80,12 @@ registerApi<ProduceRequest, ProduceResponse>({
         }
       }),
     }));
-    if (req.acks === 0) return NO_RESPONSE;
+    if (req.acks === 0) {
+      // Kafka's signal to a fire-and-forget producer that something failed: drop the connection.
+      const failed = topics.flatMap((t) => t.partitions.filter((p) => p.errorCode !== 0).map((p) => `${t.name}-${p.index}: ${p.errorMessage ?? p.errorCode}`));
+      if (failed.length) ctx.connection.close(`acks=0 produce failed (${failed.join(', ')})`);
+      return NO_RESPONSE;
+    }
     return { topics, throttleTimeMs: 0 };
   },
   encodeResponse: encodeProduceResponse,
