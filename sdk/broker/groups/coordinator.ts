@@ -85,17 +85,44 @@ export class GroupCoordinator {
   private joinNewMember(group: Group, req: JoinRequest, resolve: (r: JoinResponse) => void): void {
     const memberId = `${req.clientId || 'member'}-${randomUUID()}`;
     if (req.groupInstanceId !== null) {
-      // A static member that restarts replaces its previous incarnation, which is fenced.
       const previous = group.staticMembers.get(req.groupInstanceId);
       const old = previous === undefined ? undefined : group.members.get(previous);
-      if (old) this.rb.removeMember(group, old, E.FENCED_INSTANCE_ID);
-      this.addMemberAndRebalance(group, req, memberId, resolve);
+      if (old) this.replaceStaticMember(group, old, req, memberId, resolve);
+      else this.addMemberAndRebalance(group, req, memberId, resolve);
     } else if (req.requireKnownMemberId) {
       group.pending.set(memberId, this.rb.timer(req.sessionTimeoutMs, () => this.expirePending(group, memberId)));
       resolve(joinError(E.MEMBER_ID_REQUIRED, memberId));
     } else {
       this.addMemberAndRebalance(group, req, memberId, resolve);
     }
+  }
+
+  /**
+   * A static member that restarts takes its predecessor's place (which is fenced from then on),
+   * keeping its assignment. Like Kafka, an unchanged member rejoining a Stable group gets the
+   * current generation back without a rebalance: that is what static membership is for.
+   */
+  private replaceStaticMember(group: Group, old: Member, req: JoinRequest, memberId: string, resolve: (r: JoinResponse) => void): void {
+    const unchanged = sameProtocols(old.protocols, req.protocols);
+    const member: Member = { ...this.newMember(req, memberId), assignment: old.assignment };
+    this.rb.stopSession(old);
+    const oldJoin = old.joinWaiter;
+    old.joinWaiter = undefined;
+    oldJoin?.(joinError(E.FENCED_INSTANCE_ID, old.memberId));
+    this.rb.answerSync(old, syncError(E.FENCED_INSTANCE_ID));
+    group.members.delete(old.memberId);
+    group.members.set(memberId, member);
+    group.staticMembers.set(req.groupInstanceId!, memberId);
+    if (group.pendingSync.delete(old.memberId)) group.pendingSync.add(memberId);
+    if (group.leader === old.memberId) group.leader = memberId;
+    this.logger.info('static member replaced', { group: group.groupId, instance: req.groupInstanceId, old: old.memberId, member: memberId });
+    if (group.state === 'Stable' && unchanged) {
+      this.rb.startSession(group, member);
+      return resolve(this.rb.joinResult(group, member));
+    }
+    member.joinWaiter = resolve;
+    if (group.state === 'PreparingRebalance') this.rb.maybeCompleteJoin(group);
+    else this.rb.prepareRebalance(group, `static member ${req.groupInstanceId} rejoined`);
   }
 
   private joinKnownMember(group: Group, req: JoinRequest, resolve: (r: JoinResponse) => void): void {
@@ -126,8 +153,8 @@ export class GroupCoordinator {
     }
   }
 
-  private addMemberAndRebalance(group: Group, req: JoinRequest, memberId: string, resolve: (r: JoinResponse) => void): void {
-    const member: Member = {
+  private newMember(req: JoinRequest, memberId: string): Member {
+    return {
       memberId,
       groupInstanceId: req.groupInstanceId,
       clientId: req.clientId,
@@ -136,8 +163,11 @@ export class GroupCoordinator {
       rebalanceTimeoutMs: req.rebalanceTimeoutMs >= 0 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs,
       protocols: req.protocols,
       assignment: EMPTY,
-      joinWaiter: resolve,
     };
+  }
+
+  private addMemberAndRebalance(group: Group, req: JoinRequest, memberId: string, resolve: (r: JoinResponse) => void): void {
+    const member: Member = { ...this.newMember(req, memberId), joinWaiter: resolve };
     if (group.members.size === 0) group.protocolType = req.protocolType;
     group.members.set(memberId, member);
     if (req.groupInstanceId !== null) group.staticMembers.set(req.groupInstanceId, memberId);

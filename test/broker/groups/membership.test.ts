@@ -282,21 +282,45 @@ test('the initial delay keeps growing while new members keep arriving', async ()
   }
 });
 
-test('static membership: no member id round trip; a restart with the same instance id fences the old member id', async () => {
+test('static membership: no member id round trip; a restart takes the old place without a rebalance and fences the old id', async () => {
   const { c, close } = coordinator();
   try {
-    const r1 = await c.join(joinReq(G, { groupInstanceId: 'pod-1' }));
+    const proto = [{ name: 'range', metadata: meta('sub') }];
+    const r1 = await c.join(joinReq(G, { groupInstanceId: 'pod-1', protocols: proto }));
     assert.is(r1.errorCode, 0);
     assert.is(r1.members[0].groupInstanceId, 'pod-1');
-    await c.sync({ groupId: G, generationId: 1, memberId: r1.memberId, groupInstanceId: 'pod-1', assignments: [] });
-    const r2 = await c.join(joinReq(G, { groupInstanceId: 'pod-1' }));
+    const dyn = await joinNew(c, joinReq(G, { clientId: 'dyn', protocols: proto }));
+    const [d1, r1b] = await Promise.all([dyn.done, c.join(joinReq(G, { memberId: r1.memberId, groupInstanceId: 'pod-1', protocols: proto }))]);
+    assert.is(r1b.generationId, 2);
+    const [follower] = await Promise.all([
+      c.sync({ groupId: G, generationId: 2, memberId: d1.memberId, groupInstanceId: null, assignments: [] }),
+      c.sync({ groupId: G, generationId: 2, memberId: r1.memberId, groupInstanceId: 'pod-1', assignments: [{ memberId: r1.memberId, assignment: meta('p0') }, { memberId: d1.memberId, assignment: meta('p1') }] }),
+    ]);
+    assert.is(follower.assignment.toString(), 'p1');
+    assert.is(c.describe(G).state, 'Stable');
+
+    // Restart of pod-1 with the same subscription: same generation, same assignment, no rebalance.
+    const r2 = await c.join(joinReq(G, { groupInstanceId: 'pod-1', protocols: proto }));
     assert.is(r2.errorCode, 0);
     assert.is.not(r2.memberId, r1.memberId);
-    assert.is(c.heartbeat({ groupId: G, generationId: r2.generationId, memberId: r1.memberId, groupInstanceId: 'pod-1' }), 82);
-    assert.equal(c.describe(G).members.map((m) => m.groupInstanceId), ['pod-1']);
+    assert.is(r2.generationId, 2);
+    assert.is(r2.leader, r2.memberId, 'it was the leader and still is');
+    assert.is(c.describe(G).state, 'Stable');
+    const s2 = await c.sync({ groupId: G, generationId: 2, memberId: r2.memberId, groupInstanceId: 'pod-1', assignments: [] });
+    assert.is(s2.assignment.toString(), 'p0');
+    assert.is(c.heartbeat({ groupId: G, generationId: 2, memberId: r1.memberId, groupInstanceId: 'pod-1' }), 82);
+    assert.is(c.heartbeat({ groupId: G, generationId: 2, memberId: d1.memberId, groupInstanceId: null }), 0, 'the other member noticed nothing');
+    assert.equal(c.describe(G).members.map((m) => m.groupInstanceId).sort(), ['pod-1', null].sort());
+
+    // A restart with another subscription does need a new round.
+    const r3 = c.join(joinReq(G, { groupInstanceId: 'pod-1', protocols: [{ name: 'range', metadata: meta('other') }] }));
+    assert.is(c.describe(G).state, 'PreparingRebalance');
+    const [a3, b3] = await Promise.all([r3, c.join(joinReq(G, { memberId: d1.memberId, protocols: proto }))]);
+    assert.equal([a3.generationId, b3.generationId], [3, 3]);
+
     const leave = c.leave(G, [{ memberId: '', groupInstanceId: 'pod-1' }]);
     assert.is(leave.members[0].errorCode, 0);
-    assert.is(c.describe(G).state, 'Dead');
+    assert.equal(c.describe(G).members.map((m) => m.memberId), [d1.memberId]);
   } finally {
     close();
   }
