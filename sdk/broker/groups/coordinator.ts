@@ -205,6 +205,7 @@ export class GroupCoordinator {
   sync(req: SyncRequest): Promise<SyncResponse> {
     const fail = (errorCode: number) => Promise.resolve(syncError(errorCode));
     if (this.closed) return fail(E.COORDINATOR_NOT_AVAILABLE);
+    if (!req.groupId) return fail(E.INVALID_GROUP_ID);
     const group = this.byId.get(req.groupId);
     if (group && isFenced(group, req.memberId, req.groupInstanceId)) return fail(E.FENCED_INSTANCE_ID);
     const member = group?.members.get(req.memberId);
@@ -233,6 +234,7 @@ export class GroupCoordinator {
 
   heartbeat(req: HeartbeatRequest): number {
     if (this.closed) return E.COORDINATOR_NOT_AVAILABLE;
+    if (!req.groupId) return E.INVALID_GROUP_ID;
     const group = this.byId.get(req.groupId);
     if (group && isFenced(group, req.memberId, req.groupInstanceId)) return E.FENCED_INSTANCE_ID;
     const member = group?.members.get(req.memberId);
@@ -253,6 +255,7 @@ export class GroupCoordinator {
 
   leave(groupId: string, identities: MemberIdentity[]): LeaveResponse {
     if (this.closed) return { errorCode: E.COORDINATOR_NOT_AVAILABLE, members: [] };
+    if (!groupId) return { errorCode: E.INVALID_GROUP_ID, members: identities.map((who) => ({ ...who, errorCode: E.INVALID_GROUP_ID })) };
     const group = this.byId.get(groupId);
     const members = identities.map((who) => {
       const errorCode = group ? this.leaveOne(group, who) : E.UNKNOWN_MEMBER_ID;
@@ -296,7 +299,13 @@ export class GroupCoordinator {
 
   /** `unknownTopicError`: report partitions that do not exist (OffsetFetch v0) instead of offset -1. */
   fetchOffsets(groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null, opts: { unknownTopicError?: boolean } = {}): OffsetFetchResult {
-    if (this.closed) return { errorCode: E.COORDINATOR_NOT_AVAILABLE, topics: [] };
+    const refused = this.closed ? E.COORDINATOR_NOT_AVAILABLE : !groupId ? E.INVALID_GROUP_ID : E.NONE;
+    if (refused !== E.NONE) {
+      // v0-1 have no top-level error code, so the partitions carry it too.
+      const partitions = (t: { partitionIndexes: number[] }) =>
+        t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: refused }));
+      return { errorCode: refused, topics: (topics ?? []).map((t) => ({ name: t.name, partitions: partitions(t) })) };
+    }
     return fetchOffsets(this.store, groupId, topics, this.partitionExists, opts.unknownTopicError ?? false);
   }
 

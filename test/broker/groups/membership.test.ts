@@ -121,6 +121,9 @@ test('a member joining a stable group: heartbeats answer 27, everyone rejoins, n
     assert.is(hb(0), 22);
     assert.is(hb(1, 'ghost'), 25);
     assert.is(c.heartbeat({ groupId: 'other', generationId: 1, memberId: first.memberId, groupInstanceId: null }), 25);
+    assert.is(c.heartbeat({ groupId: '', generationId: 1, memberId: first.memberId, groupInstanceId: null }), 24);
+    assert.is((await c.sync({ groupId: '', generationId: 1, memberId: first.memberId, groupInstanceId: null, assignments: [] })).errorCode, 24);
+    assert.is(c.leave('', [{ memberId: first.memberId, groupInstanceId: null }]).members[0].errorCode, 24);
 
     const second = await joinNew(c, joinReq(G, { clientId: 'b' }));
     assert.is(c.describe(G).state, 'PreparingRebalance');

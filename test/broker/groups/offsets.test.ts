@@ -32,6 +32,9 @@ test('standalone consumers (generation -1, no member id) commit; unknown partiti
     const all = c.fetchOffsets('solo', null);
     assert.equal(all.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset])]), [['t', [[0, 10], [1, 20]]]]);
     assert.equal(c.fetchOffsets('unknown-group', null).topics, []);
+    const noGroup = c.fetchOffsets('', [{ name: 't', partitionIndexes: [0] }]);
+    assert.equal([noGroup.errorCode, noGroup.topics[0].partitions[0].errorCode], [24, 24]);
+    assert.equal(codes(c.commitOffsets(commit('', -1, '', [['t', 0, 1]]))), [24]);
     assert.is(c.describe('solo').state, 'Empty');
     assert.equal(c.groups().map((g) => g.groupId), ['solo']);
     // Kafka's offset.metadata.max.bytes: 4096.
