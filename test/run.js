@@ -24,7 +24,10 @@ const root = path.resolve(__dirname, '..');
 
 function walk(p, out) {
   const st = fs.statSync(p);
-  if (st.isFile()) return out.push(p);
+  if (st.isFile()) {
+    out.push(p);
+    return out;
+  }
   for (const name of fs.readdirSync(p).sort()) {
     const full = path.join(p, name);
     if (fs.statSync(full).isDirectory()) {
