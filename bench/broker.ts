@@ -5,7 +5,9 @@
  * the CPU seconds of the broker and of kcat, plus a same-run baseline: the same bytes pushed
  * through a loopback TCP socket into a Node process that discards them (the ceiling of Node
  * socket I/O on this machine).
- * Options (env): BENCH_RECORDS (default 1000000), BENCH_RECORD_BYTES (default 100).
+ * Each direction runs BENCH_RUNS times (default 3, each into a fresh topic) and the median run
+ * is printed with the best one beside it, because a shared machine makes single runs noisy.
+ * Options (env): BENCH_RECORDS (default 1000000), BENCH_RECORD_BYTES (default 100), BENCH_RUNS.
  */
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -15,6 +17,7 @@ import * as path from 'path';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const RECORD_BYTES = Number(process.env.BENCH_RECORD_BYTES ?? 100);
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100);
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -85,6 +88,12 @@ async function tcpBaseline(file: string): Promise<number> {
   return size / seconds;
 }
 
+interface Run {
+  seconds: number;
+  cpu: number;
+  broker: number;
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
@@ -102,25 +111,36 @@ async function main(): Promise<void> {
   const broker = await startBroker(path.join(work, 'data'));
   const bs = `127.0.0.1:${broker.port}`;
   try {
-    // Create the topic first so that the produce run measures producing only.
-    await kcat(['-L', '-b', bs, '-t', 'bench']);
-    const b0 = cpuSeconds(broker.pid);
-    const produce = await kcat(['-P', '-b', bs, '-t', 'bench', '-l', file]);
-    const b1 = cpuSeconds(broker.pid);
-    let consumed = 0;
-    const consume = await kcat(['-C', '-b', bs, '-t', 'bench', '-o', 'beginning', '-e', '-q', '-f', '\n', '-X', 'fetch.wait.max.ms=100'], (d) => {
-      consumed += d.length;
-    });
-    const b2 = cpuSeconds(broker.pid);
-    if (consumed !== RECORDS) throw new Error(`consumed ${consumed} records, expected ${RECORDS}`);
+    const produceRuns: Run[] = [];
+    const consumeRuns: Run[] = [];
+    for (let run = 1; run <= RUNS; run++) {
+      const topic = `bench-${run}`;
+      // Create the topic first so that the produce run measures producing only.
+      await kcat(['-L', '-b', bs, '-t', topic]);
+      const b0 = cpuSeconds(broker.pid);
+      const produce = await kcat(['-P', '-b', bs, '-t', topic, '-l', file]);
+      const b1 = cpuSeconds(broker.pid);
+      let consumed = 0;
+      const consume = await kcat(['-C', '-b', bs, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '\n', '-X', 'fetch.wait.max.ms=100'], (d) => {
+        consumed += d.length;
+      });
+      const b2 = cpuSeconds(broker.pid);
+      if (consumed !== RECORDS) throw new Error(`consumed ${consumed} records, expected ${RECORDS}`);
+      produceRuns.push({ ...produce, broker: b1 - b0 });
+      consumeRuns.push({ ...consume, broker: b2 - b1 });
+    }
     const baseline = await tcpBaseline(file);
 
-    const row = (name: string, r: { seconds: number; cpu: number }, brokerCpu: number) =>
-      `${name.padEnd(8)} ${fmt(RECORDS / r.seconds).padStart(10)} records/s ${(payloadMB / r.seconds).toFixed(1).padStart(7)} MB/s   wall ${r.seconds.toFixed(2)} s   CPU broker ${brokerCpu.toFixed(2)} s, kcat ${r.cpu.toFixed(2)} s`;
+    const median = (runs: Run[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor((runs.length - 1) / 2)];
+    const best = (runs: Run[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[0];
+    const row = (name: string, runs: Run[]) => {
+      const r = median(runs);
+      return `${name.padEnd(8)} ${fmt(RECORDS / r.seconds).padStart(10)} records/s ${(payloadMB / r.seconds).toFixed(1).padStart(7)} MB/s   wall ${r.seconds.toFixed(2)} s   CPU broker ${r.broker.toFixed(2)} s, kcat ${r.cpu.toFixed(2)} s   (best of ${runs.length}: ${fmt(RECORDS / best(runs).seconds)} records/s)`;
+    };
     const out = [
-      `kafkalab broker bench: ${fmt(RECORDS)} records of ${RECORD_BYTES} bytes, kcat (librdkafka) <-> broker child process, ${os.cpus().length} cores`,
-      row('produce', produce, b1 - b0),
-      row('consume', consume, b2 - b1),
+      `kafkalab broker bench: ${fmt(RECORDS)} records of ${RECORD_BYTES} bytes, kcat (librdkafka) <-> broker child process, ${os.cpus().length} cores, median of ${RUNS} runs, load average ${os.loadavg()[0].toFixed(1)}`,
+      row('produce', produceRuns),
+      row('consume', consumeRuns),
       `baseline (same run): raw loopback TCP into a discarding Node process: ${(baseline / 1e6).toFixed(1)} MB/s (${fmt(baseline / (RECORD_BYTES + 1))} lines/s)`,
       `targets: produce >= 300,000 records/s, consume >= 1,000,000 records/s; wall times include kcat start-up and, for consume, one final 100 ms fetch wait`,
     ];
