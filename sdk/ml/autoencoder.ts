@@ -11,40 +11,19 @@ import { defaultLogger, Logger } from '../util/log';
 import { initBackend, tf } from './backend';
 import { checkWindows } from './features';
 import { columnNames, columnsOf, isDataFrame, rowCount, TableLike } from './input';
-import { fileLoadHandler, fileSaveHandler, MODEL_FILE, writeAtomic } from './io';
+import { fileLoadHandler, fileSaveHandler, writeAtomic } from './io';
 import { Evaluation, evaluateScores } from './metrics';
-import { Activation, buildNetwork, checkActivation, defaultLayers, reconstruct } from './model';
+import { Activation, buildNetwork, checkActivation, reconstruct } from './model';
 import {
-  checkPipeline, featureErrors, topFeatures, FeatureState, featureMatrix, fitScaler, PIPELINE_VERSION, PipelineSpec, rowScores, scaleInPlace,
-  windowFeatureNames, type ScalerSpec, type WindowFeatureSpec,
+  checkPipeline, featureErrors, topFeatures, FeatureState, featureMatrix, fitScaler, PipelineSpec, rowScores, scaleInPlace, windowFeatureNames,
 } from './pipeline';
 import { fitStream } from './stream-fit';
 import { computeThreshold, ThresholdRule } from './threshold';
 import { BatchTrainer, EarlyStopper, EarlyStoppingOptions, History, meanError, Progress, seededRandom, shuffleRows } from './train';
-import { frameWithColumns, inferFeatures } from './table';
+import { frameWithColumns } from './table';
+import { type AutoencoderOptions, makeSpec, neededColumns, type NeededColumns } from './spec';
 
-export interface AutoencoderOptions {
-  /** Raw numeric fields the model reads (default CAR_FEATURES when present, else all numeric columns). */
-  features?: string[];
-  /** Rolling statistics per key added as features, e.g. [{ field: 'engine_vibration_amplitude', size: 10, stats: ['mean', 'std', 'peak'] }]. */
-  windows?: WindowFeatureSpec[];
-  /** Column that separates window state (default 'carId' when the data has it). */
-  key?: string;
-  /** Hidden layer sizes (default about [0.875n, 0.45n, 0.875n], e.g. [14, 7, 14] for 16 features). */
-  layers?: number[];
-  activation?: Activation;
-  outputActivation?: Activation;
-  /** L2 penalty on the kernels (default 0). */
-  l2?: number;
-  /** Dropout rate after each hidden layer but the last (default 0). */
-  dropout?: number;
-  scaler?: ScalerSpec['kind'];
-  seed?: number;
-  learningRate?: number;
-  /** Value for missing readings: 'mean' (of the training rows, default), a number, or per field. */
-  fill?: 'mean' | number | Record<string, number>;
-  logger?: Logger;
-}
+export type { AutoencoderOptions };
 
 export interface FitOptions {
   /** Passes over the data (default 10); for a stream, passes over each micro-batch (default 1). */
@@ -88,8 +67,6 @@ export interface EvaluateOptions {
   scores?: ArrayLike<number>;
   threshold?: number;
 }
-
-const META = new Set(['_key', '_partition', '_offset', '_timestamp', 'ts', 'seq', 'anomaly', 'label']);
 
 export class Autoencoder {
   readonly options: Readonly<AutoencoderOptions>;
@@ -154,13 +131,13 @@ export class Autoencoder {
     const started = Date.now();
     const rows = rowCount(data);
     if (rows < 2) throw new KafkalabError(`Cannot train on ${rows} row(s)`, { code: 'NO_DATA', hint: 'read more data, e.g. topic.read({ from: "earliest" })' });
-    const need = this.neededColumns(columnNames(data), data);
+    const need = neededColumns(this.options, columnNames(data), data);
     const { columns } = columnsOf(data, need.columns, need.optional);
     const valSplit = opts.validationSplit ?? 0.1;
     if (!(valSplit >= 0 && valSplit < 1)) throw new KafkalabError(`validationSplit must be in [0, 1), got ${valSplit}`, { code: 'BAD_OPTION' });
     const nVal = Math.floor(rows * valSplit);
     const nTrain = rows - nVal;
-    const spec = this.makeSpec(need.inputs, need.key, [{ columns, rows: nTrain }]);
+    const spec = makeSpec(this.options, need.inputs, need.key, [{ columns, rows: nTrain }]);
     const nf = spec.features.length;
     const matrix = featureMatrix(spec, columns, rows);
     spec.scaler = fitScaler(this.options.scaler ?? 'standard', matrix.subarray(0, nTrain * nf), nf);
@@ -212,15 +189,15 @@ export class Autoencoder {
 
   private async fitStreamData(stream: AsyncIterable<TableLike>, opts: FitOptions): Promise<History> {
     const batchSize = opts.batchSize ?? 256;
-    let need: ReturnType<Autoencoder['neededColumns']> | undefined;
+    let need: NeededColumns | undefined;
     let network: ReturnType<Autoencoder['makeNetwork']> | undefined;
     let spec: PipelineSpec | undefined;
     try {
       const { history, validation } = await fitStream(
         stream,
-        (first) => (need = this.neededColumns(columnNames(first), first)),
+        (first) => (need = neededColumns(this.options, columnNames(first), first)),
         (warm) => {
-          spec = this.makeSpec(need!.inputs, need!.key, warm);
+          spec = makeSpec(this.options, need!.inputs, need!.key, warm);
           const state = new FeatureState(spec);
           const parts = warm.map((c) => featureMatrix(spec!, c.columns, c.rows, state));
           const nf = spec.features.length;
@@ -261,67 +238,6 @@ export class Autoencoder {
     const p: Progress = { epoch, epochs, loss, valLoss, rows: trainer.rows, rowsPerSec: trainer.rowsPerSec, elapsed: Date.now() - started };
     if (batch !== undefined) Object.assign(p, { batch, batches });
     return p;
-  }
-
-  /** Which columns to read: the raw features, the key when windows need one. */
-  private neededColumns(names: string[], sample: TableLike): { inputs: string[]; key: string | undefined; columns: string[]; optional: string[] } {
-    const windows = this.options.windows ?? [];
-    let inputs = this.options.features ? [...this.options.features] : inferFeatures(sample, META);
-    for (const w of windows) if (!inputs.includes(w.field)) inputs = [...inputs, w.field];
-    if (!inputs.length) throw new KafkalabError('No numeric feature columns found', { code: 'NO_FEATURES', hint: "pass features: ['coolant_temp', ...]" });
-    const key = windows.length ? (this.options.key ?? (names.includes('carId') ? 'carId' : undefined)) : undefined;
-    if (this.options.key && windows.length && !names.includes(this.options.key)) {
-      throw new KafkalabError(`Key column "${this.options.key}" is not in the data`, { code: 'UNKNOWN_COLUMN', hint: 'windows are kept per key: pass key: <a column naming the device>' });
-    }
-    return { inputs, key, columns: key ? [...inputs, key] : inputs, optional: [] };
-  }
-
-  private makeSpec(inputs: string[], key: string | undefined, chunks: { columns: Record<string, ArrayLike<unknown>>; rows: number }[]): PipelineSpec {
-    const windows = (this.options.windows ?? []).map((w) => ({ field: w.field, size: w.size, stats: [...w.stats] }));
-    const rawFeatures = this.options.features ?? inputs;
-    const features = [...rawFeatures, ...windowFeatureNames(windows)];
-    const layers = this.options.layers ?? defaultLayers(features.length);
-    return {
-      version: PIPELINE_VERSION,
-      key,
-      inputs: inputs.map((name) => ({ name, fill: this.fillFor(name, chunks) })),
-      windows,
-      features,
-      scaler: { kind: this.options.scaler ?? 'standard', offset: [], scale: [] },
-      threshold: { value: Infinity, method: 'fixed' },
-      model: {
-        format: 'tfjs-layers',
-        path: MODEL_FILE,
-        inputSize: features.length,
-        layers,
-        activation: this.options.activation ?? 'relu',
-        outputActivation: this.options.outputActivation ?? 'linear',
-      },
-      schema: { fields: [...(key ? [{ name: key, type: 'string' as const }] : []), ...inputs.map((name) => ({ name, type: 'number' as const }))] },
-      createdAt: new Date().toISOString(),
-      metadata: { generator: 'kafkalab', options: this.serialisableOptions() },
-    };
-  }
-
-  private fillFor(name: string, chunks: { columns: Record<string, ArrayLike<unknown>>; rows: number }[]): number {
-    const fill = this.options.fill ?? 'mean';
-    if (typeof fill === 'number') return fill;
-    if (typeof fill === 'object' && fill[name] !== undefined) return fill[name];
-    let sum = 0;
-    let n = 0;
-    for (const c of chunks) {
-      const col = c.columns[name];
-      for (let i = 0; i < c.rows; i++) {
-        const v = col[i];
-        if (typeof v === 'number' && Number.isFinite(v)) (sum += v), n++;
-      }
-    }
-    return n ? sum / n : 0;
-  }
-
-  private serialisableOptions(): Record<string, unknown> {
-    const { logger: _logger, ...rest } = this.options;
-    return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
   }
 
   private makeNetwork(spec: PipelineSpec, opts: FitOptions) {

@@ -1,0 +1,109 @@
+/**
+ * From an Autoencoder's options and the first data it sees to its PipelineSpec: which columns
+ * are inputs, the key, fill values, feature order, layer sizes (the scaler and the threshold
+ * are filled in by training).
+ */
+import { KafkalabError } from '../util/errors';
+import type { Logger } from '../util/log';
+import type { TableLike } from './input';
+import { MODEL_FILE } from './io';
+import { type Activation, defaultLayers } from './model';
+import { PIPELINE_VERSION, windowFeatureNames, type PipelineSpec, type ScalerSpec, type WindowFeatureSpec } from './pipeline';
+import { inferFeatures } from './table';
+
+export interface AutoencoderOptions {
+  /** Raw numeric fields the model reads (default CAR_FEATURES when present, else all numeric columns). */
+  features?: string[];
+  /** Rolling statistics per key added as features, e.g. [{ field: 'engine_vibration_amplitude', size: 10, stats: ['mean', 'std', 'peak'] }]. */
+  windows?: WindowFeatureSpec[];
+  /** Column that separates window state (default 'carId' when the data has it). */
+  key?: string;
+  /** Hidden layer sizes (default about [0.875n, 0.45n, 0.875n], e.g. [14, 7, 14] for 16 features). */
+  layers?: number[];
+  activation?: Activation;
+  outputActivation?: Activation;
+  /** L2 penalty on the kernels (default 0). */
+  l2?: number;
+  /** Dropout rate after each hidden layer but the last (default 0). */
+  dropout?: number;
+  scaler?: ScalerSpec['kind'];
+  seed?: number;
+  learningRate?: number;
+  /** Value for missing readings: 'mean' (of the training rows, default), a number, or per field. */
+  fill?: 'mean' | number | Record<string, number>;
+  logger?: Logger;
+}
+
+/** Columns that are never default features: Kafka metadata, time, counters and labels. */
+const META = new Set(['_key', '_partition', '_offset', '_timestamp', 'ts', 'seq', 'anomaly', 'label']);
+
+export interface NeededColumns {
+  inputs: string[];
+  key: string | undefined;
+  columns: string[];
+  optional: string[];
+}
+
+export type Chunk = { columns: Record<string, ArrayLike<unknown>>; rows: number };
+
+/** Which columns to read: the raw features, the key when windows need one. */
+export function neededColumns(options: AutoencoderOptions, names: string[], sample: TableLike): NeededColumns {
+  const windows = options.windows ?? [];
+  let inputs = options.features ? [...options.features] : inferFeatures(sample, META);
+  for (const w of windows) if (!inputs.includes(w.field)) inputs = [...inputs, w.field];
+  if (!inputs.length) throw new KafkalabError('No numeric feature columns found', { code: 'NO_FEATURES', hint: "pass features: ['coolant_temp', ...]" });
+  const key = windows.length ? (options.key ?? (names.includes('carId') ? 'carId' : undefined)) : undefined;
+  if (options.key && windows.length && !names.includes(options.key)) {
+    throw new KafkalabError(`Key column "${options.key}" is not in the data`, { code: 'UNKNOWN_COLUMN', hint: 'windows are kept per key: pass key: <a column naming the device>' });
+  }
+  return { inputs, key, columns: key ? [...inputs, key] : inputs, optional: [] };
+}
+
+/** The spec before training: fills come from `chunks` (the training rows). */
+export function makeSpec(options: AutoencoderOptions, inputs: string[], key: string | undefined, chunks: Chunk[]): PipelineSpec {
+  const windows = (options.windows ?? []).map((w) => ({ field: w.field, size: w.size, stats: [...w.stats] }));
+  const rawFeatures = options.features ?? inputs;
+  const features = [...rawFeatures, ...windowFeatureNames(windows)];
+  const layers = options.layers ?? defaultLayers(features.length);
+  return {
+    version: PIPELINE_VERSION,
+    key,
+    inputs: inputs.map((name) => ({ name, fill: fillFor(options, name, chunks) })),
+    windows,
+    features,
+    scaler: { kind: options.scaler ?? 'standard', offset: [], scale: [] },
+    threshold: { value: Infinity, method: 'fixed' },
+    model: {
+      format: 'tfjs-layers',
+      path: MODEL_FILE,
+      inputSize: features.length,
+      layers,
+      activation: options.activation ?? 'relu',
+      outputActivation: options.outputActivation ?? 'linear',
+    },
+    schema: { fields: [...(key ? [{ name: key, type: 'string' as const }] : []), ...inputs.map((name) => ({ name, type: 'number' as const }))] },
+    createdAt: new Date().toISOString(),
+    metadata: { generator: 'kafkalab', options: serialisableOptions(options) },
+  };
+}
+
+function fillFor(options: AutoencoderOptions, name: string, chunks: Chunk[]): number {
+  const fill = options.fill ?? 'mean';
+  if (typeof fill === 'number') return fill;
+  if (typeof fill === 'object' && fill[name] !== undefined) return fill[name];
+  let sum = 0;
+  let n = 0;
+  for (const c of chunks) {
+    const col = c.columns[name];
+    for (let i = 0; i < c.rows; i++) {
+      const v = col[i];
+      if (typeof v === 'number' && Number.isFinite(v)) (sum += v), n++;
+    }
+  }
+  return n ? sum / n : 0;
+}
+
+function serialisableOptions(options: AutoencoderOptions): Record<string, unknown> {
+  const { logger: _logger, ...rest } = options;
+  return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+}
