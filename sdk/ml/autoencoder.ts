@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { DataFrame } from 'danfojs-node';
 import { KafkalabError } from '../util/errors';
 import { defaultLogger, Logger } from '../util/log';
+import { parseDuration } from '../util/duration';
 import { initBackend, tf } from './backend';
 import { checkWindows } from './features';
 import { columnNames, columnsOf, isDataFrame, rowCount, TableLike } from './input';
@@ -36,9 +37,9 @@ export interface FitOptions {
   threshold?: ThresholdRule;
   onEpoch?: (p: Progress) => unknown;
   onBatch?: (p: Progress) => unknown;
-  /** Streams: stop after this many rows, this long ('10m' style strings are not parsed here: milliseconds), or on abort. */
+  /** Streams: stop after this many rows, or after this long (milliseconds or '10m'); any input: on abort. */
   maxRows?: number;
-  maxMs?: number;
+  maxMs?: number | string;
   signal?: AbortSignal;
   /** Streams: rows the scaler is fitted on before training (default 2000). */
   warmupRows?: number;
@@ -120,6 +121,7 @@ export class Autoencoder {
   }
 
   async fit(data: TableLike | AsyncIterable<TableLike>, opts: FitOptions = {}): Promise<History> {
+    if (opts.threshold) computeThreshold([0], opts.threshold); // a bad rule fails now, not after training
     await initBackend(undefined, this.log);
     const isStream = !Array.isArray(data) && typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' && !isDataFrame(data);
     const history = isStream ? await this.fitStreamData(data as AsyncIterable<TableLike>, opts) : await this.fitTable(data as TableLike, opts);
@@ -175,12 +177,15 @@ export class Autoencoder {
       history.bestEpoch = stopper.finish(history.epochs);
       history.rows = trainer.rows;
       history.rowsPerSec = trainer.rowsPerSec;
+      // Threshold from held-out rows; without any, from the training rows (optimistic, documented).
+      const sample = val.length ? val : train;
+      spec.threshold = computeThreshold(rowScores(sample, reconstruct(model, sample, nf), nf), opts.threshold);
+    } catch (err) {
+      model.dispose();
+      throw err;
     } finally {
       trainer.dispose();
     }
-    // Threshold from held-out rows; without any, from the training rows (optimistic, documented).
-    const sample = val.length ? val : train;
-    spec.threshold = computeThreshold(rowScores(sample, reconstruct(model, sample, nf), nf), opts.threshold);
     history.elapsedMs = Date.now() - started;
     this.install(spec, model);
     this.log.info('trained', { rows, epochs: history.epochs, loss: history.loss.at(-1), valLoss: history.valLoss.at(-1), threshold: spec.threshold.value });
@@ -215,7 +220,7 @@ export class Autoencoder {
           validationRows: opts.validationRows ?? 5000,
           evaluateEvery: opts.evaluateEvery ?? 20 * batchSize,
           maxRows: opts.maxRows ?? Infinity,
-          maxMs: opts.maxMs ?? Infinity,
+          maxMs: opts.maxMs === undefined ? Infinity : parseDuration(opts.maxMs, 'maxMs'),
           signal: opts.signal,
           seed: this.options.seed ?? 42,
           onEpoch: opts.onEpoch,

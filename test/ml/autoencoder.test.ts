@@ -58,7 +58,12 @@ test('options are checked, and an unfitted model says how to fit it', async () =
   assert.throws(() => new Autoencoder({ activation: 'rellu' as never }), /activation "rellu" is not supported; use one of relu/);
   assert.throws(() => new Autoencoder({ layers: [4, 0] }), /positive integers/);
   assert.throws(() => new Autoencoder().threshold, /not trained yet; call `await ae.fit\(df\)`/);
-  await assert.not.throws(async () => undefined);
+  const ae = new Autoencoder(small);
+  await ae.fit(df, { threshold: { percentile: 0 } }).then(
+    () => assert.unreachable('trained with a bad threshold rule'),
+    (err: Error) => assert.match(err.message, /percentile must be in \(0, 100\], got 0; e\.g\. threshold: \{ percentile: 99\.5 \}/),
+  );
+  assert.is(ae.fitted, false);
 });
 
 test('early stopping restores the best weights; l2, dropout and tanh train; no tensor leaks across fits', async () => {
