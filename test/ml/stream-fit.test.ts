@@ -86,6 +86,11 @@ test('early stopping on a stream, and an abort signal', async () => {
   setTimeout(() => ac.abort(), 300);
   const h2 = await ae.fit(forever(), { signal: ac.signal });
   assert.is(h2.stopReason, 'signal');
+  const empty = async function* (): AsyncGenerator<CarReading[]> {};
+  await ae.fit(empty()).then(
+    () => assert.unreachable('trained on nothing'),
+    (err: Error) => assert.match(err.message, /The stream ended before any rows arrived; read from 'earliest'/),
+  );
   ae.dispose();
   assert.ok(tf.memory().numTensors < 50, `tensors left: ${tf.memory().numTensors}`);
 });
