@@ -75,7 +75,7 @@ Example:
     if (f.qos !== 0 && f.qos !== 1) throw new KafkalabError(`--qos must be 0 or 1, got ${f.qos}`, { code: 'BAD_OPTION' });
     const level = (['debug', 'info', 'warn', 'error'].includes(f.logLevel) ? f.logLevel : 'info') as LogLevel;
     const logger = consoleLogger({ level, namespace: 'ingest' });
-    const { ingestMqtt } = await import('../ingest/bridge');
+    const { ingestMqtt } = require('../ingest/bridge') as typeof import('../ingest/bridge');
     const bridge = await ingestMqtt({
       mqtt: f.mqtt,
       from: filters,

@@ -80,7 +80,7 @@ Examples:
     const common = { cars: f.cars, seed: f.seed, anomalyRate: f.anomalyRate, anomalyTypes, firstCar: f.firstCar };
 
     if (f.out !== undefined) {
-      const { writeCarReadings } = await import('../ingest/dataset-file');
+      const { writeCarReadings } = require('../ingest/dataset-file') as typeof import('../ingest/dataset-file');
       const intervalMs = f.interval !== undefined ? parseDuration(f.interval, 'interval') : 1000;
       const durationMs = f.duration !== undefined ? parseDuration(f.duration) : undefined;
       let readings = generateCarReadings({ ...common, intervalMs, durationMs, readingsPerCar: f.readings, start: f.start });
@@ -92,7 +92,7 @@ Examples:
       return 0;
     }
 
-    const { simulateCars } = await import('../ingest/simulate');
+    const { simulateCars } = require('../ingest/simulate') as typeof import('../ingest/simulate');
     if (![0, 1, 2].includes(f.qos)) throw new KafkalabError(`--qos must be 0, 1 or 2, got ${f.qos}`, { code: 'BAD_OPTION' });
     const sim = simulateCars({
       ...common,

@@ -57,7 +57,7 @@ export interface IngestOptions {
   maxBytes?: number;
   /** Extra check on the parsed object: return a reason to reject it. */
   validate?: PayloadRules['validate'];
-  /** Add the MQTT topic as header `mqtt.topic` to each record (default true). */
+  /** Add the MQTT topic as header `mqtt.topic` to each record (default false: it costs ~25% of throughput; dead letters always carry it). */
   topicHeader?: boolean;
   /** Kafka acks (default -1, all in-sync replicas). */
   acks?: -1 | 1;
@@ -144,13 +144,8 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
     if (msg.redelivered) s.redelivered++;
     const checked = checkPayload(msg.payload, msg.topic, rules);
     const value = checked.ok ? checked.value : undefined;
-    const headers: Record<string, string> = o.topicHeader ? { 'mqtt.topic': msg.topic } : {};
-    if (!checked.ok) {
-      headers['mqtt.topic'] = msg.topic;
-      headers['mqtt.qos'] = String(msg.qos);
-      headers['dlq.reason'] = checked.reason;
-      headers['dlq.time'] = new Date().toISOString();
-    }
+    let headers: Record<string, string> | undefined = o.topicHeader ? { 'mqtt.topic': msg.topic } : undefined;
+    if (!checked.ok) headers = { 'mqtt.topic': msg.topic, 'mqtt.qos': String(msg.qos), 'dlq.reason': checked.reason, 'dlq.time': new Date().toISOString() };
     let key: string | null = null;
     try {
       key = keyFor(o.key, msg.topic, value);
@@ -313,7 +308,7 @@ function normalize(opts: IngestOptions) {
     json: opts.json ?? true,
     required: opts.required ?? [],
     maxBytes: opts.maxBytes ?? 1024 * 1024,
-    topicHeader: opts.topicHeader ?? true,
+    topicHeader: opts.topicHeader ?? false,
     acks: opts.acks ?? -1,
   };
 }

@@ -6,7 +6,8 @@
  * every delivered message waits on its own, up to the Receive Maximum we announce; the broker
  * stops sending beyond that, which is the backpressure a Kafka outage needs. The session is
  * persistent by default, so messages not yet acknowledged are redelivered after a reconnect.
- * Packets are encoded and parsed by mqtt-packet (the codec mqtt.js itself uses).
+ * Incoming packets are read by mqtt-frames.ts (no copy of payloads); the few outgoing control
+ * packets (CONNECT, SUBSCRIBE, PINGREQ, DISCONNECT) are encoded by mqtt-packet.
  */
 import { EventEmitter } from 'events';
 import * as net from 'net';
@@ -14,6 +15,7 @@ import * as tls from 'tls';
 import * as mqttPacket from 'mqtt-packet';
 import { KafkalabError } from '../util/errors';
 import type { Logger } from '../util/log';
+import { decodeConnack, decodePublish, decodeSuback, encodePubacks, FrameReader, PacketType } from './mqtt-frames';
 
 export interface DeliveredMessage {
   topic: string;
@@ -57,7 +59,7 @@ export class MqttSubscriber extends EventEmitter {
   private pingTimer: NodeJS.Timeout | undefined;
   private awaitingPong = false;
   private nextPacketId = 1;
-  private pendingAcks: Buffer[] = [];
+  private pendingAcks: number[] = [];
   private flushScheduled = false;
   connected = false;
   reconnects = 0;
@@ -94,10 +96,15 @@ export class MqttSubscriber extends EventEmitter {
     const socket = secure ? tls.connect({ host, port, servername: host, ...this.opts.tls }) : net.connect({ host, port });
     socket.setNoDelay(true);
     this.socket = socket;
-    const parser = mqttPacket.parser({ protocolVersion: this.protocolVersion });
-    parser.on('packet', (p: mqttPacket.Packet) => this.onPacket(p, gen, first));
-    parser.on('error', (err: Error) => this.fail(gen, err, first));
-    socket.on('data', (buf) => parser.parse(buf));
+    const reader = new FrameReader();
+    const onFrame = (type: number, flags: number, body: Buffer) => this.onPacket(type, flags, body, gen, first);
+    socket.on('data', (buf: Buffer) => {
+      try {
+        reader.push(buf, onFrame);
+      } catch (err) {
+        this.fail(gen, err as Error, first);
+      }
+    });
     socket.on('error', (err) => this.fail(gen, err, first));
     socket.on('close', () => this.fail(gen, new Error('connection closed'), first));
     socket.once(secure ? 'secureConnect' : 'connect', () => {
@@ -115,12 +122,18 @@ export class MqttSubscriber extends EventEmitter {
     });
   }
 
-  private onPacket(p: mqttPacket.Packet, gen: number, first: boolean): void {
+  private onPacket(type: number, flags: number, body: Buffer, gen: number, first: boolean): void {
     if (gen !== this.generation) return;
-    switch (p.cmd) {
-      case 'connack': {
-        const code = (p as mqttPacket.IConnackPacket).reasonCode ?? (p as mqttPacket.IConnackPacket).returnCode ?? 0;
-        if (code === 1 && this.protocolVersion === 5) {
+    const v5 = this.protocolVersion === 5;
+    switch (type) {
+      case PacketType.PUBLISH: {
+        const p = decodePublish(flags, body, v5);
+        this.emit('message', new Delivery(p.topic, p.payload, p.qos === 0 ? 0 : 1, p.dup, p.id, gen, this));
+        break;
+      }
+      case PacketType.CONNACK: {
+        const { code } = decodeConnack(body);
+        if (code === 1 && v5) {
           // "Unacceptable protocol version" in 3.1.1 terms: the broker does not speak MQTT 5.
           this.opts.logger.info('MQTT broker does not support MQTT 5; using 3.1.1 (no Receive Maximum: the broker sets the in-flight window)');
           this.protocolVersion = 4;
@@ -148,8 +161,8 @@ export class MqttSubscriber extends EventEmitter {
         } as mqttPacket.ISubscribePacket);
         break;
       }
-      case 'suback': {
-        const codes = (p as mqttPacket.ISubackPacket).granted as number[];
+      case PacketType.SUBACK: {
+        const codes = decodeSuback(body, v5);
         const bad = codes.findIndex((c) => c >= 0x80);
         if (bad >= 0) {
           const err = new KafkalabError(`MQTT broker refused the subscription to "${this.opts.filters[bad]}" (reason code ${codes[bad]})`, {
@@ -162,47 +175,28 @@ export class MqttSubscriber extends EventEmitter {
         this.emit(this.reconnects === 0 ? 'ready' : 'connect');
         break;
       }
-      case 'publish': {
-        const pub = p as mqttPacket.IPublishPacket;
-        const qos = pub.qos === 0 ? 0 : 1;
-        const id = pub.messageId;
-        let acked = false;
-        const msg: DeliveredMessage = {
-          topic: pub.topic,
-          payload: Buffer.isBuffer(pub.payload) ? pub.payload : Buffer.from(pub.payload),
-          qos,
-          redelivered: pub.dup,
-          ack: () => {
-            if (acked || qos === 0 || id === undefined) return;
-            acked = true;
-            this.queueAck(gen, id);
-          },
-        };
-        this.emit('message', msg);
-        break;
-      }
-      case 'pingresp':
+      case PacketType.PINGRESP:
         this.awaitingPong = false;
         break;
-      case 'disconnect':
-        this.fail(gen, new Error(`broker sent DISCONNECT (reason code ${(p as mqttPacket.IDisconnectPacket).reasonCode ?? 0})`), first);
+      case PacketType.DISCONNECT:
+        this.fail(gen, new Error(`broker sent DISCONNECT (reason code ${body.length ? body[0] : 0})`), first);
         break;
       default:
         break;
     }
   }
 
-  /** PUBACKs of one event-loop turn go out in one socket write. */
-  private queueAck(gen: number, messageId: number): void {
+  /** PUBACKs of one event-loop turn go out in one socket write. @internal */
+  queueAck(gen: number, messageId: number): void {
     if (gen !== this.generation || !this.connected) return;
-    this.pendingAcks.push(mqttPacket.generate({ cmd: 'puback', messageId } as mqttPacket.IPubackPacket, { protocolVersion: this.protocolVersion }));
+    this.pendingAcks.push(messageId);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
       const acks = this.pendingAcks;
       this.pendingAcks = [];
-      if (gen === this.generation && this.socket && acks.length) this.socket.write(acks.length === 1 ? acks[0] : Buffer.concat(acks));
+      if (gen === this.generation && this.socket && acks.length) this.socket.write(encodePubacks(acks));
     });
   }
 
@@ -281,9 +275,29 @@ export class MqttSubscriber extends EventEmitter {
         clearTimeout(timer);
         resolve();
       });
-      if (this.pendingAcks.length) socket.write(Buffer.concat(this.pendingAcks));
+      if (this.pendingAcks.length) socket.write(encodePubacks(this.pendingAcks));
       socket.end(mqttPacket.generate({ cmd: 'disconnect', reasonCode: 0 } as mqttPacket.IDisconnectPacket, { protocolVersion: this.protocolVersion }));
     });
+  }
+}
+
+class Delivery implements DeliveredMessage {
+  private acked = false;
+
+  constructor(
+    readonly topic: string,
+    readonly payload: Buffer,
+    readonly qos: 0 | 1,
+    readonly redelivered: boolean,
+    private readonly id: number,
+    private readonly gen: number,
+    private readonly owner: MqttSubscriber,
+  ) {}
+
+  ack(): void {
+    if (this.acked || this.qos === 0) return;
+    this.acked = true;
+    this.owner.queueAck(this.gen, this.id);
   }
 }
 

@@ -77,7 +77,7 @@ test('invalid payloads land in <to>.dlq with reasons; the bridge keeps going', a
 test('dlq: false drops invalid payloads but counts them; key from a JSON field', async () => {
   const kb = await startBroker({ port: 0 });
   const mb = await startMqttBroker({ port: 0 });
-  const bridge = await ingestMqtt({ mqtt: mb.url, from: 'x/#', to: 'events', key: 'device', dlq: false, brokers: kb.bootstrap });
+  const bridge = await ingestMqtt({ mqtt: mb.url, from: 'x/#', to: 'events', key: 'device', dlq: false, brokers: kb.bootstrap, topicHeader: true });
   const pub = await mqtt.connectAsync(mb.url);
   const kafka = await connect({ brokers: kb.bootstrap });
   try {
