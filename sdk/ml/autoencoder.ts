@@ -52,6 +52,8 @@ export interface FitOptions {
 export interface ScoreOptions {
   /** Continue the window state of the previous stateful call (consecutive micro-batches of one stream). */
   stateful?: boolean;
+  /** Window state to continue (one per stream; `new FeatureState(ae.spec)`); overrides `stateful`. */
+  state?: FeatureState;
 }
 
 export interface PredictOptions extends ScoreOptions {
@@ -273,7 +275,7 @@ export class Autoencoder {
     const spec = this.spec;
     const cols = spec.key ? [...spec.inputs.map((i) => i.name), spec.key] : spec.inputs.map((i) => i.name);
     const { columns, rows } = columnsOf(data, cols);
-    const state = opts.stateful ? (this.online ??= new FeatureState(spec)) : new FeatureState(spec);
+    const state = opts.state ?? (opts.stateful ? (this.online ??= new FeatureState(spec)) : new FeatureState(spec));
     return scaleInPlace(spec.scaler, featureMatrix(spec, columns, rows, state));
   }
 
@@ -329,6 +331,18 @@ export class Autoencoder {
       topFeatures(errors, nf, r, top).forEach((f, t) => (extra[t === 0 ? 'top_feature' : `top_feature_${t + 1}`][r] = features[f]));
     }
     return frameWithColumns(data, extra, { score: 'float32', anomaly: 'int32' });
+  }
+
+  /**
+   * Predictions for each micro-batch of a stream, windows continued from batch to batch
+   * (`for await (const p of ae.predictStream(topic.stream())) …`). Leaving the loop ends the stream.
+   */
+  async *predictStream(stream: AsyncIterable<TableLike>, opts: Omit<PredictOptions, 'state' | 'stateful'> = {}): AsyncGenerator<DataFrame> {
+    const state = new FeatureState(this.spec);
+    for await (const batch of stream) {
+      if (rowCount(batch) === 0) continue;
+      yield await this.predict(batch, { ...opts, state });
+    }
   }
 
   /** Precision, recall, F1, ROC-AUC and the confusion matrix against a label column; per kind when `anomaly_type` exists. */

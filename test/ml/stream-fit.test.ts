@@ -70,6 +70,23 @@ test('fit from an async iterable of DataFrames: comparable loss, progress, bound
   bounded.dispose();
 });
 
+test('predictStream continues windows across micro-batches: same scores as one frame', async () => {
+  const ae = new Autoencoder({ ...options, windows: [{ field: 'speed', size: 10, stats: ['mean', 'run'] }] });
+  await ae.fit(rows.slice(0, 4000) as never, { epochs: 1 });
+  const part = rows.slice(4000, 9000);
+  const whole = await ae.score(part as never);
+  const streamed: number[] = [];
+  let batchesSeen = 0;
+  for await (const p of ae.predictStream(batches(part, 777))) {
+    batchesSeen++;
+    const cols = p.columns as string[];
+    for (const row of p.values as unknown[][]) streamed.push(row[cols.indexOf('score')] as number);
+  }
+  assert.is(batchesSeen, Math.ceil(part.length / 777));
+  assert.equal(streamed, Array.from(whole));
+  ae.dispose();
+});
+
 test('early stopping on a stream, and an abort signal', async () => {
   const ae = new Autoencoder(options);
   const forever = async function* () {
