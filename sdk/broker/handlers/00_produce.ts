@@ -13,6 +13,10 @@
  * - Unknown topics are not created here (clients ask Metadata first, which may create them).
  * - Transactional produce is refused (53): the broker does not implement transactions.
  * Version notes:
+ * - v0-2 are advertised only because librdkafka 2.0.2 compresses with gzip, snappy and lz4 only
+ *   when the Produce range includes v0 (otherwise it logs "Broker does not support compression
+ *   type" and sends uncompressed batches); clients pick v3+ for record batches. A real v0-2
+ *   request (old message format) gets 35 UNSUPPORTED_VERSION on every partition.
  * - log_append_time is always -1 (CreateTime topics); v8 error messages are filled.
  */
 import { registerApi, NO_RESPONSE } from '../registry';
@@ -31,7 +35,7 @@ import {
 registerApi<ProduceRequest, ProduceResponse>({
   key: 0,
   name: 'Produce',
-  minVersion: 3,
+  minVersion: 0,
   maxVersion: 8,
   flexibleVersion: 9,
   decodeRequest: decodeProduceRequest,
@@ -50,6 +54,7 @@ registerApi<ProduceRequest, ProduceResponse>({
           recordErrors: [],
           errorMessage,
         });
+        if (ctx.header.apiVersion < 3) return answer(ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-2 (message format v0/v1) is not supported; use v3+');
         if (!ackable) return answer(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${req.acks}`);
         if (req.transactionalId !== null) {
           return answer(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported by the kafkalab broker');

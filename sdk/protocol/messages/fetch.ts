@@ -1,16 +1,16 @@
 /**
- * Fetch (key 1), versions 4-11 (flexible from 12, not advertised).
+ * Fetch (key 1), versions 4-11 advertised (flexible from 12); the codec also reads v2-3.
  *
- * FetchRequest => replica_id:int32 max_wait_ms:int32 min_bytes:int32 max_bytes:int32
- *   isolation_level:int8 session_id:int32 (v7+) session_epoch:int32 (v7+)
+ * FetchRequest => replica_id:int32 max_wait_ms:int32 min_bytes:int32 max_bytes:int32 (v3+)
+ *   isolation_level:int8 (v4+) session_id:int32 (v7+) session_epoch:int32 (v7+)
  *   [topics: topic:string [partitions: partition:int32 current_leader_epoch:int32 (v9+)
  *     fetch_offset:int64 log_start_offset:int64 (v5+) partition_max_bytes:int32]]
  *   [forgotten_topics_data: topic:string [partitions:int32]] (v7+)
  *   rack_id:string (v11+)
  * FetchResponse => throttle_time_ms:int32 error_code:int16 (v7+) session_id:int32 (v7+)
  *   [responses: topic:string [partitions: partition_index:int32 error_code:int16
- *     high_watermark:int64 last_stable_offset:int64 log_start_offset:int64 (v5+)
- *     [aborted_transactions: producer_id:int64 first_offset:int64] (nullable)
+ *     high_watermark:int64 last_stable_offset:int64 (v4+) log_start_offset:int64 (v5+)
+ *     [aborted_transactions: producer_id:int64 first_offset:int64] (nullable, v4+)
  *     preferred_read_replica:int32 (v11+) records:RECORDS]]
  * Record sets are written by reference (no copy of stored batches).
  */
@@ -58,8 +58,8 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
     replicaId: r.int32(),
     maxWaitMs: r.int32(),
     minBytes: r.int32(),
-    maxBytes: r.int32(),
-    isolationLevel: r.int8(),
+    maxBytes: version >= 3 ? r.int32() : 0x7fffffff,
+    isolationLevel: version >= 4 ? r.int8() : 0,
     sessionId: version >= 7 ? r.int32() : 0,
     sessionEpoch: version >= 7 ? r.int32() : -1,
     topics: r.array((r) => ({
@@ -79,7 +79,9 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
 }
 
 export function encodeFetchRequest(w: Writer, req: FetchRequest, version: number): void {
-  w.int32(req.replicaId).int32(req.maxWaitMs).int32(req.minBytes).int32(req.maxBytes).int8(req.isolationLevel);
+  w.int32(req.replicaId).int32(req.maxWaitMs).int32(req.minBytes);
+  if (version >= 3) w.int32(req.maxBytes);
+  if (version >= 4) w.int8(req.isolationLevel);
   if (version >= 7) w.int32(req.sessionId).int32(req.sessionEpoch);
   w.array(req.topics, (w, t) => {
     w.string(t.topic);
@@ -101,9 +103,10 @@ export function encodeFetchResponse(w: Writer, res: FetchResponse, version: numb
   w.array(res.responses, (w, t) => {
     w.string(t.topic);
     w.array(t.partitions, (w, p) => {
-      w.int32(p.partitionIndex).int16(p.errorCode).int64(p.highWatermark).int64(p.lastStableOffset);
+      w.int32(p.partitionIndex).int16(p.errorCode).int64(p.highWatermark);
+      if (version >= 4) w.int64(p.lastStableOffset);
       if (version >= 5) w.int64(p.logStartOffset);
-      w.nullableArray(p.abortedTransactions, (w, a) => w.int64(a.producerId).int64(a.firstOffset));
+      if (version >= 4) w.nullableArray(p.abortedTransactions, (w, a) => w.int64(a.producerId).int64(a.firstOffset));
       if (version >= 11) w.int32(p.preferredReadReplica);
       w.nullableBytes(p.records);
     });
@@ -120,9 +123,9 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
       partitionIndex: r.int32(),
       errorCode: r.int16(),
       highWatermark: r.int64(),
-      lastStableOffset: r.int64(),
+      lastStableOffset: version >= 4 ? r.int64() : -1,
       logStartOffset: version >= 5 ? r.int64() : -1,
-      abortedTransactions: r.nullableArray((r) => ({ producerId: r.int64(), firstOffset: r.int64() })),
+      abortedTransactions: version >= 4 ? r.nullableArray((r) => ({ producerId: r.int64(), firstOffset: r.int64() })) : null,
       preferredReadReplica: version >= 11 ? r.int32() : -1,
       records: r.nullableBytes(),
     })),
