@@ -108,10 +108,10 @@ export async function fitStream(
     // A micro-batch is a slice of time (a few cars' last seconds): shuffled, so that no
     // mini-batch is one car's trip.
     const shuffled = new Float32Array(batchRows.length);
-    for (let p = 0; p < o.epochs && !stop; p++) {
+    for (let p = 0; p < o.epochs && !interrupted(); p++) {
       shuffleRows(batchRows, shuffled, f, random);
       const onBatch = o.onBatch ? (b: number, loss: number) => void o.onBatch!(progress({ batch: b, loss })) : undefined;
-      const { lossSum: s, rows } = await r.trainer.pass(shuffled, o.batchSize, onBatch, () => checkStop() !== undefined);
+      const { lossSum: s, rows } = await r.trainer.pass(shuffled, o.batchSize, onBatch, interrupted);
       if (p === o.epochs - 1) {
         lossSum += s;
         lossRows += rows;
@@ -121,6 +121,15 @@ export async function fitStream(
     if (sinceEval >= o.evaluateEvery) await evaluate();
   };
 
+  /** Whether training must stop now; reaching maxRows still trains the rows already taken. */
+  const interrupted = (): boolean => {
+    if (stop && stop !== 'maxRows') return true;
+    if (o.signal?.aborted) stop = 'signal';
+    else if (Date.now() - started >= o.maxMs) stop = 'maxMs';
+    return stop !== undefined && stop !== 'maxRows';
+  };
+
+  /** Whether to stop taking micro-batches. */
   const checkStop = (): History['stopReason'] | undefined => {
     if (stop) return stop;
     if (o.signal?.aborted) stop = 'signal';
