@@ -153,6 +153,29 @@ export class Column {
     }
   }
 
+  /** The column's storage, to send to another thread (typed arrays can be transferred). */
+  export(): ColumnData {
+    return {
+      name: this.name,
+      type: this.type,
+      length: this.length,
+      nullCount: this.nullCount,
+      num: this.num ?? undefined,
+      nulls: this.nulls ?? undefined,
+      str: this.str ?? undefined,
+    };
+  }
+
+  static import(d: ColumnData): Column {
+    const c = new Column(d.name, d.type, 16);
+    c.length = d.length;
+    c.nullCount = d.nullCount;
+    c.num = d.num ?? null;
+    c.nulls = d.nulls ?? null;
+    c.str = d.str ?? null;
+    return c;
+  }
+
   private toStrings(): void {
     if (this.type === 'string') return;
     const out: (string | null)[] = new Array(this.length);
@@ -165,6 +188,16 @@ export class Column {
     this.nulls = null;
     this.type = 'string';
   }
+}
+
+export interface ColumnData {
+  name: string;
+  type: ColumnType;
+  length: number;
+  nullCount: number;
+  num?: Float64Array;
+  nulls?: Uint8Array;
+  str?: (string | null)[];
 }
 
 /** The column names and types that a read or a stream keeps from batch to batch. */
@@ -230,6 +263,18 @@ export class ColumnSet {
     if (n >= this.rows) return;
     for (const c of this.columns) c.truncate(n);
     this.rows = n;
+  }
+
+  /** A column set rebuilt from columns of equal length (received from a worker thread). */
+  static fromColumns(columns: Column[], rows: number, warnings: string[] = []): ColumnSet {
+    const set = new ColumnSet(undefined, 16);
+    for (const c of columns) {
+      set.columns.push(c);
+      set.byName.set(c.name, c);
+    }
+    set.rows = rows;
+    for (const w of warnings) set.warn(w);
+    return set;
   }
 
   schema(): Schema {

@@ -53,12 +53,21 @@ export function readReport(df: DataFrame): ReadReport | undefined {
   return (df as unknown as { attrs?: FrameAttrs }).attrs?.report;
 }
 
-function danfoDtype(c: Column): string {
-  switch (c.type) {
+function widen(a: ColumnType, b: ColumnType): ColumnType {
+  if (a === b || b === 'null') return a;
+  if (a === 'null') return b;
+  if ((a === 'int' && b === 'float') || (a === 'float' && b === 'int')) return 'float';
+  return 'string';
+}
+
+function danfoDtype(type: ColumnType, parts: (Column | undefined)[]): string {
+  switch (type) {
     case 'int': {
-      if (c.nullCount > 0) return 'float32';
-      const v = c.numbers() as Float64Array;
-      for (let i = 0; i < v.length; i++) if (v[i] > 2147483647 || v[i] < -2147483648) return 'float32';
+      for (const c of parts) {
+        if (!c || c.nullCount > 0) return 'float32';
+        const v = c.numbers() as Float64Array;
+        for (let i = 0; i < v.length; i++) if (v[i] > 2147483647 || v[i] < -2147483648) return 'float32';
+      }
       return 'int32';
     }
     case 'float':
@@ -71,29 +80,136 @@ function danfoDtype(c: Column): string {
   }
 }
 
-/** Builds the danfo frame in one pass over the typed columns (row arrays, no intermediate columns). */
-export function toDataFrame(set: ColumnSet): DataFrame {
+/**
+ * Builds the danfo frame in one pass over the typed columns (row arrays, no intermediate
+ * columns). Several column sets (one per worker thread) become one frame, one after the other,
+ * with their schemas unified the same way inference widens types.
+ */
+export function toDataFrame(sets: ColumnSet | ColumnSet[], warnings: string[] = []): DataFrame {
   const { DataFrame } = danfo();
-  const cols = set.columns;
-  const names = cols.map((c) => c.name);
-  const dtypes = cols.map(danfoDtype);
-  const n = set.rows;
-  const k = cols.length;
-  const rows: unknown[][] = new Array(n);
-  for (let i = 0; i < n; i++) rows[i] = new Array(k);
-  for (let j = 0; j < k; j++) {
-    const c = cols[j];
-    const nums = c.numbers();
-    if (nums && c.type !== 'bool') {
-      for (let i = 0; i < n; i++) rows[i][j] = nums[i];
-    } else if (nums) {
-      for (let i = 0; i < n; i++) rows[i][j] = c.get(i);
-    } else {
-      const s = c.strings() as (string | null)[];
-      for (let i = 0; i < n; i++) rows[i][j] = s[i];
+  const list = Array.isArray(sets) ? sets : [sets];
+  const names: string[] = [];
+  const types = new Map<string, ColumnType>();
+  for (const set of list) {
+    for (const c of set.columns) {
+      const had = types.get(c.name);
+      if (had === undefined) {
+        names.push(c.name);
+        types.set(c.name, c.type);
+      } else {
+        const t = widen(had, c.type);
+        if (t === 'string' && had !== 'string' && had !== 'null') warnings.push(`column "${c.name}" has mixed types (${had} and ${c.type}); kept as strings`);
+        types.set(c.name, t);
+      }
     }
   }
-  return new DataFrame(rows as never, { columns: names, dtypes, config: { lowMemoryMode: true } } as never);
+  const dtypes = names.map((name) => danfoDtype(types.get(name) as ColumnType, list.map((set) => set.get(name))));
+  const total = list.reduce((n, set) => n + set.rows, 0);
+  const materialize = () => rowArrays(list, names, types, total);
+  if (total < LAZY_ROWS) {
+    return new DataFrame(materialize() as never, { columns: names, dtypes, config: { lowMemoryMode: true } } as never);
+  }
+  // Large frames: danfo's row arrays (boxed numbers, one array per row) cost seconds and
+  // several times the column memory, so they are built on first use by a danfo method, while
+  // our column helpers (columnsOf, matrixOf, describeColumns, recordsOf) read the typed columns.
+  const df = new DataFrame([] as never, { columns: names, dtypes, config: { lowMemoryMode: true } } as never) as DataFrame & Record<string, unknown>;
+  const store: ColumnStore = { sets: list, names, types, rows: total };
+  const index: number[] = new Array(total);
+  for (let i = 0; i < total; i++) index[i] = i;
+  (df as unknown as { $index: number[] }).$index = index;
+  const settle = (rows: unknown[][]) => {
+    Object.defineProperty(df, '$data', { value: rows, writable: true, configurable: true, enumerable: true });
+    delete (df as Record<string, unknown>).shape;
+    store.sets = [];
+    Object.defineProperty(df, COLUMN_STORE, { value: undefined, configurable: true });
+  };
+  Object.defineProperty(df, '$data', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const rows = materialize();
+      settle(rows);
+      return rows;
+    },
+    set(v: unknown[][]) {
+      settle(v);
+    },
+  });
+  Object.defineProperty(df, 'shape', { configurable: true, get: () => [total, names.length] });
+  Object.defineProperty(df, COLUMN_STORE, { value: store, configurable: true, enumerable: false });
+  return df;
+}
+
+const LAZY_ROWS = 50_000;
+const COLUMN_STORE = Symbol('kafkalab:columns');
+
+interface ColumnStore {
+  sets: ColumnSet[];
+  names: string[];
+  types: Map<string, ColumnType>;
+  rows: number;
+}
+
+/** The typed columns behind a frame whose danfo row arrays were not built yet. */
+function storeOf(df: DataFrame): ColumnStore | undefined {
+  return (df as unknown as Record<symbol, ColumnStore | undefined>)[COLUMN_STORE];
+}
+
+/** Whether danfo's row arrays of this frame exist yet (they are built on first use). */
+export function isMaterialized(df: DataFrame): boolean {
+  return storeOf(df) === undefined;
+}
+
+/** Values of one column from the typed store, numeric columns as numbers (NaN for null). */
+function storeColumn(store: ColumnStore, name: string, out: (v: unknown, i: number) => void): void {
+  const type = store.types.get(name) as ColumnType;
+  let base = 0;
+  for (const set of store.sets) {
+    const c = set.get(name);
+    const n = set.rows;
+    const nums = c?.numbers();
+    if (!c) for (let i = 0; i < n; i++) out(null, base + i);
+    else if (nums && type !== 'string' && c.type !== 'bool') for (let i = 0; i < n; i++) out(nums[i], base + i);
+    else for (let i = 0; i < n; i++) {
+      const v = c.get(i);
+      out(type === 'string' && v !== null ? String(v) : v, base + i);
+    }
+    base += n;
+  }
+}
+
+function rowArrays(list: ColumnSet[], names: string[], types: Map<string, ColumnType>, total: number): unknown[][] {
+  const k = names.length;
+  const rows: unknown[][] = new Array(total);
+  for (let i = 0; i < total; i++) rows[i] = new Array(k);
+  let base = 0;
+  for (const set of list) {
+    const n = set.rows;
+    for (let j = 0; j < k; j++) {
+      const type = types.get(names[j]) as ColumnType;
+      const c = set.get(names[j]);
+      const numeric = type === 'int' || type === 'float' || type === 'null';
+      const nums = c?.numbers();
+      if (!c) {
+        const fill = numeric ? NaN : null;
+        for (let i = 0; i < n; i++) rows[base + i][j] = fill;
+      } else if (nums && numeric) {
+        for (let i = 0; i < n; i++) rows[base + i][j] = nums[i];
+      } else if (type === 'string' && c.type !== 'string') {
+        for (let i = 0; i < n; i++) {
+          const v = c.get(i);
+          rows[base + i][j] = v === null ? null : String(v);
+        }
+      } else if (nums) {
+        for (let i = 0; i < n; i++) rows[base + i][j] = c.get(i);
+      } else {
+        const s = c.strings() as (string | null)[];
+        for (let i = 0; i < n; i++) rows[base + i][j] = s[i];
+      }
+    }
+    base += n;
+  }
+  return rows;
 }
 
 /** A frame from row objects (nested objects flattened as `a.b`), with the same inference as reads. */
@@ -131,19 +247,32 @@ function writeFlat(set: ColumnSet, obj: Record<string, unknown>, prefix: string)
   }
 }
 
+/** Calls fn for every value of a column, from the typed columns when the frame has them. */
+function eachValue(df: DataFrame, name: string, fn: (v: unknown, i: number) => void): number {
+  const j = columnIndex(df, name);
+  const store = storeOf(df);
+  if (store) {
+    storeColumn(store, name, fn);
+    return store.rows;
+  }
+  const rows = rowsOf(df);
+  for (let i = 0; i < rows.length; i++) fn(rows[i][j], i);
+  return rows.length;
+}
+
+function rowCount(df: DataFrame): number {
+  return (df.shape as number[])[0];
+}
+
 /** Row objects of a frame (NaN in numeric columns becomes null). */
 export function recordsOf(df: DataFrame): Record<string, unknown>[] {
   const names = df.columns as string[];
-  const values = rowsOf(df);
-  const out: Record<string, unknown>[] = new Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const row = values[i];
-    const o: Record<string, unknown> = {};
-    for (let j = 0; j < names.length; j++) {
-      const v = row[j];
-      o[names[j]] = typeof v === 'number' && Number.isNaN(v) ? null : v;
-    }
-    out[i] = o;
+  const out: Record<string, unknown>[] = new Array(rowCount(df));
+  for (let i = 0; i < out.length; i++) out[i] = {};
+  for (const name of names) {
+    eachValue(df, name, (v, i) => {
+      out[i][name] = typeof v === 'number' && Number.isNaN(v) ? null : v;
+    });
   }
   return out;
 }
@@ -168,21 +297,22 @@ function columnIndex(df: DataFrame, name: string): number {
 }
 
 /**
- * Numeric columns as typed arrays, fast (one pass over the row arrays). Nulls become NaN;
- * booleans 0/1; strings that are not numbers throw, since they cannot be features.
+ * Numeric columns as typed arrays, fast (straight from the typed columns of a read, else one
+ * pass over danfo's rows). Nulls become NaN; booleans 0/1; strings that are not numbers throw.
  */
 export function columnsOf<T extends 'float32' | 'float64' = 'float32'>(
   df: DataFrame,
   names: string[],
   opts: { dtype?: T } = {},
 ): Record<string, T extends 'float64' ? Float64Array : Float32Array> {
-  const rows = rowsOf(df);
   const Ctor = opts.dtype === 'float64' ? Float64Array : Float32Array;
   const out: Record<string, Float32Array | Float64Array> = {};
+  const n = rowCount(df);
   for (const name of names) {
-    const j = columnIndex(df, name);
-    const arr = new Ctor(rows.length);
-    for (let i = 0; i < rows.length; i++) arr[i] = toNumber(rows[i][j], name, i);
+    const arr = new Ctor(n);
+    eachValue(df, name, (v, i) => {
+      arr[i] = typeof v === 'number' ? v : toNumber(v, name, i);
+    });
     out[name] = arr;
   }
   return out as Record<string, T extends 'float64' ? Float64Array : Float32Array>;
@@ -190,15 +320,15 @@ export function columnsOf<T extends 'float32' | 'float64' = 'float32'>(
 
 /** Row-major matrix of the given columns, the layout `tf.tensor2d(data, [rows, cols])` takes. */
 export function matrixOf(df: DataFrame, names: string[], opts: { dtype?: 'float32' | 'float64' } = {}) {
-  const rows = rowsOf(df);
-  const idx = names.map((n) => columnIndex(df, n));
-  const k = idx.length;
-  const data = opts.dtype === 'float64' ? new Float64Array(rows.length * k) : new Float32Array(rows.length * k);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    for (let j = 0; j < k; j++) data[i * k + j] = toNumber(row[idx[j]], names[j], i);
-  }
-  return { data, rows: rows.length, cols: k, columns: names.slice() };
+  const n = rowCount(df);
+  const k = names.length;
+  const data = opts.dtype === 'float64' ? new Float64Array(n * k) : new Float32Array(n * k);
+  names.forEach((name, j) => {
+    eachValue(df, name, (v, i) => {
+      data[i * k + j] = typeof v === 'number' ? v : toNumber(v, name, i);
+    });
+  });
+  return { data, rows: n, cols: k, columns: names.slice() };
 }
 
 function toNumber(v: unknown, name: string, i: number): number {
@@ -231,27 +361,27 @@ export interface ColumnStats {
   freq?: number;
 }
 
-/** pandas-style `describe()` per column, computed in one pass per column over the row arrays. */
+/** pandas-style `describe()` per column, from the typed columns when the frame has them. */
 export function describeColumns(df: DataFrame): ColumnStats[] {
   const names = df.columns as string[];
   const dtypes = df.dtypes as string[];
-  const rows = rowsOf(df);
+  const total = rowCount(df);
   return names.map((column, j) => {
     const dtype = dtypes[j];
     let nulls = 0;
     let numeric = dtype !== 'string';
-    const nums = new Float64Array(rows.length);
+    const nums = new Float64Array(numeric ? total : 0);
     let n = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const v = rows[i][j];
-      if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) nulls++;
-      else if (typeof v === 'number') nums[n++] = v;
-      else if (typeof v === 'boolean') nums[n++] = v ? 1 : 0;
-      else numeric = false;
+    if (numeric) {
+      eachValue(df, column, (v) => {
+        if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) nulls++;
+        else if (typeof v === 'number') nums[n++] = v;
+        else if (typeof v === 'boolean') nums[n++] = v ? 1 : 0;
+        else numeric = false;
+      });
     }
-    const count = rows.length - nulls;
-    if (!numeric) return stringStats(column, dtype, rows, j, count, nulls);
-    const s: ColumnStats = { column, dtype, count, nulls };
+    if (!numeric) return stringStats(df, column, dtype);
+    const s: ColumnStats = { column, dtype, count: total - nulls, nulls };
     if (n === 0) return s;
     const sorted = nums.subarray(0, n).sort();
     let mean = 0;
@@ -269,22 +399,25 @@ export function describeColumns(df: DataFrame): ColumnStats[] {
   });
 }
 
-function stringStats(column: string, dtype: string, rows: unknown[][], j: number, count: number, nulls: number): ColumnStats {
+function stringStats(df: DataFrame, column: string, dtype: string): ColumnStats {
   const freq = new Map<string, number>();
   let min: string | undefined;
   let max: string | undefined;
-  for (const row of rows) {
-    const v = row[j];
-    if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) continue;
+  let nulls = 0;
+  const total = eachValue(df, column, (v) => {
+    if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) {
+      nulls++;
+      return;
+    }
     const s = String(v);
     freq.set(s, (freq.get(s) ?? 0) + 1);
     if (min === undefined || s < min) min = s;
     if (max === undefined || s > max) max = s;
-  }
+  });
   let top: string | undefined;
   let topN = 0;
   for (const [s, c] of freq) if (c > topN) [top, topN] = [s, c];
-  return { column, dtype, count, nulls, unique: freq.size, top, freq: top === undefined ? undefined : topN, min, max };
+  return { column, dtype, count: total - nulls, nulls, unique: freq.size, top, freq: top === undefined ? undefined : topN, min, max };
 }
 
 /** Linear interpolation between closest ranks, as pandas does by default. */

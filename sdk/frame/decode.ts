@@ -1,5 +1,6 @@
 import { KafkalabError } from '../util/errors';
 import { Column, ColumnSet, Schema } from './columns';
+import { FastJson } from './fastjson';
 
 /** How record values are decoded: JSON objects (default), CSV lines, UTF-8 text or raw bytes. */
 export type Format = 'json' | 'csv' | 'string' | 'bytes';
@@ -60,6 +61,7 @@ export class RecordDecoder {
   private offset!: Column;
   private timestamp!: Column;
   private headersCol: Column | null = null;
+  private readonly fast: FastJson;
 
   constructor(readonly set: ColumnSet, opts: DecodeOptions & { headers?: boolean } = {}) {
     this.format = opts.format ?? 'json';
@@ -72,6 +74,7 @@ export class RecordDecoder {
     for (const m of META_COLUMNS) set.column(m.name);
     this.bindMeta();
     if (opts.headers) this.headersCol = set.column('_headers');
+    this.fast = new FastJson(set, (name) => (this.allowed && !this.allowed.has(name) ? null : set.column(name)));
   }
 
   private bindMeta(): void {
@@ -96,6 +99,14 @@ export class RecordDecoder {
     headers?: Record<string, unknown>,
   ): string | undefined {
     let parsed: unknown;
+    if (this.format === 'json' && v !== null && typeof v !== 'string') {
+      this.writeMeta(k, partition, offset, timestamp, headers);
+      if (this.fast.write(v)) {
+        this.set.endRow();
+        return undefined;
+      }
+      this.set.abortRow();
+    }
     if (this.format === 'json') {
       if (v === null) return 'null value';
       try {
@@ -105,12 +116,7 @@ export class RecordDecoder {
       }
     }
     const set = this.set;
-    if (k === null || k === undefined) this.key.pushNull();
-    else this.key.push(typeof k === 'string' ? k : k.toString('utf8'));
-    this.partition.pushNumber(partition);
-    this.offset.pushNumber(offset);
-    this.timestamp.pushNumber(timestamp);
-    if (this.headersCol) this.headersCol.push(headers && Object.keys(headers).length ? headersToJson(headers) : null);
+    this.writeMeta(k, partition, offset, timestamp, headers);
     this.slot = 0;
     switch (this.format) {
       case 'json':
@@ -135,6 +141,15 @@ export class RecordDecoder {
     }
     set.endRow();
     return undefined;
+  }
+
+  private writeMeta(k: Buffer | string | null, partition: number, offset: number, timestamp: number, headers?: Record<string, unknown>): void {
+    if (k === null || k === undefined) this.key.pushNull();
+    else this.key.push(typeof k === 'string' ? k : k.toString('utf8'));
+    this.partition.pushNumber(partition);
+    this.offset.pushNumber(offset);
+    this.timestamp.pushNumber(timestamp);
+    if (this.headersCol) this.headersCol.push(headers && Object.keys(headers).length ? headersToJson(headers) : null);
   }
 
   private writeObject(obj: Record<string, unknown>, prefix: string): void {

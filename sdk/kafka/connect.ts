@@ -31,6 +31,8 @@ export interface ConnectOptions {
 
 export const EMBEDDED_PORT = 9092;
 
+export type ClientConfig = Pick<KafkaConfig, 'brokers' | 'clientId' | 'ssl' | 'sasl' | 'connectionTimeout' | 'requestTimeout'> & { brokers: string[] };
+
 /** Whether something accepts TCP connections on host:port. */
 export function isListening(host: string, port: number, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
@@ -86,13 +88,16 @@ export async function connect(opts: ConnectOptions = {}): Promise<KafkaConnectio
       logger.info('using the broker already listening on localhost:9092');
     }
   }
-  const kafka = new Kafka({
+  const clientConfig: ClientConfig = {
     brokers,
     clientId: opts.clientId ?? 'kafkalab',
     ssl: opts.ssl,
     sasl: opts.sasl,
     connectionTimeout: opts.connectionTimeout ?? 3000,
     requestTimeout: opts.requestTimeout ?? 30_000,
+  };
+  const kafka = new Kafka({
+    ...clientConfig,
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
     logLevel: kafkajsLevel.INFO,
     logCreator: kafkajsLogger(logger),
@@ -106,7 +111,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<KafkaConnectio
     await embedded?.stop();
     throw unreachable(brokers, source, err);
   }
-  return new KafkaConnection(kafka, admin, brokers, logger, embedded);
+  return new KafkaConnection(kafka, admin, brokers, logger, embedded, clientConfig);
 }
 
 function unreachable(brokers: string[], source: string, err: unknown): KafkalabError {
@@ -150,6 +155,8 @@ export class KafkaConnection {
     readonly logger: Logger,
     /** The embedded broker this connection started, if it started one. */
     readonly embedded?: Broker,
+    /** What it takes to open another client to the same cluster (worker threads). */
+    readonly clientConfig: ClientConfig = { brokers },
   ) {}
 
   get bootstrap(): string {

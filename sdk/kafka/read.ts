@@ -3,12 +3,14 @@
  * timestamp index), then group-less Fetch rounds over all partitions at once, pipelined so the
  * next request is in flight while this response is decoded straight into typed columns.
  */
+import * as os from 'os';
 import { ColumnSet } from '../frame/columns';
-import { RecordDecoder, type DecodeOptions } from '../frame/decode';
+import type { DecodeOptions } from '../frame/decode';
 import { attrsOf, toDataFrame, type DataFrame, type ReadReport } from '../frame/dataframe';
 import { KafkalabError } from '../util/errors';
 import type { KafkaConnection } from './connect';
 import { createCluster, Fetcher, type KafkajsMessage, type PartitionFetch } from './fetcher';
+import { cloneable, readInWorker, readPart, type PartResult } from './read-worker';
 import { parsePosition, partitionsToRead, resolveRanges, timestampsOf, type OffsetRange, type Position, type TimeOffsets } from './position';
 
 export interface ReadOptions extends DecodeOptions {
@@ -22,8 +24,14 @@ export interface ReadOptions extends DecodeOptions {
   partitions?: number[];
   /** Add a `_headers` column (JSON text of the record headers). */
   headers?: boolean;
-  /** Bytes per partition per Fetch request (default 4 MiB). */
+  /** Bytes per partition per Fetch request (default 1 MiB). */
   fetchBytes?: number;
+  /**
+   * Worker threads for decoding: a number, true (one per core, up to 4) or false. Default:
+   * threads (cores - 1, at most 4, on machines with 4+ cores) for reads of 200,000 records or
+   * more over several partitions, else the calling thread.
+   */
+  parallel?: boolean | number;
 }
 
 const SAMPLES = 10;
@@ -62,7 +70,7 @@ export async function fetchRanges(
   fetcher: Fetcher,
   ranges: OffsetRange[],
   onMessages: (partition: number, messages: KafkajsMessage[], start: number, end: number) => boolean | void,
-  fetchBytes = 4 * 1024 * 1024,
+  fetchBytes = 1024 * 1024,
 ): Promise<void> {
   const pos = new Map<number, number>();
   const end = new Map<number, number>();
@@ -109,6 +117,33 @@ export async function fetchRanges(
   }
 }
 
+/** Reads this large or larger go to worker threads when `parallel` is not given. */
+const PARALLEL_THRESHOLD = 200_000;
+
+/** How many threads a read uses: explicit, or automatic for large unlimited reads. */
+function threadsFor(conn: KafkaConnection, ranges: OffsetRange[], total: number, opts: ReadOptions): number {
+  const busy = ranges.filter((r) => r.to > r.from).length;
+  if (opts.parallel === false || busy < 2) return 1;
+  if (!cloneable(conn.clientConfig)) return 1;
+  if (typeof opts.parallel === 'number') return Math.max(1, Math.min(opts.parallel, busy));
+  if (opts.parallel !== true && (total < PARALLEL_THRESHOLD || (opts.limit ?? Infinity) < total)) return 1;
+  // Leave a core for everything else (the broker is often on this machine): threads only pay off from 4 cores.
+  const cores = os.availableParallelism();
+  if (cores < 4) return 1;
+  return Math.max(1, Math.min(cores - 1, busy, 4));
+}
+
+/** Partitions over threads, largest first onto the least loaded thread. */
+function split(ranges: OffsetRange[], threads: number): OffsetRange[][] {
+  const groups: { load: number; ranges: OffsetRange[] }[] = Array.from({ length: threads }, () => ({ load: 0, ranges: [] }));
+  for (const r of [...ranges].filter((x) => x.to > x.from).sort((a, b) => b.to - b.from - (a.to - a.from))) {
+    const g = groups.reduce((a, b) => (b.load < a.load ? b : a));
+    g.ranges.push(r);
+    g.load += r.to - r.from;
+  }
+  return groups.map((g) => g.ranges.sort((a, b) => a.partition - b.partition));
+}
+
 export async function readTopic(conn: KafkaConnection, topic: string, opts: ReadOptions = {}): Promise<DataFrame> {
   const t0 = Date.now();
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 0)) {
@@ -117,49 +152,50 @@ export async function readTopic(conn: KafkaConnection, topic: string, opts: Read
   const ranges = await resolveTopicRanges(conn, topic, opts);
   const limit = opts.limit ?? Infinity;
   const total = ranges.reduce((s, r) => s + (r.to - r.from), 0);
-  const set = new ColumnSet(undefined, Math.max(16, Math.min(total, limit)));
-  const decoder = new RecordDecoder(set, opts);
+  const decode = { format: opts.format, columns: opts.columns, csv: opts.csv, headers: opts.headers };
+  const threads = threadsFor(conn, ranges, total, opts);
+  const parts: { set: ColumnSet; result: Omit<PartResult, 'columns' | 'rows'> }[] = [];
+  if (threads > 1) {
+    const jobs = split(ranges, threads).map((r) =>
+      readInWorker({ client: conn.clientConfig, topic, ranges: r, decode, fetchBytes: opts.fetchBytes, limit, samples: SAMPLES }),
+    );
+    parts.push(...(await Promise.all(jobs)));
+  } else {
+    const fetcher = new Fetcher(createCluster(conn.kafka), topic);
+    try {
+      await fetcher.connect();
+      parts.push(await readPart(fetcher, { ranges, decode, fetchBytes: opts.fetchBytes, limit, samples: SAMPLES }));
+    } finally {
+      await fetcher.disconnect();
+    }
+  }
+  // With a limit spread over threads, keep the first `limit` rows in part order.
+  let left = limit;
+  for (const p of parts) {
+    p.set.truncate(Math.max(0, left));
+    left -= p.set.rows;
+  }
+  const warnings: string[] = [];
+  for (const p of parts) for (const w of p.result.warnings) if (!warnings.includes(w)) warnings.push(w);
+  const df = toDataFrame(parts.map((p) => p.set), warnings);
   const report: ReadReport = {
     topic,
     records: 0,
-    rows: 0,
+    rows: df.shape[0],
     failed: 0,
     failures: {},
     samples: [],
-    warnings: set.warnings,
+    warnings,
     partitions: ranges.map((r) => ({ ...r })),
-    elapsedMs: 0,
+    elapsedMs: Date.now() - t0,
   };
-  const fetcher = new Fetcher(createCluster(conn.kafka), topic);
-  try {
-    await fetcher.connect();
-    await fetchRanges(
-      fetcher,
-      ranges,
-      (partition, messages, start, end) => {
-        for (let i = 0; i < messages.length; i++) {
-          const m = messages[i];
-          const offset = Number(m.offset);
-          if (offset < start || offset >= end || m.isControlRecord) continue;
-          report.records++;
-          const reason = decoder.add(m.key, m.value, partition, offset, Number(m.timestamp), opts.headers ? m.headers : undefined);
-          if (reason !== undefined) {
-            report.failed++;
-            report.failures[reason] = (report.failures[reason] ?? 0) + 1;
-            if (report.samples.length < SAMPLES) report.samples.push({ partition, offset, reason });
-          }
-          if (set.rows >= limit) return false;
-        }
-      },
-      opts.fetchBytes,
-    );
-  } finally {
-    await fetcher.disconnect();
+  for (const { result } of parts) {
+    report.records += result.records;
+    report.failed += result.failed;
+    for (const [k, v] of Object.entries(result.failures)) report.failures[k] = (report.failures[k] ?? 0) + v;
+    report.samples.push(...result.samples);
   }
-  set.truncate(limit);
-  const df = toDataFrame(set);
-  report.rows = set.rows;
-  report.elapsedMs = Date.now() - t0;
+  report.samples = report.samples.sort((a, b) => a.partition - b.partition || a.offset - b.offset).slice(0, SAMPLES);
   const attrs = attrsOf(df);
   attrs.topic = topic;
   attrs.report = report;

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ColumnSet } from '../../sdk/frame/columns';
 import { RecordDecoder, splitCsvLine } from '../../sdk/frame/decode';
-import { columnsOf, describeColumns, matrixOf, recordsOf, toDataFrame, buildFrame } from '../../sdk/frame/dataframe';
+import { columnsOf, describeColumns, matrixOf, recordsOf, toDataFrame, buildFrame, isMaterialized } from '../../sdk/frame/dataframe';
 
 const rec = (value: string | null, offset: number, key: string | null = 'k') => ({
   key: key === null ? null : Buffer.from(key),
@@ -101,6 +101,34 @@ test('columnsOf, matrixOf and describeColumns read the frame without danfo paths
   assert.equal([b.count, b.nulls, b.mean], [3, 1, 80 / 3]);
   const s = stats.find((x) => x.column === 's')!;
   assert.equal([s.count, s.nulls, s.unique, s.top, s.freq], [3, 1, 2, 'x', 2]);
+});
+
+
+test('large frames build danfo rows on first use; column helpers read the typed columns', () => {
+  const a = new ColumnSet();
+  const b = new ColumnSet();
+  for (let i = 0; i < 40_000; i++) {
+    a.column('x').pushNumber(i);
+    a.column('s').push(`k${i % 3}`);
+    a.endRow();
+    b.column('x').pushNumber(i + 0.5);
+    b.endRow();
+  }
+  const df = toDataFrame([a, b]);
+  assert.equal(df.shape, [80_000, 2]);
+  assert.not.ok(isMaterialized(df));
+  const { x } = columnsOf(df, ['x'], { dtype: 'float64' });
+  assert.is(x[40_001], 1.5);
+  const d = describeColumns(df);
+  assert.equal([d[0].count, d[0].max, d[1].nulls, d[1].unique], [80_000, 39_999.5, 40_000, 3]);
+  assert.not.ok(isMaterialized(df));
+  const head = df.head(2);
+  assert.ok(isMaterialized(df));
+  assert.equal(head.values, [[0, 'k0'], [1, 'k1']]);
+  assert.equal(df.shape, [80_000, 2]);
+  assert.is(df.values[40_000][1], null);
+  assert.equal(df.dtypes, ['float32', 'string']);
+  assert.is((df.column('x').values as number[])[79_999], 39_999.5);
 });
 
 test.run();

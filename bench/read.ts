@@ -1,0 +1,145 @@
+/**
+ * npm run bench:read — 1,000,000 JSON records (16 numeric fields and a string key, ~300 bytes)
+ * in a 4-partition topic on the embedded broker (its own process), read into a DataFrame by
+ * kafkalab and, in the same run on the same topic, the way a data scientist does it in Python
+ * (confluent-kafka Consumer, json.loads, pandas.DataFrame). Prints rows/s, the ratio and peak
+ * memory against the frame's raw column size.
+ * Options: RECORDS=n (default 1000000), PARTITIONS=n (4), SKIP_PYTHON=1.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { connect } from '../sdk/kafka/connect';
+import { danfo, readReport } from '../sdk/frame/dataframe';
+
+const RECORDS = Number(process.env.RECORDS ?? 1_000_000);
+const PARTITIONS = Number(process.env.PARTITIONS ?? 4);
+const TOPIC = 'bench-read';
+const FIELDS = Array.from({ length: 16 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+
+function startBrokerProcess(dataDir: string): Promise<{ child: ChildProcess; bootstrap: string }> {
+  const main = path.resolve(__dirname, '../../bin/kafkalab.js');
+  const child = spawn(process.execPath, [main, 'broker', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening on ([^\s:]+):(\d+)/.exec(out);
+      if (m) resolve({ child, bootstrap: `127.0.0.1:${m[2]}` });
+    });
+    child.once('exit', (code) => reject(new Error(`broker exited (${code}) before listening: ${out}`)));
+  });
+}
+
+/** Deterministic pseudo-random values so every run writes the same bytes. */
+function* records(n: number) {
+  let x = 12345;
+  const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = 0; i < n; i++) {
+    const r: Record<string, number | string> = { carId: `car-${String(i % 1000).padStart(4, '0')}` };
+    for (let j = 0; j < FIELDS.length; j++) r[FIELDS[j]] = j % 4 === 0 ? Math.floor(rnd() * 100000) : Math.round(rnd() * 1e9) / 1e4;
+    yield r;
+  }
+}
+
+function rawColumnBytes(df: import('danfojs-node').DataFrame): number {
+  const rows = df.values as unknown as unknown[][];
+  const dtypes = df.dtypes as string[];
+  let bytes = 0;
+  dtypes.forEach((t, j) => {
+    if (t !== 'string') bytes += 8 * rows.length;
+    else for (const r of rows) bytes += typeof r[j] === 'string' ? Buffer.byteLength(r[j] as string) : 0;
+  });
+  return bytes;
+}
+
+const PYTHON = String.raw`
+import json, sys, time
+import pandas as pd
+from confluent_kafka import Consumer, TopicPartition
+bootstrap, topic, parts = sys.argv[1], sys.argv[2], int(sys.argv[3])
+t0 = time.time()
+c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'bench-python', 'enable.auto.commit': False,
+              'auto.offset.reset': 'earliest', 'enable.partition.eof': True})
+ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(parts)}
+c.assign([TopicPartition(topic, p, 0) for p in range(parts)])
+rows, done = [], set(p for p, e in ends.items() if e == 0)
+while len(done) < parts:
+    for m in c.consume(num_messages=10000, timeout=1.0):
+        if m.error():
+            if m.error().code() == -191: done.add(m.partition())  # _PARTITION_EOF
+            continue
+        if m.offset() >= ends[m.partition()]: continue
+        d = json.loads(m.value())
+        d['_key'] = m.key().decode() if m.key() is not None else None
+        d['_partition'] = m.partition(); d['_offset'] = m.offset(); d['_timestamp'] = m.timestamp()[1]
+        rows.append(d)
+        if m.offset() + 1 >= ends[m.partition()]: done.add(m.partition())
+df = pd.DataFrame(rows)
+t1 = time.time()
+c.close()
+print(json.dumps({'rows': len(df), 'seconds': t1 - t0}))
+`;
+
+async function main() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-bench-read-'));
+  const { child, bootstrap } = await startBrokerProcess(dataDir);
+  try {
+    const kafka = await connect({ brokers: bootstrap });
+    await kafka.createTopic(TOPIC, { partitions: PARTITIONS });
+    const t = kafka.topic(TOPIC);
+    let batch: Record<string, unknown>[] = [];
+    let bytes = 0;
+    const tp = Date.now();
+    for (const r of records(RECORDS)) {
+      bytes += JSON.stringify(r).length;
+      batch.push(r);
+      if (batch.length === 50_000) {
+        await t.produce(batch, { key: 'carId', chunk: 10_000 });
+        batch = [];
+      }
+    }
+    if (batch.length) await t.produce(batch, { key: 'carId', chunk: 10_000 });
+    batch = [];
+    console.log(`wrote ${RECORDS} records (${Math.round(bytes / RECORDS)} bytes of JSON each) to ${PARTITIONS} partitions in ${((Date.now() - tp) / 1000).toFixed(1)} s`);
+
+    danfo(); // load danfo/TensorFlow.js before timing, as Python imports pandas before its clock starts
+    global.gc?.();
+    const base = process.memoryUsage().rss;
+    let peak = base;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    const t0 = process.hrtime.bigint();
+    const df = await t.read({ from: 'earliest' });
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    const rows = df.shape[0];
+    const raw = rawColumnBytes(df);
+    const ours = rows / secs;
+    const report = readReport(df)!;
+    console.log(`kafkalab: ${rows} rows x ${df.shape[1]} columns in ${secs.toFixed(2)} s = ${Math.round(ours).toLocaleString('en-US')} rows/s (failed ${report.failed})`);
+    const limit = 2 * raw + 200 * 1024 * 1024;
+    const mb = (b: number) => `${Math.round(b / 1024 / 1024)} MB`;
+    console.log(`memory: peak RSS growth ${mb(peak - base)} (peak RSS ${mb(peak)}); raw column size ${mb(raw)}; limit 2 x raw + 200 MB = ${mb(limit)} -> ${peak - base <= limit ? 'within' : 'OVER'}`);
+    await kafka.close();
+
+    if (!process.env.SKIP_PYTHON) {
+      const py = spawnSync('/usr/bin/python3', ['-c', PYTHON, bootstrap, TOPIC, String(PARTITIONS)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      if (py.status !== 0) throw new Error(`python baseline failed: ${py.stderr}`);
+      const res = JSON.parse(py.stdout.trim().split('\n').pop() as string);
+      const theirs = res.rows / res.seconds;
+      console.log(`python (confluent-kafka + json.loads + pandas.DataFrame): ${res.rows} rows in ${res.seconds.toFixed(2)} s = ${Math.round(theirs).toLocaleString('en-US')} rows/s`);
+      console.log(`kafkalab / python = ${(ours / theirs).toFixed(2)}x (target >= 3x); kafkalab target >= 500,000 rows/s -> ${ours >= 500_000 ? 'met' : 'NOT met'}`);
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
