@@ -119,7 +119,6 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
   const dataDir = path.resolve(opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-broker-')));
   fs.mkdirSync(dataDir, { recursive: true });
   const unlock = lockDataDir(dataDir);
-  const { clusterId } = readClusterMeta(dataDir, nodeId);
 
   let logs: LogManager | undefined;
   let offsets: OffsetStore | undefined;
@@ -135,6 +134,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
   };
 
   try {
+    const { clusterId } = readClusterMeta(dataDir, nodeId);
     loadHandlers();
     logs = LogManager.open(path.join(dataDir, 'topics'), { defaults: opts.log, logger: logger.child('log') });
     offsets = OffsetStore.open(path.join(dataDir, 'groups'), { logger: logger.child('offsets') });
