@@ -136,7 +136,19 @@ test('committed offsets survive a broker restart on the same data dir', async ()
   await waitFor('the 12 new records', () => seen.size >= 12);
   await sleep(300);
   assert.equal([...seen.keys()].map(Number).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => 1200 + i));
+  // Operators move a group's offsets only while it has no running member. (kafkajs's setOffsets
+  // joins the group itself and then waits one idle fetch, ~5 s; resetOffsets is the same path.)
+  const admin1 = kafka.admin();
+  await admin1.connect();
+  await admin1.setOffsets({ groupId: GROUP, topic: TOPIC, partitions: [{ partition: 0, offset: '5' }] }).then(
+    () => assert.unreachable('setOffsets must refuse a running group'),
+    (err: Error) => assert.match(err.message, /no running instances.*Stable/),
+  );
   await m.consumer.disconnect();
+  await admin1.setOffsets({ groupId: GROUP, topic: TOPIC, partitions: [{ partition: 0, offset: '5' }] });
+  const moved = await admin1.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
+  assert.is(moved[0].partitions.find((p) => p.partition === 0)!.offset, '5');
+  await admin1.disconnect();
 
   // DeleteGroups: an empty group goes, with its committed offsets.
   const admin2 = kafka.admin();
