@@ -31,6 +31,8 @@ export interface BrokerOptions {
   maxPartitionsPerTopic?: number;
   /** Largest request frame accepted; bigger ones close the connection. Default 100 MiB (Kafka's socket.request.max.bytes). */
   maxFrameBytes?: number;
+  /** Close connections idle this long (Kafka's connections.max.idle.ms). Default 10 minutes; 0 = never. */
+  idleConnectionMs?: number;
   /** Defaults for every topic's log (segment size, retention...). */
   log?: Partial<LogConfig>;
   /** How often retention runs. Default 5 minutes (Kafka's log.retention.check.interval.ms). */
@@ -147,6 +149,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       defaultPartitions: partitions,
       maxPartitionsPerTopic: opts.maxPartitionsPerTopic ?? 1000,
       maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME,
+      idleConnectionMs: opts.idleConnectionMs ?? 600_000,
       log: opts.log ?? {},
     };
     const state: BrokerState = {

@@ -64,6 +64,8 @@ export interface BrokerConfig {
   /** CreateTopics refuses more partitions than this per topic (each partition is a directory and open files). */
   maxPartitionsPerTopic: number;
   maxFrameBytes: number;
+  /** Connections with no traffic and nothing in flight for this long are closed; 0 = never. */
+  idleConnectionMs: number;
   log: Partial<LogConfig>;
 }
 

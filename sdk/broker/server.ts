@@ -39,6 +39,8 @@ export class Connection implements ConnectionInfo {
   private closeListeners: Array<() => void> = [];
   private readPaused = false;
   private readonly logger: Logger;
+  /** Last time bytes came in or a response went out (Date.now()). */
+  lastActive = Date.now();
 
   constructor(readonly id: number, private readonly socket: net.Socket, private readonly state: BrokerState) {
     this.host = socket.remoteAddress ?? '?';
@@ -81,6 +83,7 @@ export class Connection implements ConnectionInfo {
 
   private onData(data: Buffer): void {
     if (this.closed) return;
+    this.lastActive = Date.now();
     this.chunks.push(data);
     this.buffered += data.length;
     this.processBuffered();
@@ -218,9 +221,17 @@ export class Connection implements ConnectionInfo {
       wrote = true;
       for (const chunk of slot.out) this.socket.write(chunk);
     }
-    if (wrote) this.socket.uncork();
+    if (wrote) {
+      this.socket.uncork();
+      this.lastActive = Date.now();
+    }
     if (this.socket.writableLength > WRITE_HIGH_WATER) this.pauseReading();
     else this.maybeResume();
+  }
+
+  /** Nothing in flight and no traffic for `ms`. */
+  idleFor(ms: number, now: number): boolean {
+    return this.queue.length === 0 && this.socket.writableLength === 0 && now - this.lastActive >= ms;
   }
 
   private pauseReading(): void {
@@ -257,6 +268,7 @@ export class BrokerServer {
   private server: net.Server;
   private connections = new Set<Connection>();
   private nextId = 1;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly state: BrokerState) {
     this.server = net.createServer({ noDelay: true }, (socket) => {
@@ -266,6 +278,22 @@ export class BrokerServer {
       state.logger.debug('connection accepted', { id: conn.id, peer: `${conn.host}:${conn.port}` });
     });
     this.server.on('error', (err) => state.logger.error('listener error', { err: err.message }));
+    const idleMs = state.config.idleConnectionMs;
+    if (idleMs > 0) {
+      this.idleTimer = setInterval(() => this.closeIdle(idleMs), Math.max(10, Math.min(idleMs / 2, 30_000)));
+      this.idleTimer.unref();
+    }
+  }
+
+  /** Like Kafka's connections.max.idle.ms: clients reconnect when they need to, leaked sockets go. */
+  private closeIdle(idleMs: number): void {
+    const now = Date.now();
+    for (const c of this.connections) {
+      if (c.idleFor(idleMs, now)) {
+        this.state.logger.debug('closing idle connection', { id: c.id, client: c.clientId, idleMs });
+        c.close();
+      }
+    }
   }
 
   listen(port: number, host: string): Promise<{ host: string; port: number }> {
@@ -285,6 +313,7 @@ export class BrokerServer {
   }
 
   async close(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const c of [...this.connections]) c.close();
     await closed;

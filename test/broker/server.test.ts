@@ -213,6 +213,30 @@ test('a client that never reads its responses does not stall others', async () =
   }
 });
 
+test('idle connections are closed after idleConnectionMs; busy ones and held fetches are not', async () => {
+  const b = await startBroker({ port: 0, idleConnectionMs: 300 });
+  try {
+    const idle = await rawClient(b.port);
+    const busy = await rawClient(b.port);
+    const holder = await rawClient(b.port);
+    await holder.request(3, 8, metadata(['idle-t']));
+    const held = holder.request(1, 11, (w) => encodeFetchRequest(w, fetchReq('idle-t', 0, { maxWaitMs: 900 }), 11));
+    const t0 = Date.now();
+    while (Date.now() - t0 < 700) {
+      await busy.request(18, 2, () => {});
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(idle.isClosed(), 'the idle connection is still open');
+    assert.not.ok(busy.isClosed());
+    assert.not.ok(holder.isClosed(), 'a connection with a held fetch was closed');
+    assert.is(decodeFetchResponse(await held, 11).responses[0].partitions[0].errorCode, 0);
+    busy.close();
+    holder.close();
+  } finally {
+    await b.stop();
+  }
+});
+
 test('a second broker on the same data dir is refused with a hint; port 0 binds a free port', async () => {
   const fs = await import('fs');
   const os = await import('os');
