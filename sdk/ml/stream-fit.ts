@@ -179,24 +179,39 @@ export async function fitStream(
     for (const c of chunks) await train(split(c), false);
   };
 
-  for await (const batch of stream) {
-    const n = rowCount(batch);
-    if (!n) {
+  const it = stream[Symbol.asyncIterator]();
+  let pendingRead = false;
+  try {
+    for (;;) {
+      const next = await nextWithin(it, started + o.maxMs - Date.now(), o.signal);
+      if (next === 'maxMs' || next === 'signal') {
+        // A quiet topic: stop waiting for it.
+        stop = next;
+        pendingRead = true;
+        break;
+      }
+      if (next.done) break;
+      const batch = next.value;
+      const n = rowCount(batch);
+      if (!n) {
+        if (checkStop()) break;
+        continue;
+      }
+      cols ??= needed(batch);
+      let chunk: Chunk = { columns: columnsOf(batch, cols.columns, cols.optional).columns, rows: n };
+      if (consumed + n > o.maxRows) chunk = sliceChunk(chunk, o.maxRows - consumed);
+      consumed += chunk.rows;
+      if (!ready) {
+        warm.push(chunk);
+        warmRows += chunk.rows;
+        if (warmRows >= o.warmupRows) await begin();
+      } else {
+        await train(split(chunk), false);
+      }
       if (checkStop()) break;
-      continue;
     }
-    cols ??= needed(batch);
-    let chunk: Chunk = { columns: columnsOf(batch, cols.columns, cols.optional).columns, rows: n };
-    if (consumed + n > o.maxRows) chunk = sliceChunk(chunk, o.maxRows - consumed);
-    consumed += chunk.rows;
-    if (!ready) {
-      warm.push(chunk);
-      warmRows += chunk.rows;
-      if (warmRows >= o.warmupRows) await begin();
-    } else {
-      await train(split(chunk), false);
-    }
-    if (checkStop()) break;
+  } finally {
+    await release(stream, it, pendingRead);
   }
   if (!ready && warmRows > 0) await begin();
   if (!ready) {
@@ -216,6 +231,45 @@ export async function fitStream(
   history.rowsPerSec = ready.trainer.rowsPerSec;
   history.elapsedMs = Date.now() - started;
   return { history, validation: reservoir.slice(0, Math.min(heldOut, o.validationRows) * ready.nf) };
+}
+
+type Next<T> = IteratorResult<T> | 'maxMs' | 'signal';
+
+/** The iterator's next value, or which limit came first while waiting for it. */
+function nextWithin<T>(it: AsyncIterator<T>, ms: number, signal: AbortSignal | undefined): Promise<Next<T>> {
+  if (signal?.aborted) return Promise.resolve('signal');
+  if (ms <= 0) return Promise.resolve('maxMs');
+  if (!Number.isFinite(ms) && !signal) return it.next();
+  return new Promise<Next<T>>((resolve, reject) => {
+    const timer = Number.isFinite(ms) ? setTimeout(() => settle('maxMs'), ms) : undefined;
+    const onAbort = () => settle('signal');
+    function settle(v: Next<T>) {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(v);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    it.next().then(settle, (err) => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      reject(err);
+    });
+  });
+}
+
+/**
+ * Lets go of the source. With a read still pending, a plain iterator's return() would wait for
+ * it, so a kafkalab Stream is stopped (which ends the pending read and releases the consumer);
+ * any other iterator is asked to return without waiting.
+ */
+async function release<T>(stream: AsyncIterable<T>, it: AsyncIterator<T>, pendingRead: boolean): Promise<void> {
+  const stoppable = stream as { stop?: () => Promise<void> };
+  if (pendingRead && typeof stoppable.stop === 'function') await stoppable.stop();
+  if (pendingRead && typeof stoppable.stop !== 'function') {
+    it.return?.()?.catch(() => undefined);
+    return;
+  }
+  await it.return?.();
 }
 
 function concat(a: Float32Array, b: Float32Array): Float32Array {

@@ -9,6 +9,7 @@ import { CAR_FEATURES, carReadings, type CarReading } from '../../sdk/ingest/sim
 import { frameFromRecords } from '../../sdk/frame/dataframe';
 import { startBroker } from '../../sdk/broker';
 import { connect } from '../../sdk/kafka';
+import { Stream } from '../../sdk/stream/stream';
 
 const rows = carReadings({ cars: 20, readingsPerCar: 1000, seed: 5, anomalyRate: 0 });
 const heldOut = frameFromRecords(carReadings({ cars: 5, readingsPerCar: 1000, seed: 6, anomalyRate: 0 }) as never);
@@ -104,6 +105,26 @@ test('early stopping on a stream, and an abort signal', async () => {
   setTimeout(() => ac.abort(), 300);
   const h2 = await ae.fit(forever(), { signal: ac.signal });
   assert.is(h2.stopReason, 'signal');
+  // A source that goes quiet: maxMs ends the wait, the Stream is stopped, training is kept.
+  const quiet = async function* () {
+    for (const r of rows.slice(0, 3000)) yield r as unknown as Record<string, unknown>;
+    await new Promise(() => undefined);
+  };
+  const stream = Stream.from(quiet(), { size: 500, ms: 20 });
+  const t0 = Date.now();
+  const h3 = await ae.fit(stream, { maxMs: 1500, warmupRows: 1000 });
+  assert.is(h3.stopReason, 'maxMs');
+  assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+  assert.ok(h3.rows > 2400 && h3.rows < 3000, String(h3.rows));
+  assert.ok(Number.isFinite(ae.threshold));
+  const stuck = async function* () {
+    yield rows.slice(0, 3000);
+    await new Promise(() => undefined);
+  };
+  const ac2 = new AbortController();
+  setTimeout(() => ac2.abort(), 500);
+  assert.is((await ae.fit(stuck(), { signal: ac2.signal, warmupRows: 1000 })).stopReason, 'signal');
+
   const empty = async function* (): AsyncGenerator<CarReading[]> {};
   await ae.fit(empty()).then(
     () => assert.unreachable('trained on nothing'),
