@@ -264,6 +264,17 @@ function rowCount(df: DataFrame): number {
   return (df.shape as number[])[0];
 }
 
+/** Bytes the frame's values take as plain columns: 8 per number, UTF-8 length per string. */
+export function columnBytes(df: DataFrame): number {
+  let bytes = 0;
+  for (const name of df.columns as string[]) {
+    eachValue(df, name, (v) => {
+      bytes += typeof v === 'string' ? Buffer.byteLength(v) : v === null ? 0 : 8;
+    });
+  }
+  return bytes;
+}
+
 /** Row objects of a frame (NaN in numeric columns becomes null). */
 export function recordsOf(df: DataFrame): Record<string, unknown>[] {
   const names = df.columns as string[];
