@@ -16,8 +16,9 @@
  *             the figure is the bridge's measured rate at the highest passing step.
  * Why paced: Mosquitto holds at most max_queued_messages (default 1000) beyond a subscriber's
  * in-flight window, so a bridge slower than its publishers loses messages at the broker; the
- * sustained rate is the one at which that never happens. Publishers are child processes; the
- * cars are split between them.
+ * sustained rate is the one at which that never happens. Publishers are child processes (the
+ * cars are split between them) sending hand-encoded QoS 1 frames (mqtt-load.ts), so that the
+ * load generator does not eat the CPU the measured components need.
  */
 import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
@@ -54,10 +55,10 @@ function child(args: string[]): { proc: ChildProcess; next: () => Promise<ChildM
 
 /** Child: publishes its share of the fleet as fast as Mosquitto acknowledges. */
 async function publisher(prefix: string, firstCar: number, cars: number, count: number, ratePerCar: number): Promise<void> {
-  const { simulateCars } = await import('../sdk/ingest/simulate');
+  const { publishLoad } = await import('./mqtt-load');
   process.send!({ ready: 1 });
   await new Promise((r) => process.once('message', r));
-  const result = await simulateCars({ mqtt: MQTT, prefix, cars, firstCar, count, rate: ratePerCar, qos: 1, seed: 1, connections: 4, window: 1000 });
+  const result = await publishLoad({ url: MQTT, prefix, cars, firstCar, count, rate: ratePerCar * cars, connections: 4, window: 1000 });
   process.send!({ done: result });
   process.disconnect();
 }
