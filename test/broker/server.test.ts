@@ -119,6 +119,26 @@ test('Fetch long-polls until a produce arrives, and gives up at max_wait', async
   p.close();
 });
 
+test('Fetch with min_bytes waits until enough has been produced, then returns it all', async () => {
+  const c = await rawClient(broker.port);
+  const p = await rawClient(broker.port);
+  await c.request(3, 8, metadata(['minbytes']));
+  const held = c.request(1, 11, (w) => encodeFetchRequest(w, fetchReq('minbytes', 0, { maxWaitMs: 10_000, minBytes: 5000 }), 11));
+  let done = false;
+  held.then(() => (done = true));
+  for (let i = 0; i < 9; i++) {
+    await p.request(0, 8, produce('minbytes', 0, encodeRecordBatch([{ key: null, value: Buffer.alloc(400, i) }])));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.not.ok(done, 'answered before min_bytes were available');
+  for (let i = 9; i < 14; i++) await p.request(0, 8, produce('minbytes', 0, encodeRecordBatch([{ key: null, value: Buffer.alloc(400, i) }])));
+  const res = decodeFetchResponse(await held, 11).responses[0].partitions[0];
+  assert.ok(res.records!.length >= 5000);
+  assert.ok(decodeRecords(res.records!).length >= 11);
+  c.close();
+  p.close();
+});
+
 test('ListOffsets: earliest, latest, by timestamp, none later', async () => {
   const c = await rawClient(broker.port);
   await c.request(3, 8, metadata(['times']));

@@ -84,16 +84,23 @@ async function handleFetch(req: FetchRequest, ctx: RequestContext): Promise<Fetc
   }
   const deadline = Date.now() + Math.max(0, req.maxWaitMs);
   const watched: Array<[string, number]> = req.topics.flatMap((t) => t.partitions.map((p): [string, number] => [t.topic, p.partition]));
+  // Appended bytes only add to what a fetch can return, so between real reads the log sizes tell
+  // whether min_bytes may be reached; a consumer waiting for 1 MB is not re-read on every produce.
+  const watchedSize = () => watched.reduce((n, [t, p]) => n + (ctx.broker.logs.partition(t, p)?.size ?? 0), 0);
   for (;;) {
     const { res, bytes, errors } = collect(req, ctx);
-    const left = deadline - Date.now();
-    if (bytes >= req.minBytes || errors > 0 || left <= 0 || watched.length === 0) return res;
-    if (ctx.connection.closed || ctx.broker.stopping) return res;
-    const wait = ctx.broker.appends.wait(watched, left);
-    const unsubscribe = ctx.connection.onClose(() => wait.cancel());
-    const why = await wait.done;
-    unsubscribe();
-    if (why === 'cancel') return collect(req, ctx).res;
+    if (bytes >= req.minBytes || errors > 0 || deadline - Date.now() <= 0 || watched.length === 0) return res;
+    const sizeAtRead = watchedSize();
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0 || ctx.connection.closed || ctx.broker.stopping) return collect(req, ctx).res;
+      const wait = ctx.broker.appends.wait(watched, left);
+      const unsubscribe = ctx.connection.onClose(() => wait.cancel());
+      const why = await wait.done;
+      unsubscribe();
+      if (why === 'cancel') return collect(req, ctx).res;
+      if (why === 'append' && bytes + watchedSize() - sizeAtRead >= req.minBytes) break;
+    }
   }
 }
 
