@@ -13,6 +13,8 @@ import { AppendNotifier } from './notifier';
 import { ProducerStates } from './producers';
 import { loadHandlers, serviceFactories, type BrokerConfig, type BrokerState, type Service } from './registry';
 import { BrokerServer } from './server';
+import type { GroupCoordinator } from './groups/coordinator';
+import type { GroupSettings } from './groups/service';
 
 export interface BrokerOptions {
   /** TCP port; 0 = ephemeral (the bound port is in `broker.port`). Default 9092. */
@@ -38,6 +40,8 @@ export interface BrokerOptions {
   /** How often retention runs. Default 5 minutes (Kafka's log.retention.check.interval.ms). */
   retentionCheckMs?: number;
   nodeId?: number;
+  /** Consumer-group settings (Kafka's group.initial.rebalance.delay.ms, group.min/max.session.timeout.ms). */
+  groups?: GroupSettings;
   logger?: Logger;
 }
 
@@ -50,6 +54,8 @@ export interface Broker {
   readonly clusterId: string;
   /** Open client connections, for tests and diagnostics. */
   readonly connections: number;
+  /** The group coordinator, read-only introspection: `describe(groupId)`, `groups()`. */
+  readonly groups: GroupCoordinator;
   /** Closes listeners and connections, closes services, flushes and closes the logs. */
   stop(): Promise<void>;
 }
@@ -140,7 +146,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
     loadHandlers();
     logs = LogManager.open(path.join(dataDir, 'topics'), { defaults: opts.log, logger: logger.child('log') });
     offsets = OffsetStore.open(path.join(dataDir, 'groups'), { logger: logger.child('offsets') });
-    const config: BrokerConfig = {
+    const config: BrokerConfig & { groups?: GroupSettings } = {
       nodeId,
       clusterId,
       advertisedHost: opts.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? 'localhost' : host),
@@ -151,6 +157,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME,
       idleConnectionMs: opts.idleConnectionMs ?? 600_000,
       log: opts.log ?? {},
+      groups: opts.groups,
     };
     const state: BrokerState = {
       config,
@@ -202,6 +209,9 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       clusterId,
       get connections() {
         return srv.connectionCount;
+      },
+      get groups() {
+        return state.service<GroupCoordinator>('groups');
       },
       stop() {
         stopped ??= (async () => {
