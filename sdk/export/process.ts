@@ -45,7 +45,7 @@ export async function installAndBuild(dir: string): Promise<void> {
 }
 
 export function startAppProcess(dir: string, env: Record<string, string>): Promise<AppProcess> {
-  const child = spawn(process.execPath, [path.join(dir, 'dist', 'src', 'main.js')], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', path.join(dir, 'dist', 'src', 'main.js')], {
     cwd: dir,
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,7 @@
  * partitions), decode and validate, score through the micro-batcher, publish results and
  * dead letters, and only then commit the batch's offsets (at-least-once).
  */
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import { MatrixBatcher } from './batcher';
 import type { Config } from './config';
 import { kafkaLogCreator, type Logger } from './log';
@@ -37,7 +37,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     logLevel: { debug: logLevel.DEBUG, info: logLevel.INFO, warn: logLevel.WARN, error: logLevel.ERROR }[config.logLevel],
     logCreator: kafkaLogCreator(log),
   });
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: true });
+  // The Java client's murmur2 partitioner (kafkajs's default since 2.0, named to silence its warning).
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,
     sessionTimeout: config.sessionTimeoutMs,
@@ -124,10 +125,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       }
     });
 
-    const topicMessages = [];
-    if (out.length) topicMessages.push({ topic: config.outputTopic, messages: out });
-    if (dead.length) topicMessages.push({ topic: config.dlqTopic, messages: dead });
-    if (topicMessages.length) await producer.sendBatch({ topicMessages, acks: -1 });
+    await Promise.all([...sendChunks(producer, config.outputTopic, out), ...sendChunks(producer, config.dlqTopic, dead)]);
     metrics.recordsOut.inc(out.length);
     metrics.anomalies.inc(anomalies);
     if (dead.length) for (const d of dead) metrics.dlq.inc(1, { reason: reasonClass(String(d.headers![DLQ_HEADERS.reason])) });
@@ -160,6 +158,17 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       await producer.disconnect();
     },
   };
+}
+
+/**
+ * kafkajs groups a send's messages per partition by copying an array per message (quadratic in
+ * the messages of one send), so large outputs go out as several concurrent sends of bounded size.
+ */
+const SEND_CHUNK = 256;
+function sendChunks(producer: Producer, topic: string, messages: Message[]): Promise<unknown>[] {
+  const sends: Promise<unknown>[] = [];
+  for (let at = 0; at < messages.length; at += SEND_CHUNK) sends.push(producer.send({ topic, messages: messages.slice(at, at + SEND_CHUNK), acks: -1 }));
+  return sends;
 }
 
 /** The parsed value, or why it cannot be parsed. */

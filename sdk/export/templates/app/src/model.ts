@@ -65,9 +65,11 @@ export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
  * many times slower.
  */
 export function forward(model: tf.LayersModel, input: Float32Array, rows: number, width: number): Float32Array {
-  return tf.tidy(() => {
-    const x = tf.tensor2d(input, [rows, width], 'float32');
-    const y = model.apply(x, { training: false }) as tf.Tensor;
+  // The typed array is read outside tidy(): tidy walks whatever it returns, element by element.
+  const y = tf.tidy(() => model.apply(tf.tensor2d(input, [rows, width], 'float32'), { training: false }) as tf.Tensor);
+  try {
     return y.dataSync() as Float32Array;
-  });
+  } finally {
+    y.dispose();
+  }
 }
