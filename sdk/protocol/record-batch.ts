@@ -63,7 +63,7 @@ export type BatchProblem = { code: 2 | 87; message: string };
 /**
  * Checks a producer's record set: whole v2 batches, consistent lengths, valid CRC-32C.
  * Returns the batch headers, or the problem as a Kafka error code (2 CORRUPT_MESSAGE,
- * 87 INVALID_RECORD for a batch without records).
+ * 87 INVALID_RECORD for a batch without records or whose offset deltas do not match its count).
  */
 export function validateBatches(buf: Buffer): BatchHeader[] | BatchProblem {
   const out: BatchHeader[] = [];
@@ -77,7 +77,9 @@ export function validateBatches(buf: Buffer): BatchHeader[] | BatchProblem {
     const end = at + LOG_OVERHEAD + h.batchLength;
     if (h.batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD || end > buf.length) return { code: 2, message: `batch length ${h.batchLength} does not fit` };
     if (crc32c(buf, at + ATTRIBUTES_AT, end) !== h.crc) return { code: 2, message: 'CRC-32C mismatch' };
-    if (h.recordCount <= 0 || h.lastOffsetDelta < 0) return { code: 87, message: 'batch without records' };
+    if (h.recordCount <= 0) return { code: 87, message: 'batch without records' };
+    // Offsets are assigned from lastOffsetDelta; a producer's batch numbers its records 0..n-1.
+    if (h.lastOffsetDelta !== h.recordCount - 1) return { code: 87, message: `lastOffsetDelta ${h.lastOffsetDelta} does not match ${h.recordCount} records` };
     out.push(h);
     at = end;
   }
