@@ -11,7 +11,7 @@ export type { Job, Sink, StreamStats } from './stream/stream';
 export type { Row, AnonymizeOptions } from './stream/operators';
 export type { WindowOptions, AggSpec, AggFunction } from './stream/window';
 export type { BatchOptions } from './stream/queue';
-export { toDataFrame, frameFromRecords, recordsOf, columnsOf, matrixOf, describeColumns, readReport, attrsOf } from './frame/dataframe';
+export { toDataFrame, frameFromRecords, recordsOf, columnsOf, matrixOf, describeColumns, readReport, attrsOf, isMaterialized, columnBytes } from './frame/dataframe';
 export type { DataFrame, ReadReport, ColumnStats, FrameAttrs } from './frame/dataframe';
 export type { Format, CsvOptions } from './frame/decode';
 export { generateCarReadings, carReadings, CAR_FEATURES, CAR_SENSOR_FIELDS, CAR_READING_FIELDS, ANOMALY_TYPES } from './ingest/simulator';
@@ -30,5 +30,7 @@ export type {
 } from './ml';
 export { plot, Figure } from './plot';
 export type { FigureJSON, HTMLOptions } from './plot';
+export { exportScoringApp, savedModel } from './export';
+export type { ExportOptions, ExportResult, ExportableModel } from './export';
 export { display, watch, trainingProgress, inKernel, DisplayHandle } from '../kernel/runtime';
 export type { WatchOptions, WatchSummary, TrainingProgress } from '../kernel/runtime';
