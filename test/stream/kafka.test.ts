@@ -44,6 +44,16 @@ test('group stream: micro-batches as DataFrames; breaking out leaves no member i
   assert.is(groups[0].members.length, 0, 'no member left after break');
 });
 
+test('group stream from a time starts there for a new group, then resumes from committed offsets', async () => {
+  await kafka.createTopic('timed', { partitions: 2 });
+  const rows = Array.from({ length: 40 }, (_, i) => ({ carId: `car-${i % 2}`, i, ts: BASE + i * 1000 }));
+  await kafka.topic('timed').produce(rows, { key: 'carId', timestamp: 'ts' });
+  const df = await kafka.topic('timed').stream({ from: new Date(BASE + 30_000), group: 'timed-group', batch: { size: 100, ms: 300 } }).take(10);
+  assert.equal(recordsOf(df).map((r) => r.i as number).sort((a, b) => a - b), [30, 31, 32, 33, 34, 35, 36, 37, 38, 39]);
+  const { groups } = await kafka.admin.describeGroups(['timed-group']);
+  assert.is(groups[0].members.length, 0);
+});
+
 test('group-less stream with take(), and stop() ends a live for-await loop', async () => {
   await kafka.createTopic('follow', { partitions: 3 });
   const t = kafka.topic('follow');
