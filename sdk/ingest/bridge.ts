@@ -129,6 +129,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
   let stopping = false;
   let abandoned = false;
   let consecutiveFailures = 0;
+  const inFlightSends = new Set<Promise<void>>();
   const drainWaiters: (() => void)[] = [];
 
   const rules: PayloadRules = { json: o.json, required: o.required, maxBytes: o.maxBytes, validate: options.validate };
@@ -171,7 +172,10 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
       const batch = pending.length <= o.batchSize ? pending : pending.slice(0, o.batchSize);
       pending = pending.length <= o.batchSize ? [] : pending.slice(o.batchSize);
       batchesInFlight++;
-      void send(batch).finally(() => {
+      const sending = send(batch);
+      inFlightSends.add(sending);
+      void sending.finally(() => {
+        inFlightSends.delete(sending);
         batchesInFlight--;
         if (pending.length && (pending.length >= o.batchSize || stopping || !lingerTimer)) flush();
         if (s.inFlight === 0) drainWaiters.splice(0).forEach((w) => w());
@@ -198,11 +202,16 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
         s.lastError = (err as Error).message;
         if (s.kafkaConnected) logger.warn('Kafka unavailable; holding messages unacknowledged and retrying', { error: s.lastError });
         s.kafkaConnected = false;
+        if (abandoned) return;
         if (++consecutiveFailures % 3 === 0) {
           // kafkajs sometimes keeps a dead connection after a broker restart: start afresh.
           const old = producer;
-          producer = await newProducer().catch(() => old);
-          if (producer !== old) await old.disconnect().catch(() => undefined);
+          const fresh = await newProducer().catch(() => undefined);
+          if (fresh && abandoned) await fresh.disconnect().catch(() => undefined);
+          else if (fresh) {
+            producer = fresh;
+            await old.disconnect().catch(() => undefined);
+          }
         }
         await sleep(backoff);
         backoff = Math.min(2000, backoff * 2);
@@ -263,6 +272,8 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
           if (!drained) {
             abandoned = true;
             logger.warn('stop timed out; unacknowledged messages stay with the MQTT broker', { inFlight: s.inFlight });
+            // A request kafkajs is still retrying must not land after stop() returned.
+            await Promise.race([Promise.allSettled([...inFlightSends]), sleep(10_000)]);
           }
         }
         await subscriber.close();
