@@ -116,7 +116,7 @@ export class Autoencoder {
     this.spec.threshold = { ...this.spec.threshold, value, method: 'fixed' };
   }
 
-  /** The underlying tf.LayersModel (for inspection; `summary()` prints through a function you pass). */
+  /** The underlying tf.LayersModel (for inspection; `ae.summary()` returns its layer table as text). */
   get model(): tf.LayersModel {
     if (!this.net) throw notFitted();
     return this.net;
