@@ -59,6 +59,19 @@ test('offsets, per-partition maps, partitions and limit', async () => {
   assert.is((await kafka.topic('positions').read({ limit: 17 })).shape[0], 17);
 });
 
+test('worker-thread reads give the same frame as a single-thread read', async () => {
+  const one = await kafka.topic('positions').read({ parallel: false, from: 3 });
+  const two = await kafka.topic('positions').read({ parallel: 2, from: 3 });
+  assert.equal(two.columns, one.columns);
+  assert.equal(two.dtypes, one.dtypes);
+  const key = (r: Record<string, unknown>) => `${r._partition}:${r._offset}`;
+  const sort = (rs: Record<string, unknown>[]) => rs.sort((a, b) => key(a).localeCompare(key(b)));
+  assert.equal(sort(recordsOf(two)), sort(recordsOf(one)));
+  assert.is(readReport(two)!.records, one.shape[0]);
+  const limited = await kafka.topic('positions').read({ parallel: 3, limit: 50 });
+  assert.is(limited.shape[0], 50);
+});
+
 test('Date, ISO-8601 and relative times resolve through the timestamp index', async () => {
   const cut = T0 + 100_000;
   const a = await kafka.topic('positions').read({ from: new Date(cut) });
