@@ -3,7 +3,10 @@
  * offsets committed) on the embedded broker, against a Python baseline doing the same job
  * (confluent-kafka consumer and producer, numpy forward pass with the same exported weights).
  *
- *   node dist/bench/score.js [--records 1000000] [--instances 1] [--mode all|anomalies] [--no-python]
+ *   node dist/bench/score.js [--records 1000000] [--instances N] [--mode all|anomalies] [--no-python]
+ *
+ * Instances default to one per core: the app scales out by consumer group, not by threads.
+ * The Python baseline is one process (librdkafka adds its own threads).
  *
  * Throughput = records / (first consumer-group join → last input offset committed). Input is
  * produced before either run starts; both runs read the same topic in their own groups.
@@ -23,7 +26,7 @@ function flag(name: string, dflt: string): string {
 }
 
 const RECORDS = Number(flag('records', '1000000'));
-const INSTANCES = Number(flag('instances', '1'));
+const INSTANCES = Number(flag('instances', String(Math.max(1, os.cpus().length))));
 const MODE = flag('mode', 'all');
 const PYTHON = !process.argv.includes('--no-python');
 const PARTITIONS = 4;
@@ -115,7 +118,7 @@ async function main(): Promise<void> {
       const line = await runIn(tmp, '/usr/bin/python3', [script, '--brokers', broker.bootstrap, '--input', 'bench-input', '--output', 'bench-output-py', '--group', 'bench-py', '--model', path.join(appDir, 'model'), '--records', String(RECORDS), '--mode', MODE], 1_800_000);
       const py = JSON.parse(line.trim().split('\n').pop()!) as { records: number; seconds: number; produced: number; confluent_kafka: string; librdkafka: string };
       const pyRate = py.records / py.seconds;
-      console.log(`python baseline (confluent-kafka ${py.confluent_kafka}, librdkafka ${py.librdkafka}, numpy, OUTPUT_MODE=${MODE}): ${py.records} records in ${py.seconds.toFixed(2)} s = ${Math.round(pyRate).toLocaleString('en-US')} records/s (${py.produced} results published)`);
+      console.log(`python baseline (1 process, confluent-kafka ${py.confluent_kafka}, librdkafka ${py.librdkafka}, numpy, OUTPUT_MODE=${MODE}): ${py.records} records in ${py.seconds.toFixed(2)} s = ${Math.round(pyRate).toLocaleString('en-US')} records/s (${py.produced} results published)`);
       console.log(`speed-up: ${(RECORDS / nodeSeconds / pyRate).toFixed(2)}x the Python baseline`);
     }
   } finally {
