@@ -172,14 +172,18 @@ export function groupSource(conn: KafkaConnection, topic: string, opts: SourceOp
     if (stopped) return;
     await consumer.run({
       eachBatchAutoResolve: true,
-      eachBatch: async ({ batch }) => {
+      eachBatch: async ({ batch, heartbeat }) => {
         const rows: Row[] = [];
         for (const m of batch.messages) {
           const r = rowOf(m, batch.partition, opts);
           if (typeof r === 'string') countFailure(stats, r);
           else rows.push(r);
         }
-        await q.push(rows);
+        // A slow `for await` body blocks this push (backpressure); keep the membership alive meanwhile.
+        const pushed = q.push(rows).then(() => true);
+        while (!(await Promise.race([pushed, new Promise<false>((r) => setTimeout(() => r(false), 3000).unref())]))) {
+          await heartbeat().catch(() => undefined);
+        }
       },
     });
   })();
