@@ -125,6 +125,7 @@ async function bridgeRun(port: number, totalRate: number): Promise<{ rate: numbe
   const poll = setInterval(() => {
     if (!first && bridge.stats().received > 0) first = Date.now();
   }, 1);
+  const cpu0 = process.cpuUsage();
   const total = Math.round(totalRate * SECONDS);
   const pub = await publishAll(prefix, total, totalRate);
   const published = Date.now();
@@ -136,6 +137,7 @@ async function bridgeRun(port: number, totalRate: number): Promise<{ rate: numbe
     await new Promise((r) => setTimeout(r, 5));
   }
   const last = Date.now();
+  const cpu = process.cpuUsage(cpu0);
   clearInterval(poll);
   const stats = await bridge.stop();
   const offsets = await kafka.admin.fetchTopicOffsets(topic);
@@ -145,7 +147,7 @@ async function bridgeRun(port: number, totalRate: number): Promise<{ rate: numbe
   const keptUp = inKafka === pub.acknowledged && last - published <= 1000;
   console.log(
     `bridge    paced at ${Math.round(totalRate)} msg/s (publishers reached ${Math.round((pub.published / pub.elapsedMs) * 1000)}): ${pub.acknowledged} published, ${stats.received} received, ${inKafka} in Kafka, ` +
-      `${stats.batches} Kafka requests, drained ${last - published} ms after the last publication, ${rate} msg/s → ${keptUp ? 'kept up' : inKafka < pub.acknowledged ? 'LOST messages at Mosquitto' : 'fell behind'}`,
+      `${stats.batches} Kafka requests, bridge CPU ${((cpu.user + cpu.system) / Math.max(1, stats.produced)).toFixed(1)} µs/msg, drained ${last - published} ms after the last publication, ${rate} msg/s → ${keptUp ? 'kept up' : inKafka < pub.acknowledged ? 'LOST messages at Mosquitto' : 'fell behind'}`,
   );
   return { rate, lost: pub.acknowledged - inKafka, keptUp };
 }
