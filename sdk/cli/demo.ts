@@ -45,8 +45,6 @@ Options:
     const opts = parseFlags(argv, flags, 'demo');
     if (!(opts.cars >= 4)) throw new KafkalabError('--cars must be at least 4', { code: 'BAD_OPTION' });
     const sdk = await import('../index');
-    const { Autoencoder } = await import('../ml/autoencoder');
-    const { backend } = await import('../ml/backend');
     const { installAndBuild, startAppProcess, metricValue } = await import('../export/process');
     const say = (line: string) => process.stderr.write(line + '\n');
     const t0 = Date.now();
@@ -106,10 +104,11 @@ Options:
       const test = records.filter((r) => !isHealthy(r));
 
       // 4. Train and evaluate.
-      const ae = new Autoencoder({
+      const ae = new sdk.Autoencoder({
         features: [...sdk.CAR_FEATURES],
         windows: ['speed', 'throttle_pos', 'intake_air_flow', 'engine_vibration_amplitude', 'accel_fl', 'accel_fr', 'accel_rl', 'accel_rr'].map((field) => ({ field, size: 10, stats: ['run'] })),
         layers: [21, 11, 21],
+        activation: 'elu',
         seed: opts.seed,
       });
       const trainBar = progress('train autoencoder', opts.epochs);
@@ -120,7 +119,7 @@ Options:
         threshold: { percentile: 99.9 },
         onEpoch: (p) => trainBar.update(p.epoch, `loss ${p.loss.toExponential(2)} val ${p.valLoss?.toExponential(2) ?? '-'} ${fmt(p.rowsPerSec)} rows/s`),
       });
-      trainBar.done(`val loss ${history.valLoss.at(-1)?.toExponential(2)} (${backend()} backend)`);
+      trainBar.done(`val loss ${history.valLoss.at(-1)?.toExponential(2)} (${sdk.backend()} backend)`);
       const ev = ae.evaluate(test);
       say(`evaluate   ${fmt(test.length)} rows of ${testCars} cars: F1 ${ev.f1.toFixed(3)}, precision ${ev.precision.toFixed(3)}, recall ${ev.recall.toFixed(3)}, ROC-AUC ${ev.auc.toFixed(3)}`);
 
