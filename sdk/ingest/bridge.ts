@@ -6,7 +6,7 @@
  * sending at the Receive Maximum and keeps the rest queued (at-least-once: a message that was
  * produced but whose PUBACK was lost comes back after a reconnect and is produced again).
  */
-import type { Producer, Message, CompressionTypes } from 'kafkajs';
+import { Partitioners, type Producer, type Message, type CompressionTypes } from 'kafkajs';
 import { KafkalabError } from '../util/errors';
 import { defaultLogger, type Logger } from '../util/log';
 import type { KafkaConnection } from '../kafka/connect';
@@ -116,7 +116,8 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
   await ensureTopics(conn, [o.to, ...(o.dlq ? [o.dlq] : [])], options.partitions, logger);
 
   const newProducer = async () => {
-    const p = conn.kafka.producer({ allowAutoTopicCreation: true, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
+    // The Java-compatible murmur2 partitioner: a key lands where a Java or librdkafka producer would put it.
+    const p = conn.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
     await p.connect();
     return p;
   };

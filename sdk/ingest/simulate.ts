@@ -4,7 +4,7 @@
  * the broker takes them. The readings come from generateCarReadings, so a seed gives the same
  * data whichever way it is sent.
  */
-import type { Producer } from 'kafkajs';
+import { Partitioners, type Producer } from 'kafkajs';
 import type { MqttClient } from 'mqtt';
 import { KafkalabError } from '../util/errors';
 import { parseDuration } from '../util/duration';
@@ -201,7 +201,7 @@ async function kafkaSink(options: SimulateOptions, logger: Logger): Promise<Sink
     own = true;
   } else conn = options.kafka;
   const topic = options.topic ?? 'car-sensors';
-  const producer: Producer = conn.kafka.producer({ allowAutoTopicCreation: true });
+  const producer: Producer = conn.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
   await producer.connect();
   return {
     async send(batch, stats) {
