@@ -116,7 +116,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
   await ensureTopics(conn, [o.to, ...(o.dlq ? [o.dlq] : [])], options.partitions, logger);
 
   const newProducer = async () => {
-    // The Java-compatible murmur2 partitioner: a key lands where a Java or librdkafka producer would put it.
+    // The Java client's murmur2 partitioning: a key lands where a Java producer would put it.
     const p = conn.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
     await p.connect();
     return p;
