@@ -13,6 +13,7 @@ import type { DataFrame } from '../frame/dataframe';
 import { buildFrame } from '../frame/dataframe';
 import { Topic } from './topic';
 import { createCluster, Fetcher } from './fetcher';
+import { withFreshMetadata } from './read';
 
 export interface ConnectOptions {
   /** 'host1:9092,host2:9092' or a list; default KAFKA_BROKERS, else the embedded broker. */
@@ -168,7 +169,7 @@ export class KafkaConnection {
     const names = (await this.admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
     const rows = [];
     for (const topic of names) {
-      const offsets = await this.admin.fetchTopicOffsets(topic);
+      const offsets = await withFreshMetadata(this, topic, () => this.admin.fetchTopicOffsets(topic));
       const low = offsets.map((o) => Number(o.low));
       const high = offsets.map((o) => Number(o.high));
       const { first, last } = await this.edgeTimestamps(topic, offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })));

@@ -36,6 +36,22 @@ export interface ReadOptions extends DecodeOptions {
 
 const SAMPLES = 10;
 
+/**
+ * kafkajs's admin offset calls fail with a TypeError when its cached metadata has no leader for
+ * the topic yet (just created, or mid-refresh): refresh and try again a few times.
+ */
+export async function withFreshMetadata<T>(conn: KafkaConnection, topic: string, call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      if (attempt >= 4 || !(e instanceof TypeError)) throw e;
+      await conn.admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+    }
+  }
+}
+
 /** Offset ranges [from, to) per partition for a pair of positions; times via the broker's index. */
 export async function resolveTopicRanges(
   conn: KafkaConnection,
@@ -48,14 +64,14 @@ export async function resolveTopicRanges(
   const from = parsePosition(opts.from ?? defaults.from, now, 'from position');
   const to = parsePosition(opts.to ?? defaults.to, now, 'to position');
   const parts = partitionsToRead(meta.partitions.map((p) => p.partitionId), from, opts.partitions);
-  const offsets = await conn.admin.fetchTopicOffsets(topic);
+  const offsets = await withFreshMetadata(conn, topic, () => conn.admin.fetchTopicOffsets(topic));
   const bounds = offsets
     .filter((o) => parts.includes(o.partition))
     .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
     .sort((a, b) => a.partition - b.partition);
   const times: TimeOffsets = new Map();
   for (const ts of timestampsOf(from, to)) {
-    const res = await conn.admin.fetchTopicOffsetsByTimestamp(topic, ts);
+    const res = await withFreshMetadata(conn, topic, () => conn.admin.fetchTopicOffsetsByTimestamp(topic, ts));
     times.set(ts, new Map(res.map((r) => [r.partition, Number(r.offset)])));
   }
   return resolveRanges(from, to, bounds, times);
