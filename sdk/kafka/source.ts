@@ -122,7 +122,18 @@ export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOp
     }
     const pos = new Map(ranges.map((r) => [r.partition, r.from]));
     while (!stopped) {
-      const results = await fetcher.fetch(pos, { maxWaitMs: 500, partitionBytes: 1024 * 1024 });
+      let results;
+      try {
+        results = await fetcher.fetch(pos, { maxWaitMs: 500, partitionBytes: 1024 * 1024 });
+      } catch (e) {
+        // Retention removed what we were about to read: continue from the log start, as
+        // auto.offset.reset=earliest would.
+        if ((e as Error)?.name !== 'KafkaJSOffsetOutOfRange') throw e;
+        const low = await conn.admin.fetchTopicOffsets(topic);
+        for (const o of low) if (pos.has(o.partition) && (pos.get(o.partition) as number) < Number(o.low)) pos.set(o.partition, Number(o.low));
+        stats.warnings.push(`offsets out of range on ${topic}; continued from the log start`);
+        continue;
+      }
       for (const r of results) {
         const start = pos.get(r.partition) as number;
         const last = r.messages.length ? Number(r.messages[r.messages.length - 1].offset) : -1;
