@@ -126,11 +126,14 @@ export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOp
       try {
         results = await fetcher.fetch(pos, { maxWaitMs: 500, partitionBytes: 1024 * 1024 });
       } catch (e) {
-        // Retention removed what we were about to read: continue from the log start, as
-        // auto.offset.reset=earliest would.
+        // Retention removed what we were about to read (or the log was truncated): continue
+        // from the nearest valid offset, as auto.offset.reset would.
         if ((e as Error)?.name !== 'KafkaJSOffsetOutOfRange') throw e;
         const low = await conn.admin.fetchTopicOffsets(topic);
-        for (const o of low) if (pos.has(o.partition) && (pos.get(o.partition) as number) < Number(o.low)) pos.set(o.partition, Number(o.low));
+        for (const o of low) {
+          const at = pos.get(o.partition);
+          if (at !== undefined) pos.set(o.partition, Math.min(Math.max(at, Number(o.low)), Number(o.high)));
+        }
         stats.warnings.push(`offsets out of range on ${topic}; continued from the log start`);
         continue;
       }
