@@ -87,6 +87,16 @@ export class Column {
     return this.push(v);
   }
 
+  /** Fast path for strings into string columns (keys, text fields). */
+  pushString(v: string): string | undefined {
+    if (this.type === 'string') {
+      (this.str as (string | null)[]).push(v);
+      this.length++;
+      return;
+    }
+    return this.push(v);
+  }
+
   pushNull(): void {
     if (this.type === 'string') {
       (this.str as (string | null)[]).push(null);

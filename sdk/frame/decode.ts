@@ -145,7 +145,7 @@ export class RecordDecoder {
 
   private writeMeta(k: Buffer | string | null, partition: number, offset: number, timestamp: number, headers?: Record<string, unknown>): void {
     if (k === null || k === undefined) this.key.pushNull();
-    else this.key.push(typeof k === 'string' ? k : k.toString('utf8'));
+    else this.key.pushString(typeof k === 'string' ? k : k.toString('utf8'));
     this.partition.pushNumber(partition);
     this.offset.pushNumber(offset);
     this.timestamp.pushNumber(timestamp);

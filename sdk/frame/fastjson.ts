@@ -60,7 +60,7 @@ export class FastJson {
           i++;
         }
         if (i >= n) return false;
-        if (col !== null) this.set.warn(col.push(b.toString(ascii ? 'latin1' : 'utf8', s, i)));
+        if (col !== null) this.set.warn(col.pushString(b.toString(ascii ? 'latin1' : 'utf8', s, i)));
         i++;
       } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
         const s = i;
