@@ -113,12 +113,13 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     chunks.forEach((c, i) => {
       const recon = reconstructions[i];
       const scores = scorer.scores(c.matrix, recon);
-      const errors = config.topFeatures > 0 ? scorer.errors(c.matrix, recon) : undefined;
+      let errors: Float32Array | undefined; // only when some row is published (anomalies mode often has none)
       for (let r = 0; r < c.rows; r++) {
         const anomaly = scorer.isAnomaly(scores[r]);
         if (anomaly) anomalies++;
         if (!anomaly && config.outputMode === 'anomalies') continue;
         const m = c.source[r];
+        if (config.topFeatures > 0 && !errors) errors = scorer.errors(c.matrix, recon);
         const top = errors ? scorer.explain(errors, r, config.topFeatures) : [];
         const fields = passthrough ? passthroughJson(c.records[r] as Record<string, unknown>, config.passthroughFields) : '';
         out.push({ key: m.key, value: resultJson(m, topic, partition, scores[r], scorer.threshold, anomaly, top, fields), timestamp: m.timestamp });
