@@ -22,7 +22,8 @@ const spec = {
   clientId: { type: 'string' },
   sessionExpiry: { type: 'number', default: 600 },
   shareGroup: { type: 'string' },
-  batchSize: { type: 'number', default: 2000 },
+  connections: { type: 'number', default: 1 },
+  batchSize: { type: 'number', default: 500 },
   linger: { type: 'number', default: 5 },
   maxInFlight: { type: 'number', default: 20000 },
   required: { type: 'string' },
@@ -54,7 +55,9 @@ Options:
   --client-id ID         MQTT client id (a stable default lets a restarted bridge resume its session)
   --session-expiry S     seconds the MQTT broker keeps our session while we are away (default 600; 0 = clean)
   --share-group NAME     subscribe as $share/NAME/FILTER so several bridges split the load
-  --batch-size N         most messages per Kafka request (default 2000)
+  --connections N        MQTT connections splitting the messages via a shared subscription (default 1;
+                         more absorb pauses better at high rates; needs $share support, e.g. Mosquitto)
+  --batch-size N         most messages per Kafka request (default 500)
   --linger MS            how long a batch may wait to fill (default 5)
   --max-in-flight N      messages awaiting Kafka before MQTT delivery pauses (default 20000)
   --stats-every S        print counters to stderr every S seconds (default 10; 0 = never)
@@ -89,6 +92,7 @@ Example:
       clientId: f.clientId,
       sessionExpiry: f.sessionExpiry,
       shareGroup: f.shareGroup,
+      connections: f.connections,
       batchSize: f.batchSize,
       lingerMs: f.linger,
       maxInFlight: f.maxInFlight,

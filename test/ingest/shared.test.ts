@@ -37,4 +37,29 @@ test('shareGroup: two bridges split one stream, nothing lost or doubled', async 
   }
 });
 
+test('connections: one bridge reads through 3 connections of a shared subscription', async () => {
+  assert.ok(await mosquittoUp(), 'Mosquitto must listen on 127.0.0.1:1883');
+  const kb = await startBroker({ port: 0 });
+  const prefix = uniquePrefix('conns');
+  const bridge = await ingestMqtt({ mqtt: MOSQUITTO, from: `${prefix}/+/sensors`, to: 'multi', key: 1, brokers: kb.bootstrap, connections: 3, sessionExpiry: 0, clientId: prefix });
+  const pub = await mqtt.connectAsync(MOSQUITTO);
+  try {
+    await Promise.all(Array.from({ length: 600 }, (_, i) => pub.publishAsync(`${prefix}/car-${i % 6}/sensors`, JSON.stringify({ i }), { qos: 1 })));
+    assert.ok(await waitFor(() => bridge.stats().produced === 600, 10_000), JSON.stringify(bridge.stats()));
+    assert.ok(bridge.stats().mqttConnected);
+    const kafka = await connect({ brokers: kb.bootstrap });
+    try {
+      const rows = await readAll(kafka, 'multi');
+      assert.is(new Set(rows.map((r) => r.i)).size, 600);
+      assert.is(rows.length, 600);
+    } finally {
+      await kafka.close();
+    }
+  } finally {
+    await pub.endAsync();
+    await bridge.stop();
+    await kb.stop();
+  }
+});
+
 test.run();
