@@ -1,4 +1,5 @@
 /** `kafkalab export`: a saved model folder → a standalone streaming scoring app. */
+import { promises } from 'fs';
 import { parseFlags } from './args';
 import type { Command } from './main';
 import { KafkalabError } from '../util/errors';
@@ -50,7 +51,7 @@ Options:
       if (!f[k]) throw new KafkalabError(`--${k} is required`, { code: 'BAD_OPTION', hint: 'see `kafkalab export --help`' });
     }
     if (f.outputMode !== 'all' && f.outputMode !== 'anomalies') throw new KafkalabError(`--output-mode must be all or anomalies, got "${f.outputMode}"`, { code: 'BAD_OPTION' });
-    const { exportScoringApp } = await import('../export');
+    const { exportScoringApp } = require('../export') as typeof import('../export');
     const golden = f.golden ? await readRecords(f.golden) : undefined;
     const result = await exportScoringApp(f.model, f.out, {
       input: f.input,
@@ -75,7 +76,7 @@ Options:
 };
 
 async function readRecords(file: string): Promise<Record<string, unknown>[]> {
-  const text = await (await import('fs')).promises.readFile(file, 'utf8');
+  const text = await promises.readFile(file, 'utf8');
   try {
     const trimmed = text.trim();
     const rows = trimmed.startsWith('[') ? JSON.parse(trimmed) : trimmed.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));

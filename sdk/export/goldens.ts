@@ -69,7 +69,8 @@ export function syntheticRecords(spec: PipelineSpec, count = 120): Record<string
  * folder: the notebook side of the comparison when the model object has no `score` for records.
  */
 export async function referenceScorer(modelDir: string, spec: PipelineSpec): Promise<ScoreRecords> {
-  const { initBackend, tf } = await import('../ml/backend');
+  // Loaded only here: TensorFlow.js is heavy and the generator needs it only without scoreRecords.
+  const { initBackend, tf } = require('../ml/backend') as typeof import('../ml/backend');
   await initBackend();
   const json = JSON.parse(await fs.readFile(path.join(modelDir, 'model.json'), 'utf8'));
   const specs = [];
