@@ -2,7 +2,7 @@
  * `npm run bench:ingest`: sustained MQTT → Kafka messages/s through Mosquitto (127.0.0.1:1883),
  * from 1,000 simulated cars, with zero loss (what arrives in Kafka is counted, by offsets).
  *
- *   node dist/bench/ingest.js [--messages 150000] [--cars 1000] [--publishers 2] [--seconds 5] [--target 50000] [--linger 5] [--connections 4] [--mqtt URL]
+ *   node dist/bench/ingest.js [--messages 150000] [--cars 1000] [--publishers 2] [--seconds 5] [--target 50000] [--linger 5] [--connections 8] [--mqtt URL]
  *
  * Same run, two measurements with the same publishers and broker:
  *   baseline  raw MQTT publish → subscribe through Mosquitto (a subscriber that acknowledges at
@@ -34,7 +34,7 @@ const MESSAGES = Number(flag('messages', '150000'));
 const SECONDS = Number(flag('seconds', '5'));
 const TARGET = Number(flag('target', '50000'));
 const LINGER = Number(flag('linger', '5'));
-const CONNECTIONS = Number(flag('connections', '4'));
+const CONNECTIONS = Number(flag('connections', '8'));
 const CARS = Number(flag('cars', '1000'));
 const PUBLISHERS = Number(flag('publishers', '2'));
 const MQTT = flag('mqtt', 'mqtt://127.0.0.1:1883');
