@@ -44,8 +44,9 @@ Options:
   async run(argv) {
     const opts = parseFlags(argv, flags, 'demo');
     if (!(opts.cars >= 4)) throw new KafkalabError('--cars must be at least 4', { code: 'BAD_OPTION' });
-    const sdk = await import('../index');
-    const { installAndBuild, startAppProcess, metricValue } = await import('../export/process');
+    // Loaded here, not at the top: `kafkalab --help` should not pay for TensorFlow.js and danfo.
+    const sdk = require('../index') as typeof import('../index');
+    const { installAndBuild, startAppProcess, metricValue } = require('../export/process') as typeof import('../export/process');
     const say = (line: string) => process.stderr.write(line + '\n');
     const t0 = Date.now();
     const healthyCars = Math.max(1, Math.floor(opts.cars * 0.75));
