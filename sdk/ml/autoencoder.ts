@@ -20,7 +20,8 @@ import {
 } from './pipeline';
 import { fitStream } from './stream-fit';
 import { computeThreshold, ThresholdRule } from './threshold';
-import { BatchTrainer, EarlyStopper, EarlyStoppingOptions, History, meanError, Progress, seededRandom, shuffleRows } from './train';
+import { BatchTrainer, EarlyStopper, EarlyStoppingOptions, History, meanError, Progress, shuffleRows } from './train';
+import { mulberry32 } from '../ingest/prng';
 import { frameWithColumns } from './table';
 import { type AutoencoderOptions, makeSpec, neededColumns, type NeededColumns } from './spec';
 
@@ -154,7 +155,7 @@ export class Autoencoder {
     const batchSize = opts.batchSize ?? 256;
     const batches = Math.ceil(nTrain / batchSize);
     const shuffled = opts.shuffle === false ? train : new Float32Array(train.length);
-    const random = seededRandom((this.options.seed ?? 42) ^ 0x5eed);
+    const random = mulberry32((this.options.seed ?? 42) ^ 0x5eed);
     const history: History = { loss: [], valLoss: [], epochs: 0, rowsPerSec: 0, rows: 0, elapsedMs: 0, bestEpoch: 0, stopReason: 'epochs' };
     try {
       for (let epoch = 1; epoch <= epochs; epoch++) {

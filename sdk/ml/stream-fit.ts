@@ -8,7 +8,8 @@
 import { KafkalabError } from '../util/errors';
 import { columnsOf, rowCount, TableLike } from './input';
 import { FeatureState, featureMatrix, PipelineSpec, scaleInPlace } from './pipeline';
-import { BatchTrainer, EarlyStopper, History, meanError, Progress, seededRandom, shuffleRows } from './train';
+import { BatchTrainer, EarlyStopper, History, meanError, Progress, shuffleRows } from './train';
+import { mulberry32 } from '../ingest/prng';
 import type { tf } from './backend';
 
 export interface StreamFitOptions {
@@ -53,7 +54,7 @@ export async function fitStream(
   o: StreamFitOptions,
 ): Promise<StreamFitResult> {
   const started = Date.now();
-  const random = seededRandom(o.seed ^ 0x5eed);
+  const random = mulberry32(o.seed ^ 0x5eed);
   let cols: { columns: string[]; optional: string[] } | undefined;
   let warm: Chunk[] = [];
   let warmRows = 0;

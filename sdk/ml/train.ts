@@ -47,18 +47,6 @@ export interface History {
   stopReason: 'epochs' | 'earlyStopping' | 'maxRows' | 'maxMs' | 'signal' | 'end';
 }
 
-/** mulberry32: small, fast and good enough for shuffling and sampling. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Copies the rows of `src` into `dst` in a seeded random order. */
 export function shuffleRows(src: Float32Array, dst: Float32Array, features: number, random: () => number): void {
   const rows = src.length / features;
