@@ -98,6 +98,15 @@ export class Fetcher {
     try {
       return (await Promise.all(requests)).flat();
     } catch (e: any) {
+      const codec = /^(Snappy|LZ4|ZSTD) compression not implemented/.exec(e?.message ?? '');
+      if (codec) {
+        const pkg = { Snappy: 'kafkajs-snappy', LZ4: 'kafkajs-lz4', ZSTD: '@kafkajs/zstd' }[codec[1] as 'Snappy' | 'LZ4' | 'ZSTD'];
+        throw new KafkalabError(`Records in "${this.topic}" are ${codec[1]}-compressed and kafkajs has no ${codec[1]} codec`, {
+          code: 'COMPRESSION_CODEC',
+          hint: `install one (e.g. npm install ${pkg}) and register it before reading: const { CompressionTypes, CompressionCodecs } = require('kafkajs'); CompressionCodecs[CompressionTypes.${codec[1] === 'ZSTD' ? 'ZSTD' : codec[1]}] = ...`,
+          cause: e,
+        });
+      }
       if (e?.retriable || e?.type === 'NOT_LEADER_FOR_PARTITION' || e?.type === 'UNKNOWN_TOPIC_OR_PARTITION') {
         await this.cluster.refreshMetadata().catch(() => undefined);
       }

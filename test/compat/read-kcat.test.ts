@@ -53,6 +53,21 @@ test('JSON records written by kcat (librdkafka): keys, headers, nested fields', 
   for (const k of ['car-0', 'car-1', 'car-2', 'car-3']) assert.is(new Set(rows.filter((r) => r._key === k).map((r) => r._partition)).size, 1);
 });
 
+test('gzip batches from kcat are read; snappy says which codec to install', async () => {
+  await kafka.createTopic('kcat-gzip', { partitions: 1 });
+  await kcat(['-P', '-t', 'kcat-gzip', '-z', 'gzip'], Array.from({ length: 200 }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(50) })).join('\n') + '\n');
+  assert.equal(recordsOf(await kafka.topic('kcat-gzip').read()).map((r) => r.i), Array.from({ length: 200 }, (_, i) => i));
+  await kafka.createTopic('kcat-snappy', { partitions: 1 });
+  // librdkafka sends a batch uncompressed when compression does not make it smaller: send a compressible one
+  await kcat(['-P', '-t', 'kcat-snappy', '-z', 'snappy'], Array.from({ length: 200 }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(50) })).join('\n') + '\n');
+  try {
+    await kafka.topic('kcat-snappy').read();
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /Records in "kcat-snappy" are Snappy-compressed and kafkajs has no Snappy codec; install one \(e\.g\. npm install kafkajs-snappy\)/);
+  }
+});
+
 test('CSV lines and plain strings written by kcat', async () => {
   await kafka.createTopic('kcat-csv', { partitions: 1 });
   await kcat(['-P', '-t', 'kcat-csv'], 'car-1,12.5,ok\ncar-2,,"a, b"\nbroken "line\n');
