@@ -8,47 +8,20 @@ import * as path from 'node:path';
 import type { DataFrame } from 'danfojs-node';
 import { KafkalabError } from '../util/errors';
 import { defaultLogger, Logger } from '../util/log';
-import { parseDuration } from '../util/duration';
 import { initBackend, tf } from './backend';
 import { checkWindows } from './features';
+import { fitStreamData, fitTable, type FitOptions } from './fit';
 import { columnNames, columnsOf, isDataFrame, rowCount, TableLike } from './input';
 import { fileLoadHandler, fileSaveHandler, writeAtomic } from './io';
 import { Evaluation, evaluateScores } from './metrics';
-import { Activation, buildNetwork, checkActivation, reconstruct } from './model';
-import {
-  checkPipeline, featureErrors, topFeatures, FeatureState, featureMatrix, fitScaler, PipelineSpec, rowScores, scaleInPlace, windowFeatureNames,
-} from './pipeline';
-import { fitStream } from './stream-fit';
-import { computeThreshold, ThresholdRule } from './threshold';
-import { BatchTrainer, EarlyStopper, EarlyStoppingOptions, History, meanError, Progress, shuffleRows } from './train';
-import { mulberry32 } from '../ingest/prng';
+import { checkActivation, reconstruct } from './model';
+import { checkPipeline, featureErrors, topFeatures, FeatureState, featureMatrix, PipelineSpec, rowScores, scaleInPlace, windowFeatureNames } from './pipeline';
+import { computeThreshold } from './threshold';
+import type { History } from './train';
 import { frameWithColumns } from './table';
-import { type AutoencoderOptions, makeSpec, neededColumns, type NeededColumns } from './spec';
+import type { AutoencoderOptions } from './spec';
 
-export type { AutoencoderOptions };
-
-export interface FitOptions {
-  /** Passes over the data (default 10); for a stream, passes over each micro-batch (default 1). */
-  epochs?: number;
-  batchSize?: number;
-  /** Fraction held out for validation and the threshold (default 0.1): the last rows of a frame, a random sample of a stream. */
-  validationSplit?: number;
-  shuffle?: boolean;
-  earlyStopping?: EarlyStoppingOptions | boolean;
-  threshold?: ThresholdRule;
-  onEpoch?: (p: Progress) => unknown;
-  onBatch?: (p: Progress) => unknown;
-  /** Streams: stop after this many rows, or after this long (milliseconds or '10m'); any input: on abort. */
-  maxRows?: number;
-  maxMs?: number | string;
-  signal?: AbortSignal;
-  /** Streams: rows the scaler is fitted on before training (default 2000). */
-  warmupRows?: number;
-  /** Streams: size of the validation reservoir (default 5000). */
-  validationRows?: number;
-  /** Streams: training rows between evaluations (default 20 x batchSize). */
-  evaluateEvery?: number;
-}
+export type { AutoencoderOptions, FitOptions };
 
 export interface ScoreOptions {
   /** Continue the window state of the previous stateful call (consecutive micro-batches of one stream). */
@@ -127,141 +100,10 @@ export class Autoencoder {
     if (opts.threshold) computeThreshold([0], opts.threshold); // a bad rule fails now, not after training
     await initBackend(undefined, this.log);
     const isStream = !Array.isArray(data) && typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' && !isDataFrame(data);
-    const history = isStream ? await this.fitStreamData(data as AsyncIterable<TableLike>, opts) : await this.fitTable(data as TableLike, opts);
+    const { spec, model, history } = isStream ? await fitStreamData(this.options, data as AsyncIterable<TableLike>, opts) : await fitTable(this.options, data as TableLike, opts, this.log);
+    this.install(spec, model);
     this.history = history;
     return history;
-  }
-
-  private async fitTable(data: TableLike, opts: FitOptions): Promise<History> {
-    const started = Date.now();
-    const rows = rowCount(data);
-    if (rows < 2) throw new KafkalabError(`Cannot train on ${rows} row(s)`, { code: 'NO_DATA', hint: 'read more data, e.g. topic.read({ from: "earliest" })' });
-    const need = neededColumns(this.options, columnNames(data), data);
-    const { columns } = columnsOf(data, need.columns, need.optional);
-    const valSplit = opts.validationSplit ?? 0.1;
-    if (!(valSplit >= 0 && valSplit < 1)) throw new KafkalabError(`validationSplit must be in [0, 1), got ${valSplit}`, { code: 'BAD_OPTION' });
-    const nVal = Math.floor(rows * valSplit);
-    const nTrain = rows - nVal;
-    const spec = makeSpec(this.options, need.inputs, need.key, [{ columns, rows: nTrain }]);
-    const nf = spec.features.length;
-    const matrix = featureMatrix(spec, columns, rows);
-    spec.scaler = fitScaler(this.options.scaler ?? 'standard', matrix.subarray(0, nTrain * nf), nf);
-    scaleInPlace(spec.scaler, matrix);
-    const train = matrix.subarray(0, nTrain * nf);
-    const val = matrix.subarray(nTrain * nf);
-
-    const { model, trainer, stopper } = this.makeNetwork(spec, opts);
-    const epochs = opts.epochs ?? 10;
-    const batchSize = opts.batchSize ?? 256;
-    const batches = Math.ceil(nTrain / batchSize);
-    const shuffled = opts.shuffle === false ? train : new Float32Array(train.length);
-    const random = mulberry32((this.options.seed ?? 42) ^ 0x5eed);
-    const history: History = { loss: [], valLoss: [], epochs: 0, rowsPerSec: 0, rows: 0, elapsedMs: 0, bestEpoch: 0, stopReason: 'epochs' };
-    try {
-      for (let epoch = 1; epoch <= epochs; epoch++) {
-        if (opts.signal?.aborted) {
-          history.stopReason = 'signal';
-          break;
-        }
-        if (opts.shuffle !== false) shuffleRows(train, shuffled, nf, random);
-        const onBatch = opts.onBatch ? (b: number, loss: number) => void opts.onBatch!(this.progress(epoch, epochs, loss, undefined, trainer, started, b, batches)) : undefined;
-        const { lossSum, rows: done } = await trainer.pass(shuffled, batchSize, onBatch, () => opts.signal?.aborted === true);
-        const loss = lossSum / Math.max(1, done);
-        const valLoss = val.length ? meanError(model, val, nf) : NaN;
-        history.loss.push(loss);
-        history.valLoss.push(valLoss);
-        history.epochs = epoch;
-        await opts.onEpoch?.(this.progress(epoch, epochs, loss, valLoss, trainer, started));
-        if (stopper.update(epoch, val.length && stopper.monitor !== 'loss' ? valLoss : loss)) {
-          history.stopReason = 'earlyStopping';
-          break;
-        }
-      }
-      history.bestEpoch = stopper.finish(history.epochs);
-      history.rows = trainer.rows;
-      history.rowsPerSec = trainer.rowsPerSec;
-      // Threshold from held-out rows; without any, from the training rows (optimistic, documented).
-      const sample = val.length ? val : train;
-      spec.threshold = computeThreshold(rowScores(sample, reconstruct(model, sample, nf), nf), opts.threshold);
-    } catch (err) {
-      model.dispose();
-      throw err;
-    } finally {
-      trainer.dispose();
-    }
-    history.elapsedMs = Date.now() - started;
-    this.install(spec, model);
-    this.log.info('trained', { rows, epochs: history.epochs, loss: history.loss.at(-1), valLoss: history.valLoss.at(-1), threshold: spec.threshold.value });
-    return history;
-  }
-
-  private async fitStreamData(stream: AsyncIterable<TableLike>, opts: FitOptions): Promise<History> {
-    const batchSize = opts.batchSize ?? 256;
-    let need: NeededColumns | undefined;
-    let network: ReturnType<Autoencoder['makeNetwork']> | undefined;
-    let spec: PipelineSpec | undefined;
-    try {
-      const { history, validation } = await fitStream(
-        stream,
-        (first) => (need = neededColumns(this.options, columnNames(first), first)),
-        (warm) => {
-          spec = makeSpec(this.options, need!.inputs, need!.key, warm);
-          const state = new FeatureState(spec);
-          const parts = warm.map((c) => featureMatrix(spec!, c.columns, c.rows, state));
-          const nf = spec.features.length;
-          const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-          parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
-          spec.scaler = fitScaler(this.options.scaler ?? 'standard', all, nf);
-          network = this.makeNetwork(spec, opts);
-          return { spec, ...network };
-        },
-        {
-          batchSize,
-          epochs: opts.epochs ?? 1,
-          validationSplit: opts.validationSplit ?? 0.1,
-          warmupRows: opts.warmupRows ?? 2000,
-          validationRows: opts.validationRows ?? 5000,
-          evaluateEvery: opts.evaluateEvery ?? 20 * batchSize,
-          maxRows: opts.maxRows ?? Infinity,
-          maxMs: opts.maxMs === undefined ? Infinity : parseDuration(opts.maxMs, 'maxMs'),
-          signal: opts.signal,
-          seed: this.options.seed ?? 42,
-          onEpoch: opts.onEpoch,
-          onBatch: opts.onBatch,
-        },
-      );
-      const nf = spec!.features.length;
-      spec!.threshold = computeThreshold(rowScores(validation, reconstruct(network!.model, validation, nf), nf), opts.threshold);
-      this.install(spec!, network!.model);
-      return history;
-    } catch (err) {
-      network?.model.dispose();
-      throw err;
-    } finally {
-      network?.trainer.dispose();
-    }
-  }
-
-  private progress(epoch: number, epochs: number, loss: number, valLoss: number | undefined, trainer: BatchTrainer, started: number, batch?: number, batches?: number): Progress {
-    const p: Progress = { epoch, epochs, loss, valLoss, rows: trainer.rows, rowsPerSec: trainer.rowsPerSec, elapsed: Date.now() - started };
-    if (batch !== undefined) Object.assign(p, { batch, batches });
-    return p;
-  }
-
-  private makeNetwork(spec: PipelineSpec, opts: FitOptions) {
-    const model = buildNetwork({
-      inputSize: spec.features.length,
-      layers: spec.model.layers,
-      activation: spec.model.activation as Activation,
-      outputActivation: spec.model.outputActivation as Activation,
-      l2: this.options.l2 ?? 0,
-      dropout: this.options.dropout ?? 0,
-      seed: this.options.seed ?? 42,
-    });
-    const trainer = new BatchTrainer(model, spec.features.length, this.options.learningRate ?? 1e-3, this.options.l2 ?? 0);
-    const es = opts.earlyStopping === true ? {} : opts.earlyStopping === false ? undefined : opts.earlyStopping;
-    const stopper = new EarlyStopper(model, es);
-    return { model, trainer, stopper };
   }
 
   private install(spec: PipelineSpec, model: tf.LayersModel): void {

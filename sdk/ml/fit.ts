@@ -1,0 +1,179 @@
+/**
+ * Training a new network from a table or a stream: from the Autoencoder's options and the data
+ * to a fitted pipeline spec (features, fills, scaler, threshold) and its trained model. The
+ * Autoencoder installs the result; nothing here touches an Autoencoder instance.
+ */
+import type { Logger } from '../util/log';
+import { KafkalabError } from '../util/errors';
+import { parseDuration } from '../util/duration';
+import { mulberry32 } from '../ingest/prng';
+import type { tf } from './backend';
+import { columnNames, columnsOf, rowCount, TableLike } from './input';
+import { Activation, buildNetwork, reconstruct } from './model';
+import { FeatureState, featureMatrix, fitScaler, PipelineSpec, rowScores, scaleInPlace } from './pipeline';
+import { type AutoencoderOptions, makeSpec, neededColumns, type NeededColumns } from './spec';
+import { fitStream } from './stream-fit';
+import { computeThreshold, ThresholdRule } from './threshold';
+import { BatchTrainer, EarlyStopper, EarlyStoppingOptions, History, meanError, Progress, shuffleRows } from './train';
+
+export interface FitOptions {
+  /** Passes over the data (default 10); for a stream, passes over each micro-batch (default 1). */
+  epochs?: number;
+  batchSize?: number;
+  /** Fraction held out for validation and the threshold (default 0.1): the last rows of a frame, a random sample of a stream. */
+  validationSplit?: number;
+  shuffle?: boolean;
+  earlyStopping?: EarlyStoppingOptions | boolean;
+  threshold?: ThresholdRule;
+  onEpoch?: (p: Progress) => unknown;
+  onBatch?: (p: Progress) => unknown;
+  /** Streams: stop after this many rows, or after this long (milliseconds or '10m'); any input: on abort. */
+  maxRows?: number;
+  maxMs?: number | string;
+  signal?: AbortSignal;
+  /** Streams: rows the scaler is fitted on before training (default 2000). */
+  warmupRows?: number;
+  /** Streams: size of the validation reservoir (default 5000). */
+  validationRows?: number;
+  /** Streams: training rows between evaluations (default 20 x batchSize). */
+  evaluateEvery?: number;
+}
+
+/** A freshly trained pipeline: the caller owns (and must eventually dispose) the model. */
+export interface Trained {
+  spec: PipelineSpec;
+  model: tf.LayersModel;
+  history: History;
+}
+
+/** Trains on all rows of a frame, records or columns; the last `validationSplit` rows are held out. */
+export async function fitTable(options: AutoencoderOptions, data: TableLike, opts: FitOptions, log: Logger): Promise<Trained> {
+  const started = Date.now();
+  const rows = rowCount(data);
+  if (rows < 2) throw new KafkalabError(`Cannot train on ${rows} row(s)`, { code: 'NO_DATA', hint: 'read more data, e.g. topic.read({ from: "earliest" })' });
+  const need = neededColumns(options, columnNames(data), data);
+  const { columns } = columnsOf(data, need.columns, need.optional);
+  const valSplit = opts.validationSplit ?? 0.1;
+  if (!(valSplit >= 0 && valSplit < 1)) throw new KafkalabError(`validationSplit must be in [0, 1), got ${valSplit}`, { code: 'BAD_OPTION' });
+  const nVal = Math.floor(rows * valSplit);
+  const nTrain = rows - nVal;
+  const spec = makeSpec(options, need.inputs, need.key, [{ columns, rows: nTrain }]);
+  const nf = spec.features.length;
+  const matrix = featureMatrix(spec, columns, rows);
+  spec.scaler = fitScaler(options.scaler ?? 'standard', matrix.subarray(0, nTrain * nf), nf);
+  scaleInPlace(spec.scaler, matrix);
+  const train = matrix.subarray(0, nTrain * nf);
+  const val = matrix.subarray(nTrain * nf);
+
+  const { model, trainer, stopper } = makeNetwork(options, spec, opts);
+  const epochs = opts.epochs ?? 10;
+  const batchSize = opts.batchSize ?? 256;
+  const batches = Math.ceil(nTrain / batchSize);
+  const shuffled = opts.shuffle === false ? train : new Float32Array(train.length);
+  const random = mulberry32((options.seed ?? 42) ^ 0x5eed);
+  const history: History = { loss: [], valLoss: [], epochs: 0, rowsPerSec: 0, rows: 0, elapsedMs: 0, bestEpoch: 0, stopReason: 'epochs' };
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      if (opts.signal?.aborted) {
+        history.stopReason = 'signal';
+        break;
+      }
+      if (opts.shuffle !== false) shuffleRows(train, shuffled, nf, random);
+      const onBatch = opts.onBatch ? (b: number, loss: number) => void opts.onBatch!(progress(epoch, epochs, loss, undefined, trainer, started, b, batches)) : undefined;
+      const { lossSum, rows: done } = await trainer.pass(shuffled, batchSize, onBatch, () => opts.signal?.aborted === true);
+      const loss = lossSum / Math.max(1, done);
+      const valLoss = val.length ? meanError(model, val, nf) : NaN;
+      history.loss.push(loss);
+      history.valLoss.push(valLoss);
+      history.epochs = epoch;
+      await opts.onEpoch?.(progress(epoch, epochs, loss, valLoss, trainer, started));
+      if (stopper.update(epoch, val.length && stopper.monitor !== 'loss' ? valLoss : loss)) {
+        history.stopReason = 'earlyStopping';
+        break;
+      }
+    }
+    history.bestEpoch = stopper.finish(history.epochs);
+    history.rows = trainer.rows;
+    history.rowsPerSec = trainer.rowsPerSec;
+    // Threshold from held-out rows; without any, from the training rows (optimistic, documented).
+    const sample = val.length ? val : train;
+    spec.threshold = computeThreshold(rowScores(sample, reconstruct(model, sample, nf), nf), opts.threshold);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    trainer.dispose();
+  }
+  history.elapsedMs = Date.now() - started;
+  log.info('trained', { rows, epochs: history.epochs, loss: history.loss.at(-1), valLoss: history.valLoss.at(-1), threshold: spec.threshold.value });
+  return { spec, model, history };
+}
+
+/** Trains on micro-batches as they arrive (see stream-fit.ts); the scaler comes from the warm-up rows. */
+export async function fitStreamData(options: AutoencoderOptions, stream: AsyncIterable<TableLike>, opts: FitOptions): Promise<Trained> {
+  const batchSize = opts.batchSize ?? 256;
+  let need: NeededColumns | undefined;
+  let network: ReturnType<typeof makeNetwork> | undefined;
+  let spec: PipelineSpec | undefined;
+  try {
+    const { history, validation } = await fitStream(
+      stream,
+      (first) => (need = neededColumns(options, columnNames(first), first)),
+      (warm) => {
+        spec = makeSpec(options, need!.inputs, need!.key, warm);
+        const state = new FeatureState(spec);
+        const parts = warm.map((c) => featureMatrix(spec!, c.columns, c.rows, state));
+        const nf = spec.features.length;
+        const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+        parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+        spec.scaler = fitScaler(options.scaler ?? 'standard', all, nf);
+        network = makeNetwork(options, spec, opts);
+        return { spec, ...network };
+      },
+      {
+        batchSize,
+        epochs: opts.epochs ?? 1,
+        validationSplit: opts.validationSplit ?? 0.1,
+        warmupRows: opts.warmupRows ?? 2000,
+        validationRows: opts.validationRows ?? 5000,
+        evaluateEvery: opts.evaluateEvery ?? 20 * batchSize,
+        maxRows: opts.maxRows ?? Infinity,
+        maxMs: opts.maxMs === undefined ? Infinity : parseDuration(opts.maxMs, 'maxMs'),
+        signal: opts.signal,
+        seed: options.seed ?? 42,
+        onEpoch: opts.onEpoch,
+        onBatch: opts.onBatch,
+      },
+    );
+    const nf = spec!.features.length;
+    spec!.threshold = computeThreshold(rowScores(validation, reconstruct(network!.model, validation, nf), nf), opts.threshold);
+    return { spec: spec!, model: network!.model, history };
+  } catch (err) {
+    network?.model.dispose();
+    throw err;
+  } finally {
+    network?.trainer.dispose();
+  }
+}
+
+function progress(epoch: number, epochs: number, loss: number, valLoss: number | undefined, trainer: BatchTrainer, started: number, batch?: number, batches?: number): Progress {
+  const p: Progress = { epoch, epochs, loss, valLoss, rows: trainer.rows, rowsPerSec: trainer.rowsPerSec, elapsed: Date.now() - started };
+  if (batch !== undefined) Object.assign(p, { batch, batches });
+  return p;
+}
+
+function makeNetwork(options: AutoencoderOptions, spec: PipelineSpec, opts: FitOptions) {
+  const model = buildNetwork({
+    inputSize: spec.features.length,
+    layers: spec.model.layers,
+    activation: spec.model.activation as Activation,
+    outputActivation: spec.model.outputActivation as Activation,
+    l2: options.l2 ?? 0,
+    dropout: options.dropout ?? 0,
+    seed: options.seed ?? 42,
+  });
+  const trainer = new BatchTrainer(model, spec.features.length, options.learningRate ?? 1e-3, options.l2 ?? 0);
+  const es = opts.earlyStopping === true ? {} : opts.earlyStopping === false ? undefined : opts.earlyStopping;
+  const stopper = new EarlyStopper(model, es);
+  return { model, trainer, stopper };
+}
