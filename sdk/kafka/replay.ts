@@ -11,7 +11,7 @@ import type { Row } from '../stream/operators';
 import type { KafkaConnection } from './connect';
 import { createCluster, Fetcher, type KafkajsMessage } from './fetcher';
 import { resolveTopicRanges } from './read';
-import { rowOf, type SourceOptions } from './source';
+import { RowDecoder, type SourceOptions } from './source';
 import type { Position } from './position';
 import type { OffsetRange } from './position';
 
@@ -38,6 +38,10 @@ export interface ReplayReport {
   elapsedMs: number;
   into: string;
   ranges: OffsetRange[];
+  /** True when `into` did not exist and the replay created it. */
+  created: boolean;
+  /** Partitions given up on (a fetch kept returning nothing below the high watermark). */
+  warnings: string[];
 }
 
 interface Timed {
@@ -46,8 +50,21 @@ interface Timed {
   timestamp: number;
 }
 
-/** Records of the ranges in timestamp order, each partition's offset order kept. */
-export async function* timeOrdered(fetcher: Fetcher, ranges: OffsetRange[], stop: () => boolean): AsyncGenerator<Timed> {
+/** Empty fetches in a row below the high watermark before a partition is given up on. */
+const MAX_STALLS = 3;
+
+/**
+ * Records of the ranges in timestamp order, each partition's offset order kept. A partition
+ * whose fetches keep coming back empty below its high watermark is given up on after a few
+ * spaced attempts (`onStall` says which), instead of holding up the merge forever.
+ */
+export async function* timeOrdered(
+  fetcher: Fetcher,
+  ranges: OffsetRange[],
+  stop: () => boolean,
+  onStall: (partition: number, offset: number) => void = () => undefined,
+): AsyncGenerator<Timed> {
+  const stalls = new Map<number, number>();
   const pos = new Map<number, number>();
   const end = new Map<number, number>();
   const buf = new Map<number, Timed[]>();
@@ -61,6 +78,8 @@ export async function* timeOrdered(fetcher: Fetcher, ranges: OffsetRange[], stop
   while (!stop()) {
     const need = new Map([...pos].filter(([p]) => (buf.get(p) as Timed[]).length === 0));
     if (need.size) {
+      const worst = Math.max(0, ...[...need.keys()].map((p) => stalls.get(p) ?? 0));
+      if (worst > 0) await sleep(50 * 2 ** worst); // spaced retries, not a busy loop
       for (const res of await fetcher.fetch(need, { partitionBytes: 512 * 1024 })) {
         const start = need.get(res.partition) as number;
         const stopAt = end.get(res.partition) as number;
@@ -72,7 +91,17 @@ export async function* timeOrdered(fetcher: Fetcher, ranges: OffsetRange[], stop
           if (o >= start && o < stopAt && !m.isControlRecord) b.push({ partition: res.partition, message: m, timestamp: Number(m.timestamp) });
         }
         if (last + 1 >= stopAt || (last < start && res.highWatermark <= start)) pos.delete(res.partition);
-        else if (last >= start) pos.set(res.partition, last + 1);
+        else if (last >= start) {
+          pos.set(res.partition, last + 1);
+          stalls.delete(res.partition);
+        } else {
+          const n = (stalls.get(res.partition) ?? 0) + 1;
+          stalls.set(res.partition, n);
+          if (n >= MAX_STALLS) {
+            pos.delete(res.partition);
+            onStall(res.partition, start);
+          }
+        }
       }
     }
     // Emit while the head of every partition that may still have records is known.
@@ -98,8 +127,9 @@ export async function replayInto(conn: KafkaConnection, topic: string, opts: Rep
   const speed = checkSpeed(opts.speed);
   const t0 = Date.now();
   const ranges = await resolveTopicRanges(conn, topic, opts);
-  const target = await conn.requireTopic(opts.into);
-  const targetPartitions = target.partitions.length;
+  const created = await ensureTarget(conn, topic, opts.into);
+  const targetPartitions = (await conn.requireTopic(opts.into)).partitions.length;
+  const warnings: string[] = [];
   const producer = await conn.producer();
   const fetcher = new Fetcher(createCluster(conn.kafka), topic);
   const pacer = new Pacer(speed);
@@ -113,7 +143,8 @@ export async function replayInto(conn: KafkaConnection, topic: string, opts: Rep
   };
   try {
     await fetcher.connect();
-    for await (const t of timeOrdered(fetcher, ranges, () => false)) {
+    const stalled = (p: number, o: number) => warnings.push(`partition ${p} of ${topic}: no records at offset ${o} below the high watermark; skipped the rest of its range`);
+    for await (const t of timeOrdered(fetcher, ranges, () => false, stalled)) {
       const wait = pacer.delay(t.timestamp);
       if (wait > 0) {
         await flush();
@@ -136,7 +167,19 @@ export async function replayInto(conn: KafkaConnection, topic: string, opts: Rep
   } finally {
     await fetcher.disconnect();
   }
-  return { records, elapsedMs: Date.now() - t0, into: opts.into, ranges };
+  return { records, elapsedMs: Date.now() - t0, into: opts.into, ranges, created, warnings };
+}
+
+/**
+ * Creates a missing target with the source's partition count (so partitions map one to one)
+ * and no time retention: replayed records keep their original timestamps, which a time-based
+ * retention would delete at once when they are older than retention.ms.
+ */
+async function ensureTarget(conn: KafkaConnection, source: string, into: string): Promise<boolean> {
+  if ((await conn.admin.listTopics()).includes(into)) return false;
+  const partitions = (await conn.requireTopic(source)).partitions.length;
+  await conn.createTopic(into, { partitions, config: { 'retention.ms': '-1' } });
+  return true;
 }
 
 /** A replay as a stream: rows come out at the replay's pace, `_timestamp` the original time. */
@@ -146,6 +189,7 @@ export function replayStream(conn: KafkaConnection, topic: string, opts: ReplayO
   return new Stream(
     {
       open() {
+        const decoder = new RowDecoder(opts, stats);
         let stopped = false;
         const fetcher = new Fetcher(createCluster(conn.kafka), topic);
         const q = new BatchQueue<Row>(opts.batch ?? { size: 1000, ms: 100 }, async () => {
@@ -160,15 +204,27 @@ export function replayStream(conn: KafkaConnection, topic: string, opts: ReplayO
         const running = (async () => {
           const ranges = await resolveTopicRanges(conn, topic, opts);
           await fetcher.connect();
+          q.positioned();
           const pacer = new Pacer(speed);
-          for await (const t of timeOrdered(fetcher, ranges, () => stopped)) {
+          let pending = 0;
+          // Records already due decode together; a wait hands over what is due first.
+          const flush = async () => {
+            pending = 0;
+            await q.push(decoder.take());
+          };
+          const stalled = (p: number, o: number) => stats.warnings.push(`partition ${p} of ${topic}: no records at offset ${o} below the high watermark; skipped the rest of its range`);
+          for await (const t of timeOrdered(fetcher, ranges, () => stopped, stalled)) {
             const wait = pacer.delay(t.timestamp);
-            if (wait > 0) await sleep(wait);
-            const r = rowOf(t.message, t.partition, opts);
-            if (typeof r === 'string') stats.failures[r] = (stats.failures[r] ?? 0) + 1;
-            else await q.push([r]);
+            if (wait > 0) {
+              await flush();
+              const left = pacer.delay(t.timestamp);
+              if (left > 0) await sleep(left);
+            }
+            decoder.add(t.partition, t.message);
+            if (++pending >= 500) await flush();
             if (stopped) break;
           }
+          await flush();
           q.end();
         })();
         running.catch((e) => q.fail(e));

@@ -2,10 +2,12 @@
  * Stream sources over a topic. With a `group`, a kafkajs consumer in that consumer group
  * (committed offsets, rebalancing across instances); without one, group-less Fetch rounds from
  * resolved positions. Either way closing the source disconnects the client, so breaking out of
- * `for await` leaves no group member behind.
+ * `for await` leaves no group member behind. Records decode with read()'s RecordDecoder, so a
+ * format gives the same columns and values in a stream, a replay and a read.
  */
 import type { Consumer } from 'kafkajs';
-import { splitCsvLine, type CsvOptions, type Format } from '../frame/decode';
+import { ColumnSet } from '../frame/columns';
+import { RecordDecoder, type DecodeOptions } from '../frame/decode';
 import type { Row } from '../stream/operators';
 import { BatchQueue, type BatchOptions } from '../stream/queue';
 import type { StreamStats } from '../stream/stream';
@@ -14,75 +16,65 @@ import { createCluster, Fetcher, type KafkajsMessage } from './fetcher';
 import { fetchRanges, resolveTopicRanges } from './read';
 import type { Position } from './position';
 
-export interface SourceOptions {
+export interface SourceOptions extends DecodeOptions {
+  /** Where to start (default 'latest'); with a group, only partitions without a committed offset start here. */
   from?: Position;
-  /** Stop at this position (a bounded stream); default: follow the topic forever. */
+  /** Stop at this position (a bounded stream, resolved when the stream starts); default: follow the topic forever. */
   to?: Position;
   group?: string;
   partitions?: number[];
-  format?: Format;
-  csv?: CsvOptions;
   batch?: BatchOptions;
-  /** Add `_headers` (an object of header name → string) to every row. */
+  /** Add `_headers` (JSON text of the record headers, as read() gives) to every row. */
   headers?: boolean;
 }
 
-const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** How long a group consumer's Fetch may wait for data: bounds how long stop/break/close take. */
+const GROUP_MAX_WAIT_MS = 250;
 
-export function headerStrings(h: KafkajsMessage['headers']): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(h ?? {})) {
-    if (v === undefined) continue;
-    out[k] = Array.isArray(v) ? v.map((x) => x.toString()) : v.toString();
+/**
+ * Records to rows through read()'s decoder: values flattened (`a.b`), bytes as base64, CSV
+ * cells typed, failures counted in the stats by reason. Rows of one batch share its columns
+ * (a field missing from a record is null), as the rows of a frame do.
+ */
+export class RowDecoder {
+  private set!: ColumnSet;
+  private decoder!: RecordDecoder;
+
+  constructor(
+    private readonly opts: DecodeOptions & { headers?: boolean },
+    private readonly stats: StreamStats,
+  ) {
+    this.reset(); // an unknown format fails here, when the stream opens
   }
-  return out;
-}
 
-/** A record as a row: metadata fields first, then the decoded value; a string reason on failure. */
-export function rowOf(m: KafkajsMessage, partition: number, opts: SourceOptions): Row | string {
-  const row: Row = {
-    _key: m.key === null ? null : m.key.toString('utf8'),
-    _partition: partition,
-    _offset: Number(m.offset),
-    _timestamp: Number(m.timestamp),
-  };
-  if (opts.headers) row._headers = headerStrings(m.headers);
-  const v = m.value;
-  switch (opts.format ?? 'json') {
-    case 'json': {
-      if (v === null) return 'null value';
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(v.toString('utf8'));
-      } catch {
-        return 'invalid JSON';
-      }
-      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return Object.assign(row, parsed);
-      row.value = parsed;
-      return row;
-    }
-    case 'csv': {
-      const fields = splitCsvLine((v?.toString('utf8') ?? '').replace(/\r?\n$/, ''), opts.csv?.delimiter);
-      fields.forEach((f, i) => {
-        row[opts.csv?.header?.[i] ?? `c${i}`] = f === '' ? null : NUMERIC.test(f) ? Number(f) : f;
-      });
-      return row;
-    }
-    case 'string':
-      row.value = v === null ? null : v.toString('utf8');
-      return row;
-    case 'bytes':
-      row.value = v;
-      return row;
+  private reset(): void {
+    this.set = new ColumnSet(undefined, 64);
+    this.decoder = new RecordDecoder(this.set, { format: this.opts.format, columns: this.opts.columns, csv: this.opts.csv, headers: this.opts.headers });
   }
-}
 
-function countFailure(stats: StreamStats, reason: string): void {
-  stats.failures[reason] = (stats.failures[reason] ?? 0) + 1;
+  add(partition: number, m: KafkajsMessage): void {
+    const failed = this.decoder.add(m.key, m.value, partition, Number(m.offset), Number(m.timestamp), m.headers);
+    if (failed !== undefined) this.stats.failures[failed] = (this.stats.failures[failed] ?? 0) + 1;
+  }
+
+  /** The rows added since the last call. */
+  take(): Row[] {
+    const { columns, rows: n, warnings } = this.set;
+    const rows: Row[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const r: Row = {};
+      for (const c of columns) r[c.name] = c.get(i);
+      rows[i] = r;
+    }
+    for (const w of warnings) if (!this.stats.warnings.includes(w)) this.stats.warnings.push(w);
+    this.reset();
+    return rows;
+  }
 }
 
 /** Group-less: Fetch rounds from resolved positions, long-polling at the end of the log. */
-export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOptions, stats: StreamStats): AsyncIterator<Row[]> {
+export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOptions, stats: StreamStats): BatchQueue<Row> {
+  const decoder = new RowDecoder(opts, stats);
   const fetcher = new Fetcher(createCluster(conn.kafka), topic);
   let stopped = false;
   let untrack = () => {};
@@ -95,26 +87,29 @@ export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOp
   untrack = conn.track(async () => {
     await q.return();
   });
-  const push = async (partition: number, messages: KafkajsMessage[], start: number, end: number) => {
-    const rows: Row[] = [];
+  const push = (partition: number, messages: KafkajsMessage[], start: number, end: number): Promise<void> => {
     for (const m of messages) {
       const offset = Number(m.offset);
-      if (offset < start || offset >= end || m.isControlRecord) continue;
-      const r = rowOf(m, partition, opts);
-      if (typeof r === 'string') countFailure(stats, r);
-      else rows.push(r);
+      if (offset >= start && offset < end && !m.isControlRecord) decoder.add(partition, m);
     }
-    await q.push(rows);
+    return q.push(decoder.take()); // the rows are queued before this returns; the promise is backpressure
   };
   const running = (async () => {
-    await fetcher.connect();
+    // Positions first: an unknown topic fails with the SDK's did-you-mean before any fetch.
     const ranges = await resolveTopicRanges(conn, topic, opts, { from: 'latest', to: 'latest' });
+    if (stopped) return;
+    await fetcher.connect();
+    q.mark({ partitions: ranges.map((r) => r.partition) });
+    q.positioned();
     if (opts.to !== undefined) {
       // Bounded: read the ranges, then end.
+      q.mark({ ended: ranges.filter((r) => r.to <= r.from).map((r) => r.partition) });
       const chunks: Promise<void>[] = [];
       await fetchRanges(fetcher, ranges, (p, msgs, s, e) => {
         if (stopped) return false;
         chunks.push(push(p, msgs, s, e));
+        const last = msgs.length ? Number(msgs[msgs.length - 1].offset) : -1;
+        if (last + 1 >= e) q.mark({ ended: [p] });
       });
       await Promise.all(chunks);
       q.end();
@@ -151,9 +146,21 @@ export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOp
   return q;
 }
 
-/** In a consumer group: kafkajs's consumer, committed offsets, `from` for partitions without any. */
-export function groupSource(conn: KafkaConnection, topic: string, opts: SourceOptions & { group: string }, stats: StreamStats): AsyncIterator<Row[]> {
-  const consumer: Consumer = conn.kafka.consumer({ groupId: opts.group, allowAutoTopicCreation: false });
+/**
+ * In a consumer group: kafkajs's consumer, committed offsets, `from` for partitions without any.
+ * With `to`, end offsets are resolved when the stream starts and the member's stream ends once
+ * every partition assigned to it reached its end offset (then it leaves the group, and a
+ * rebalance hands the others' remaining partitions to the members still reading). Offsets past
+ * `to` are neither emitted nor committed, so the next bounded run of the group starts there.
+ */
+export function groupSource(
+  conn: KafkaConnection,
+  topic: string,
+  opts: SourceOptions & { group: string },
+  stats: StreamStats,
+): BatchQueue<Row> {
+  const decoder = new RowDecoder(opts, stats);
+  const consumer: Consumer = conn.kafka.consumer({ groupId: opts.group, allowAutoTopicCreation: false, maxWaitTimeInMs: GROUP_MAX_WAIT_MS });
   let untrack = () => {};
   let stopped = false;
   const q = new BatchQueue<Row>(opts.batch, async () => {
@@ -165,36 +172,83 @@ export function groupSource(conn: KafkaConnection, topic: string, opts: SourceOp
   untrack = conn.track(async () => {
     await q.return();
   });
-  const from = opts.from ?? 'latest';
+  const bounded = opts.to !== undefined;
+  const endOf = new Map<number, number>();
+  const done = new Set<number>();
+  let assigned: number[] | undefined;
+  const finishIfDone = () => {
+    if (bounded && assigned && assigned.every((p) => done.has(p))) q.end();
+  };
+  const finish = (partitions: number[]) => {
+    const fresh = partitions.filter((p) => !done.has(p));
+    if (!fresh.length) return;
+    for (const p of fresh) done.add(p);
+    consumer.pause([{ topic, partitions: fresh }]);
+    q.mark({ ended: fresh });
+    finishIfDone();
+  };
   const started = (async () => {
-    const ranges = await resolveTopicRanges(conn, topic, { ...opts, to: undefined }, { from: 'latest', to: 'latest' });
-    const committed = await conn.admin.fetchOffsets({ groupId: opts.group, topics: [topic] });
-    const fresh = new Set(
-      (committed[0]?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition),
-    );
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: from === 'earliest' });
-    if (from !== 'earliest' && from !== 'latest') {
-      // Positions by offset or time apply where the group has no committed offset yet.
-      consumer.on(consumer.events.GROUP_JOIN, (e) => {
-        for (const p of e.payload.memberAssignment[topic] ?? []) {
+    const ranges = await resolveTopicRanges(conn, topic, { ...opts, to: opts.to ?? 'latest' }, { from: 'latest', to: 'latest' });
+    for (const r of ranges) endOf.set(r.partition, r.to);
+    const committedAt = async () => {
+      const c = await conn.admin.fetchOffsets({ groupId: opts.group, topics: [topic] });
+      return new Map((c[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    };
+    const startCommitted = await committedAt();
+    let joins = 0;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      const mine = (e.payload.memberAssignment[topic] ?? []).filter((p) => endOf.has(p));
+      const first = joins++ === 0;
+      if (first) {
+        // Resolved positions (also 'latest': the end when the stream started, not when the
+        // first fetch happens) apply where the group has no committed offset yet. Later
+        // rebalances hand over partitions other members committed: kafkajs resumes those.
+        for (const p of mine) {
           const r = ranges.find((x) => x.partition === p);
-          if (r && fresh.has(p)) consumer.seek({ topic, partition: p, offset: String(r.from) });
+          if (r && (startCommitted.get(p) ?? -1) < 0) consumer.seek({ topic, partition: p, offset: String(r.from) });
         }
-      });
-    }
+      }
+      assigned = mine;
+      q.mark({ partitions: mine });
+      q.positioned();
+      if (!bounded) return;
+      // Partitions whose start position is already at their end produce no batch to tell us.
+      void (first ? Promise.resolve(startCommitted) : committedAt()).then(
+        (committed) => {
+          const at = (p: number) => {
+            const c = committed.get(p) ?? -1;
+            return c >= 0 ? c : (ranges.find((x) => x.partition === p)?.from ?? 0);
+          };
+          const empty = mine.filter((p) => at(p) >= (endOf.get(p) as number));
+          if (empty.length) finish(empty);
+          else finishIfDone();
+        },
+        (err) => q.fail(err),
+      );
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: (opts.from ?? 'latest') === 'earliest' });
     if (stopped) return;
     await consumer.run({
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch, heartbeat }) => {
-        const rows: Row[] = [];
+      eachBatchAutoResolve: !bounded,
+      eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
+        const p = batch.partition;
+        if (done.has(p)) return;
+        const end = bounded ? (endOf.get(p) ?? Infinity) : Infinity;
+        let last = -1;
         for (const m of batch.messages) {
-          const r = rowOf(m, batch.partition, opts);
-          if (typeof r === 'string') countFailure(stats, r);
-          else rows.push(r);
+          const offset = Number(m.offset);
+          if (offset >= end) break;
+          last = offset;
+          decoder.add(p, m as KafkajsMessage); // kafkajs drops control records itself
         }
-        // A slow `for await` body blocks this push (backpressure); keep the membership alive meanwhile.
-        const pushed = q.push(rows).then(() => true);
+        // Rows are queued synchronously; the promise only waits for room (backpressure).
+        const pushed = q.push(decoder.take()).then(() => true);
+        if (bounded) {
+          if (last >= 0) resolveOffset(String(last));
+          if (last + 1 >= end || Number(batch.lastOffset()) + 1 >= end) finish([p]);
+        }
+        // A slow `for await` body blocks the push; keep the membership alive meanwhile.
         while (!(await Promise.race([pushed, new Promise<false>((r) => setTimeout(() => r(false), 3000).unref())]))) {
           await heartbeat().catch(() => undefined);
         }

@@ -4,6 +4,7 @@
  */
 import { createHmac, randomBytes } from 'crypto';
 import { KafkalabError } from '../util/errors';
+import type { Progress } from './queue';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Row = Record<string, any>;
@@ -11,6 +12,22 @@ export type Row = Record<string, any>;
 export interface Operator {
   process(rows: Row[]): Row[];
   flush?(): Row[];
+  /**
+   * Source progress around a batch: `partitions` marks arrive before the batch's rows, `ended`
+   * marks after them. An operator that takes progress does not pass it on (its output rows no
+   * longer come from source partitions).
+   */
+  progress?(p: Progress): void;
+}
+
+/** What a declarative Stream keeps: every run builds fresh operators (fresh window state). */
+export type OperatorFactory = (stats: OperatorStats) => Operator;
+
+/** The counters stateful operators update (a run's StreamStats). */
+export interface OperatorStats {
+  late: number;
+  untimed: number;
+  watermark: number;
 }
 
 export function filterOp(fn: (r: Row, i: number) => unknown): Operator {

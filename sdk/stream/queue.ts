@@ -10,13 +10,33 @@ export interface BatchOptions {
   ms?: number;
 }
 
+/**
+ * Source progress, carried in-band with the rows so that it applies at the right point of the
+ * record sequence (event-time windows hold their watermark back for partitions still to come).
+ */
+export interface Progress {
+  /** Every partition the source now reads (a replacement: partitions left out were revoked). */
+  partitions?: number[];
+  /** Partitions that will produce nothing more (their last rows were pushed before this mark). */
+  ended?: number[];
+}
+
+/** A batch as a queue hands it out: rows, plus the progress marks pushed among them. */
+export type Batch<T> = T[] & { progress?: Progress[] };
+
 export class BatchQueue<T> implements AsyncIterator<T[]> {
   private buf: T[] = [];
+  /** Progress marks, each at the buffer index it was pushed after. */
+  private marks: { at: number; progress: Progress }[] = [];
   private ended = false;
   private failure: unknown;
   private waiter: (() => void) | null = null;
   private spaceWaiters: (() => void)[] = [];
   private firstAt = 0;
+  private closing: Promise<void> | undefined;
+  private markReady!: () => void;
+  /** Settles once the source resolved its start positions (see Stream.ready). */
+  readonly ready = new Promise<void>((r) => (this.markReady = r));
   readonly size: number;
   readonly ms: number;
   /** How many rows may wait before `push` blocks. */
@@ -39,8 +59,21 @@ export class BatchQueue<T> implements AsyncIterator<T[]> {
     }
   }
 
+  /** The source knows where it reads from: records produced from now on will be read. */
+  positioned(): void {
+    this.markReady();
+  }
+
+  /** Records source progress after the rows pushed so far. */
+  mark(progress: Progress): void {
+    if (this.ended) return;
+    this.marks.push({ at: this.buf.length, progress });
+    this.wake();
+  }
+
   end(): void {
     this.ended = true;
+    this.markReady();
     this.wake();
     this.releaseSpace();
   }
@@ -75,10 +108,16 @@ export class BatchQueue<T> implements AsyncIterator<T[]> {
       }
       const due = this.firstAt + this.ms - Date.now();
       if (this.buf.length >= this.size || (this.buf.length > 0 && (this.ended || due <= 0))) {
-        const batch = this.buf.length <= this.size ? this.buf : this.buf.slice(0, this.size);
+        const batch: Batch<T> = this.buf.length <= this.size ? this.buf : this.buf.slice(0, this.size);
         this.buf = this.buf.length <= this.size ? [] : this.buf.slice(this.size);
         if (this.buf.length) this.firstAt = Date.now();
+        this.attachMarks(batch);
         this.releaseSpace();
+        return { value: batch, done: false };
+      }
+      if (this.buf.length === 0 && this.marks.length) {
+        const batch: Batch<T> = [];
+        this.attachMarks(batch);
         return { value: batch, done: false };
       }
       if (this.ended) return { value: undefined, done: true };
@@ -96,10 +135,21 @@ export class BatchQueue<T> implements AsyncIterator<T[]> {
     }
   }
 
+  private attachMarks(batch: Batch<T>): void {
+    if (!this.marks.length) return;
+    const n = batch.length;
+    const mine = this.marks.filter((m) => m.at <= n);
+    if (mine.length) batch.progress = mine.map((m) => m.progress);
+    this.marks = this.marks.filter((m) => m.at > n).map((m) => ({ at: m.at - n, progress: m.progress }));
+  }
+
   async return(): Promise<IteratorResult<T[]>> {
     this.end();
     this.buf = [];
-    await this.onClose?.();
+    this.marks = [];
+    // Idempotent: a run's end, stop() and the connection's close may all ask to release the source.
+    this.closing ??= Promise.resolve().then(() => this.onClose?.());
+    await this.closing;
     return { value: undefined, done: true };
   }
 }

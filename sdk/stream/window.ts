@@ -1,12 +1,17 @@
 /**
  * Event-time windows: tumbling (slide = size) or hopping (slide < size), optionally per key.
- * The watermark is the largest event time seen minus the allowed lateness; a window is emitted,
- * once and final, when the watermark passes its end. Records for windows already emitted are
- * late: they are counted and dropped. A finite source flushes the windows still open at its end.
+ * As in Kafka Streams and Flink, event time advances per source partition (rows carry
+ * `_partition`): the watermark is the smallest of the partitions' largest event times, minus the
+ * allowed lateness, so a partition read behind the others does not make its records late.
+ * Partitions the source announced count before their first record; a partition that ended, or
+ * sent nothing for `idle`, stops holding the watermark back. A window is emitted, once and
+ * final, when the watermark passes its end. Records for windows already emitted are late: they
+ * are counted and dropped. A finite source flushes the windows still open at its end.
  */
 import { KafkalabError } from '../util/errors';
 import { parseDuration } from '../util/duration';
 import type { Operator, Row } from './operators';
+import type { Progress } from './queue';
 
 export interface WindowOptions {
   size: string | number;
@@ -16,8 +21,13 @@ export interface WindowOptions {
   by?: string;
   /** Event-time field (epoch ms, Date or ISO string); default `_timestamp`. */
   time?: string;
-  /** How far behind the newest event a record may arrive and still count (default 0). */
+  /** How far behind the watermark a record may arrive and still count (default 0). */
   lateness?: string | number;
+  /**
+   * A partition that sent no record for this long (processing time) stops holding the
+   * watermark back until it sends again (Flink's idleness). Default 10s.
+   */
+  idle?: string | number;
 }
 
 export const AGG_FUNCTIONS = ['count', 'sum', 'mean', 'min', 'max', 'std', 'first', 'last'] as const;
@@ -91,6 +101,64 @@ export function eventTime(v: unknown): number {
   return NaN;
 }
 
+const PARTITION_FIELD = '_partition';
+
+/** Per-partition event time; the watermark is the minimum over partitions that still count. */
+class Watermarks {
+  private readonly max = new Map<unknown, number>();
+  private readonly lastSeen = new Map<unknown, number>();
+  private readonly announced = new Set<unknown>();
+  private readonly ended = new Set<unknown>();
+  /** Rows without `_partition` (a map() dropped it): announcements cannot be matched then. */
+  private partitioned = false;
+  value = -Infinity;
+
+  constructor(private readonly idleMs: number) {}
+
+  announce(partitions: number[], now: number): void {
+    const next = new Set<unknown>(partitions);
+    for (const p of this.announced) if (!next.has(p)) this.ended.add(p); // revoked
+    for (const p of next) {
+      this.ended.delete(p);
+      this.announced.add(p);
+      if (!this.lastSeen.has(p)) this.lastSeen.set(p, now);
+    }
+  }
+
+  end(partitions: number[]): void {
+    for (const p of partitions) this.ended.add(p);
+  }
+
+  /** Returns true when the partition's event time advanced. */
+  observe(partition: unknown, t: number, now: number): boolean {
+    if (partition !== undefined) this.partitioned = true;
+    this.lastSeen.set(partition, now);
+    this.ended.delete(partition);
+    if (t > (this.max.get(partition) ?? -Infinity)) {
+      this.max.set(partition, t);
+      return true;
+    }
+    return false;
+  }
+
+  update(now: number): number {
+    let min = Infinity;
+    let newest = -Infinity;
+    const consider = (p: unknown) => {
+      const m = this.max.get(p) ?? -Infinity;
+      if (m > newest) newest = m;
+      if (this.ended.has(p) || now - (this.lastSeen.get(p) ?? now) > this.idleMs) return;
+      if (m < min) min = m;
+    };
+    for (const p of this.max.keys()) consider(p);
+    if (this.partitioned) for (const p of this.announced) if (!this.max.has(p)) consider(p);
+    // Every partition ended or idle: nothing left to wait for.
+    const wm = min === Infinity ? newest : min;
+    if (wm > this.value) this.value = wm;
+    return this.value;
+  }
+}
+
 export function windowOp(opts: WindowOptions, spec: AggSpec, stats: WindowStats): Operator {
   const size = parseDuration(opts.size, 'window size');
   const slide = opts.slide === undefined ? size : parseDuration(opts.slide, 'window slide');
@@ -101,6 +169,7 @@ export function windowOp(opts: WindowOptions, spec: AggSpec, stats: WindowStats)
       hint: 'size and slide must be positive and slide at most size (tumbling: omit slide)',
     });
   }
+  const idle = opts.idle === undefined ? 10_000 : parseDuration(opts.idle, 'idle timeout');
   const timeField = opts.time ?? '_timestamp';
   const by = opts.by;
   const fields: { field: string; fn: AggFunction; name: string }[] = [];
@@ -115,8 +184,11 @@ export function windowOp(opts: WindowOptions, spec: AggSpec, stats: WindowStats)
   const distinctFields = [...new Set(fields.map((f) => f.field))];
   const accIndex = fields.map((f) => distinctFields.indexOf(f.field));
   const open = new Map<string, Bucket>();
-  let maxTime = -Infinity;
+  const marks = new Watermarks(idle);
   stats.watermark = -Infinity;
+  const advance = (now: number) => {
+    stats.watermark = marks.update(now) - lateness;
+  };
 
   const emit = (all: boolean): Row[] => {
     const ready: Bucket[] = [];
@@ -138,6 +210,8 @@ export function windowOp(opts: WindowOptions, spec: AggSpec, stats: WindowStats)
 
   return {
     process(rows) {
+      const now = Date.now();
+      advance(now); // partitions may have gone idle since the last batch
       for (const r of rows) {
         const t = eventTime(r[timeField]);
         if (!Number.isFinite(t)) {
@@ -160,12 +234,15 @@ export function windowOp(opts: WindowOptions, spec: AggSpec, stats: WindowStats)
           counted = true;
         }
         if (!counted) stats.late++;
-        if (t > maxTime) {
-          maxTime = t;
-          stats.watermark = maxTime - lateness;
-        }
+        if (marks.observe(r[PARTITION_FIELD], t, now)) advance(now);
       }
       return emit(false);
+    },
+    progress(p: Progress) {
+      const now = Date.now();
+      if (p.partitions) marks.announce(p.partitions, now);
+      if (p.ended) marks.end(p.ended);
+      advance(now);
     },
     flush: () => emit(true),
   };
