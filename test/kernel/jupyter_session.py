@@ -5,10 +5,27 @@ Commands: {"op": "execute", "code": ..., "timeout": s} -> outputs and reply stat
 "restart"; "shutdown". Run with /usr/bin/python3 (Debian's jupyter_client).
 """
 import json
+import os
+import select
 import sys
 import time
 
 from jupyter_client.manager import KernelManager
+
+
+
+def send(obj):
+    """One JSON line on stdout. The kernel (node) inherits this socket and makes it non-blocking,
+    so a multi-megabyte reply (a chart carries plotly.js) is written with an EAGAIN-aware loop."""
+    data = (json.dumps(obj) + '\n').encode()
+    fd = sys.stdout.fileno()
+    while data:
+        try:
+            n = os.write(fd, data)
+            data = data[n:]
+        except BlockingIOError:
+            select.select([], [fd], [], 1.0)
+
 
 kernel_name = sys.argv[1] if len(sys.argv) > 1 else 'kafkalab'
 km = KernelManager(kernel_name=kernel_name)
@@ -84,7 +101,6 @@ for line in sys.stdin:
             out = {'ok': True}
     except Exception as e:  # report, keep the session for the test to decide
         out = {'exception': repr(e)}
-    sys.stdout.write(json.dumps(out) + '\n')
-    sys.stdout.flush()
+    send(out)
     if op == 'shutdown':
         break

@@ -1,0 +1,112 @@
+/**
+ * The kafkalab kernel through real Jupyter (jupyter_client): rich display, errors, completion,
+ * inspection, interrupting a running stream cell, restart. Needs `npm run build` (the kernelspec
+ * starts dist/kernel/launcher.js) and /usr/bin/python3 with jupyter_client.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { displays, JupyterSession, textOf } from './session';
+
+/** tslab cancels cells queued within 200 ms after a failed one (like Jupyter's stop-on-error). */
+const settle = () => new Promise((r) => setTimeout(r, 400));
+
+const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-nb-'));
+let s: JupyterSession;
+
+test.before(async () => {
+  s = new JupyterSession(cwd);
+});
+
+test.after(async () => {
+  await s.close();
+  fs.rmSync(cwd, { recursive: true, force: true });
+});
+
+test('cells import kafkalab from a folder without node_modules; a DataFrame renders as a table', async () => {
+  const r = await s.execute(
+    `import { plot, display, watch, KafkalabError } from 'kafkalab';
+import * as dfd from 'danfojs-node';
+const df = new dfd.DataFrame({ speed: Array.from({ length: 100 }, (_, i) => i * 1.5), carId: Array.from({ length: 100 }, (_, i) => 'car-' + (i % 4)) });
+df`,
+  );
+  assert.is(r.status, 'ok', JSON.stringify(r.outputs).slice(0, 2000));
+  const [d] = displays(r);
+  const html = String(d.data!['text/html']);
+  assert.match(html, /<table class="kafkalab-table">/);
+  assert.match(html, /100 rows × 2 columns/);
+  assert.match(html, /float32|int32/);
+  assert.match(html, /97 more rows|90 more rows/);
+  assert.match(String(d.data!['text/plain']), /\[100 rows × 2 columns\]/);
+});
+
+test('a Figure renders as a chart: plotly.js once per session, plus the Plotly JSON', async () => {
+  const first = displays(await s.execute(`plot.line(df, { y: 'speed' })`))[0];
+  assert.ok(first.data!['application/vnd.plotly.v1+json'], 'plotly mime type');
+  assert.ok(String(first.data!['text/html']).includes('plotly.js v'), 'bundle in the first chart');
+  const second = displays(await s.execute(`console.log(plot.histogram([1, 2, 2, 3], { threshold: 2.5 }))`))[0];
+  assert.ok(!String(second.data!['text/html']).includes('plotly.js v'), 'bundle not repeated');
+  assert.match(String(second.data!['text/html']), /Plotly\.newPlot/);
+  const viaDisplay = displays(await s.execute(`display(plot.scatter(df, { x: 'speed', y: 'speed' })); 1`))[0];
+  assert.ok(viaDisplay.data!['application/vnd.plotly.v1+json']);
+});
+
+test('KafkalabError shows as one line, other errors keep their stack', async () => {
+  const r = await s.execute(`throw new KafkalabError('Topic "car-sensor" does not exist (did you mean "car-sensors"?)', { code: 'UNKNOWN_TOPIC' })`);
+  assert.is(r.status, 'error');
+  assert.is(textOf(r, 'stderr').trim(), 'KafkalabError: Topic "car-sensor" does not exist (did you mean "car-sensors"?)');
+  await settle();
+  const other = await s.execute(`function boom(): number { throw new RangeError('plain bug') }\nboom()`);
+  assert.match(textOf(other, 'stderr'), /RangeError: plain bug\n[^]*at boom/);
+  await settle();
+});
+
+test('completion and inspection', async () => {
+  const c = await s.send<{ matches: string[]; status: string }>({ op: 'complete', code: 'plot.', cursor: 5 });
+  for (const name of ['line', 'scatter', 'histogram', 'anomalies', 'loss', 'confusion', 'featureErrors']) assert.ok(c.matches.includes(name), `completes plot.${name}`);
+  const i = await s.send<{ found: boolean; data: Record<string, string> }>({ op: 'inspect', code: 'plot.histogram', cursor: 8 });
+  assert.ok(i.found);
+  assert.match(i.data['text/plain'], /histogram: \(values: .*HistogramOptions.*\) => Figure/);
+});
+
+test('interrupting a running stream cell stops it, releases the stream and keeps state', async () => {
+  await s.execute(`let released = false; let batches = 0; const keep = 'still here';
+async function* endless() { try { for (;;) { batches++; yield new dfd.DataFrame({ v: [batches] }); await new Promise((r) => setTimeout(r, 50)); } } finally { released = true; } }`);
+  const { msg_id } = await s.send<{ msg_id: string }>({ op: 'submit', code: `await watch(endless(), { rows: 3 })` });
+  await new Promise((r) => setTimeout(r, 2500));
+  await s.send({ op: 'interrupt' });
+  const r = await s.send<{ status: string; outputs: { type: string; name?: string; text?: string }[] }>({ op: 'collect', msg_id, timeout: 30 });
+  assert.is(r.status, 'error');
+  assert.match(r.outputs.filter((o) => o.name === 'stderr').map((o) => o.text).join(''), /Interrupted/);
+  assert.ok(r.outputs.some((o) => o.type === 'update_display_data'), 'the live table was updated in place');
+  await settle();
+  const after = await s.execute(`await new Promise((r) => setTimeout(r, 200)); console.log(released, batches > 5, keep)`);
+  assert.is(textOf(after, 'stdout').trim(), 'true true still here');
+  assert.is((await s.send<{ alive: boolean }>({ op: 'alive' })).alive, true);
+});
+
+test('interrupting a busy synchronous loop', async () => {
+  const { msg_id } = await s.send<{ msg_id: string }>({ op: 'submit', code: `let spins = 0; while (true) { spins++; }` });
+  await new Promise((r) => setTimeout(r, 1500));
+  await s.send({ op: 'interrupt' });
+  const r = await s.send<{ status: string; outputs: { text?: string }[] }>({ op: 'collect', msg_id, timeout: 30 });
+  assert.is(r.status, 'error');
+  assert.match(r.outputs.map((o) => o.text).join(''), /interrupted/i);
+  await settle();
+  assert.is(textOf(await s.execute(`console.log(keep)`), 'stdout').trim(), 'still here');
+});
+
+test('restart clears the state and the kernel works again', async () => {
+  await s.send({ op: 'restart' });
+  const r = await s.execute(`typeof keep`);
+  assert.is(r.status, 'error');
+  assert.match(textOf(r, 'stderr'), /Cannot find name 'keep'/);
+  await settle();
+  const again = await s.execute(`import { plot } from 'kafkalab';\nplot.loss({ loss: [0.3, 0.2] })`);
+  assert.is(again.status, 'ok');
+  assert.ok(String(displays(again)[0].data!['text/html']).includes('plotly.js v'), 'a new session loads plotly.js again');
+});
+
+test.run();

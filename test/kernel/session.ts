@@ -1,0 +1,95 @@
+/** A real Jupyter kernel session for tests, driven through jupyter_session.py (Debian's jupyter_client). */
+import { ChildProcessWithoutNullStreams, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { installKernel } from '../../kernel/install';
+
+export const PYTHON = '/usr/bin/python3';
+
+export interface Output {
+  type: 'stream' | 'display_data' | 'update_display_data' | 'execute_result' | 'error';
+  name?: string;
+  text?: string;
+  data?: Record<string, unknown>;
+  transient?: { display_id?: string };
+}
+
+export interface ExecResult {
+  status: string;
+  outputs: Output[];
+}
+
+/** Installs the kernelspec into a fresh prefix and returns the JUPYTER_PATH entry that finds it. */
+export function tempKernelPath(): { jupyterPath: string; dir: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-kernel-'));
+  installKernel({ location: { prefix: dir } });
+  return { jupyterPath: path.join(dir, 'share', 'jupyter'), dir };
+}
+
+export class JupyterSession {
+  private proc: ChildProcessWithoutNullStreams;
+  private queue: string[] = [];
+  private waiters: ((line: string | undefined) => void)[] = [];
+  private partial = '';
+  private stderr = '';
+  readonly tmp: string;
+
+  constructor(cwd: string) {
+    const { jupyterPath, dir } = tempKernelPath();
+    this.tmp = dir;
+    this.proc = spawn(PYTHON, [path.join(__dirname, 'jupyter_session.py'), 'kafkalab', cwd], {
+      env: { ...process.env, JUPYTER_PATH: jupyterPath, PYTHONUNBUFFERED: '1' },
+    });
+    this.proc.stderr.on('data', (d) => (this.stderr += d));
+    // Replies can be megabytes long (a chart carries plotly.js): split lines by hand.
+    this.proc.stdout.setEncoding('utf8');
+    this.proc.stdout.on('data', (chunk: string) => {
+      const parts = (this.partial + chunk).split('\n');
+      this.partial = parts.pop()!;
+      for (const line of parts) {
+        const w = this.waiters.shift();
+        if (w) w(line);
+        else this.queue.push(line);
+      }
+    });
+    this.proc.once('exit', () => this.waiters.splice(0).forEach((w) => w(undefined)));
+  }
+
+  async send<T = Record<string, unknown>>(cmd: Record<string, unknown>): Promise<T> {
+    if (process.env.KAFKALAB_TEST_DEBUG) process.stderr.write(`> ${JSON.stringify(cmd).slice(0, 120)}\n`);
+    this.proc.stdin.write(JSON.stringify(cmd) + '\n');
+    const line = this.queue.length ? this.queue.shift() : this.proc.exitCode !== null ? undefined : await new Promise<string | undefined>((r) => this.waiters.push(r));
+    if (line === undefined) throw new Error(`jupyter session ended; stderr:\n${this.stderr.slice(-3000)}`);
+    const reply = JSON.parse(line);
+    if (reply.exception) throw new Error(`jupyter session: ${reply.exception}\n${this.stderr.slice(-3000)}`);
+    return reply as T;
+  }
+
+  execute(code: string, timeout = 120): Promise<ExecResult> {
+    return this.send<ExecResult>({ op: 'execute', code, timeout });
+  }
+
+  async close(): Promise<void> {
+    if (this.proc.exitCode === null) {
+      try {
+        await this.send({ op: 'shutdown' });
+      } catch {
+        /* already gone */
+      }
+    }
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    this.proc.stdin.end();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
+    if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
+    fs.rmSync(this.tmp, { recursive: true, force: true });
+  }
+}
+
+export function textOf(r: ExecResult, stream?: 'stdout' | 'stderr'): string {
+  return r.outputs.filter((o) => o.type === 'stream' && (!stream || o.name === stream)).map((o) => o.text).join('');
+}
+
+export function displays(r: ExecResult): Output[] {
+  return r.outputs.filter((o) => o.type === 'display_data' || o.type === 'update_display_data');
+}
