@@ -7,19 +7,19 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DataFrame } from 'danfojs-node';
 import { KafkalabError } from '../util/errors';
+import { badOption, checkOptions, optionKeys } from '../util/options';
+import type { ExportOptions, ExportResult } from '../export/index';
 import { defaultLogger, Logger } from '../util/log';
 import { initBackend, tf } from './backend';
-import { checkWindows } from './features';
-import { fitStreamData, fitTable, type FitOptions } from './fit';
+import { checkFitOptions, fitStreamData, fitTable, type FitOptions } from './fit';
 import { columnNames, columnsOf, isDataFrame, rowCount, TableLike } from './input';
 import { fileLoadHandler, fileSaveHandler, writeAtomic } from './io';
 import { Evaluation, evaluateScores } from './metrics';
-import { checkActivation, reconstruct } from './model';
+import { reconstruct } from './model';
 import { checkPipeline, featureErrors, topFeatures, FeatureState, featureMatrix, PipelineSpec, rowScores, scaleInPlace, windowFeatureNames } from './pipeline';
-import { computeThreshold } from './threshold';
 import type { History } from './train';
-import { frameWithColumns } from './table';
-import type { AutoencoderOptions } from './spec';
+import { frameWithColumns, isPredicted, predictedLabel, predictedScores } from './table';
+import { AUTOENCODER_OPTIONS, type AutoencoderOptions, checkAutoencoderOptions } from './spec';
 
 export type { AutoencoderOptions, FitOptions };
 
@@ -35,14 +35,58 @@ export interface PredictOptions extends ScoreOptions {
   top?: number;
 }
 
+export interface ExplainOptions extends PredictOptions {
+  /** Only the rows over the threshold. */
+  onlyAnomalies?: boolean;
+}
+
 export interface EvaluateOptions {
-  /** Label column, 1/true for anomalies (default 'anomaly'). */
+  /** Label column, 1/true for anomalies (default 'anomaly'; 'anomaly_label' on a frame from predict()). */
   label?: string;
   /** Column with the anomaly kind, for per-kind figures (default 'anomaly_type' when present). */
   typeColumn?: string | null;
-  /** Scores already computed for these rows (skips scoring). */
+  /** Scores already computed for these rows (skips scoring; a frame from predict() has them in `score`). */
   scores?: ArrayLike<number>;
   threshold?: number;
+}
+
+export interface FeatureScores {
+  features: string[];
+  /** Squared error per row and feature, row-major. */
+  errors: Float32Array;
+  scores: Float32Array;
+  rows: number;
+}
+
+export const SCORE_OPTIONS = optionKeys<ScoreOptions>()(['stateful', 'state']);
+export const PREDICT_OPTIONS = optionKeys<PredictOptions>()(['stateful', 'state', 'top']);
+export const EXPLAIN_OPTIONS = optionKeys<ExplainOptions>()(['stateful', 'state', 'top', 'onlyAnomalies']);
+export const PREDICT_STREAM_OPTIONS = optionKeys<Omit<PredictOptions, 'state' | 'stateful'>>()(['top']);
+export const EVALUATE_OPTIONS = optionKeys<EvaluateOptions>()(['label', 'typeColumn', 'scores', 'threshold']);
+export const LOAD_OPTIONS = optionKeys<{ logger?: Logger }>()(['logger']);
+export const EXPORT_OPTIONS = optionKeys<ExportOptions>()([
+  'input', 'output', 'dlq', 'group', 'name', 'outputMode', 'brokers', 'autoOffsetReset', 'batchSize', 'batchMs', 'topFeatures', 'golden', 'tolerance', 'force',
+]);
+
+function checkScoreOptions(what: string, opts: ExplainOptions, allowed: readonly string[]): void {
+  checkOptions(what, opts, allowed);
+  if (opts.stateful !== undefined && typeof opts.stateful !== 'boolean') throw badOption(what, 'stateful', opts.stateful, 'true or false');
+  if (opts.state !== undefined && !(opts.state instanceof FeatureState)) throw badOption(what, 'state', opts.state, 'a FeatureState', 'state: new FeatureState(ae.spec)');
+  if (opts.top !== undefined && !(Number.isSafeInteger(opts.top) && opts.top >= 0)) throw badOption(what, 'top', opts.top, 'an integer >= 0', 'top: 3');
+  if (opts.onlyAnomalies !== undefined && typeof opts.onlyAnomalies !== 'boolean') throw badOption(what, 'onlyAnomalies', opts.onlyAnomalies, 'true or false');
+}
+
+function checkEvaluateOptions(opts: EvaluateOptions): void {
+  const what = 'evaluate()';
+  checkOptions(what, opts, EVALUATE_OPTIONS);
+  if (opts.label !== undefined && (typeof opts.label !== 'string' || !opts.label)) throw badOption(what, 'label', opts.label, 'a column name', "label: 'anomaly'");
+  if (opts.typeColumn !== undefined && opts.typeColumn !== null && (typeof opts.typeColumn !== 'string' || !opts.typeColumn)) {
+    throw badOption(what, 'typeColumn', opts.typeColumn, 'a column name or null', "typeColumn: 'anomaly_type'");
+  }
+  if (opts.scores !== undefined && (opts.scores === null || typeof opts.scores !== 'object' || typeof opts.scores.length !== 'number')) {
+    throw badOption(what, 'scores', opts.scores, 'an array of scores, one per row', 'scores: await ae.score(df)');
+  }
+  if (opts.threshold !== undefined && !(typeof opts.threshold === 'number' && Number.isFinite(opts.threshold))) throw badOption(what, 'threshold', opts.threshold, 'a finite number', 'threshold: 0.8');
 }
 
 export class Autoencoder {
@@ -54,13 +98,7 @@ export class Autoencoder {
   private readonly log: Logger;
 
   constructor(options: AutoencoderOptions = {}) {
-    if (options.activation) checkActivation(options.activation, 'activation');
-    if (options.outputActivation) checkActivation(options.outputActivation, 'outputActivation');
-    if (options.windows) checkWindows(options.windows);
-    if (options.layers && !options.layers.every((n) => Number.isInteger(n) && n > 0)) {
-      throw new KafkalabError(`layers must be positive integers, got [${options.layers.join(', ')}]`, { code: 'BAD_OPTION', hint: 'e.g. layers: [14, 7, 14]' });
-    }
-    if (options.dropout !== undefined && !(options.dropout >= 0 && options.dropout < 1)) throw new KafkalabError(`dropout must be in [0, 1), got ${options.dropout}`, { code: 'BAD_OPTION' });
+    checkAutoencoderOptions(options);
     this.options = { ...options };
     this.log = options.logger ?? defaultLogger('ml');
   }
@@ -97,7 +135,7 @@ export class Autoencoder {
   }
 
   async fit(data: TableLike | AsyncIterable<TableLike>, opts: FitOptions = {}): Promise<History> {
-    if (opts.threshold) computeThreshold([0], opts.threshold); // a bad rule fails now, not after training
+    checkFitOptions(opts); // a bad option fails now, not after reading and training
     await initBackend(undefined, this.log);
     const isStream = !Array.isArray(data) && typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' && !isDataFrame(data);
     const { spec, model, history } = isStream ? await fitStreamData(this.options, data as AsyncIterable<TableLike>, opts) : await fitTable(this.options, data as TableLike, opts, this.log);
@@ -115,7 +153,15 @@ export class Autoencoder {
 
   /** Scaled feature matrix of a table; window state fresh, or the online one when stateful. */
   matrix(data: TableLike, opts: ScoreOptions = {}): Float32Array {
+    checkScoreOptions('matrix()', opts, SCORE_OPTIONS);
+    return this.scaledMatrix(data, opts);
+  }
+
+  private scaledMatrix(data: TableLike, opts: ScoreOptions): Float32Array {
     const spec = this.spec;
+    if (opts.state && opts.state.spec.features.join('\n') !== spec.features.join('\n')) {
+      throw new KafkalabError('The window state passed as `state` belongs to another model', { code: 'BAD_OPTION', hint: 'create it from this model: new FeatureState(ae.spec) (again after each fit)' });
+    }
     const cols = spec.key ? [...spec.inputs.map((i) => i.name), spec.key] : spec.inputs.map((i) => i.name);
     const { columns, rows } = columnsOf(data, cols);
     const state = opts.state ?? (opts.stateful ? (this.online ??= new FeatureState(spec)) : new FeatureState(spec));
@@ -129,7 +175,8 @@ export class Autoencoder {
 
   /** Reconstruction error per row (the anomaly score), synchronous. */
   scoreSync(data: TableLike, opts: ScoreOptions = {}): Float32Array {
-    const m = this.matrix(data, opts);
+    checkScoreOptions('score()', opts, SCORE_OPTIONS);
+    const m = this.scaledMatrix(data, opts);
     const nf = this.spec.features.length;
     return rowScores(m, reconstruct(this.model, m, nf), nf);
   }
@@ -139,16 +186,22 @@ export class Autoencoder {
   }
 
   /** Per-feature squared errors (row-major, `features` columns) and the row scores. */
-  async scoreFeatures(data: TableLike, opts: ScoreOptions = {}): Promise<{ features: string[]; errors: Float32Array; scores: Float32Array; rows: number }> {
-    const m = this.matrix(data, opts);
+  async scoreFeatures(data: TableLike, opts: ScoreOptions = {}): Promise<FeatureScores> {
+    checkScoreOptions('scoreFeatures()', opts, SCORE_OPTIONS);
+    return this.featureScores(data, opts);
+  }
+
+  private featureScores(data: TableLike, opts: ScoreOptions): FeatureScores {
+    const m = this.scaledMatrix(data, opts);
     const nf = this.spec.features.length;
     const out = reconstruct(this.model, m, nf);
     return { features: this.features, errors: featureErrors(m, out), scores: rowScores(m, out, nf), rows: m.length / nf };
   }
 
   /** Per row: score, anomaly flag, and the `top` features with the largest errors and their share of the error. */
-  async explain(data: TableLike, opts: PredictOptions & { onlyAnomalies?: boolean } = {}) {
-    const { features, errors, scores, rows } = await this.scoreFeatures(data, opts);
+  async explain(data: TableLike, opts: ExplainOptions = {}) {
+    checkScoreOptions('explain()', opts, EXPLAIN_OPTIONS);
+    const { features, errors, scores, rows } = this.featureScores(data, opts);
     const nf = features.length;
     const top = opts.top ?? 3;
     const out: { row: number; score: number; anomaly: boolean; top: { feature: string; error: number; share: number }[] }[] = [];
@@ -164,9 +217,10 @@ export class Autoencoder {
 
   /** The input frame plus `score`, `anomaly` (0/1) and `top_feature` (and `top_feature_2`… with `top`). */
   async predict(data: TableLike, opts: PredictOptions = {}): Promise<DataFrame> {
-    const { features, errors, scores, rows } = await this.scoreFeatures(data, opts);
+    checkScoreOptions('predict()', opts, PREDICT_OPTIONS);
+    const { features, errors, scores, rows } = this.featureScores(data, opts);
     const nf = features.length;
-    const top = Math.max(0, opts.top ?? 1);
+    const top = opts.top ?? 1;
     const threshold = this.threshold;
     const extra: Record<string, unknown[]> = { score: Array.from(scores), anomaly: Array.from(scores, (s) => (s > threshold ? 1 : 0)) };
     for (let t = 0; t < top; t++) extra[t === 0 ? 'top_feature' : `top_feature_${t + 1}`] = new Array(rows);
@@ -181,6 +235,7 @@ export class Autoencoder {
    * (`for await (const p of ae.predictStream(topic.stream())) …`). Leaving the loop ends the stream.
    */
   async *predictStream(stream: AsyncIterable<TableLike>, opts: Omit<PredictOptions, 'state' | 'stateful'> = {}): AsyncGenerator<DataFrame> {
+    checkScoreOptions('predictStream()', opts, PREDICT_STREAM_OPTIONS);
     const state = new FeatureState(this.spec);
     for await (const batch of stream) {
       if (rowCount(batch) === 0) continue;
@@ -190,11 +245,13 @@ export class Autoencoder {
 
   /** Precision, recall, F1, ROC-AUC and the confusion matrix against a label column; per kind when `anomaly_type` exists. */
   evaluate(data: TableLike, opts: EvaluateOptions = {}): Evaluation {
-    const label = opts.label ?? 'anomaly';
+    checkEvaluateOptions(opts);
     const names = columnNames(data);
+    const predicted = isPredicted(names);
+    const label = predicted ? predictedLabel(names, opts.label) : (opts.label ?? 'anomaly');
     const typeColumn = opts.typeColumn === null ? undefined : (opts.typeColumn ?? (names.includes('anomaly_type') ? 'anomaly_type' : undefined));
     const { columns, rows } = columnsOf(data, typeColumn ? [label, typeColumn] : [label]);
-    const scores = opts.scores ?? this.scoreSync(data);
+    const scores = opts.scores ?? (predicted ? predictedScores(data) : this.scoreSync(data));
     if (scores.length !== rows) throw new KafkalabError(`${scores.length} scores for ${rows} rows`, { code: 'BAD_INPUT', hint: 'pass the scores of these same rows' });
     const labels = Array.from(columns[label] as ArrayLike<unknown>, (v) => (v === true || (typeof v === 'number' && v > 0) || v === '1' || v === 'true' ? 1 : 0));
     return evaluateScores(scores, labels, opts.threshold ?? this.threshold, typeColumn ? columns[typeColumn] : undefined);
@@ -209,6 +266,7 @@ export class Autoencoder {
   }
 
   static async load(dir: string, opts: { logger?: Logger } = {}): Promise<Autoencoder> {
+    checkOptions('Autoencoder.load()', opts, LOAD_OPTIONS);
     await initBackend(undefined, opts.logger);
     const file = path.join(dir, 'pipeline.json');
     let spec: PipelineSpec;
@@ -218,7 +276,9 @@ export class Autoencoder {
       throw new KafkalabError(`Cannot load ${file} (${(err as Error).message})`, { code: 'MODEL_LOAD', hint: 'pass a folder written by `await ae.save(dir)`', cause: err });
     }
     const model = await tf.loadLayersModel(fileLoadHandler(dir));
-    const options = (spec.metadata?.options ?? {}) as AutoencoderOptions;
+    // Only the options this version knows: a pipeline.json from a newer kafkalab still loads.
+    const saved = (spec.metadata?.options ?? {}) as Record<string, unknown>;
+    const options = Object.fromEntries(Object.entries(saved).filter(([k]) => (AUTOENCODER_OPTIONS as readonly string[]).includes(k))) as AutoencoderOptions;
     const ae = new Autoencoder({ ...options, logger: opts.logger });
     ae.install(spec, model);
     ae.history = spec.metadata?.history as History | undefined;
@@ -226,7 +286,8 @@ export class Autoencoder {
   }
 
   /** Generates a standalone scoring app (see the export section of the README). */
-  async export(dir: string, opts: import('../export/index').ExportOptions): Promise<import('../export/index').ExportResult> {
+  async export(dir: string, opts: ExportOptions): Promise<ExportResult> {
+    checkOptions('export()', opts ?? null, EXPORT_OPTIONS);
     const { exportScoringApp } = require('../export/index') as typeof import('../export/index');
     return exportScoringApp({ spec: this.spec, save: (d: string) => this.save(d), scoreRecords: async (records) => this.scoreSync(records) }, dir, opts);
   }

@@ -3,7 +3,8 @@
  * internally (and the exported app computes online), added as columns to look at and plot.
  */
 import type { DataFrame } from 'danfojs-node';
-import { KafkalabError } from '../util/errors';
+import { closest, KafkalabError } from '../util/errors';
+import { badOption, checkOptions, optionKeys } from '../util/options';
 import { danfo } from '../frame/dataframe';
 import { columnNames, columnsOf, rowCount, TableLike } from './input';
 import { featureMatrix, PIPELINE_VERSION, WINDOW_STATS, windowFeatureNames, type PipelineSpec, type WindowFeatureSpec, type WindowStat } from './pipeline';
@@ -15,15 +16,37 @@ export function rolling(field: string, size: number, stats: WindowStat[] = ['mea
   return { field, size, stats };
 }
 
+export const WINDOW_OPTIONS = optionKeys<WindowFeatureSpec>()(['field', 'size', 'stats']);
+
+const WINDOW_EXAMPLE = "{ field: 'engine_vibration_amplitude', size: 10, stats: ['mean', 'std', 'peak'] }";
+
 export function checkWindows(windows: WindowFeatureSpec[]): WindowFeatureSpec[] {
+  if (!Array.isArray(windows)) throw badOption('windows', 'windows', windows, 'an array of windows', `windows: [${WINDOW_EXAMPLE}]`);
   for (const w of windows) {
-    if (!w || typeof w.field !== 'string') throw new KafkalabError('A window needs a field', { code: 'BAD_OPTION', hint: "e.g. { field: 'engine_vibration_amplitude', size: 10, stats: ['mean', 'std', 'peak'] }" });
+    checkOptions('a window', w ?? null, WINDOW_OPTIONS);
+    if (typeof w.field !== 'string' || !w.field) throw new KafkalabError('A window needs a field', { code: 'BAD_OPTION', hint: `e.g. ${WINDOW_EXAMPLE}` });
     if (!Number.isInteger(w.size) || w.size < 1) throw new KafkalabError(`Window size of "${w.field}" must be a positive integer, got ${w.size}`, { code: 'BAD_OPTION' });
+    if (!Array.isArray(w.stats) || !w.stats.length) throw badOption(`the window of "${w.field}"`, 'stats', w.stats, `a non-empty array of ${WINDOW_STATS.join(', ')}`, WINDOW_EXAMPLE);
     for (const s of w.stats) {
-      if (!WINDOW_STATS.includes(s)) throw new KafkalabError(`Unknown window statistic "${s}"`, { code: 'BAD_OPTION', hint: `use ${WINDOW_STATS.join(', ')}` });
+      if (!WINDOW_STATS.includes(s)) {
+        const near = closest(String(s), WINDOW_STATS);
+        throw new KafkalabError(`Unknown window statistic "${s}"${near ? ` (did you mean "${near}"?)` : ''}`, { code: 'BAD_OPTION', hint: `use ${WINDOW_STATS.join(', ')}` });
+      }
     }
   }
+  const twice = firstDuplicate(windowFeatureNames(windows));
+  if (twice) throw new KafkalabError(`Two windows compute "${twice}"`, { code: 'BAD_OPTION', hint: 'list each field, size and statistic once' });
   return windows;
+}
+
+/** The first value that occurs more than once. */
+export function firstDuplicate(values: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const v of values) {
+    if (seen.has(v)) return v;
+    seen.add(v);
+  }
+  return undefined;
 }
 
 /** A pipeline spec that computes only windowed features (shared by the helpers below). */

@@ -6,6 +6,7 @@
 import type { Logger } from '../util/log';
 import { KafkalabError } from '../util/errors';
 import { parseDuration } from '../util/duration';
+import { badOption, checkOptions, optionKeys } from '../util/options';
 import { mulberry32 } from '../ingest/prng';
 import type { tf } from './backend';
 import { columnNames, columnsOf, rowCount, TableLike } from './input';
@@ -13,8 +14,8 @@ import { Activation, buildNetwork, reconstruct } from './model';
 import { FeatureState, featureMatrix, fitScaler, PipelineSpec, rowScores, scaleInPlace } from './pipeline';
 import { type AutoencoderOptions, makeSpec, neededColumns, type NeededColumns } from './spec';
 import { fitStream } from './stream-fit';
-import { computeThreshold, ThresholdRule } from './threshold';
-import { BatchTrainer, EarlyStopper, EarlyStoppingOptions, History, meanError, Progress, shuffleRows } from './train';
+import { checkThresholdRule, computeThreshold, ThresholdRule } from './threshold';
+import { BatchTrainer, checkEarlyStopping, EarlyStopper, EarlyStoppingOptions, History, meanError, Progress, shuffleRows } from './train';
 
 export interface FitOptions {
   /** Passes over the data (default 10); for a stream, passes over each micro-batch (default 1). */
@@ -39,6 +40,36 @@ export interface FitOptions {
   evaluateEvery?: number;
 }
 
+export const FIT_OPTIONS = optionKeys<FitOptions>()([
+  'epochs', 'batchSize', 'validationSplit', 'shuffle', 'earlyStopping', 'threshold', 'onEpoch', 'onBatch', 'maxRows', 'maxMs', 'signal', 'warmupRows', 'validationRows', 'evaluateEvery',
+]);
+
+/** Throws a BAD_OPTION error for an unknown option or a bad value, before any data is read. */
+export function checkFitOptions(opts: FitOptions): void {
+  const what = 'fit()';
+  checkOptions(what, opts, FIT_OPTIONS);
+  for (const name of ['epochs', 'batchSize', 'warmupRows', 'validationRows', 'evaluateEvery'] as const) {
+    const v = opts[name];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw badOption(what, name, v, 'a positive integer', `${name}: ${FIT_EXAMPLES[name]}`);
+  }
+  // 0 is allowed, as in Keras: no held-out rows, the threshold then comes from the training rows.
+  const split = opts.validationSplit;
+  if (split !== undefined && !(typeof split === 'number' && split >= 0 && split < 1)) throw badOption(what, 'validationSplit', split, 'a fraction in [0, 1)', 'validationSplit: 0.1');
+  if (opts.maxRows !== undefined && !(opts.maxRows === Infinity || (Number.isSafeInteger(opts.maxRows) && opts.maxRows > 0))) throw badOption(what, 'maxRows', opts.maxRows, 'a positive integer', 'maxRows: 500_000');
+  if (opts.maxMs !== undefined) parseDuration(opts.maxMs, 'maxMs');
+  if (opts.shuffle !== undefined && typeof opts.shuffle !== 'boolean') throw badOption(what, 'shuffle', opts.shuffle, 'true or false');
+  if (opts.earlyStopping !== undefined) checkEarlyStopping(opts.earlyStopping);
+  if (opts.threshold !== undefined) checkThresholdRule(opts.threshold);
+  for (const name of ['onEpoch', 'onBatch'] as const) {
+    if (opts[name] !== undefined && typeof opts[name] !== 'function') throw badOption(what, name, opts[name], 'a function', `${name}: (p) => console.log(p.epoch, p.loss)`);
+  }
+  if (opts.signal !== undefined && !(opts.signal && typeof opts.signal.aborted === 'boolean' && typeof opts.signal.addEventListener === 'function')) {
+    throw badOption(what, 'signal', opts.signal, 'an AbortSignal', 'signal: AbortSignal.timeout(60_000)');
+  }
+}
+
+const FIT_EXAMPLES = { epochs: 20, batchSize: 256, warmupRows: 2000, validationRows: 5000, evaluateEvery: 5120 };
+
 /** A freshly trained pipeline: the caller owns (and must eventually dispose) the model. */
 export interface Trained {
   spec: PipelineSpec;
@@ -53,9 +84,7 @@ export async function fitTable(options: AutoencoderOptions, data: TableLike, opt
   if (rows < 2) throw new KafkalabError(`Cannot train on ${rows} row(s)`, { code: 'NO_DATA', hint: 'read more data, e.g. topic.read({ from: "earliest" })' });
   const need = neededColumns(options, columnNames(data), data);
   const { columns } = columnsOf(data, need.columns, need.optional);
-  const valSplit = opts.validationSplit ?? 0.1;
-  if (!(valSplit >= 0 && valSplit < 1)) throw new KafkalabError(`validationSplit must be in [0, 1), got ${valSplit}`, { code: 'BAD_OPTION' });
-  const nVal = Math.floor(rows * valSplit);
+  const nVal = Math.floor(rows * (opts.validationSplit ?? 0.1));
   const nTrain = rows - nVal;
   const spec = makeSpec(options, need.inputs, need.key, [{ columns, rows: nTrain }]);
   const nf = spec.features.length;

@@ -1,6 +1,6 @@
 // Models: the autoencoder, its backend, features, scalers, thresholds and metrics.
 export { Autoencoder } from './autoencoder';
-export type { AutoencoderOptions, FitOptions, ScoreOptions, PredictOptions, EvaluateOptions } from './autoencoder';
+export type { AutoencoderOptions, FitOptions, ScoreOptions, PredictOptions, ExplainOptions, EvaluateOptions, FeatureScores } from './autoencoder';
 export { backend, initBackend } from './backend';
 export type { BackendName } from './backend';
 export { Scaler, StandardScaler, MinMaxScaler } from './scaler';

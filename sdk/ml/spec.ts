@@ -4,10 +4,12 @@
  * are filled in by training).
  */
 import { KafkalabError } from '../util/errors';
+import { badOption, checkOptions, optionKeys } from '../util/options';
+import { checkWindows, firstDuplicate } from './features';
 import type { Logger } from '../util/log';
 import type { TableLike } from './input';
 import { MODEL_FILE } from './io';
-import { type Activation, defaultLayers } from './model';
+import { type Activation, checkActivation, defaultLayers } from './model';
 import { PIPELINE_VERSION, windowFeatureNames, type PipelineSpec, type ScalerSpec, type WindowFeatureSpec } from './pipeline';
 import { inferFeatures } from './table';
 
@@ -32,6 +34,57 @@ export interface AutoencoderOptions {
   /** Value for missing readings: 'mean' (of the training rows, default), a number, or per field. */
   fill?: 'mean' | number | Record<string, number>;
   logger?: Logger;
+}
+
+export const AUTOENCODER_OPTIONS = optionKeys<AutoencoderOptions>()([
+  'features', 'windows', 'key', 'layers', 'activation', 'outputActivation', 'l2', 'dropout', 'scaler', 'seed', 'learningRate', 'fill', 'logger',
+]);
+
+const SCALERS: readonly ScalerSpec['kind'][] = ['standard', 'minmax', 'none'];
+
+/** Throws a BAD_OPTION error naming the first unknown option or bad value. */
+export function checkAutoencoderOptions(options: AutoencoderOptions): void {
+  const what = 'new Autoencoder()';
+  checkOptions(what, options, AUTOENCODER_OPTIONS);
+  const o = options;
+  if (o.features !== undefined) {
+    const example = "features: ['coolant_temp', 'engine_vibration_amplitude']";
+    if (!Array.isArray(o.features) || !o.features.length) throw badOption(what, 'features', o.features, 'a non-empty array of column names (omit it to use every numeric column)', example);
+    const bad = o.features.find((f) => typeof f !== 'string' || !f);
+    if (bad !== undefined) throw badOption(what, 'features', o.features, 'column names (non-empty strings)', example);
+  }
+  if (o.windows !== undefined) checkWindows(o.windows);
+  const twice = firstDuplicate([...(o.features ?? []), ...windowFeatureNames(o.windows ?? [])]);
+  if (twice) throw new KafkalabError(`${what}: feature "${twice}" is listed twice`, { code: 'BAD_OPTION', hint: 'name each feature once (windowed features are named field_stat_size)' });
+  if (o.key !== undefined && (typeof o.key !== 'string' || !o.key)) throw badOption(what, 'key', o.key, 'a column name', "key: 'carId'");
+  if (o.layers !== undefined) {
+    if (!Array.isArray(o.layers) || !o.layers.length || !o.layers.every((n) => Number.isInteger(n) && n > 0)) {
+      throw badOption(what, 'layers', o.layers, 'a non-empty array of positive integers (hidden layer sizes)', 'layers: [14, 7, 14]');
+    }
+  }
+  if (o.activation !== undefined) checkActivation(o.activation, 'activation');
+  if (o.outputActivation !== undefined) checkActivation(o.outputActivation, 'outputActivation');
+  if (o.l2 !== undefined && !(Number.isFinite(o.l2) && o.l2 >= 0)) throw badOption(what, 'l2', o.l2, 'a number >= 0', 'l2: 1e-4');
+  if (o.dropout !== undefined && !(o.dropout >= 0 && o.dropout < 1)) throw badOption(what, 'dropout', o.dropout, 'in [0, 1)', 'dropout: 0.1');
+  if (o.scaler !== undefined && !SCALERS.includes(o.scaler)) throw badOption(what, 'scaler', o.scaler, `one of ${SCALERS.join(', ')}`, "scaler: 'minmax'");
+  if (o.seed !== undefined && !Number.isSafeInteger(o.seed)) throw badOption(what, 'seed', o.seed, 'an integer', 'seed: 42');
+  if (o.learningRate !== undefined && !(Number.isFinite(o.learningRate) && o.learningRate > 0)) throw badOption(what, 'learningRate', o.learningRate, 'a number > 0', 'learningRate: 1e-3');
+  if (o.fill !== undefined) checkFill(o.fill);
+  if (o.logger !== undefined && (typeof o.logger !== 'object' || o.logger === null || typeof o.logger.info !== 'function')) {
+    throw badOption(what, 'logger', o.logger, 'a Logger (debug, info, warn, error, child)', "logger: consoleLogger({ level: 'info' })");
+  }
+}
+
+function checkFill(fill: unknown): void {
+  const expected = "'mean', a number, or a number per field";
+  if (fill === 'mean' || (typeof fill === 'number' && Number.isFinite(fill))) return;
+  if (fill && typeof fill === 'object' && !Array.isArray(fill)) {
+    for (const [field, v] of Object.entries(fill)) {
+      if (!(typeof v === 'number' && Number.isFinite(v))) throw badOption('new Autoencoder()', `fill.${field}`, v, 'a finite number', 'fill: { coolant_temp: 90 }');
+    }
+    return;
+  }
+  throw badOption('new Autoencoder()', 'fill', fill, expected, "fill: 'mean'");
 }
 
 /** Columns that are never default features: Kafka metadata, time, counters and labels. */

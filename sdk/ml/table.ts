@@ -5,7 +5,8 @@
 import type { DataFrame } from 'danfojs-node';
 import { danfo } from '../frame/dataframe';
 import { CAR_FEATURES } from '../ingest/simulator';
-import { columnNames, columnsOf, isDataFrame, rowCount, TableLike } from './input';
+import { KafkalabError } from '../util/errors';
+import { columnNames, columnsOf, isDataFrame, numericColumn, rowCount, TableLike } from './input';
 
 /** CAR_FEATURES when the data holds all of them, else every numeric column not in `exclude`. */
 export function inferFeatures(sample: TableLike, exclude: Set<string>): string[] {
@@ -54,4 +55,45 @@ export function frameWithColumns(data: TableLike, extra: Record<string, ArrayLik
   const config: Record<string, unknown> = { columns: allNames, config: { lowMemoryMode: true } };
   if (inDtypes && inDtypes.length === names.length) config.dtypes = [...inDtypes, ...extraNames.map((e) => dtypes[e] ?? 'string')];
   return new DataFrame(out as never, config as never);
+}
+
+/** Where predict() keeps an input column named `anomaly` (the label), next to its own `anomaly`. */
+export const KEPT_LABEL = 'anomaly_label';
+
+/** Whether a table came out of predict(): its `score` and `anomaly` next to the kept label or `top_feature`. */
+export function isPredicted(names: readonly string[]): boolean {
+  return names.includes('score') && names.includes('anomaly') && (names.includes(KEPT_LABEL) || names.includes('top_feature'));
+}
+
+/**
+ * The label column to evaluate a predicted table against: `anomaly_label` by default. Its
+ * `anomaly` column is the model's own verdict, so evaluating against it would score the model
+ * against itself (always F1 = 1): that is refused.
+ */
+export function predictedLabel(names: readonly string[], label: string | undefined): string {
+  const kept = names.includes(KEPT_LABEL);
+  if (label === 'anomaly') {
+    throw new KafkalabError('Column "anomaly" of a frame from predict() is the model\'s own verdict, not a label', {
+      code: 'BAD_OPTION',
+      hint: kept ? `predict() kept the input's label as "${KEPT_LABEL}": call evaluate(predicted) or evaluate(predicted, { label: '${KEPT_LABEL}' })` : 'the input had no "anomaly" label; evaluate against a label column of the input: evaluate(predicted, { label: \'<column>\' })',
+    });
+  }
+  if (label !== undefined) return label;
+  if (!kept) {
+    throw new KafkalabError('This frame from predict() has no label column to evaluate against', {
+      code: 'NO_LABEL',
+      hint: `predict() keeps an input column "anomaly" as "${KEPT_LABEL}"; name another label column with evaluate(predicted, { label: '<column>' })`,
+    });
+  }
+  return KEPT_LABEL;
+}
+
+/** The `score` column of a predicted table, so that evaluating it needs no second model pass. */
+export function predictedScores(data: TableLike): Float64Array {
+  const scores = numericColumn(data, 'score');
+  const bad = scores.findIndex((v) => Number.isNaN(v));
+  if (bad >= 0) {
+    throw new KafkalabError(`Column "score" holds a non-number at row ${bad}`, { code: 'BAD_INPUT', hint: 'evaluate the frame predict() returned, or pass scores: await ae.score(df)' });
+  }
+  return scores;
 }

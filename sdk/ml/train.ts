@@ -3,6 +3,7 @@
  * `optimizer.minimize` per batch (faster here than `model.fit`, which re-slices tensors and
  * runs callbacks), seeded shuffling, early stopping with best-weight restore.
  */
+import { badOption, checkOptions, optionKeys } from '../util/options';
 import { tf } from './backend';
 import { disposeSnapshot, reconstruct, restoreWeights, snapshotWeights, WeightSnapshot } from './model';
 import { rowScores } from './pipeline';
@@ -32,6 +33,17 @@ export interface EarlyStoppingOptions {
   restoreBest?: boolean;
   /** 'valLoss' (default, when there is validation data) or 'loss'. */
   monitor?: 'valLoss' | 'loss';
+}
+
+export const EARLY_STOPPING_OPTIONS = optionKeys<EarlyStoppingOptions>()(['patience', 'minDelta', 'restoreBest', 'monitor']);
+
+export function checkEarlyStopping(es: EarlyStoppingOptions | boolean, what = 'fit({ earlyStopping })'): void {
+  if (typeof es === 'boolean') return;
+  checkOptions(what, es ?? null, EARLY_STOPPING_OPTIONS);
+  if (es.patience !== undefined && !(Number.isInteger(es.patience) && es.patience >= 0)) throw badOption(what, 'patience', es.patience, 'an integer >= 0', 'earlyStopping: { patience: 3 }');
+  if (es.minDelta !== undefined && !(Number.isFinite(es.minDelta) && es.minDelta >= 0)) throw badOption(what, 'minDelta', es.minDelta, 'a number >= 0', 'earlyStopping: { minDelta: 0.001 }');
+  if (es.restoreBest !== undefined && typeof es.restoreBest !== 'boolean') throw badOption(what, 'restoreBest', es.restoreBest, 'true or false');
+  if (es.monitor !== undefined && es.monitor !== 'valLoss' && es.monitor !== 'loss') throw badOption(what, 'monitor', es.monitor, "'valLoss' or 'loss'", "earlyStopping: { monitor: 'loss' }");
 }
 
 export interface History {
