@@ -283,7 +283,8 @@ export interface EpochInfo {
 
 export interface BatchInfo {
   epoch?: number;
-  batch: number;
+  /** 0-based batch index within the epoch. */
+  batch?: number;
   batches?: number;
   loss?: number;
   [k: string]: unknown;
@@ -325,7 +326,7 @@ export function trainingProgress(opts: { epochs?: number; title?: string; refres
       `epoch ${final ? doneEpochs : Math.min(human(current.epoch), epochs ?? Infinity)}${epochs ? `/${epochs}` : ''}`,
       current.batches && !final ? `batch ${current.batch}/${current.batches}` : '',
       last ? `loss ${formatCell(last.loss)}` : Number.isFinite(current.loss) ? `loss ${formatCell(current.loss)}` : '',
-      last?.valLoss !== undefined ? `val ${formatCell(last.valLoss)}` : '',
+      last?.valLoss !== undefined && Number.isFinite(last.valLoss) ? `val ${formatCell(last.valLoss)}` : '',
       last?.rowsPerSec ? `${Math.round(last.rowsPerSec).toLocaleString('en-US')} rows/s` : '',
       final ? `done in ${elapsed.toFixed(1)} s` : eta ? `${Math.ceil(eta)} s left` : '',
     ].filter(Boolean);
@@ -347,13 +348,13 @@ export function trainingProgress(opts: { epochs?: number; title?: string; refres
   return {
     history,
     onBatch(info) {
-      current = { epoch: info.epoch ?? current.epoch, batch: info.batch, batches: info.batches ?? current.batches, loss: info.loss ?? current.loss };
+      current = { epoch: info.epoch ?? current.epoch, batch: info.batch !== undefined ? info.batch + 1 : current.batch, batches: info.batches ?? current.batches, loss: info.loss ?? current.loss };
       if (Date.now() - lastBar >= refreshMs) drawBar(false);
     },
     onEpoch(info) {
       if (zeroBased === undefined) zeroBased = info.epoch === 0;
-      epochs ??= info.epochs;
-      history.push({ ...info, epoch: human(info.epoch) });
+      if (epochs === undefined && info.epochs !== undefined && Number.isFinite(info.epochs)) epochs = info.epochs;
+      history.push({ ...info, epoch: human(info.epoch), valLoss: info.valLoss !== undefined && Number.isFinite(info.valLoss) ? info.valLoss : undefined });
       current = { epoch: info.epoch + 1, batch: 0, batches: current.batches, loss: info.loss };
       drawBar(epochs !== undefined && history.length >= epochs);
       if (kernelBridge()) {

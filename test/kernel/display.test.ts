@@ -1,0 +1,164 @@
+/** The kernel's display logic without Jupyter: bundles, tables, errors, live views through a recording bridge. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DataFrame, Series } from 'danfojs-node';
+import { formatError, MIME_HOOK, toMimeBundle } from '../../kernel/display';
+import { KernelBridge, setKernelBridge, trainingProgress, watch, display } from '../../kernel/runtime';
+import { MimeBundle } from '../../kernel/display';
+import { plot } from '../../sdk/plot';
+import { KafkalabError } from '../../sdk/util/errors';
+
+function bigFrame(n: number) {
+  return new DataFrame({ id: Array.from({ length: n }, (_, i) => i), name: Array.from({ length: n }, (_, i) => `car-${i}`) });
+}
+
+test('a large DataFrame shows head, tail, shape and dtypes', () => {
+  const b = toMimeBundle(bigFrame(1000))!;
+  const html = String(b.data['text/html']);
+  assert.match(html, /1,000 rows × 2 columns/);
+  assert.match(html, /990 more rows/);
+  assert.match(html, /<td>car-999<\/td>/);
+  assert.not.match(html, /<td>car-500<\/td>/);
+  assert.match(html, /int32/);
+  assert.match(html, /column statistics/);
+  const text = String(b.data['text/plain']);
+  assert.match(text, /\[1,000 rows × 2 columns\]/);
+  assert.match(text, /car-999/);
+});
+
+test('a small frame is shown whole; HTML is escaped', () => {
+  const html = String(toMimeBundle(new DataFrame({ v: ['<b>x</b>', 'y'] }))!.data['text/html']);
+  assert.match(html, /&lt;b&gt;x&lt;\/b&gt;/);
+  assert.not.match(html, /more rows/);
+});
+
+test('a read report with failed records is shown under the table', () => {
+  const df = bigFrame(3);
+  Object.defineProperty(df, 'attrs', { value: { report: { topic: 'car-sensors', failed: 2, failures: { 'invalid JSON': 2 }, warnings: [] } } });
+  assert.match(String(toMimeBundle(df)!.data['text/html']), /2 record\(s\) of car-sensors could not be decoded.*invalid JSON: 2/);
+});
+
+test('a Series renders as a one-column table', () => {
+  assert.match(String(toMimeBundle(new Series([1.5, 2.5], { columns: ['speed'] }))!.data['text/html']), /speed/);
+});
+
+test('a Figure: plotly.js only while the session has not loaded it', () => {
+  const state = { plotlyLoaded: false };
+  const fig = plot.loss({ loss: [0.4, 0.2] });
+  const first = toMimeBundle(fig, state)!;
+  assert.ok(String(first.data['text/html']).includes('plotly.js v'));
+  assert.equal(first.data['application/vnd.plotly.v1+json'], fig.toJSON());
+  assert.is(state.plotlyLoaded, true);
+  assert.ok(!String(toMimeBundle(fig, state)!.data['text/html']).includes('plotly.js v'));
+});
+
+test('evaluation results, the MIME hook, and plain values', () => {
+  const e = toMimeBundle({ precision: 0.9, recall: 0.8, f1: 0.85, auc: 0.95, confusion: { tp: 8, fp: 1, tn: 90, fn: 2 } })!;
+  assert.match(String(e.data['text/plain']), /F1\s+0\.8500/);
+  assert.match(String(e.data['text/html']), /TP/);
+  const custom = { [MIME_HOOK]: () => ({ 'text/markdown': '**hi**' }), toString: () => 'custom' };
+  assert.is(toMimeBundle(custom)!.data['text/markdown'], '**hi**');
+  assert.is(toMimeBundle(42), undefined);
+  assert.is(toMimeBundle({ a: 1 }), undefined);
+});
+
+test('formatError: one line for KafkalabError (and subclasses), nothing for other errors', () => {
+  class TopicError extends KafkalabError {}
+  assert.is(formatError(new KafkalabError('Cannot reach Kafka at h:9092', { hint: 'set KAFKA_BROKERS' })), 'KafkalabError: Cannot reach Kafka at h:9092; set KAFKA_BROKERS');
+  assert.match(formatError(new TopicError('no topic'))!, /no topic$/);
+  assert.is(formatError(new TypeError('bug')), undefined);
+});
+
+function recordingBridge() {
+  const sent: { bundle: MimeBundle; id?: string; update: boolean }[] = [];
+  const listeners = new Set<() => void>();
+  const bridge: KernelBridge = {
+    state: { plotlyLoaded: false },
+    send: (bundle, id, update) => (sent.push({ bundle, id, update }), true),
+    onInterrupt: (l) => (listeners.add(l), () => listeners.delete(l)),
+  };
+  return { bridge, sent, interrupt: () => listeners.forEach((l) => l()) };
+}
+
+test('display(): one output, updated in place by its handle', () => {
+  const r = recordingBridge();
+  setKernelBridge(r.bridge);
+  try {
+    const h = display(bigFrame(2));
+    h.update(plot.loss({ loss: [1] }));
+    assert.is(r.sent.length, 2);
+    assert.is(r.sent[0].id, h.id);
+    assert.equal([r.sent[0].update, r.sent[1].update], [false, true]);
+  } finally {
+    setKernelBridge(undefined);
+  }
+});
+
+test('watch(): a live table updated in place, stopped by an interrupt, stream released', async () => {
+  const r = recordingBridge();
+  setKernelBridge(r.bridge);
+  let released = false;
+  async function* endless() {
+    try {
+      for (let i = 0; ; i++) {
+        yield new DataFrame({ v: [i, i + 0.5] });
+        await new Promise((res) => setTimeout(res, 10));
+      }
+    } finally {
+      released = true;
+    }
+  }
+  try {
+    setTimeout(r.interrupt, 300);
+    const summary = await watch(endless(), { rows: 3, refreshMs: 0 });
+    assert.is(summary.stoppedBy, 'interrupt');
+    assert.ok(released, 'iterator returned');
+    assert.ok(summary.batches > 3 && summary.rows === summary.batches * 2);
+    const ids = new Set(r.sent.map((m) => m.id));
+    assert.is(ids.size, 1, 'one output area');
+    const last = String(r.sent[r.sent.length - 1].bundle.data['text/html']);
+    assert.match(last, /stopped · \d+ batches/);
+    assert.match(last, /3 rows × 1 columns/);
+  } finally {
+    setKernelBridge(undefined);
+  }
+});
+
+test('watch(): a live chart with a batch limit', async () => {
+  const r = recordingBridge();
+  setKernelBridge(r.bridge);
+  async function* readings() {
+    for (let i = 0; i < 100; i++) yield new DataFrame({ _timestamp: [1.7e12 + i * 1000], speed: [i] });
+  }
+  try {
+    const s = await watch(readings(), { y: 'speed', batches: 20, refreshMs: 0 });
+    assert.is(s.stoppedBy, 'batches');
+    assert.is(s.rows, 20);
+    assert.ok(String(r.sent[0].bundle.data['text/html']).includes('plotly.js v'), 'plotly.js loaded first, in its own output');
+    const chart = r.sent[r.sent.length - 1].bundle.data['application/vnd.plotly.v1+json'] as { data: { y: number[] }[] };
+    assert.is(chart.data[0].y.length, 20);
+  } finally {
+    setKernelBridge(undefined);
+  }
+});
+
+test('trainingProgress(): progress bar and live loss curve', () => {
+  const r = recordingBridge();
+  setKernelBridge(r.bridge);
+  try {
+    const p = trainingProgress({ epochs: 2 });
+    p.onBatch({ epoch: 1, batch: 0, batches: 4, loss: 0.5 });
+    p.onEpoch({ epoch: 1, epochs: 2, loss: 0.4, valLoss: 0.45, rowsPerSec: 120_000 });
+    p.onEpoch({ epoch: 2, epochs: 2, loss: 0.3, valLoss: NaN, rowsPerSec: 130_000 });
+    const bars = r.sent.filter((m) => String(m.bundle.data['text/html']).includes('<progress'));
+    assert.match(String(bars[bars.length - 1].bundle.data['text/plain']), /epoch 2\/2 · loss 0\.3 · 130,000 rows\/s · done in/);
+    const charts = r.sent.filter((m) => m.bundle.data['application/vnd.plotly.v1+json']);
+    assert.is(charts.length, 2);
+    assert.is(charts[1].update, true);
+    assert.equal((charts[1].bundle.data['application/vnd.plotly.v1+json'] as { data: { y: number[] }[] }).data[0].y, [0.4, 0.3]);
+  } finally {
+    setKernelBridge(undefined);
+  }
+});
+
+test.run();
