@@ -171,14 +171,15 @@ export async function replayInto(conn: KafkaConnection, topic: string, opts: Rep
 }
 
 /**
- * Creates a missing target with the source's partition count (so partitions map one to one)
- * and no time retention: replayed records keep their original timestamps, which a time-based
- * retention would delete at once when they are older than retention.ms.
+ * Creates a missing target with the source's partition count, so partitions map one to one.
+ * The cluster's default retention is right for it: replayed records carry the time they were
+ * replayed as their timestamp (the original one in a header), so time retention counts from
+ * the replay, not from the original time.
  */
 async function ensureTarget(conn: KafkaConnection, source: string, into: string): Promise<boolean> {
   if ((await conn.admin.listTopics()).includes(into)) return false;
   const partitions = (await conn.requireTopic(source)).partitions.length;
-  await conn.createTopic(into, { partitions, config: { 'retention.ms': '-1' } });
+  await conn.createTopic(into, { partitions });
   return true;
 }
 
