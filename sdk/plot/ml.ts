@@ -158,14 +158,15 @@ export function confusion(input: ConfusionInput, opts: ConfusionOptions = {}): F
   }
   return new Figure(
     [{
-      type: 'heatmap', z: matrix, x: labels.map((l) => `predicted ${l}`), y: labels.map((l) => `actual ${l}`),
-      text, texttemplate: '%{text}', textfont: { size: 14 }, colorscale: 'Blues', showscale: false,
-      hovertemplate: '%{y}, %{x}: %{z}<extra></extra>',
+      // Colour by log count: the normal-normal cell dwarfs the others, which are the interesting ones.
+      type: 'heatmap', z: matrix.map((r) => r.map((v) => Math.log10(1 + v))), x: labels.map((l) => `predicted ${l}`), y: labels.map((l) => `actual ${l}`),
+      text, texttemplate: '%{text}', textfont: { size: 14 }, colorscale: 'Blues', reversescale: true, showscale: false,
+      customdata: matrix, hovertemplate: '%{y}, %{x}: %{customdata}<extra></extra>',
     }],
     finishLayout(opts, {
       title: titleWithNotes(opts.title ?? 'Confusion matrix', notes),
       xaxis: { title: { text: opts.xTitle ?? 'predicted' }, side: 'bottom', gridcolor: 'rgba(0,0,0,0)' },
-      yaxis: { title: { text: opts.yTitle ?? 'actual' }, autorange: 'reversed', gridcolor: 'rgba(0,0,0,0)' },
+      yaxis: { title: { text: opts.yTitle ?? 'actual' }, autorange: 'reversed', gridcolor: 'rgba(0,0,0,0)', automargin: true },
       height: opts.height ?? 420,
       meta: { kafkalab: { kind: 'confusion', total } },
     }),

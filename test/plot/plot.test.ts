@@ -109,7 +109,7 @@ test('loss accepts epoch records and Keras-style histories', () => {
 
 test('confusion from an evaluate() result puts the metrics in the title', () => {
   const fig = plot.confusion({ precision: 0.9, recall: 0.8, f1: 0.847, auc: 0.97, confusion: { tp: 80, fp: 9, tn: 900, fn: 20 } });
-  assert.equal(fig.data[0].z, [[900, 9], [20, 80]]);
+  assert.equal(fig.data[0].customdata, [[900, 9], [20, 80]]);
   assert.match(JSON.stringify(fig.layout.title), /F1 0\.847/);
   assert.throws(() => plot.confusion({} as never), /tp, fp, tn, fn/);
 });
