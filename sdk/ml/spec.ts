@@ -70,9 +70,14 @@ export function checkAutoencoderOptions(options: AutoencoderOptions): void {
   if (o.seed !== undefined && !Number.isSafeInteger(o.seed)) throw badOption(what, 'seed', o.seed, 'an integer', 'seed: 42');
   if (o.learningRate !== undefined && !(Number.isFinite(o.learningRate) && o.learningRate > 0)) throw badOption(what, 'learningRate', o.learningRate, 'a number > 0', 'learningRate: 1e-3');
   if (o.fill !== undefined) checkFill(o.fill);
-  if (o.logger !== undefined && (typeof o.logger !== 'object' || o.logger === null || typeof o.logger.info !== 'function')) {
+  if (o.logger !== undefined && !isLogger(o.logger)) {
     throw badOption(what, 'logger', o.logger, 'a Logger (debug, info, warn, error, child)', "logger: consoleLogger({ level: 'info' })");
   }
+}
+
+function isLogger(x: unknown): x is Logger {
+  const l = x as Record<string, unknown> | null;
+  return typeof l === 'object' && l !== null && ['debug', 'info', 'warn', 'error', 'child'].every((m) => typeof l[m] === 'function');
 }
 
 function checkFill(fill: unknown): void {

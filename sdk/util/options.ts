@@ -58,7 +58,7 @@ export function describeValue(value: unknown): string {
  * from the interface. `optionKeys<FitOptions>()(['epochs', 'batchSize', ...])`.
  */
 export function optionKeys<T extends object>() {
-  return <const K extends readonly (keyof T & string)[]>(keys: K & AllOf<T, K>): K => keys;
+  return <const K extends readonly (keyof T & string)[]>(keys: K & AllOf<T, K>): readonly K[number][] => keys;
 }
 
 type AllOf<T, K extends readonly PropertyKey[]> = [Exclude<keyof T, K[number]>] extends [never] ? unknown : { missingOptions: Exclude<keyof T, K[number]> };
