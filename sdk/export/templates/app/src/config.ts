@@ -28,6 +28,8 @@ export interface Config {
   fromBeginning: boolean;
   partitionsConcurrently: number;
   sessionTimeoutMs: number;
+  /** Who encodes the output records: kafkalab's record-batch writer (fast) or kafkajs's producer. */
+  produceEncoder: 'kafkalab' | 'kafkajs';
   ssl?: { rejectUnauthorized: boolean; ca?: string[]; cert?: string; key?: string; passphrase?: string } | true;
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
   port: number;
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
     fromBeginning: offsetReset === 'earliest',
     partitionsConcurrently: int('PARTITIONS_CONCURRENTLY', 4, 1, 1000),
     sessionTimeoutMs: int('SESSION_TIMEOUT_MS', 30_000, 6_000, 3_600_000),
+    produceEncoder: oneOf<'kafkalab' | 'kafkajs'>('PRODUCE_ENCODER', 'kafkalab', ['kafkalab', 'kafkajs']),
     ssl,
     sasl,
     port: int('PORT', 8080, 0, 65535),

@@ -7,6 +7,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { chooseBackend, forward, loadLayersModel, type Backend } from './model';
+import { topFeaturesInto } from './topk';
 import { FeatureState, checkPipeline, featureErrors, recordProblem, rowScores, scaleInPlace, topFeatures, type PipelineSpec } from './pipeline';
 
 export interface Contribution {
@@ -82,6 +83,15 @@ export class Scorer {
     return topFeatures(errors, this.width, row, n).map((f) => ({ feature: this.spec.features[f], error: errors[base + f] }));
   }
 
+  /**
+   * The same features as `explain` (largest error first, ties by feature order) as indexes
+   * written into `out`, without allocating: the per-record path of the streaming app.
+   * Returns how many were written (out.length, at most the feature count).
+   */
+  topInto(errors: Float32Array, row: number, out: Int32Array): number {
+    return topFeaturesInto(errors, this.width, row, out);
+  }
+
   /** Scores records in order from fresh window state, in one model call (tests, offline checks). */
   async scoreRecords(records: unknown[]): Promise<{ scores: Float32Array; problems: (string | undefined)[] }> {
     const matrix = new Float32Array(records.length * this.width);
@@ -103,3 +113,4 @@ export class Scorer {
     return { scores, problems };
   }
 }
+
