@@ -24,7 +24,7 @@ export {
   computeThreshold, PIPELINE_VERSION, WINDOW_STATS, ACTIVATIONS,
 } from './ml';
 export type {
-  AutoencoderOptions, FitOptions, ScoreOptions, PredictOptions, EvaluateOptions, BackendName, ScalerKind, PipelineSpec, WindowFeatureSpec,
+  AutoencoderOptions, FitOptions, ScoreOptions, PredictOptions, ExplainOptions, EvaluateOptions, BackendName, ScalerKind, PipelineSpec, WindowFeatureSpec,
   WindowStat, ScalerSpec, ThresholdSpec, Confusion, DetectionMetrics, Evaluation, TypeMetrics, ThresholdRule, Progress, History,
   EarlyStoppingOptions, Activation, TableLike,
 } from './ml';
