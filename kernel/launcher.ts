@@ -78,8 +78,21 @@ export function startKafkalabKernel(configPath: string): void {
     else error(...args);
   };
 
+  exitWithParent();
   const { startKernel } = require(tslabMain) as { startKernel(o: { configPath: string; enableFindLocal?: boolean; jsKernel?: boolean }): void };
   startKernel({ configPath, enableFindLocal: false, jsKernel: false });
+}
+
+/**
+ * Like ipykernel's parent poller: when the process that started the kernel (Jupyter) dies
+ * without shutting it down, the kernel exits instead of living on as an orphan.
+ */
+function exitWithParent(): void {
+  const parent = process.ppid;
+  if (parent <= 1) return;
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(0);
+  }, 2000).unref();
 }
 
 /** A kafkalab stream (or any async iterable that is not a plain iterator of a running loop). */
