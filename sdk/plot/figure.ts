@@ -108,7 +108,8 @@ export class Figure {
 
   toString(): string {
     const kinds = [...new Set(this.data.map((t) => t.type ?? 'scatter'))].join(', ');
-    return `Figure(${this.title ? JSON.stringify(this.title) + ', ' : ''}${this.data.length} trace${this.data.length === 1 ? '' : 's'}: ${kinds || 'none'})`;
+    const title = this.title?.replace(/<br>/g, ' · ').replace(/<[^>]+>/g, '');
+    return `Figure(${title ? JSON.stringify(title) + ', ' : ''}${this.data.length} trace${this.data.length === 1 ? '' : 's'}: ${kinds || 'none'})`;
   }
 }
 
