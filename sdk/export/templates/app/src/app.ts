@@ -4,6 +4,8 @@
  * dead letters, and only then commit the batch's offsets (at-least-once).
  */
 import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import { FlatJson } from './flatjson';
+import { float32Json } from './format';
 import { createResultProducer, sendChunks } from './producer';
 import { MatrixBatcher } from './batcher';
 import type { Config } from './config';
@@ -82,6 +84,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   await consumer.subscribe({ topics: [config.inputTopic], fromBeginning: config.fromBeginning });
 
   const passthrough = config.passthroughFields.length > 0;
+  const flat = new FlatJson([...scorer.spec.inputs.map((i) => i.name), ...(scorer.spec.key === undefined ? [] : [scorer.spec.key]), ...config.passthroughFields]);
   // The constant parts of every result, formatted once.
   const threshold = `,"threshold":${num(scorer.threshold)},"anomaly":`;
   const featureJson = scorer.spec.features.map((f) => `{"feature":${JSON.stringify(f)},"error":`);
@@ -102,14 +105,14 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       const source: KafkaMessage[] = [];
       const records: unknown[] = [];
       for (const m of slice) {
-        const decoded = decode(m);
-        const problem = typeof decoded === 'string' ? decoded : scorer.prepare(decoded.record, matrix, source.length);
+        const decoded = decode(m, flat);
+        const problem = decoded instanceof Rejected ? decoded.reason : scorer.prepare(decoded, matrix, source.length);
         if (problem) {
           dead.push(deadLetter(m, topic, partition, problem));
           continue;
         }
         source.push(m);
-        if (passthrough) records.push((decoded as { record: unknown }).record);
+        if (passthrough) records.push(decoded);
       }
       chunks.push({ matrix: matrix.subarray(0, source.length * scorer.width), rows: source.length, source, records });
     }
@@ -132,11 +135,11 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
           errors ??= scorer.errors(c.matrix, recon);
           const n = scorer.topInto(errors, r, top);
           const base = r * scorer.width;
-          for (let k = 0; k < n; k++) t += `${k ? ',' : ''}${featureJson[top[k]]}${num(errors[base + top[k]])}}`;
+          for (let k = 0; k < n; k++) t += `${k ? ',' : ''}${featureJson[top[k]]}${float32Json(errors[base + top[k]])}}`;
         }
         const fields = passthrough ? passthroughJson(c.records[r] as Record<string, unknown>, config.passthroughFields) : '';
         const key = m.key === null ? 'null' : JSON.stringify(m.key.toString('utf8'));
-        results.add(m.key, `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly},"top":[${t}]${fields}}`, Number(m.timestamp));
+        results.add(m.key, `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${float32Json(scores[r])}${threshold}${anomaly},"top":[${t}]${fields}}`, Number(m.timestamp));
       }
     });
 
@@ -177,12 +180,19 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
 }
 
 /** The parsed value, or why it cannot be parsed. */
-function decode(m: KafkaMessage): { record: unknown } | string {
-  if (m.value === null || m.value.length === 0) return 'empty value';
+class Rejected {
+  constructor(readonly reason: string) {}
+}
+
+/** The parsed value (only the fields the app reads when the fast path takes it), or why it cannot be parsed. */
+function decode(m: KafkaMessage, flat: FlatJson): unknown {
+  if (m.value === null || m.value.length === 0) return new Rejected('empty value');
+  const fast = flat.parse(m.value);
+  if (fast !== undefined) return fast;
   try {
-    return { record: JSON.parse(m.value.toString('utf8')) };
+    return JSON.parse(m.value.toString('utf8'));
   } catch (err) {
-    return `invalid JSON: ${(err as Error).message}`;
+    return new Rejected(`invalid JSON: ${(err as Error).message}`);
   }
 }
 

@@ -1,0 +1,34 @@
+/**
+ * JSON text of the float32 values in results (scores, errors, the threshold). Nine significant
+ * digits identify every float32 exactly (`Math.fround(Number(text)) === x`); String() prints the
+ * float32's double widening with up to 17 digits, is several times slower, and was the app's
+ * largest single cost per result after encoding. Values outside [1e-6, 1e9) (rare here:
+ * squared errors of scaled features) take String(); NaN and infinities become null, because
+ * JSON has no words for them.
+ */
+const POW = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000', '00000000', '000000000'];
+
+export function float32Json(x: number): string {
+  if (!(x >= 1e-6 && x < 1e9)) return Number.isFinite(x) ? String(x) : 'null';
+  // Decimal exponent: 10^e <= x < 10^(e+1), e in -6..8.
+  let e = 8;
+  while (e >= 0 ? x < POW[e] : x * POW[-e] < 1) e--;
+  // Nine digits as an integer. The product may be off by one in the last digit, which still
+  // round-trips: 1e-8 relative is under half a float32 step (2^-24 relative at the least).
+  let m = Math.round(x * POW[8 - e]);
+  if (m < 1e8) {
+    // x * 10^-e rounded up to 1 just below a power of ten: one digit was not there.
+    e--;
+    m = Math.round(x * POW[8 - e]);
+  }
+  if (m >= 1e9) {
+    m = Math.round(m / 10);
+    e++;
+  }
+  while (m % 10 === 0) m /= 10;
+  const s = String(m);
+  if (e < 0) return `0.${ZEROS[-e - 1]}${s}`;
+  if (e + 1 >= s.length) return s + ZEROS[e + 1 - s.length];
+  return `${s.slice(0, e + 1)}.${s.slice(e + 1)}`;
+}
