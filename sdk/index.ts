@@ -31,6 +31,8 @@ export type {
 export { plot, Figure } from './plot';
 export type { FigureJSON, HTMLOptions } from './plot';
 export { exportScoringApp, savedModel } from './export';
+export { installAndBuild, startAppProcess, metricValue } from './export/process';
+export type { AppProcess } from './export/process';
 export type { ExportOptions, ExportResult, ExportableModel } from './export';
 export { display, watch, trainingProgress, inKernel, DisplayHandle } from '../kernel/runtime';
 export type { WatchOptions, WatchSummary, TrainingProgress } from '../kernel/runtime';
