@@ -141,6 +141,7 @@ export class Autoencoder {
     const { spec, model, history } = isStream ? await fitStreamData(this.options, data as AsyncIterable<TableLike>, opts) : await fitTable(this.options, data as TableLike, opts, this.log);
     this.install(spec, model);
     this.history = history;
+    await opts.done?.();
     return history;
   }
 

@@ -38,10 +38,15 @@ export interface FitOptions {
   validationRows?: number;
   /** Streams: training rows between evaluations (default 20 x batchSize). */
   evaluateEvery?: number;
+  /** Called once after training succeeded (a spread `trainingProgress()` draws its final state here). */
+  done?: () => unknown;
+  /** Not read: lets `{ ...trainingProgress() }` be spread into the options (fit returns its own History). */
+  history?: unknown;
 }
 
 export const FIT_OPTIONS = optionKeys<FitOptions>()([
   'epochs', 'batchSize', 'validationSplit', 'shuffle', 'earlyStopping', 'threshold', 'onEpoch', 'onBatch', 'maxRows', 'maxMs', 'signal', 'warmupRows', 'validationRows', 'evaluateEvery',
+  'done', 'history',
 ]);
 
 /** Throws a BAD_OPTION error for an unknown option or a bad value, before any data is read. */
@@ -60,7 +65,7 @@ export function checkFitOptions(opts: FitOptions): void {
   if (opts.shuffle !== undefined && typeof opts.shuffle !== 'boolean') throw badOption(what, 'shuffle', opts.shuffle, 'true or false');
   if (opts.earlyStopping !== undefined) checkEarlyStopping(opts.earlyStopping);
   if (opts.threshold !== undefined) checkThresholdRule(opts.threshold);
-  for (const name of ['onEpoch', 'onBatch'] as const) {
+  for (const name of ['onEpoch', 'onBatch', 'done'] as const) {
     if (opts[name] !== undefined && typeof opts[name] !== 'function') throw badOption(what, name, opts[name], 'a function', `${name}: (p) => console.log(p.epoch, p.loss)`);
   }
   if (opts.signal !== undefined && !(opts.signal && typeof opts.signal.aborted === 'boolean' && typeof opts.signal.addEventListener === 'function')) {

@@ -8,7 +8,9 @@ import { tf } from './backend';
 import { disposeSnapshot, reconstruct, restoreWeights, snapshotWeights, WeightSnapshot } from './model';
 import { rowScores } from './pipeline';
 
-export interface Progress {
+// A type alias, not an interface: it is then assignable to index-signature types such as the
+// kernel's EpochInfo, so `fit(df, { ...trainingProgress() })` type-checks.
+export type Progress = {
   epoch: number;
   /** Planned epochs (for streams: Infinity unless bounded by maxRows). */
   epochs: number;
@@ -22,7 +24,7 @@ export interface Progress {
   /** onBatch only: batch index within the epoch (0-based) and batches per epoch (frames only). */
   batch?: number;
   batches?: number;
-}
+};
 
 export interface EarlyStoppingOptions {
   /** Evaluations without improvement before stopping (default 3). */

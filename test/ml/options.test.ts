@@ -10,6 +10,7 @@ import { FeatureState } from '../../sdk/ml/pipeline';
 import { addWindowFeatures } from '../../sdk/ml/features';
 import { carReadings } from '../../sdk/ingest/simulator';
 import { KafkalabError } from '../../sdk/util/errors';
+import { trainingProgress } from '../../kernel/runtime';
 
 const records = carReadings({ cars: 3, readingsPerCar: 300, seed: 4, anomalyRate: 0 });
 const small = { features: ['coolant_temp', 'engine_vibration_amplitude', 'speed', 'accel_fl'], layers: [3, 2, 3] };
@@ -124,6 +125,20 @@ test('fit(): validationSplit 0 is accepted (threshold from the training rows), a
   const h = await fresh.fit(records as never, { epochs: 1, validationSplit: 0, maxRows: Infinity });
   assert.ok(Number.isNaN(h.valLoss[0]));
   assert.ok(Number.isFinite(fresh.threshold));
+  fresh.dispose();
+});
+
+test("fit(): the kernel's trainingProgress() spreads in as documented; done() runs once training succeeded", async () => {
+  const progress = trainingProgress({ epochs: 2, title: 'options test' });
+  let doneCalls = 0;
+  const done = progress.done;
+  const fresh = new Autoencoder({ ...small, seed: 3 });
+  await fresh.fit(records as never, { epochs: 2, batchSize: 256, ...progress, done: () => (doneCalls++, done()) });
+  assert.is(progress.history.length, 2);
+  assert.is(doneCalls, 1);
+  await rejectsAsync(() => fresh.fit(records as never, { done: 'now' } as never), /done must be a function/);
+  await fresh.fit([records[0]] as never, { done: () => doneCalls++ }).catch(() => undefined);
+  assert.is(doneCalls, 1, 'not called when training fails');
   fresh.dispose();
 });
 
