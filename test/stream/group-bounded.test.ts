@@ -71,6 +71,25 @@ test('breaking out of a live group stream or stopping its job leaves no member',
   assert.is(broker.groups.describe('g4').members.length, 0);
 });
 
+test("a group stream from 'latest' reads everything produced once it is ready", async () => {
+  await kafka.createTopic('fresh', { partitions: 3 });
+  const t = kafka.topic('fresh');
+  await t.produce([{ i: -1 }]); // before the stream: not read
+  const s = t.stream({ from: 'latest', group: 'g6', batch: { size: 10, ms: 20 } });
+  const got: number[] = [];
+  const loop = (async () => {
+    for await (const df of s) {
+      for (const r of recordsOf(df)) got.push(r.i as number);
+      if (got.length >= 30) break;
+    }
+  })();
+  await s.ready;
+  await t.produce(Array.from({ length: 30 }, (_, i) => ({ i })));
+  await Promise.race([loop, new Promise((_, reject) => setTimeout(() => reject(new Error('not all records read')), 20_000).unref())]);
+  assert.equal(got.sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i));
+  assert.is(broker.groups.describe('g6').members.length, 0);
+});
+
 test('an unknown topic fails with the did-you-mean error, with or without a group', async () => {
   for (const group of [undefined, 'g5']) {
     try {
