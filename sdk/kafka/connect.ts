@@ -8,12 +8,12 @@ import * as path from 'path';
 import { Kafka, logLevel as kafkajsLevel, type Admin, type KafkaConfig, type Producer, Partitioners, type ITopicMetadata } from 'kafkajs';
 import type { Broker } from '../broker';
 import { KafkalabError, closest } from '../util/errors';
+import { badOption, checkOptions, optionKeys } from '../util/options';
 import { defaultLogger, type Logger } from '../util/log';
 import type { DataFrame } from '../frame/dataframe';
-import { buildFrame } from '../frame/dataframe';
 import { Topic } from './topic';
-import { createCluster, Fetcher } from './fetcher';
-import { withFreshMetadata } from './read';
+import { partitionsFrame, topicsFrame } from './catalog';
+import { checkTopicName, explainKafkaError, kafkajsLogger, unreachable } from './errors';
 
 export interface ConnectOptions {
   /** 'host1:9092,host2:9092' or a list; default KAFKA_BROKERS, else the embedded broker. */
@@ -51,21 +51,60 @@ export function isListening(host: string, port: number, timeoutMs = 500): Promis
 function splitBrokers(b: string | string[]): string[] {
   const list = (Array.isArray(b) ? b : b.split(',')).map((s) => s.trim()).filter(Boolean);
   if (!list.length) throw new KafkalabError('No Kafka brokers given', { code: 'BAD_OPTION', hint: "pass brokers: 'host:9092' or omit it to use the embedded broker" });
+  for (const b of list) {
+    const port = Number(/:(\d+)$/.exec(b)?.[1]);
+    if (!(port > 0 && port < 65536)) {
+      throw new KafkalabError(`Broker address "${b}" has no port`, { code: 'BAD_OPTION', hint: `write it as host:port, e.g. '${b.replace(/:.*$/, '')}:9092'` });
+    }
+  }
   return list;
 }
 
-function kafkajsLogger(logger: Logger): KafkaConfig['logCreator'] {
-  return () =>
-    ({ namespace, level, log }) => {
-      const { message, ...fields } = log;
-      const l = logger.child(`kafkajs:${namespace}`);
-      if (level === kafkajsLevel.ERROR) l.warn(message, fields); // kafkajs logs retried failures as errors
-      else if (level === kafkajsLevel.WARN) l.warn(message, fields);
-      else l.debug(message, fields);
-    };
+/**
+ * The embedded broker this process started, shared by every connect() that uses it and
+ * stopped by the last close(). Deciding whether to start one and releasing it run one at a
+ * time, so concurrent connect() calls never race to bind :9092.
+ */
+let inProcess: { broker: Broker; users: number } | undefined;
+let embeddedLock: Promise<unknown> = Promise.resolve();
+
+function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const run = embeddedLock.then(fn);
+  embeddedLock = run.catch(() => undefined);
+  return run;
+}
+
+/** The in-process embedded broker with one more user, or undefined when another process serves :9092. */
+function acquireEmbedded(dataDir: string, logger: Logger): Promise<Broker | undefined> {
+  return serialized(async () => {
+    if (inProcess) {
+      inProcess.users++;
+      logger.info('using the embedded broker this process started', { bootstrap: inProcess.broker.bootstrap, users: inProcess.users });
+      return inProcess.broker;
+    }
+    if (await isListening('127.0.0.1', EMBEDDED_PORT)) {
+      logger.info('using the broker already listening on localhost:9092');
+      return undefined;
+    }
+    const { startBroker } = require('../broker') as typeof import('../broker');
+    const broker = await startBroker({ port: EMBEDDED_PORT, dataDir, logger: logger.child('broker') });
+    inProcess = { broker, users: 1 };
+    logger.info('started the embedded broker', { bootstrap: broker.bootstrap, dataDir });
+    return broker;
+  });
+}
+
+function releaseEmbedded(broker: Broker): Promise<void> {
+  return serialized(async () => {
+    if (!inProcess || inProcess.broker !== broker) return;
+    if (--inProcess.users > 0) return;
+    inProcess = undefined;
+    await broker.stop();
+  });
 }
 
 export async function connect(opts: ConnectOptions = {}): Promise<KafkaConnection> {
+  checkOptions('connect()', opts, CONNECT_OPTIONS);
   const logger = opts.logger ?? defaultLogger('kafka');
   let brokers: string[];
   let embedded: Broker | undefined;
@@ -78,16 +117,8 @@ export async function connect(opts: ConnectOptions = {}): Promise<KafkaConnectio
     source = 'env';
   } else {
     source = 'embedded';
-    brokers = [`localhost:${EMBEDDED_PORT}`];
-    if (!(await isListening('127.0.0.1', EMBEDDED_PORT))) {
-      const { startBroker } = require('../broker') as typeof import('../broker');
-      const dataDir = opts.dataDir ?? path.resolve('.kafkalab', 'data');
-      embedded = await startBroker({ port: EMBEDDED_PORT, dataDir, logger: logger.child('broker') });
-      brokers = [embedded.bootstrap];
-      logger.info('started the embedded broker', { bootstrap: embedded.bootstrap, dataDir });
-    } else {
-      logger.info('using the broker already listening on localhost:9092');
-    }
+    embedded = await acquireEmbedded(opts.dataDir ?? path.resolve('.kafkalab', 'data'), logger);
+    brokers = [embedded ? embedded.bootstrap : `localhost:${EMBEDDED_PORT}`];
   }
   const clientConfig: ClientConfig = {
     brokers,
@@ -109,40 +140,31 @@ export async function connect(opts: ConnectOptions = {}): Promise<KafkaConnectio
     await admin.listTopics();
   } catch (err) {
     await admin.disconnect().catch(() => undefined);
-    await embedded?.stop();
+    if (embedded) await releaseEmbedded(embedded);
     throw unreachable(brokers, source, err);
   }
   return new KafkaConnection(kafka, admin, brokers, logger, embedded, clientConfig);
 }
 
-function unreachable(brokers: string[], source: string, err: unknown): KafkalabError {
-  const cause = findCode(err);
-  const where = brokers.join(',');
-  const hint =
-    source === 'embedded'
-      ? 'something on localhost:9092 is not a working Kafka broker; stop it or set KAFKA_BROKERS'
-      : source === 'env'
-        ? 'check KAFKA_BROKERS, or unset it to use the embedded broker'
-        : 'set KAFKA_BROKERS or omit it to use the embedded broker';
-  return new KafkalabError(`Cannot reach Kafka at ${where} (${cause})`, { code: 'KAFKA_UNREACHABLE', hint, retriable: true, cause: err });
-}
-
-function findCode(err: unknown): string {
-  for (let e: any = err, i = 0; e && i < 6; e = e.cause ?? e.originalError, i++) {
-    if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
-    const m = /(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|EAI_AGAIN)/.exec(String(e.message ?? ''));
-    if (m) return m[1];
-    if (e.name === 'KafkaJSConnectionError' && /timeout/i.test(e.message)) return 'connection timeout';
-  }
-  return (err as Error)?.message ?? String(err);
-}
-
 export interface CreateTopicOptions {
+  /** Partitions (default 1). */
   partitions?: number;
+  /** Copies of each partition (default 1; at most the number of brokers). */
   replicationFactor?: number;
-  /** Topic configs, e.g. { 'retention.ms': '86400000' }. */
-  config?: Record<string, string>;
+  /** Topic configs, e.g. { 'retention.ms': '86400000' } (numbers and booleans are sent as text). */
+  config?: Record<string, string | number | boolean>;
 }
+
+export const CONNECT_OPTIONS = optionKeys<ConnectOptions>()(['brokers', 'clientId', 'ssl', 'sasl', 'dataDir', 'connectionTimeout', 'requestTimeout', 'logger']);
+export const CREATE_TOPIC_OPTIONS = optionKeys<CreateTopicOptions>()(['partitions', 'replicationFactor', 'config']);
+
+/**
+ * A bounded retry for the idempotent producer (kafkajs's default is to retry forever, which
+ * hangs produce() when the broker is gone). After a send fails the connection drops that
+ * producer, so the next send starts with a new producer id instead of reusing sequence numbers
+ * a lost batch may already have taken.
+ */
+const PRODUCER_RETRY = { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 };
 
 export class KafkaConnection {
   private producerPromise: Promise<Producer> | undefined;
@@ -154,7 +176,7 @@ export class KafkaConnection {
     readonly admin: Admin,
     readonly brokers: string[],
     readonly logger: Logger,
-    /** The embedded broker this connection started, if it started one. */
+    /** The in-process embedded broker this connection uses (shared; the last close() stops it). */
     readonly embedded?: Broker,
     /** What it takes to open another client to the same cluster (worker threads). */
     readonly clientConfig: ClientConfig = { brokers },
@@ -164,71 +186,62 @@ export class KafkaConnection {
     return this.brokers.join(',');
   }
 
-  /** Every topic with partitions, message counts, offsets and first/last record times. */
-  async topics(): Promise<DataFrame> {
-    const names = (await this.admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
-    const rows = [];
-    for (const topic of names) {
-      const offsets = await withFreshMetadata(this, topic, () => this.admin.fetchTopicOffsets(topic));
-      const low = offsets.map((o) => Number(o.low));
-      const high = offsets.map((o) => Number(o.high));
-      const { first, last } = await this.edgeTimestamps(topic, offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })));
-      rows.push({
-        topic,
-        partitions: offsets.length,
-        messages: high.reduce((s, h, i) => s + h - low[i], 0),
-        earliestOffset: Math.min(...low),
-        latestOffset: Math.max(...high),
-        firstTimestamp: first === undefined ? null : new Date(first).toISOString(),
-        lastTimestamp: last === undefined ? null : new Date(last).toISOString(),
-      });
-    }
-    const columns = ['topic', 'partitions', 'messages', 'earliestOffset', 'latestOffset', 'firstTimestamp', 'lastTimestamp'];
-    return buildFrame(rows, columns.map((name) => ({ name, type: 'null' as const }))).df;
+  /** A kafkajs error as a KafkalabError that says what happened and what to do (others unchanged). */
+  explain(err: unknown, ctx: { topic?: string; op?: string } = {}): unknown {
+    return explainKafkaError(err, { brokers: this.brokers, ...ctx });
   }
 
-  /** Timestamps of the first and last record of a topic: one small fetch per end, no scan. */
-  private async edgeTimestamps(topic: string, parts: { partition: number; low: number; high: number }[]) {
-    const nonEmpty = parts.filter((p) => p.high > p.low);
-    if (!nonEmpty.length) return { first: undefined, last: undefined };
-    const fetcher = new Fetcher(createCluster(this.kafka), topic);
+  /** Runs a Kafka call, explaining what it throws. */
+  async call<T>(op: string, topic: string | undefined, fn: () => Promise<T>): Promise<T> {
     try {
-      await fetcher.connect();
-      let first: number | undefined;
-      let last: number | undefined;
-      const heads = await fetcher.fetch(new Map(nonEmpty.map((p) => [p.partition, p.low])), { partitionBytes: 64 * 1024 });
-      for (const h of heads) {
-        const m = h.messages.find((x) => !x.isControlRecord);
-        if (m) first = Math.min(first ?? Infinity, Number(m.timestamp));
-      }
-      const tails = await fetcher.fetch(new Map(nonEmpty.map((p) => [p.partition, p.high - 1])), { partitionBytes: 1024 * 1024 });
-      for (const t of tails) {
-        const want = (nonEmpty.find((p) => p.partition === t.partition) as { high: number }).high - 1;
-        for (const m of t.messages) if (Number(m.offset) === want) last = Math.max(last ?? -Infinity, Number(m.timestamp));
-      }
-      return { first, last };
-    } finally {
-      await fetcher.disconnect();
+      return await fn();
+    } catch (e) {
+      throw this.explain(e, { op, topic });
     }
   }
 
+  /**
+   * Every topic with partitions, message counts, offsets and first/last record times. For a
+   * topic of several partitions the counts and offsets are sums over its partitions (see
+   * partitions() for each one).
+   */
+  topics(): Promise<DataFrame> {
+    return this.call('topics()', undefined, () => topicsFrame(this));
+  }
+
+  /** One row per partition: partition, messages, earliestOffset, latestOffset, firstTimestamp, lastTimestamp. */
+  partitions(topic: string): Promise<DataFrame> {
+    return this.call('partitions()', topic, () => partitionsFrame(this, topic));
+  }
+
+  /**
+   * Creates a topic; an existing topic with the same partition count is returned as it is
+   * (re-running a notebook cell works), one with another count is an error.
+   */
   async createTopic(name: string, opts: CreateTopicOptions = {}): Promise<Topic> {
-    const created = await this.admin.createTopics({
-      topics: [
-        {
-          topic: name,
-          numPartitions: opts.partitions ?? 1,
-          replicationFactor: opts.replicationFactor ?? 1,
-          configEntries: Object.entries(opts.config ?? {}).map(([n, value]) => ({ name: n, value })),
-        },
-      ],
-      waitForLeaders: true,
+    checkOptions('createTopic()', opts, CREATE_TOPIC_OPTIONS);
+    checkTopicName(name);
+    const partitions = opts.partitions ?? 1;
+    const replicationFactor = opts.replicationFactor ?? 1;
+    if (!Number.isInteger(partitions) || partitions < 1) throw badOption('createTopic()', 'partitions', opts.partitions, 'a whole number of at least 1', 'partitions: 4');
+    if (!Number.isInteger(replicationFactor) || replicationFactor < 1) {
+      throw badOption('createTopic()', 'replicationFactor', opts.replicationFactor, 'a whole number of at least 1 (at most the number of brokers)', 'replicationFactor: 3');
+    }
+    const configEntries = Object.entries(opts.config ?? {}).map(([n, value]) => {
+      if (!['string', 'number', 'boolean'].includes(typeof value)) throw badOption('createTopic()', `config['${n}']`, value, 'a string, number or boolean', "config: { 'retention.ms': '86400000' }");
+      return { name: n, value: String(value) };
     });
+    const created = await this.call('createTopic()', name, () =>
+      this.admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor, configEntries }], waitForLeaders: true }),
+    );
     if (!created) {
-      const meta = await this.admin.fetchTopicMetadata({ topics: [name] });
+      const meta = await this.call('createTopic()', name, () => this.admin.fetchTopicMetadata({ topics: [name] }));
       const have = meta.topics[0]?.partitions.length;
       if (opts.partitions !== undefined && have !== opts.partitions) {
-        throw new KafkalabError(`Topic "${name}" already exists with ${have} partitions`, { code: 'TOPIC_EXISTS', hint: 'delete it first or use it as it is' });
+        throw new KafkalabError(`Topic "${name}" already exists with ${have} partitions, not ${opts.partitions}`, {
+          code: 'TOPIC_EXISTS',
+          hint: `use it as it is, or delete it first with kafka.deleteTopic('${name}')`,
+        });
       }
     }
     return this.topic(name);
@@ -236,7 +249,7 @@ export class KafkaConnection {
 
   async deleteTopic(name: string): Promise<void> {
     await this.requireTopic(name);
-    await this.admin.deleteTopics({ topics: [name] });
+    await this.call('deleteTopic()', name, () => this.admin.deleteTopics({ topics: [name] }));
   }
 
   topic(name: string): Topic {
@@ -245,7 +258,7 @@ export class KafkaConnection {
 
   /** Partition metadata; unknown topics fail with a "did you mean". */
   async requireTopic(name: string): Promise<ITopicMetadata> {
-    const names = await this.admin.listTopics();
+    const names = await this.call('listing topics', name, () => this.admin.listTopics());
     if (!names.includes(name)) {
       const near = closest(name, names.filter((n) => !n.startsWith('__')));
       throw new KafkalabError(`Topic "${name}" does not exist${near ? ` (did you mean "${near}"?)` : ''}`, {
@@ -253,18 +266,50 @@ export class KafkaConnection {
         hint: `create it with kafka.createTopic('${name}', { partitions: N }) or list them with kafka.topics()`,
       });
     }
-    const meta = await this.admin.fetchTopicMetadata({ topics: [name] });
+    const meta = await this.call('reading topic metadata', name, () => this.admin.fetchTopicMetadata({ topics: [name] }));
     return meta.topics[0];
   }
 
-  /** The connection's one idempotent producer (kafkajs's default, Java-compatible partitioner). */
+  /**
+   * The connection's one idempotent producer (kafkajs's default, Java-compatible partitioner):
+   * the broker drops a batch kafkajs retries after it already landed, so retries make no
+   * duplicates. kafkajs sends one request per broker at a time for it; measured with 200k rows
+   * in 5000-row sends, throughput is the same as without idempotence.
+   */
   producer(): Promise<Producer> {
-    this.producerPromise ??= (async () => {
-      const p = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
-      await p.connect();
+    if (this.producerPromise) return this.producerPromise;
+    // Assigned before the async body first uses it (after an await).
+    let made!: Promise<Producer>;
+    made = (async (): Promise<Producer> => {
+      const p = this.kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        retry: PRODUCER_RETRY,
+      });
+      // Every user of this producer (produce, stream sinks, replay) gets the reset on failure.
+      const send = p.send.bind(p);
+      const sendBatch = p.sendBatch.bind(p);
+      p.send = (record) => send(record).catch((e) => this.dropProducer(made, e));
+      p.sendBatch = (batch) => sendBatch(batch).catch((e) => this.dropProducer(made, e));
+      try {
+        await p.connect();
+      } catch (e) {
+        return this.dropProducer(made, e);
+      }
       return p;
     })();
-    return this.producerPromise;
+    this.producerPromise = made;
+    return made;
+  }
+
+  private dropProducer(which: Promise<Producer>, err: unknown): never {
+    if (this.producerPromise === which) {
+      this.producerPromise = undefined;
+      which.then((p) => p.disconnect()).catch(() => undefined);
+    }
+    throw err;
   }
 
   /** Registers something (a stream, a job) to release on close. */
@@ -277,8 +322,8 @@ export class KafkaConnection {
     if (this.closed) return;
     this.closed = true;
     for (const c of [...this.closers]) await c().catch((e) => this.logger.warn('close failed', { error: String(e) }));
-    if (this.producerPromise) await (await this.producerPromise.catch(() => undefined))?.disconnect();
-    await this.admin.disconnect();
-    await this.embedded?.stop();
+    if (this.producerPromise) await (await this.producerPromise.catch(() => undefined))?.disconnect().catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+    if (this.embedded) await releaseEmbedded(this.embedded);
   }
 }

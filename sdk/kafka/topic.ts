@@ -2,8 +2,11 @@
  * kafka.topic(name): produce rows, read a range as a DataFrame, stream micro-batches, replay.
  */
 import type { Message } from 'kafkajs';
-import { KafkalabError } from '../util/errors';
+import { KafkalabError, closest, editDistance } from '../util/errors';
+import { badOption, checkOptions, describeValue, optionKeys } from '../util/options';
 import { recordsOf, type DataFrame } from '../frame/dataframe';
+import type { CsvOptions } from '../frame/decode';
+import type { BatchOptions } from '../stream/queue';
 import { Stream, newStats, type Sink } from '../stream/stream';
 import type { Row } from '../stream/operators';
 import type { KafkaConnection } from './connect';
@@ -34,6 +37,20 @@ export interface ProduceResult {
 
 const META = new Set(['_key', '_partition', '_offset', '_timestamp', '_headers']);
 
+export const PRODUCE_OPTIONS = optionKeys<ProduceOptions>()(['key', 'timestamp', 'headers', 'partition', 'format', 'chunk']);
+export const READ_OPTIONS = optionKeys<ReadOptions>()(['from', 'to', 'limit', 'partitions', 'headers', 'fetchBytes', 'parallel', 'format', 'columns', 'csv']);
+export const STREAM_OPTIONS = optionKeys<SourceOptions>()(['from', 'to', 'group', 'partitions', 'batch', 'headers', 'format', 'columns', 'csv']);
+export const REPLAY_OPTIONS = optionKeys<ReplayOptions>()(['from', 'to', 'speed', 'into', 'partitions', 'format', 'batch', 'headers']);
+const BATCH_OPTIONS = optionKeys<BatchOptions>()(['size', 'ms']);
+const CSV_OPTIONS = optionKeys<CsvOptions>()(['header', 'delimiter']);
+
+/** Option names, including the nested `batch` and `csv` objects. */
+function checkNested(what: string, opts: { batch?: unknown; csv?: unknown } | undefined, allowed: readonly string[]): void {
+  checkOptions(what, opts, allowed);
+  if (opts?.batch !== undefined) checkOptions(`${what} batch`, opts.batch as object, BATCH_OPTIONS);
+  if (opts?.csv !== undefined) checkOptions(`${what} csv`, opts.csv as object, CSV_OPTIONS);
+}
+
 export class Topic {
   constructor(
     private readonly conn: KafkaConnection,
@@ -42,30 +59,44 @@ export class Topic {
 
   /** Writes rows (objects or a DataFrame) as JSON records; `_`-metadata fields are not part of the value. */
   async produce(rows: Row[] | DataFrame, opts: ProduceOptions = {}): Promise<ProduceResult> {
-    await this.conn.requireTopic(this.name);
-    const list: Row[] = Array.isArray(rows) ? rows : recordsOf(rows);
-    const producer = await this.conn.producer();
-    const chunk = opts.chunk ?? 5000;
-    for (let i = 0; i < list.length; i += chunk) {
-      const messages = list.slice(i, i + chunk).map((r) => toMessage(r, opts));
-      await producer.send({ topic: this.name, messages });
+    checkOptions('produce()', opts, PRODUCE_OPTIONS);
+    const list = rowsToProduce(rows);
+    checkProduceOptions(list, opts);
+    const meta = await this.conn.requireTopic(this.name);
+    if (opts.partition !== undefined && !meta.partitions.some((p) => p.partitionId === opts.partition)) {
+      const n = meta.partitions.length;
+      throw badOption('produce()', 'partition', opts.partition, `one of the topic's ${n} partition${n === 1 ? '' : 's'} (0..${n - 1})`);
     }
+    const chunk = opts.chunk ?? 5000;
+    await this.conn.call('produce()', this.name, async () => {
+      const producer = await this.conn.producer();
+      for (let i = 0; i < list.length; i += chunk) {
+        const messages = list.slice(i, i + chunk).map((r) => toMessage(r, opts));
+        await producer.send({ topic: this.name, messages });
+      }
+    });
     return { topic: this.name, records: list.length };
   }
 
   /** A range of the topic as a DataFrame; see ReadOptions. The report is in `df.attrs.report`. */
   read(opts: ReadOptions = {}): Promise<DataFrame> {
-    return readTopic(this.conn, this.name, opts);
+    try {
+      checkNested('read()', opts, READ_OPTIONS);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.conn.call('read()', this.name, () => readTopic(this.conn, this.name, opts));
   }
 
   /** Micro-batches from `from` (default 'latest'); in a consumer group when `group` is given. */
   stream(opts: SourceOptions = {}): Stream {
+    checkNested('stream()', opts, STREAM_OPTIONS);
     const stats = newStats();
     const conn = this.conn;
     const topic = this.name;
     return new Stream(
       {
-        open: () => (opts.group ? groupSource(conn, topic, { ...opts, group: opts.group }, stats) : fetchSource(conn, topic, opts, stats)),
+        open: () => explained(conn, topic, 'stream()', () => (opts.group ? groupSource(conn, topic, { ...opts, group: opts.group }, stats) : fetchSource(conn, topic, opts, stats))),
         sink: (target: string) => topicSink(conn, target),
       },
       [],
@@ -77,8 +108,86 @@ export class Topic {
   replay(opts: ReplayOptions & { into: string }): Promise<ReplayReport>;
   replay(opts?: ReplayOptions & { into?: undefined }): Stream;
   replay(opts: ReplayOptions = {}): Promise<ReplayReport> | Stream {
-    if (opts.into !== undefined) return replayInto(this.conn, this.name, { ...opts, into: opts.into });
+    if (opts?.into !== undefined) {
+      try {
+        checkNested('replay()', opts, REPLAY_OPTIONS);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return this.conn.call('replay()', this.name, () => replayInto(this.conn, this.name, { ...opts, into: opts.into as string }));
+    }
+    checkNested('replay()', opts, REPLAY_OPTIONS);
     return replayStream(this.conn, this.name, opts);
+  }
+}
+
+/** A source whose errors (a lost broker, a deleted topic) come out explained. */
+function explained(conn: KafkaConnection, topic: string, op: string, open: () => AsyncIterator<Row[]> & { ready?: Promise<void> }): AsyncIterator<Row[]> & { ready?: Promise<void> } {
+  let source: AsyncIterator<Row[]> & { ready?: Promise<void> };
+  try {
+    source = open();
+  } catch (e) {
+    throw conn.explain(e, { topic, op });
+  }
+  return {
+    ready: source.ready,
+    next: () =>
+      source.next().catch((e: unknown) => {
+        throw conn.explain(e, { topic, op });
+      }),
+    return: (value?: unknown) => (source.return ? source.return(value) : Promise.resolve({ done: true, value: undefined })),
+  };
+}
+
+function isDataFrame(x: unknown): x is DataFrame {
+  return typeof x === 'object' && x !== null && Array.isArray((x as DataFrame).columns) && Array.isArray((x as DataFrame).shape);
+}
+
+function rowsToProduce(rows: unknown): Row[] {
+  if (isDataFrame(rows)) return recordsOf(rows);
+  if (!Array.isArray(rows)) {
+    throw new KafkalabError(`produce() takes an array of row objects or a DataFrame, got ${describeValue(rows)}`, {
+      code: 'BAD_ROWS',
+      hint: "e.g. topic.produce([{ carId: 'car-1', speed: 88 }])",
+    });
+  }
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    if (typeof r !== 'object' || r === null || Array.isArray(r) || r instanceof Date) {
+      throw new KafkalabError(`produce() rows must be objects; row ${i} is ${describeValue(r)}`, {
+        code: 'BAD_ROWS',
+        hint: typeof r === 'string' ? "to send text as it is, pass [{ value: 'text' }] with { format: 'string' }" : 'wrap each value in an object, e.g. { value: 42 }',
+      });
+    }
+  }
+  return rows as Row[];
+}
+
+/** The key and timestamp fields must be in every row (a misspelt name would silently send null keys). */
+function checkProduceOptions(rows: Row[], opts: ProduceOptions): void {
+  const need: [string, string | undefined][] = [
+    ['key', opts.key],
+    ['timestamp', opts.timestamp],
+    ['format', opts.format === 'string' ? 'value' : undefined],
+  ];
+  if (opts.format !== undefined && opts.format !== 'json' && opts.format !== 'string') throw badOption('produce()', 'format', opts.format, "'json' or 'string'");
+  if (opts.chunk !== undefined && !(Number.isInteger(opts.chunk) && opts.chunk > 0)) throw badOption('produce()', 'chunk', opts.chunk, 'a whole number of at least 1', 'chunk: 5000');
+  if (opts.partition !== undefined && !(Number.isInteger(opts.partition) && opts.partition >= 0)) throw badOption('produce()', 'partition', opts.partition, 'a partition number (0, 1, ...)');
+  if (opts.headers !== undefined && typeof opts.headers !== 'function' && (typeof opts.headers !== 'object' || opts.headers === null || Array.isArray(opts.headers))) {
+    throw badOption('produce()', 'headers', opts.headers, 'an object of strings or a function of the row', "headers: { source: 'lab' }");
+  }
+  for (const [option, field] of need) {
+    if (field === undefined) continue;
+    const i = rows.findIndex((r) => !(field in r));
+    if (i < 0) continue;
+    const fields = Object.keys(rows[i]);
+    const near = closest(field, fields);
+    const likely = near !== undefined && editDistance(field.toLowerCase(), near.toLowerCase()) <= Math.max(1, Math.floor(field.length / 3));
+    const role = option === 'format' ? "for format 'string'" : `for the ${option}`;
+    throw new KafkalabError(`${i === 0 ? 'The rows have' : `Row ${i} has`} no field "${field}" ${role}${likely ? ` (did you mean "${near}"?)` : ''}`, {
+      code: 'UNKNOWN_COLUMN',
+      hint: `the fields are ${fields.join(', ') || '(none)'}`,
+    });
   }
 }
 
@@ -120,12 +229,16 @@ function toMessage(r: Row, opts: ProduceOptions): Message {
 /** Writes stream output rows to a topic, keyed by the stream's key field. */
 async function topicSink(conn: KafkaConnection, topic: string): Promise<Sink> {
   await conn.requireTopic(topic);
-  const producer = await conn.producer();
+  await conn.call('stream to()', topic, () => conn.producer());
   return {
     async write(rows, keyField) {
       const hasMeta = rows.length > 0 && rows[0]._timestamp !== undefined;
       const messages = rows.map((r) => toMessage(r, { key: keyField, timestamp: hasMeta ? '_timestamp' : r.window_end !== undefined ? 'window_end' : undefined }));
-      for (let i = 0; i < messages.length; i += 5000) await producer.send({ topic, messages: messages.slice(i, i + 5000) });
+      await conn.call('stream to()', topic, async () => {
+        // Asked for per write: after a failed send the connection replaces its producer.
+        const producer = await conn.producer();
+        for (let i = 0; i < messages.length; i += 5000) await producer.send({ topic, messages: messages.slice(i, i + 5000) });
+      });
     },
     async close() {},
   };

@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { startBroker } from '../../sdk/broker';
 import { connect, isListening, EMBEDDED_PORT } from '../../sdk/kafka/connect';
+import { KafkalabError } from '../../sdk/util/errors';
 
 test('KAFKA_BROKERS is used when no brokers option is given', async () => {
   const broker = await startBroker({ port: 0 });
@@ -23,7 +24,8 @@ test('KAFKA_BROKERS is used when no brokers option is given', async () => {
   }
 });
 
-test('without brokers, the embedded broker on :9092 is started in-process (data in ./.kafkalab/data), reused, and stopped by close()', async () => {
+/** Runs `body` in a fresh working directory with nothing on :9092, or skips. */
+async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
   if (process.env.KAFKA_BROKERS || (await isListening('127.0.0.1', EMBEDDED_PORT))) {
     console.log('  (skipped: something already listens on 9092)');
     return;
@@ -32,19 +34,71 @@ test('without brokers, the embedded broker on :9092 is started in-process (data 
   const cwd = process.cwd();
   process.chdir(dir);
   try {
+    await body(dir);
+  } finally {
+    process.chdir(cwd);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('without brokers, the embedded broker on :9092 is started in-process (data in ./.kafkalab/data), shared, and stopped by the last close()', async () => {
+  await inTempDir(async (dir) => {
     const first = await connect();
     assert.ok(first.embedded, 'started one');
     assert.ok(fs.existsSync(path.join(dir, '.kafkalab', 'data')));
     await first.createTopic('persisted');
     const second = await connect();
-    assert.is(second.embedded, undefined, 'reused the listening broker');
+    assert.is(second.embedded, first.embedded, 'shares the broker this process started');
     assert.ok((await second.admin.listTopics()).includes('persisted'));
     await second.close();
+    assert.ok(await isListening('127.0.0.1', EMBEDDED_PORT), 'still used by the first connection');
     await first.close();
-    assert.not.ok(await isListening('127.0.0.1', EMBEDDED_PORT), 'close() stopped the broker it started');
-  } finally {
-    process.chdir(cwd);
-    fs.rmSync(dir, { recursive: true, force: true });
+    assert.not.ok(await isListening('127.0.0.1', EMBEDDED_PORT), 'the last close() stopped it');
+  });
+});
+
+test('closing the connection that started the embedded broker leaves it running for the others', async () => {
+  await inTempDir(async () => {
+    const first = await connect();
+    const second = await connect();
+    await first.createTopic('shared', { partitions: 2 });
+    await first.close();
+    assert.ok(await isListening('127.0.0.1', EMBEDDED_PORT), 'the second connection still uses it');
+    await second.topic('shared').produce([{ a: 1 }, { a: 2 }]);
+    const df = await second.topic('shared').read();
+    assert.is(df.shape[0], 2);
+    await second.close();
+    assert.not.ok(await isListening('127.0.0.1', EMBEDDED_PORT));
+    // A later connect() starts it again (same data directory: the topic is still there).
+    const third = await connect();
+    assert.ok(third.embedded);
+    assert.ok((await third.admin.listTopics()).includes('shared'));
+    await third.close();
+    assert.not.ok(await isListening('127.0.0.1', EMBEDDED_PORT));
+  });
+});
+
+test('concurrent connect() calls share one embedded broker', async () => {
+  await inTempDir(async () => {
+    const conns = await Promise.all([connect(), connect(), connect()]);
+    assert.ok(conns[0].embedded);
+    for (const c of conns) assert.is(c.embedded, conns[0].embedded);
+    await conns[1].close();
+    await conns[0].close();
+    assert.ok(await isListening('127.0.0.1', EMBEDDED_PORT));
+    await conns[2].close();
+    assert.not.ok(await isListening('127.0.0.1', EMBEDDED_PORT));
+  });
+});
+
+test('a broker address without a port is refused before connecting', async () => {
+  try {
+    await connect({ brokers: 'localhost' });
+    assert.unreachable('should have thrown');
+  } catch (e) {
+    assert.instance(e, KafkalabError);
+    assert.is((e as KafkalabError).code, 'BAD_OPTION');
+    assert.match((e as Error).message, /has no port.*localhost:9092/);
   }
 });
 
