@@ -122,7 +122,7 @@ async function bridgeRun(port: number, totalRate: number): Promise<{ rate: numbe
   const prefix = `bench-bridge-${process.pid}-${Date.now().toString(36)}`;
   const kafka = await connect({ brokers: `127.0.0.1:${port}` });
   const topic = `car-sensors-bench-${Math.round(totalRate)}`;
-  const bridge = await ingestMqtt({ mqtt: MQTT, from: `${prefix}/+/sensors`, to: topic, key: 1, timestamp: 'ts', kafka, sessionExpiry: 0, clientId: prefix, maxInFlight: 65535, partitions: 4, lingerMs: LINGER, connections: CONNECTIONS });
+  const bridge = await ingestMqtt({ mqtt: MQTT, from: `${prefix}/+/sensors`, to: topic, key: 1, timestamp: 'ts', kafka, sessionExpiry: 0, clientId: prefix, partitions: 4, lingerMs: LINGER, connections: CONNECTIONS });
   let first = 0;
   const poll = setInterval(() => {
     if (!first && bridge.stats().received > 0) first = Date.now();

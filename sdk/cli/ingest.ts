@@ -25,7 +25,7 @@ const spec = {
   connections: { type: 'number', default: 1 },
   batchSize: { type: 'number', default: 500 },
   linger: { type: 'number', default: 5 },
-  maxInFlight: { type: 'number', default: 20000 },
+  maxInFlight: { type: 'number', default: 500 },
   required: { type: 'string' },
   raw: { type: 'boolean', default: false },
   statsEvery: { type: 'number', default: 10 },
@@ -59,7 +59,8 @@ Options:
                          more absorb pauses better at high rates; needs $share support, e.g. Mosquitto)
   --batch-size N         most messages per Kafka request (default 500)
   --linger MS            how long a batch may wait to fill (default 5)
-  --max-in-flight N      messages awaiting Kafka before MQTT delivery pauses (default 20000)
+  --max-in-flight N      messages per connection awaiting Kafka before MQTT delivery pauses (default 500;
+                         keep below Mosquitto's max_queued_messages, 1000 by default)
   --stats-every S        print counters to stderr every S seconds (default 10; 0 = never)
   --log-level LEVEL      debug, info, warn or error (default info)
 

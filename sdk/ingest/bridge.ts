@@ -47,7 +47,12 @@ export interface IngestOptions {
   batchSize?: number;
   /** How long a batch may wait to fill up, in ms (default 5). */
   lingerMs?: number;
-  /** Most messages received but not yet acknowledged by Kafka (MQTT Receive Maximum, default 20000). */
+  /**
+   * Messages received on one MQTT connection but not yet acknowledged by Kafka (its MQTT 5
+   * Receive Maximum; default 500). Mosquitto resends all of them at once when a session
+   * resumes and drops packets beyond `max_queued_messages` (default 1000) on a socket, so keep
+   * it below that unless the broker allows more.
+   */
   maxInFlight?: number;
   /** Kafka requests in flight at once (default 2). */
   maxBatchesInFlight?: number;
@@ -78,7 +83,7 @@ export interface IngestStats {
   inFlight: number;
   /** Messages the MQTT broker marked as redeliveries (DUP): possible duplicates in Kafka. Exact duplicates are not knowable here. */
   redelivered: number;
-  /** QoS 0 messages dropped because maxInFlight was reached (QoS 1 is never dropped). */
+  /** QoS 0 messages dropped because maxInFlight x connections was reached (QoS 1 is never dropped). */
   dropped: number;
   /** Failed Kafka requests (each is retried). */
   errors: number;
@@ -115,7 +120,9 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
     ownConnection = true;
   }
   const conn = connection;
+  logger.debug('Kafka connected', { brokers: conn.bootstrap });
   await ensureTopics(conn, [o.to, ...(o.dlq ? [o.dlq] : [])], options.partitions, logger);
+  logger.debug('topics ready', { topics: [o.to, o.dlq] });
 
   const newProducer = async () => {
     // The Java client's murmur2 partitioning: a key lands where a Java producer would put it.
@@ -124,6 +131,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
     return p;
   };
   let producer: Producer = await newProducer();
+  logger.debug('producer connected');
 
   const s: IngestStats = { received: 0, produced: 0, deadLettered: 0, inFlight: 0, redelivered: 0, dropped: 0, errors: 0, batches: 0, mqttReconnects: 0, mqttConnected: false, kafkaConnected: true };
   let pending: Item[] = [];
@@ -139,7 +147,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
 
   const onMessage = (msg: DeliveredMessage) => {
     if (stopping) return; // not acknowledged: the broker keeps it for the next session
-    if (msg.qos === 0 && s.inFlight >= o.maxInFlight) {
+    if (msg.qos === 0 && s.inFlight >= o.maxInFlight * o.connections) {
       s.dropped++;
       return;
     }
@@ -243,7 +251,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
       username: o.username,
       password: o.password,
       qos: o.qos,
-      receiveMaximum: Math.ceil(o.maxInFlight / o.connections),
+      receiveMaximum: o.maxInFlight,
       sessionExpirySeconds: o.sessionExpiry,
       logger: logger.child('mqtt'),
     }),
@@ -312,7 +320,7 @@ function normalize(opts: IngestOptions) {
     if (!(Number.isInteger(v) && v > 0)) throw bad(`${name} must be a positive integer, got ${v}`);
     return v;
   };
-  const maxInFlight = positive('maxInFlight', opts.maxInFlight ?? 20_000);
+  const maxInFlight = positive('maxInFlight', opts.maxInFlight ?? 500);
   if (maxInFlight > 65535) throw bad(`maxInFlight must be at most 65535 (the MQTT Receive Maximum), got ${maxInFlight}`);
   const dlq: string | false = opts.dlq === false ? false : opts.dlq ?? `${opts.to}.dlq`;
   return {

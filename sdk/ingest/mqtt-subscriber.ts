@@ -63,6 +63,8 @@ export class MqttSubscriber extends EventEmitter {
   private flushScheduled = false;
   connected = false;
   reconnects = 0;
+  private subackTimer: NodeJS.Timeout | undefined;
+  private readyGen = 0;
   protocolVersion: ProtocolVersion = 5;
 
   private readonly target: { host: string; port: number; secure: boolean };
@@ -132,7 +134,8 @@ export class MqttSubscriber extends EventEmitter {
         break;
       }
       case PacketType.CONNACK: {
-        const { code } = decodeConnack(body);
+        const { code, sessionPresent } = decodeConnack(body);
+        this.opts.logger.debug('CONNACK', { code, sessionPresent, protocolVersion: this.protocolVersion });
         if (code === 1 && v5) {
           // "Unacceptable protocol version" in 3.1.1 terms: the broker does not speak MQTT 5.
           this.opts.logger.info('MQTT broker does not support MQTT 5; using 3.1.1 (no Receive Maximum: the broker sets the in-flight window)');
@@ -159,10 +162,16 @@ export class MqttSubscriber extends EventEmitter {
           messageId: this.packetId(),
           subscriptions: this.opts.filters.map((topic) => ({ topic, qos: this.opts.qos ?? 1, nl: false, rap: false, rh: 0 })),
         } as mqttPacket.ISubscribePacket);
+        // A resumed session already holds the subscriptions, and its SUBACK can be lost:
+        // Mosquitto drops any packet once 1000 wait on a socket, as after resending a large
+        // backlog. Without a session, the SUBACK must come.
+        this.subackTimer = setTimeout(() => this.fail(gen, new Error('no SUBACK within 10 s'), first), 10_000);
+        if (sessionPresent) this.ready(gen);
         break;
       }
       case PacketType.SUBACK: {
         const codes = decodeSuback(body, v5);
+        this.opts.logger.debug('SUBACK', { codes });
         const bad = codes.findIndex((c) => c >= 0x80);
         if (bad >= 0) {
           const err = new KafkalabError(`MQTT broker refused the subscription to "${this.opts.filters[bad]}" (reason code ${codes[bad]})`, {
@@ -172,7 +181,8 @@ export class MqttSubscriber extends EventEmitter {
           this.fail(gen, err, first, true);
           return;
         }
-        this.emit(this.reconnects === 0 ? 'ready' : 'connect');
+        clearTimeout(this.subackTimer);
+        this.ready(gen);
         break;
       }
       case PacketType.PINGRESP:
@@ -184,6 +194,13 @@ export class MqttSubscriber extends EventEmitter {
       default:
         break;
     }
+  }
+
+  private ready(gen: number): void {
+    if (this.readyGen === gen) return;
+    this.readyGen = gen;
+    clearTimeout(this.subackTimer);
+    this.emit(this.reconnects === 0 ? 'ready' : 'connect');
   }
 
   /** PUBACKs of one event-loop turn go out in one socket write. @internal */
@@ -229,6 +246,7 @@ export class MqttSubscriber extends EventEmitter {
     this.connected = false;
     this.awaitingPong = false;
     this.pendingAcks = [];
+    clearTimeout(this.subackTimer);
     clearInterval(this.pingTimer);
     this.socket?.destroy();
     this.socket = undefined;
@@ -261,6 +279,7 @@ export class MqttSubscriber extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.subackTimer);
     clearInterval(this.pingTimer);
     const socket = this.socket;
     this.generation++;

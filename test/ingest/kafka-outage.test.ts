@@ -23,7 +23,8 @@ test('Kafka down for 3 s mid-stream: every message id arrives at least once', as
   const port = broker.port;
   const prefix = uniquePrefix('outage');
   const kafka = await connect({ brokers: broker.bootstrap });
-  const bridge = await ingestMqtt({ mqtt: MOSQUITTO, from: `${prefix}/+/sensors`, to: 'car-sensors', key: 1, timestamp: 'ts', kafka, sessionExpiry: 60, clientId: prefix });
+  // 8 connections x (500 in flight + Mosquitto's 1000 queued) hold the ~7,500 messages of the outage.
+  const bridge = await ingestMqtt({ mqtt: MOSQUITTO, from: `${prefix}/+/sensors`, to: 'car-sensors', key: 1, timestamp: 'ts', kafka, sessionExpiry: 60, clientId: prefix, connections: 8 });
   try {
     // 100 cars at 25 readings/s each: 2,500 msg/s, 4 s of publishing; the outage covers most of it.
     const sim = simulateCars({ mqtt: MOSQUITTO, prefix, cars: CARS, readingsPerCar: READINGS, rate: 25, qos: 1, seed: 5 });
