@@ -8,6 +8,7 @@
  * - interrupts also stop live views, so their Kafka consumers are released.
  */
 import { formatError, toMimeBundle } from './display';
+import { installAutoProgress } from './autoprogress';
 import { installRuntimeResolver, installTypeResolver, packageRoot } from './resolve';
 import { KernelBridge, setKernelBridge, watch } from './runtime';
 
@@ -30,6 +31,7 @@ export function startKafkalabKernel(configPath: string): void {
   const root = packageRoot();
   installRuntimeResolver(root);
   installTypeResolver(process.cwd(), root);
+  installAutoProgress(root);
 
   const tslabMain = require.resolve('tslab/dist/main.js', { paths: [root] });
   const jupyter = require(require.resolve('tslab/dist/jupyter.js', { paths: [root] })) as TslabJupyter;

@@ -324,7 +324,7 @@ export function trainingProgress(opts: { epochs?: number; title?: string; refres
     const last = history[history.length - 1];
     const parts = [
       `epoch ${final ? doneEpochs : Math.min(human(current.epoch), epochs ?? Infinity)}${epochs ? `/${epochs}` : ''}`,
-      current.batches && !final ? `batch ${current.batch}/${current.batches}` : '',
+      current.batches && current.batch && !final ? `batch ${current.batch}/${current.batches}` : '',
       last ? `loss ${formatCell(last.loss)}` : Number.isFinite(current.loss) ? `loss ${formatCell(current.loss)}` : '',
       last?.valLoss !== undefined && Number.isFinite(last.valLoss) ? `val ${formatCell(last.valLoss)}` : '',
       last?.rowsPerSec ? `${Math.round(last.rowsPerSec).toLocaleString('en-US')} rows/s` : '',
@@ -348,6 +348,7 @@ export function trainingProgress(opts: { epochs?: number; title?: string; refres
   return {
     history,
     onBatch(info) {
+      if (epochs === undefined && typeof info.epochs === 'number' && Number.isFinite(info.epochs)) epochs = info.epochs;
       current = { epoch: info.epoch ?? current.epoch, batch: info.batch !== undefined ? info.batch + 1 : current.batch, batches: info.batches ?? current.batches, loss: info.loss ?? current.loss };
       if (Date.now() - lastBar >= refreshMs) drawBar(false);
     },

@@ -101,6 +101,24 @@ test('interrupting a busy synchronous loop', async () => {
   assert.is(textOf(await s.execute(`console.log(keep)`), 'stdout').trim(), 'still here');
 });
 
+test('training in the kernel shows a progress bar and a live loss curve without any callbacks', async () => {
+  const r = await s.execute(
+    `import { Autoencoder, frameFromRecords } from 'kafkalab';
+const ae = new Autoencoder({ features: ['a', 'b'], layers: [3, 2, 3], seed: 1 });
+const h = await ae.fit(frameFromRecords(Array.from({ length: 1000 }, (_, i) => ({ a: Math.sin(i), b: Math.cos(i) }))), { epochs: 2, batchSize: 100 });
+h.loss.length`,
+    180,
+  );
+  assert.is(r.status, 'ok', JSON.stringify(r.outputs).slice(0, 1000));
+  const bar = displays(r).filter((o) => String(o.data?.['text/html']).includes('<progress'));
+  assert.ok(bar.length >= 2 && new Set(bar.map((o) => o.transient?.display_id)).size === 1, 'one progress area, updated');
+  assert.match(String(bar[bar.length - 1].data!['text/plain']), /training ✓ epoch 2\/2 · loss [\d.]+ · val [\d.]+ · [\d,]+ rows\/s · done in/);
+  const curves = displays(r).filter((o) => o.data?.['application/vnd.plotly.v1+json']);
+  assert.is(curves.length, 2);
+  assert.is(curves[1].type, 'update_display_data');
+  assert.is(textOf(r, 'stdout').trim(), '2');
+});
+
 test('restart clears the state and the kernel works again', async () => {
   await s.send({ op: 'restart' });
   const r = await s.execute(`typeof keep`);
