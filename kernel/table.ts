@@ -2,6 +2,7 @@
  * DataFrames as notebook tables, pandas-style: the first and last rows, the shape and each
  * column's type. Only the rows shown are touched, so a 1M-row frame renders as fast as a small one.
  */
+import { eachValue, isMaterialized } from '../sdk/frame/dataframe';
 import { escapeHTML } from '../sdk/plot/figure';
 
 export interface TableModel {
@@ -51,10 +52,9 @@ export function isSeriesLike(v: unknown): v is { values: unknown[]; dtypes: stri
 
 export function tableModel(df: FrameLike, opts: TableOptions = {}): TableModel {
   const n = df.shape[0];
-  const rows = (df.values ?? []) as unknown[][];
   const index = Array.isArray(df.index) ? df.index : undefined;
   const { headIdx, tailIdx } = rowWindows(n, opts);
-  const row = (i: number) => (Array.isArray(rows[i]) ? rows[i] : [rows[i]]);
+  const row = rowReader(df, [...headIdx, ...tailIdx]);
   return {
     columns: df.columns.slice(),
     dtypes: (df.dtypes ?? []).slice(),
@@ -63,6 +63,27 @@ export function tableModel(df: FrameLike, opts: TableOptions = {}): TableModel {
     tail: tailIdx.map(row),
     rowCount: n,
   };
+}
+
+/**
+ * The rows to show. A large frame from kafkalab keeps typed columns and builds danfo's row arrays
+ * only on first use (a second and a lot of memory for 1M rows): read just the shown cells from
+ * the columns then, so displaying a frame costs no more than its columns' scan.
+ */
+function rowReader(df: FrameLike, wanted: number[]): (i: number) => unknown[] {
+  if (isMaterialized(df as never)) {
+    const rows = (df.values ?? []) as unknown[][];
+    return (i) => (Array.isArray(rows[i]) ? rows[i] : [rows[i]]);
+  }
+  const pos = new Map(wanted.map((i, k) => [i, k]));
+  const cells = wanted.map(() => new Array<unknown>(df.columns.length));
+  df.columns.forEach((name, j) =>
+    eachValue(df as never, name, (v, i) => {
+      const k = pos.get(i);
+      if (k !== undefined) cells[k][j] = v;
+    }),
+  );
+  return (i) => cells[pos.get(i)!];
 }
 
 export function seriesModel(s: { values: unknown[]; dtypes: string[]; index: unknown[]; columns?: string[] }, opts: TableOptions = {}): TableModel {

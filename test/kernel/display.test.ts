@@ -6,6 +6,7 @@ import { formatError, MIME_HOOK, toMimeBundle } from '../../kernel/display';
 import { KernelBridge, setKernelBridge, trainingProgress, watch, display } from '../../kernel/runtime';
 import { MimeBundle } from '../../kernel/display';
 import { plot } from '../../sdk/plot';
+import { frameFromRecords, isMaterialized } from '../../sdk/frame/dataframe';
 import { KafkalabError } from '../../sdk/util/errors';
 
 function bigFrame(n: number) {
@@ -24,6 +25,17 @@ test('a large DataFrame shows head, tail, shape and dtypes', () => {
   const text = String(b.data['text/plain']);
   assert.match(text, /\[1,000 rows × 2 columns\]/);
   assert.match(text, /car-999/);
+});
+
+test('a large kafkalab frame displays and plots without building danfo row arrays', () => {
+  const df = frameFromRecords(Array.from({ length: 60_000 }, (_, i) => ({ ts: 1.7e12 + i, v: i % 13, car: `car-${i % 5}` })));
+  assert.is(isMaterialized(df), false);
+  const b = toMimeBundle(df)!;
+  assert.match(String(b.data['text/html']), /<th>59999<\/th><td>1700000059999<\/td><td>4<\/td><td>car-4<\/td>/);
+  assert.match(String(b.data['text/html']), /60,000 rows × 3 columns/);
+  plot.line(df, { x: 'ts', y: 'v' });
+  assert.is(isMaterialized(df), false, 'still lazy');
+  assert.equal(df.values[59_999], [1.7e12 + 59_999, 4, 'car-4'], 'same values once danfo builds them');
 });
 
 test('a small frame is shown whole; HTML is escaped', () => {
