@@ -1,6 +1,7 @@
 import { KafkalabError } from '../util/errors';
 import { Column, ColumnSet, Schema } from './columns';
 import { FastJson } from './fastjson';
+import { StringCache } from './intern';
 
 /** How record values are decoded: JSON objects (default), CSV lines, UTF-8 text or raw bytes. */
 export type Format = 'json' | 'csv' | 'string' | 'bytes';
@@ -62,6 +63,7 @@ export class RecordDecoder {
   private timestamp!: Column;
   private headersCol: Column | null = null;
   private readonly fast: FastJson;
+  private readonly keys = new StringCache();
 
   constructor(readonly set: ColumnSet, opts: DecodeOptions & { headers?: boolean } = {}) {
     this.format = opts.format ?? 'json';
@@ -98,7 +100,6 @@ export class RecordDecoder {
     timestamp: number,
     headers?: Record<string, unknown>,
   ): string | undefined {
-    let parsed: unknown;
     if (this.format === 'json' && v !== null && typeof v !== 'string') {
       this.writeMeta(k, partition, offset, timestamp, headers);
       if (this.fast.write(v)) {
@@ -107,6 +108,46 @@ export class RecordDecoder {
       }
       this.set.abortRow();
     }
+    return this.general(k, v, partition, offset, timestamp, headers);
+  }
+
+  /**
+   * `add` for a record still inside its record batch: key and value are byte ranges of `buf`
+   * (length -1 for null), so that the fast path slices, copies and allocates nothing per record.
+   */
+  addFrom(
+    buf: Buffer,
+    keyAt: number,
+    keyLength: number,
+    valueAt: number,
+    valueLength: number,
+    partition: number,
+    offset: number,
+    timestamp: number,
+    headers?: Record<string, unknown>,
+  ): string | undefined {
+    const k = keyLength < 0 ? null : this.keys.get(buf, keyAt, keyAt + keyLength);
+    if (this.format === 'json' && valueLength >= 0) {
+      this.writeMeta(k, partition, offset, timestamp, headers);
+      if (this.fast.writeRange(buf, valueAt, valueAt + valueLength)) {
+        this.set.endRow();
+        return undefined;
+      }
+      this.set.abortRow();
+    }
+    return this.general(k, valueLength < 0 ? null : buf.subarray(valueAt, valueAt + valueLength), partition, offset, timestamp, headers);
+  }
+
+  /** Every format, through JSON.parse for JSON: what the fast path hands over. */
+  private general(
+    k: Buffer | string | null,
+    v: Buffer | string | null,
+    partition: number,
+    offset: number,
+    timestamp: number,
+    headers?: Record<string, unknown>,
+  ): string | undefined {
+    let parsed: unknown;
     if (this.format === 'json') {
       if (v === null) return 'null value';
       try {
@@ -145,7 +186,7 @@ export class RecordDecoder {
 
   private writeMeta(k: Buffer | string | null, partition: number, offset: number, timestamp: number, headers?: Record<string, unknown>): void {
     if (k === null || k === undefined) this.key.pushNull();
-    else this.key.pushString(typeof k === 'string' ? k : k.toString('utf8'));
+    else this.key.pushString(typeof k === 'string' ? k : this.keys.get(k, 0, k.length));
     this.partition.pushNumber(partition);
     this.offset.pushNumber(offset);
     this.timestamp.pushNumber(timestamp);

@@ -11,13 +11,16 @@
  * JSON.parse returns. Other numbers go through Number() on their text.
  */
 import type { Column, ColumnSet } from './columns';
+import { StringCache } from './intern';
 
 const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 const MAX_EXACT = 2 ** 53;
 
 export class FastJson {
-  private keys: Buffer[] = [];
+  /** The key bytes last seen in each field position, and their columns. */
+  private keys: Uint8Array[] = [];
   private cols: (Column | null)[] = [];
+  private readonly strings = new StringCache();
 
   constructor(
     private readonly set: ColumnSet,
@@ -27,73 +30,104 @@ export class FastJson {
 
   /** Writes the fields of one record; false means "use the general path" (nothing kept). */
   write(b: Buffer): boolean {
-    const n = b.length;
-    const rows = this.set.rows;
-    let i = skipWs(b, 0, n);
-    if (b[i] !== 0x7b) return false;
+    return this.writeRange(b, 0, b.length);
+  }
+
+  /**
+   * `write` for the bytes b[start, end), so that values need not be sliced out of a record
+   * batch. Bytes past `end` belong to the next record: every read checks the bound.
+   */
+  writeRange(b: Buffer, start: number, end: number): boolean {
+    const n = end;
+    const set = this.set;
+    const rows = set.rows;
+    let i = skipWs(b, start, n);
+    if (i >= n || b[i] !== 0x7b) return false;
     i = skipWs(b, i + 1, n);
-    if (b[i] === 0x7d) return skipWs(b, i + 1, n) === n;
+    if (i < n && b[i] === 0x7d) return skipWs(b, i + 1, n) === n;
     let slot = 0;
     for (;;) {
-      if (b[i] !== 0x22) return false;
-      const ks = ++i;
-      while (i < n && b[i] !== 0x22) {
-        if (b[i] === 0x5c) return false;
-        i++;
-      }
-      if (i >= n) return false;
-      const ke = i;
-      i = skipWs(b, i + 1, n);
-      if (b[i] !== 0x3a) return false;
-      i = skipWs(b, i + 1, n);
-      const c = b[i];
-      if (c === 0x7b || c === 0x5b) return false; // nested object or array: before creating a column for it
-      const col = this.column(b, ks, ke, slot++);
-      if (col !== null && col.length !== rows) return false; // duplicate field: the general path warns
-      if (c === 0x22) {
-        const s = ++i;
-        let ascii = true;
+      if (i >= n || b[i] !== 0x22) return false;
+      i++;
+      // Records of a topic share their key order: try this position's previous key first.
+      let col: Column | null;
+      const k = this.keys[slot];
+      const kl = k === undefined ? -1 : k.length;
+      let same = kl >= 0 && i + kl < n && b[i + kl] === 0x22;
+      for (let j = 0; same && j < kl; j++) if (b[i + j] !== k[j]) same = false;
+      if (same) {
+        col = this.cols[slot];
+        i += kl;
+      } else {
+        const ks = i;
         while (i < n && b[i] !== 0x22) {
-          const x = b[i];
-          if (x === 0x5c || x < 0x20) return false;
-          if (x >= 0x80) ascii = false;
+          if (b[i] === 0x5c) return false;
           i++;
         }
         if (i >= n) return false;
-        if (col !== null) this.set.warn(col.pushString(b.toString(ascii ? 'latin1' : 'utf8', s, i)));
+        let v = skipWs(b, i + 1, n);
+        if (v >= n || b[v] !== 0x3a) return false;
+        v = skipWs(b, v + 1, n);
+        if (v >= n || b[v] === 0x7b || b[v] === 0x5b) return false; // nested object or array: before creating a column for it
+        col = this.learn(b, ks, i, slot);
+      }
+      slot++;
+      i = skipWs(b, i + 1, n);
+      if (i >= n || b[i] !== 0x3a) return false;
+      i = skipWs(b, i + 1, n);
+      if (i >= n) return false;
+      if (col !== null && col.length !== rows) return false; // duplicate field: the general path warns
+      const c = b[i];
+      if (c === 0x22) {
+        const s = ++i;
+        while (i < n) {
+          const x = b[i];
+          if (x === 0x22) break;
+          if (x === 0x5c || x < 0x20) return false;
+          i++;
+        }
+        if (i >= n) return false;
+        if (col !== null) {
+          const w = col.pushString(this.strings.get(b, s, i));
+          if (w !== undefined) set.warn(w);
+        }
         i++;
       } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
         const s = i;
-        let neg = false;
-        if (c === 0x2d) {
-          neg = true;
-          i++;
-        }
-        if (b[i] === 0x30 && b[i + 1] >= 0x30 && b[i + 1] <= 0x39) return false; // leading zero: invalid JSON
+        const neg = c === 0x2d;
+        if (neg) i++;
+        const i0 = i;
         let m = 0;
-        let digits = 0;
-        let frac = 0;
-        while (i < n && b[i] >= 0x30 && b[i] <= 0x39) {
-          m = m * 10 + (b[i++] - 0x30);
-          digits++;
-        }
-        if (digits === 0) return false;
-        if (b[i] === 0x2e) {
+        let d = 0;
+        while (i < n && (d = b[i] - 0x30) >= 0 && d <= 9) {
+          m = m * 10 + d;
           i++;
-          const f0 = i;
-          while (i < n && b[i] >= 0x30 && b[i] <= 0x39) m = m * 10 + (b[i++] - 0x30);
+        }
+        let digits = i - i0;
+        if (digits === 0) return false;
+        if (digits > 1 && b[i0] === 0x30) return false; // leading zero: invalid JSON
+        let frac = 0;
+        if (i < n && b[i] === 0x2e) {
+          const f0 = ++i;
+          while (i < n && (d = b[i] - 0x30) >= 0 && d <= 9) {
+            m = m * 10 + d;
+            i++;
+          }
           frac = i - f0;
           if (frac === 0) return false;
           digits += frac;
         }
         let exp = 0;
         let slow = false;
-        if (b[i] === 0x65 || b[i] === 0x45) {
+        if (i < n && (b[i] === 0x65 || b[i] === 0x45)) {
           i++;
           let eneg = false;
-          if (b[i] === 0x2d || b[i] === 0x2b) eneg = b[i++] === 0x2d;
+          if (i < n && (b[i] === 0x2d || b[i] === 0x2b)) eneg = b[i++] === 0x2d;
           const e0 = i;
-          while (i < n && b[i] >= 0x30 && b[i] <= 0x39) exp = exp * 10 + (b[i++] - 0x30);
+          while (i < n && (d = b[i] - 0x30) >= 0 && d <= 9) {
+            exp = exp * 10 + d;
+            i++;
+          }
           if (i === e0) return false;
           if (exp > 400) slow = true;
           if (eneg) exp = -exp;
@@ -106,40 +140,36 @@ export class FastJson {
         } else {
           v = Number(b.toString('latin1', s, i));
         }
-        if (col !== null) this.set.warn(col.pushNumber(v));
-      } else if (c === 0x74 && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
-        if (col !== null) this.set.warn(col.push(true));
+        if (col !== null) {
+          const w = col.pushNumber(v);
+          if (w !== undefined) set.warn(w);
+        }
+      } else if (c === 0x74 && i + 3 < n && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
+        if (col !== null) set.warn(col.push(true));
         i += 4;
-      } else if (c === 0x66 && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65) {
-        if (col !== null) this.set.warn(col.push(false));
+      } else if (c === 0x66 && i + 4 < n && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65) {
+        if (col !== null) set.warn(col.push(false));
         i += 5;
-      } else if (c === 0x6e && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c) {
+      } else if (c === 0x6e && i + 3 < n && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c) {
         if (col !== null) col.pushNull();
         i += 4;
       } else {
         return false; // nested object, array or invalid
       }
       i = skipWs(b, i, n);
-      if (b[i] === 0x2c) {
+      if (i < n && b[i] === 0x2c) {
         i = skipWs(b, i + 1, n);
         continue;
       }
-      if (b[i] === 0x7d) return skipWs(b, i + 1, n) === n;
+      if (i < n && b[i] === 0x7d) return skipWs(b, i + 1, n) === n;
       return false;
     }
   }
 
-  /** Records of a topic share their key order: compare bytes with the previous record's key in this slot. */
-  private column(b: Buffer, s: number, e: number, slot: number): Column | null {
-    const k = this.keys[slot];
-    const len = e - s;
-    if (k !== undefined && k.length === len) {
-      let j = 0;
-      while (j < len && k[j] === b[s + j]) j++;
-      if (j === len) return this.cols[slot];
-    }
+  /** A key not seen in this position before: find its column and remember it. */
+  private learn(b: Buffer, s: number, e: number, slot: number): Column | null {
     const col = this.resolve(b.toString('utf8', s, e));
-    this.keys[slot] = Buffer.from(b.subarray(s, e));
+    this.keys[slot] = Uint8Array.prototype.slice.call(b, s, e);
     this.cols[slot] = col;
     return col;
   }

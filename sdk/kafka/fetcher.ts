@@ -20,6 +20,18 @@ export interface PartitionFetch {
   partition: number;
   messages: KafkajsMessage[];
   highWatermark: number;
+  /** Transactions aborted in the fetched range (read_committed): their records are to be dropped. */
+  abortedTransactions?: { producerId: number; firstOffset: number }[];
+}
+
+/** The error for records compressed with a codec kafkajs has not been given. */
+export function missingCodecError(topic: string, codec: 'Snappy' | 'LZ4' | 'ZSTD', cause: unknown): KafkalabError {
+  const pkg = { Snappy: 'kafkajs-snappy', LZ4: 'kafkajs-lz4', ZSTD: '@kafkajs/zstd' }[codec];
+  return new KafkalabError(`Records in "${topic}" are ${codec}-compressed and kafkajs has no ${codec} codec`, {
+    code: 'COMPRESSION_CODEC',
+    hint: `install one (e.g. npm install ${pkg}) and register it before reading: const { CompressionTypes, CompressionCodecs } = require('kafkajs'); CompressionCodecs[CompressionTypes.${codec}] = ...`,
+    cause,
+  });
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -90,7 +102,8 @@ export class Fetcher {
       const out: PartitionFetch[] = [];
       for (const t of res.responses) {
         for (const p of t.partitions) {
-          out.push({ partition: p.partition, messages: p.messages, highWatermark: Number(p.highWatermark) });
+          const aborted = (p.abortedTransactions ?? []).map((a: { producerId: string; firstOffset: string }) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) }));
+          out.push({ partition: p.partition, messages: p.messages, highWatermark: Number(p.highWatermark), abortedTransactions: aborted });
         }
       }
       return out;
@@ -99,14 +112,7 @@ export class Fetcher {
       return (await Promise.all(requests)).flat();
     } catch (e: any) {
       const codec = /^(Snappy|LZ4|ZSTD) compression not implemented/.exec(e?.message ?? '');
-      if (codec) {
-        const pkg = { Snappy: 'kafkajs-snappy', LZ4: 'kafkajs-lz4', ZSTD: '@kafkajs/zstd' }[codec[1] as 'Snappy' | 'LZ4' | 'ZSTD'];
-        throw new KafkalabError(`Records in "${this.topic}" are ${codec[1]}-compressed and kafkajs has no ${codec[1]} codec`, {
-          code: 'COMPRESSION_CODEC',
-          hint: `install one (e.g. npm install ${pkg}) and register it before reading: const { CompressionTypes, CompressionCodecs } = require('kafkajs'); CompressionCodecs[CompressionTypes.${codec[1] === 'ZSTD' ? 'ZSTD' : codec[1]}] = ...`,
-          cause: e,
-        });
-      }
+      if (codec) throw missingCodecError(this.topic, codec[1] as 'Snappy' | 'LZ4' | 'ZSTD', e);
       if (e?.retriable || e?.type === 'NOT_LEADER_FOR_PARTITION' || e?.type === 'UNKNOWN_TOPIC_OR_PARTITION') {
         await this.cluster.refreshMetadata().catch(() => undefined);
       }

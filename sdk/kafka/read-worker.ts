@@ -1,71 +1,57 @@
 /**
- * Parallel reads: kafkajs's record decoding and our JSON decoding are CPU-bound and
- * single-threaded, so a large read splits its partitions over worker threads. Each worker
- * opens its own kafkajs client, fetches its partitions into typed columns and transfers the
- * column buffers back (no copy); the main thread builds one frame from all parts.
+ * Where a read's partitions are fetched and decoded: in the calling thread, or split over
+ * worker threads that each open their own kafkajs client and transfer their column buffers back
+ * (no copy). Either way, the raw route first and kafkajs's regular fetch when the cluster or the
+ * record format rules the raw route out.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
 import { Column, ColumnSet, type ColumnData } from '../frame/columns';
-import { RecordDecoder, type DecodeOptions } from '../frame/decode';
+import { LegacyRecordFormatError } from '../frame/batches';
+import type { Logger } from '../util/log';
 import type { ClientConfig } from './connect';
 import { createCluster, Fetcher } from './fetcher';
-import { fetchRanges } from './read';
-import type { OffsetRange } from './position';
+import { RawFetcher, RawFetchUnsupported } from './fetch-raw';
+import { readPartKafkajs, readPartRaw, type PartJob, type PartOutput, type PartStats } from './read-part';
 
-export interface WorkerJob {
+/** 'auto': raw, falling back to kafkajs; the others force one route (tests compare them). */
+export type ReadEngine = 'auto' | 'raw' | 'kafkajs';
+
+export interface WorkerJob extends PartJob {
   client: ClientConfig;
-  topic: string;
-  ranges: OffsetRange[];
-  decode: DecodeOptions & { headers?: boolean };
-  fetchBytes?: number;
-  limit: number;
-  samples: number;
+  engine: ReadEngine;
 }
 
-export interface PartResult {
-  rows: number;
-  columns: ColumnData[];
-  warnings: string[];
-  records: number;
-  failed: number;
-  failures: Record<string, number>;
-  samples: { partition: number; offset: number; reason: string }[];
+interface TransferredPart {
+  stats: PartStats;
+  sets: { partition: number; rows: number; warnings: string[]; columns: ColumnData[] }[];
 }
 
-/** Reads ranges into a column set: the same loop in a worker or in the calling thread. */
-export async function readPart(fetcher: Fetcher, job: Omit<WorkerJob, 'client' | 'topic'>): Promise<{ set: ColumnSet; result: Omit<PartResult, 'columns' | 'rows'> }> {
-  const total = job.ranges.reduce((s, r) => s + (r.to - r.from), 0);
-  const set = new ColumnSet(undefined, Math.max(16, Math.min(total, job.limit)));
-  const decoder = new RecordDecoder(set, job.decode);
-  const result = { warnings: set.warnings, records: 0, failed: 0, failures: {} as Record<string, number>, samples: [] as PartResult['samples'] };
-  const withHeaders = job.decode.headers === true;
-  await fetchRanges(
-    fetcher,
-    job.ranges,
-    (partition, messages, start, end) => {
-      for (let i = 0; i < messages.length; i++) {
-        const m = messages[i];
-        const offset = Number(m.offset);
-        if (offset < start || offset >= end || m.isControlRecord) continue;
-        result.records++;
-        const reason = decoder.add(m.key, m.value, partition, offset, Number(m.timestamp), withHeaders ? m.headers : undefined);
-        if (reason !== undefined) {
-          result.failed++;
-          result.failures[reason] = (result.failures[reason] ?? 0) + 1;
-          if (result.samples.length < job.samples) result.samples.push({ partition, offset, reason });
-        }
-        if (set.rows >= job.limit) return false;
-      }
-    },
-    job.fetchBytes,
-  );
-  set.truncate(job.limit);
-  return { set, result };
+/** Reads a part with the given client, by the raw route when it can. */
+export async function runPart(kafka: Kafka, job: PartJob, engine: ReadEngine, logger?: Logger): Promise<PartOutput> {
+  if (engine !== 'kafkajs') {
+    const raw = new RawFetcher(createCluster(kafka), job.topic);
+    try {
+      await raw.connect();
+      return await readPartRaw(raw, job);
+    } catch (e) {
+      if (engine === 'raw' || !(e instanceof RawFetchUnsupported || e instanceof LegacyRecordFormatError)) throw e;
+      logger?.debug('reading through kafkajs instead', { topic: job.topic, reason: e.message });
+    } finally {
+      await raw.disconnect();
+    }
+  }
+  const fetcher = new Fetcher(createCluster(kafka), job.topic);
+  try {
+    await fetcher.connect();
+    return await readPartKafkajs(fetcher, job);
+  } finally {
+    await fetcher.disconnect();
+  }
 }
 
-/** Runs one job in a worker thread; resolves to a column set rebuilt from the transferred buffers. */
-export function readInWorker(job: WorkerJob): Promise<{ set: ColumnSet; result: PartResult }> {
+/** Runs one job in a worker thread; resolves to column sets rebuilt from the transferred buffers. */
+export function readInWorker(job: WorkerJob): Promise<PartOutput> {
   const ts = __filename.endsWith('.ts');
   const worker = new Worker(__filename, {
     workerData: job,
@@ -74,11 +60,11 @@ export function readInWorker(job: WorkerJob): Promise<{ set: ColumnSet; result: 
   });
   return new Promise((resolve, reject) => {
     let settled = false;
-    worker.once('message', (msg: { ok: true; result: PartResult } | { ok: false; error: string; code?: string }) => {
+    worker.once('message', (msg: { ok: true; part: TransferredPart } | { ok: false; error: string; code?: string }) => {
       settled = true;
       if (!msg.ok) return reject(Object.assign(new Error(msg.error), { code: msg.code }));
-      const set = ColumnSet.fromColumns(msg.result.columns.map(Column.import), msg.result.rows, msg.result.warnings);
-      resolve({ set, result: msg.result });
+      const sets = msg.part.sets.map((s) => ({ partition: s.partition, set: ColumnSet.fromColumns(s.columns.map(Column.import), s.rows, s.warnings) }));
+      resolve({ sets, stats: msg.part.stats });
     });
     worker.once('error', (e) => {
       settled = true;
@@ -102,21 +88,20 @@ export function cloneable(v: unknown): boolean {
 
 async function workerMain(job: WorkerJob): Promise<void> {
   const kafka = new Kafka({ ...job.client, logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } });
-  const fetcher = new Fetcher(createCluster(kafka), job.topic);
-  try {
-    await fetcher.connect();
-    const { set, result } = await readPart(fetcher, job);
-    const columns = set.columns.map((c) => c.export());
-    const transfer: ArrayBuffer[] = [];
-    for (const c of columns) {
-      if (c.num) transfer.push(c.num.buffer as ArrayBuffer);
-      if (c.nulls) transfer.push(c.nulls.buffer as ArrayBuffer);
-    }
-    const out: PartResult = { ...result, rows: set.rows, columns };
-    parentPort!.postMessage({ ok: true, result: out }, transfer);
-  } finally {
-    await fetcher.disconnect();
-  }
+  const { sets, stats } = await runPart(kafka, job, job.engine);
+  const transfer: ArrayBuffer[] = [];
+  const part: TransferredPart = {
+    stats,
+    sets: sets.map(({ partition, set }) => {
+      const columns = set.columns.map((c) => c.export());
+      for (const c of columns) {
+        if (c.num) transfer.push(c.num.buffer as ArrayBuffer);
+        if (c.nulls) transfer.push(c.nulls.buffer as ArrayBuffer);
+      }
+      return { partition, rows: set.rows, warnings: set.warnings, columns };
+    }),
+  };
+  parentPort!.postMessage({ ok: true, part }, transfer);
 }
 
 if (!isMainThread && workerData && (workerData as WorkerJob).ranges) {

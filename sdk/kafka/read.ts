@@ -4,13 +4,12 @@
  * next request is in flight while this response is decoded straight into typed columns.
  */
 import * as os from 'os';
-import { ColumnSet } from '../frame/columns';
 import type { DecodeOptions } from '../frame/decode';
 import { attrsOf, toDataFrame, type DataFrame, type ReadReport } from '../frame/dataframe';
 import { KafkalabError } from '../util/errors';
 import type { KafkaConnection } from './connect';
-import { createCluster, Fetcher, type KafkajsMessage, type PartitionFetch } from './fetcher';
-import { cloneable, readInWorker, readPart, type PartResult } from './read-worker';
+import type { PartOutput } from './read-part';
+import { cloneable, readInWorker, runPart, type ReadEngine } from './read-worker';
 import { parsePosition, partitionsToRead, resolveRanges, timestampsOf, type OffsetRange, type Position, type TimeOffsets } from './position';
 
 export interface ReadOptions extends DecodeOptions {
@@ -77,61 +76,7 @@ export async function resolveTopicRanges(
   return resolveRanges(from, to, bounds, times);
 }
 
-/**
- * Fetches every record in the ranges, calling `onMessages` per partition chunk in offset order.
- * `onMessages` returns false to stop early. Partitions are fetched together; the next round is
- * requested before the current one is handed over.
- */
-export async function fetchRanges(
-  fetcher: Fetcher,
-  ranges: OffsetRange[],
-  onMessages: (partition: number, messages: KafkajsMessage[], start: number, end: number) => boolean | void,
-  fetchBytes = 1024 * 1024,
-): Promise<void> {
-  const pos = new Map<number, number>();
-  const end = new Map<number, number>();
-  const stalls = new Map<number, number>();
-  for (const r of ranges) {
-    if (r.to > r.from) {
-      pos.set(r.partition, r.from);
-      end.set(r.partition, r.to);
-    }
-  }
-  let pending: Promise<PartitionFetch[]> | null = pos.size ? fetcher.fetch(new Map(pos), { partitionBytes: fetchBytes }) : null;
-  while (pending) {
-    const results = await pending;
-    // Advance positions from the last offsets kafkajs decoded, then request the next round
-    // before handing this one over, so the broker works while we decode.
-    const chunks: { partition: number; messages: KafkajsMessage[]; start: number }[] = [];
-    for (const r of results) {
-      const start = pos.get(r.partition);
-      if (start === undefined) continue;
-      const stop = end.get(r.partition) as number;
-      const msgs = r.messages;
-      const lastOffset = msgs.length ? Number(msgs[msgs.length - 1].offset) : -1;
-      if (lastOffset >= start) {
-        pos.set(r.partition, lastOffset + 1);
-        stalls.delete(r.partition);
-      } else if (r.highWatermark <= start) {
-        pos.delete(r.partition); // the log ends before the range does (records deleted meanwhile)
-      } else {
-        const n = (stalls.get(r.partition) ?? 0) + 1;
-        stalls.set(r.partition, n);
-        if (n >= 3) pos.delete(r.partition);
-      }
-      const next = pos.get(r.partition);
-      if (next !== undefined && next >= stop) pos.delete(r.partition);
-      chunks.push({ partition: r.partition, messages: msgs, start });
-    }
-    pending = pos.size ? fetcher.fetch(new Map(pos), { partitionBytes: fetchBytes }) : null;
-    for (const c of chunks) {
-      if (onMessages(c.partition, c.messages, c.start, end.get(c.partition) as number) === false) {
-        pending?.catch(() => undefined);
-        return;
-      }
-    }
-  }
-}
+export { fetchRanges } from './read-part';
 
 /** Reads this large or larger go to worker threads when `parallel` is not given. */
 const PARALLEL_THRESHOLD = 200_000;
@@ -161,6 +106,11 @@ function split(ranges: OffsetRange[], threads: number): OffsetRange[][] {
 }
 
 export async function readTopic(conn: KafkaConnection, topic: string, opts: ReadOptions = {}): Promise<DataFrame> {
+  return readTopicWith(conn, topic, opts, 'auto');
+}
+
+/** `readTopic` by a chosen route: 'raw', 'kafkajs' or 'auto' (raw with the kafkajs fallback). */
+export async function readTopicWith(conn: KafkaConnection, topic: string, opts: ReadOptions, engine: ReadEngine): Promise<DataFrame> {
   const t0 = Date.now();
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 0)) {
     throw new KafkalabError(`Invalid limit ${opts.limit}`, { code: 'BAD_OPTION', hint: 'use a non-negative integer' });
@@ -170,30 +120,21 @@ export async function readTopic(conn: KafkaConnection, topic: string, opts: Read
   const total = ranges.reduce((s, r) => s + (r.to - r.from), 0);
   const decode = { format: opts.format, columns: opts.columns, csv: opts.csv, headers: opts.headers };
   const threads = threadsFor(conn, ranges, total, opts);
-  const parts: { set: ColumnSet; result: Omit<PartResult, 'columns' | 'rows'> }[] = [];
-  if (threads > 1) {
-    const jobs = split(ranges, threads).map((r) =>
-      readInWorker({ client: conn.clientConfig, topic, ranges: r, decode, fetchBytes: opts.fetchBytes, limit, samples: SAMPLES }),
-    );
-    parts.push(...(await Promise.all(jobs)));
-  } else {
-    const fetcher = new Fetcher(createCluster(conn.kafka), topic);
-    try {
-      await fetcher.connect();
-      parts.push(await readPart(fetcher, { ranges, decode, fetchBytes: opts.fetchBytes, limit, samples: SAMPLES }));
-    } finally {
-      await fetcher.disconnect();
-    }
-  }
-  // With a limit spread over threads, keep the first `limit` rows in part order.
+  const job = { topic, decode, fetchBytes: opts.fetchBytes, limit, samples: SAMPLES };
+  const parts: PartOutput[] =
+    threads > 1
+      ? await Promise.all(split(ranges, threads).map((r) => readInWorker({ ...job, ranges: r, client: conn.clientConfig, engine })))
+      : [await runPart(conn.kafka, { ...job, ranges }, engine, conn.logger)];
+  // Partition order, whichever thread read which; with a limit, the first `limit` rows of that order.
+  const sets = parts.flatMap((p) => p.sets).sort((a, b) => a.partition - b.partition).map((s) => s.set);
   let left = limit;
-  for (const p of parts) {
-    p.set.truncate(Math.max(0, left));
-    left -= p.set.rows;
+  for (const set of sets) {
+    set.truncate(Math.max(0, left));
+    left -= set.rows;
   }
   const warnings: string[] = [];
-  for (const p of parts) for (const w of p.result.warnings) if (!warnings.includes(w)) warnings.push(w);
-  const df = toDataFrame(parts.map((p) => p.set), warnings);
+  for (const p of parts) for (const w of p.stats.warnings) if (!warnings.includes(w)) warnings.push(w);
+  const df = toDataFrame(sets, warnings);
   const report: ReadReport = {
     topic,
     records: 0,
@@ -205,11 +146,11 @@ export async function readTopic(conn: KafkaConnection, topic: string, opts: Read
     partitions: ranges.map((r) => ({ ...r })),
     elapsedMs: Date.now() - t0,
   };
-  for (const { result } of parts) {
-    report.records += result.records;
-    report.failed += result.failed;
-    for (const [k, v] of Object.entries(result.failures)) report.failures[k] = (report.failures[k] ?? 0) + v;
-    report.samples.push(...result.samples);
+  for (const { stats } of parts) {
+    report.records += stats.records;
+    report.failed += stats.failed;
+    for (const [k, v] of Object.entries(stats.failures)) report.failures[k] = (report.failures[k] ?? 0) + v;
+    report.samples.push(...stats.samples);
   }
   report.samples = report.samples.sort((a, b) => a.partition - b.partition || a.offset - b.offset).slice(0, SAMPLES);
   const attrs = attrsOf(df);

@@ -1,0 +1,264 @@
+/**
+ * Fetch requests sent through kafkajs's network layer (its cluster, brokers and connections:
+ * TLS, SASL, framing, correlation ids, metadata and leader discovery) but answered by our own
+ * response codec, which keeps each partition's record set as raw bytes for `walkRecordSet`
+ * instead of kafkajs's decoding into a JS object and two Buffers per record.
+ *
+ * Versions 4-11 (record batches, aborted-transaction lists, no tagged fields): every Kafka since
+ * 0.11 answers them. An older broker, or an old-format record set, makes the caller fall back
+ * to kafkajs's regular fetch.
+ */
+import { CompressionCodecs } from 'kafkajs';
+import * as zlib from 'zlib';
+import { promisify } from 'util';
+import { decodeFetchResponse, encodeFetchRequest, type FetchPartitionResponse } from '../protocol/messages/fetch';
+import { Reader } from '../protocol/reader';
+import { Writer } from '../protocol/writer';
+import type { CompressedBatch } from '../frame/batches';
+import { KafkalabError } from '../util/errors';
+import { missingCodecError } from './fetcher';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Cluster = any;
+type Broker = any;
+
+const FETCH_KEY = 1;
+const MIN_VERSION = 4;
+const MAX_VERSION = 11;
+const READ_COMMITTED = 1;
+
+/** Errors after which the partition's leader is looked up again and the fetch retried. */
+const LEADER_ERRORS: Record<number, string> = {
+  3: 'UNKNOWN_TOPIC_OR_PARTITION',
+  5: 'LEADER_NOT_AVAILABLE',
+  6: 'NOT_LEADER_OR_FOLLOWER',
+  9: 'REPLICA_NOT_AVAILABLE',
+  56: 'KAFKA_STORAGE_ERROR',
+  74: 'FENCED_LEADER_EPOCH',
+  75: 'UNKNOWN_LEADER_EPOCH',
+  78: 'OFFSET_NOT_AVAILABLE',
+};
+const OTHER_ERRORS: Record<number, string> = {
+  [-1]: 'UNKNOWN_SERVER_ERROR',
+  1: 'OFFSET_OUT_OF_RANGE',
+  2: 'CORRUPT_MESSAGE',
+  4: 'INVALID_FETCH_SIZE',
+  29: 'TOPIC_AUTHORIZATION_FAILED',
+  35: 'UNSUPPORTED_VERSION',
+  100: 'UNKNOWN_TOPIC_ID',
+};
+export const OFFSET_OUT_OF_RANGE = 1;
+const ATTEMPTS = 6;
+
+export function kafkaErrorName(code: number): string {
+  return LEADER_ERRORS[code] ?? OTHER_ERRORS[code] ?? `Kafka error ${code}`;
+}
+
+export interface RawPartitionFetch {
+  partition: number;
+  errorCode: number;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  abortedTransactions: { producerId: number; firstOffset: number }[] | null;
+  /** The record set as received: a view into the response, never copied. */
+  records: Buffer;
+}
+
+/** The cluster cannot serve record batches (Fetch below v4): read through kafkajs instead. */
+export class RawFetchUnsupported extends KafkalabError {
+  constructor(why: string) {
+    super(`raw fetch unavailable: ${why}`, { code: 'RAW_FETCH_UNSUPPORTED' });
+  }
+}
+
+export interface PartitionWant {
+  offset: number;
+  maxBytes: number;
+}
+
+export class RawFetcher {
+  private connected = false;
+  private sendSymbol: symbol | undefined;
+
+  constructor(
+    private readonly cluster: Cluster,
+    readonly topic: string,
+  ) {}
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    await this.cluster.connect();
+    await this.cluster.addTargetTopic(this.topic);
+    this.connected = true;
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    await this.cluster.disconnect();
+  }
+
+  /**
+   * One Fetch round over the given partitions (one request per leader, all in flight at once).
+   * Leader moves and dropped connections refresh the metadata and retry those partitions; other
+   * partition errors are returned for the caller to judge (OFFSET_OUT_OF_RANGE) or thrown.
+   */
+  async fetch(wants: Map<number, PartitionWant>, opts: { maxWaitMs?: number; minBytes?: number } = {}): Promise<RawPartitionFetch[]> {
+    const out: RawPartitionFetch[] = [];
+    let todo = [...wants.keys()];
+    for (let attempt = 1; todo.length; attempt++) {
+      const leaders = await this.leaders(todo);
+      const retry: number[] = [];
+      let lastProblem = '';
+      await Promise.all(
+        Object.entries(leaders).map(async ([nodeId, parts]) => {
+          try {
+            const res = await this.send(Number(nodeId), parts, wants, opts);
+            for (const p of res) {
+              if (LEADER_ERRORS[p.errorCode] !== undefined) {
+                retry.push(p.partition);
+                lastProblem = kafkaErrorName(p.errorCode);
+              } else if (p.errorCode !== 0 && p.errorCode !== OFFSET_OUT_OF_RANGE) {
+                throw new KafkalabError(`Fetching partition ${p.partition} of "${this.topic}" failed: ${kafkaErrorName(p.errorCode)}`, { code: kafkaErrorName(p.errorCode) });
+              } else out.push(p);
+            }
+          } catch (e: any) {
+            if (e instanceof KafkalabError || !isTransient(e)) throw e;
+            retry.push(...parts);
+            lastProblem = e?.message ?? String(e);
+          }
+        }),
+      );
+      todo = retry;
+      if (!todo.length) break;
+      if (attempt >= ATTEMPTS) {
+        throw new KafkalabError(`Fetching partitions ${todo.join(', ')} of "${this.topic}" still failed after ${attempt} attempts (${lastProblem})`, {
+          code: 'FETCH_FAILED',
+          retriable: true,
+          hint: 'check that the cluster is healthy and the partitions have leaders, then read again',
+        });
+      }
+      await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1)));
+      await this.cluster.refreshMetadata().catch(() => undefined);
+    }
+    return out;
+  }
+
+  private async leaders(partitions: number[]): Promise<Record<string, number[]>> {
+    try {
+      return this.cluster.findLeaderForPartitions(this.topic, partitions);
+    } catch {
+      await this.cluster.refreshMetadata();
+      return this.cluster.findLeaderForPartitions(this.topic, partitions);
+    }
+  }
+
+  private async send(nodeId: number, parts: number[], wants: Map<number, PartitionWant>, opts: { maxWaitMs?: number; minBytes?: number }): Promise<RawPartitionFetch[]> {
+    const broker: Broker = await this.cluster.findBroker({ nodeId });
+    const range = broker.versions?.[FETCH_KEY];
+    const version = Math.min(MAX_VERSION, range?.maxVersion ?? -1);
+    if (version < MIN_VERSION || (range?.minVersion ?? 0) > version) {
+      throw new RawFetchUnsupported(`broker ${nodeId} supports Fetch v${range?.minVersion}-${range?.maxVersion}`);
+    }
+    const partitions = parts.map((p) => {
+      const want = wants.get(p) as PartitionWant;
+      return { partition: p, currentLeaderEpoch: -1, fetchOffset: want.offset, logStartOffset: -1, partitionMaxBytes: want.maxBytes };
+    });
+    const maxWaitMs = opts.maxWaitMs ?? 0;
+    const w = new Writer(64 + 28 * parts.length + this.topic.length);
+    encodeFetchRequest(
+      w,
+      {
+        replicaId: -1,
+        maxWaitMs,
+        minBytes: opts.minBytes ?? 1,
+        maxBytes: Math.min(0x7fffffff, partitions.reduce((s, p) => s + p.partitionMaxBytes, 0)),
+        isolationLevel: READ_COMMITTED,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{ topic: this.topic, partitions }],
+        forgottenTopics: [],
+        rackId: '',
+      },
+      version,
+    );
+    const bytes = w.toBuffer();
+    const protocol = {
+      // kafkajs frames a request from anything shaped like its Encoder (`buf` and `buffer`).
+      request: { apiKey: FETCH_KEY, apiVersion: version, apiName: 'Fetch', encode: async () => ({ buf: bytes, buffer: bytes }) },
+      response: {
+        decode: async (payload: Buffer) => {
+          const res = decodeFetchResponse(new Reader(payload), version);
+          // KIP-219: from v8 the client, not the broker, waits out a throttle.
+          return { ...res, clientSideThrottleTime: version >= 8 ? res.throttleTimeMs : 0 };
+        },
+        parse: async (res: ReturnType<typeof decodeFetchResponse>) => res,
+      },
+      requestTimeout: maxWaitMs + 100,
+    };
+    const res = await this.sendThrough(broker, protocol);
+    if (res.errorCode !== 0) {
+      throw new KafkalabError(`Fetch from broker ${nodeId} failed: ${kafkaErrorName(res.errorCode)}`, { code: kafkaErrorName(res.errorCode) });
+    }
+    const out: RawPartitionFetch[] = [];
+    for (const t of res.responses) {
+      if (t.topic !== this.topic) continue;
+      for (const p of t.partitions) out.push(toPartition(p));
+    }
+    return out;
+  }
+
+  /** Through the broker's private send, which also drops a closed connection; else its pool. */
+  private sendThrough(broker: Broker, protocol: object): Promise<ReturnType<typeof decodeFetchResponse>> {
+    this.sendSymbol ??= Object.getOwnPropertySymbols(Object.getPrototypeOf(broker)).find((s) => s.description === 'private:Broker:sendRequest');
+    return this.sendSymbol ? broker[this.sendSymbol](protocol) : broker.connectionPool.send(protocol);
+  }
+}
+
+function toPartition(p: FetchPartitionResponse): RawPartitionFetch {
+  return {
+    partition: p.partitionIndex,
+    errorCode: p.errorCode,
+    highWatermark: p.highWatermark,
+    lastStableOffset: p.lastStableOffset,
+    logStartOffset: p.logStartOffset,
+    abortedTransactions: p.abortedTransactions,
+    records: p.records ?? Buffer.alloc(0),
+  };
+}
+
+function isTransient(e: any): boolean {
+  return e?.retriable === true || /Connection|Timeout/.test(e?.name ?? '');
+}
+
+const unzip = promisify(zlib.unzip);
+const CODEC_NAMES: Record<number, 'Snappy' | 'LZ4' | 'ZSTD'> = { 2: 'Snappy', 3: 'LZ4', 4: 'ZSTD' };
+
+/**
+ * Decompresses batches, keyed by their position in the record set: gzip with zlib (on libuv's
+ * thread pool, so it overlaps with decoding), the others with the codec registered in kafkajs's
+ * CompressionCodecs, else the error saying which package to install.
+ */
+export async function inflateBatches(batches: CompressedBatch[], topic: string): Promise<Map<number, Buffer>> {
+  const out = new Map<number, Buffer>();
+  await Promise.all(
+    batches.map(async (b) => {
+      if (b.codec === 1) {
+        out.set(b.at, await unzip(b.payload));
+        return;
+      }
+      const name = CODEC_NAMES[b.codec];
+      if (!name) throw new KafkalabError(`Records in "${topic}" use unknown compression codec ${b.codec}`, { code: 'COMPRESSION_CODEC' });
+      let codec: { decompress(b: Buffer): Promise<Buffer> } | undefined;
+      try {
+        codec = (CompressionCodecs as Record<number, (() => { decompress(b: Buffer): Promise<Buffer> }) | undefined>)[b.codec]?.();
+      } catch (e) {
+        throw missingCodecError(topic, name, e);
+      }
+      if (!codec) throw missingCodecError(topic, name, undefined);
+      out.set(b.at, await codec.decompress(b.payload));
+    }),
+  );
+  return out;
+}

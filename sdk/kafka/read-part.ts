@@ -1,0 +1,287 @@
+/**
+ * Reading offset ranges into one column set per partition, the same in a worker thread or the
+ * calling thread, by two routes that give the same rows: raw record batches decoded in place
+ * (the fast path) or kafkajs's decoded messages (the fallback for clusters or record sets the
+ * raw path cannot serve). One set per partition keeps a frame's rows in partition, offset order
+ * whatever order the responses arrive in.
+ */
+import { ColumnSet } from '../frame/columns';
+import { RecordDecoder, type DecodeOptions } from '../frame/decode';
+import { AbortedTransactions, compressedBatches, readHeaders, scanRecordSet, walkRecordSet, type RecordVisitor } from '../frame/batches';
+import { KafkalabError } from '../util/errors';
+import type { Fetcher, KafkajsMessage, PartitionFetch } from './fetcher';
+import { inflateBatches, kafkaErrorName, OFFSET_OUT_OF_RANGE, type PartitionWant, type RawFetcher, type RawPartitionFetch } from './fetch-raw';
+import type { OffsetRange } from './position';
+
+export interface PartJob {
+  topic: string;
+  ranges: OffsetRange[];
+  decode: DecodeOptions & { headers?: boolean };
+  fetchBytes?: number;
+  limit: number;
+  samples: number;
+}
+
+export interface PartStats {
+  warnings: string[];
+  records: number;
+  failed: number;
+  failures: Record<string, number>;
+  samples: { partition: number; offset: number; reason: string }[];
+}
+
+export interface PartOutput {
+  /** Column sets by partition, in partition order. */
+  sets: { partition: number; set: ColumnSet }[];
+  stats: PartStats;
+}
+
+const DEFAULT_FETCH_BYTES = 1024 * 1024;
+/** Empty answers in a row for a partition with records left before giving up on it. */
+const STALLS = 5;
+
+/** Per-partition decoders plus the counts a ReadReport needs. */
+class Collector {
+  readonly parts = new Map<number, { set: ColumnSet; decoder: RecordDecoder }>();
+  readonly stats: PartStats = { warnings: [], records: 0, failed: 0, failures: {}, samples: [] };
+  rows = 0;
+
+  constructor(private readonly job: PartJob) {
+    for (const r of [...job.ranges].sort((a, b) => a.partition - b.partition)) {
+      if (r.to <= r.from) continue;
+      const set = new ColumnSet(undefined, Math.max(16, Math.min(r.to - r.from, job.limit)));
+      this.parts.set(r.partition, { set, decoder: new RecordDecoder(set, job.decode) });
+    }
+  }
+
+  get full(): boolean {
+    return this.rows >= this.job.limit;
+  }
+
+  /** Counts one decoded (or failed) record; false once the limit is reached. */
+  counted(partition: number, offset: number, reason: string | undefined): boolean {
+    this.stats.records++;
+    if (reason === undefined) this.rows++;
+    else {
+      const s = this.stats;
+      s.failed++;
+      s.failures[reason] = (s.failures[reason] ?? 0) + 1;
+      if (s.samples.length < this.job.samples) s.samples.push({ partition, offset, reason });
+    }
+    return this.rows < this.job.limit;
+  }
+
+  warn(w: string): void {
+    if (!this.stats.warnings.includes(w)) this.stats.warnings.push(w);
+  }
+
+  output(): PartOutput {
+    const sets = [...this.parts].map(([partition, p]) => ({ partition, set: p.set }));
+    for (const { set } of sets) for (const w of set.warnings) this.warn(w);
+    return { sets, stats: this.stats };
+  }
+}
+
+interface Position {
+  pos: number;
+  end: number;
+  maxBytes: number;
+  stalls: number;
+}
+
+/** The raw route: pipelined Fetch rounds, batch headers scanned to plan the next round, records decoded in place. */
+export async function readPartRaw(fetcher: RawFetcher, job: PartJob): Promise<PartOutput> {
+  const out = new Collector(job);
+  const state = new Map<number, Position>();
+  const fetchBytes = job.fetchBytes ?? DEFAULT_FETCH_BYTES;
+  for (const r of job.ranges) if (r.to > r.from) state.set(r.partition, { pos: r.from, end: r.to, maxBytes: fetchBytes, stalls: 0 });
+  const request = () => (state.size && !out.full ? fetcher.fetch(new Map([...state].map(([p, s]): [number, PartitionWant] => [p, { offset: s.pos, maxBytes: s.maxBytes }]))) : null);
+  const withHeaders = job.decode.headers === true;
+  let pending = request();
+  while (pending) {
+    const results = await pending;
+    const work: { fetch: RawPartitionFetch; from: number; end: number }[] = [];
+    for (const f of results) {
+      const s = state.get(f.partition);
+      if (!s) continue;
+      const from = s.pos;
+      if (f.errorCode === OFFSET_OUT_OF_RANGE) {
+        outOfRange(f, s, out, job.topic);
+      } else {
+        const { next, truncated } = scanRecordSet(f.records, from);
+        if (next > from) {
+          s.pos = next;
+          s.stalls = 0;
+          work.push({ fetch: f, from, end: s.end });
+        } else if (!stalled(f, s, truncated, out)) {
+          s.stalls++;
+        }
+      }
+      if (s.pos >= s.end || s.stalls >= STALLS) {
+        if (s.stalls >= STALLS) out.warn(`partition ${f.partition}: no records returned from offset ${s.pos} after ${STALLS} attempts; read stopped there`);
+        state.delete(f.partition);
+      }
+    }
+    // The next round is in flight while this one is decoded.
+    pending = request();
+    for (const w of work) {
+      const { decoder } = out.parts.get(w.fetch.partition)!;
+      const partition = w.fetch.partition;
+      const visit: RecordVisitor = (buf, keyAt, keyLength, valueAt, valueLength, offset, timestamp, headersAt, headerCount) => {
+        const headers = withHeaders && headerCount > 0 ? readHeaders(buf, headersAt, headerCount) : undefined;
+        return out.counted(partition, offset, decoder.addFrom(buf, keyAt, keyLength, valueAt, valueLength, partition, offset, timestamp, headers));
+      };
+      const compressed = compressedBatches(w.fetch.records, w.from, w.end);
+      const inflated = compressed.length ? await inflateBatches(compressed, job.topic) : undefined;
+      const aborted = w.fetch.abortedTransactions?.length ? new AbortedTransactions(w.fetch.abortedTransactions) : undefined;
+      walkRecordSet(w.fetch.records, w.from, w.end, visit, { aborted, inflated });
+      if (out.full) {
+        pending?.catch(() => undefined);
+        pending = null;
+        break;
+      }
+    }
+  }
+  return out.output();
+}
+
+/** Records deleted under the read (retention): carry on from the log start, or stop when nothing is left. */
+function outOfRange(f: RawPartitionFetch, s: Position, out: Collector, topic: string): void {
+  if (f.logStartOffset > s.pos) {
+    out.warn(`partition ${f.partition}: offsets ${s.pos}..${Math.min(f.logStartOffset, s.end) - 1} were deleted during the read (retention)`);
+    s.pos = f.logStartOffset;
+  } else if (f.highWatermark <= s.pos) {
+    out.warn(`partition ${f.partition}: the log ends at offset ${f.highWatermark}, before the requested end ${s.end}`);
+    s.pos = s.end;
+  } else {
+    throw new KafkalabError(`Fetching partition ${f.partition} of "${topic}" from offset ${s.pos} failed: ${kafkaErrorName(f.errorCode)}`, { code: kafkaErrorName(f.errorCode) });
+  }
+}
+
+/** A round without a complete batch: grow the fetch size, or recognise the end. True when handled. */
+function stalled(f: RawPartitionFetch, s: Position, truncated: number, out: Collector): boolean {
+  if (truncated > 0) {
+    // A batch bigger than the fetch size (a broker may return part of it): ask for all of it.
+    const grown = Math.min(0x7fffffff, Math.max(s.maxBytes * 2, truncated));
+    if (grown === s.maxBytes) return false;
+    s.maxBytes = grown;
+    return true;
+  }
+  if (f.highWatermark <= s.pos) {
+    out.warn(`partition ${f.partition}: the log ends at offset ${f.highWatermark}, before the requested end ${s.end}`);
+    s.pos = s.end;
+    return true;
+  }
+  if (f.lastStableOffset >= 0 && f.lastStableOffset <= s.pos) {
+    out.warn(`partition ${f.partition}: stopped at offset ${s.pos}, the last stable offset (a transaction is still open)`);
+    s.pos = s.end;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Fetches every record in the ranges through kafkajs, calling `onMessages` per partition chunk
+ * in offset order (with the chunk's aborted transactions). `onMessages` returns false to stop
+ * early. Partitions are fetched together; the next round is requested before the current one is
+ * handed over.
+ */
+export async function fetchRanges(
+  fetcher: Fetcher,
+  ranges: OffsetRange[],
+  onMessages: (partition: number, messages: KafkajsMessage[], start: number, end: number, aborted?: PartitionFetch['abortedTransactions']) => boolean | void,
+  fetchBytes = DEFAULT_FETCH_BYTES,
+): Promise<void> {
+  const pos = new Map<number, number>();
+  const end = new Map<number, number>();
+  const stalls = new Map<number, number>();
+  for (const r of ranges) {
+    if (r.to > r.from) {
+      pos.set(r.partition, r.from);
+      end.set(r.partition, r.to);
+    }
+  }
+  let pending: Promise<PartitionFetch[]> | null = pos.size ? fetcher.fetch(new Map(pos), { partitionBytes: fetchBytes }) : null;
+  while (pending) {
+    const results = await pending;
+    // Advance positions from the last offsets kafkajs decoded, then request the next round
+    // before handing this one over, so the broker works while we decode.
+    const chunks: { partition: number; fetch: PartitionFetch; start: number }[] = [];
+    for (const r of results) {
+      const start = pos.get(r.partition);
+      if (start === undefined) continue;
+      const stop = end.get(r.partition) as number;
+      const msgs = r.messages;
+      const lastOffset = msgs.length ? Number(msgs[msgs.length - 1].offset) : -1;
+      if (lastOffset >= start) {
+        pos.set(r.partition, lastOffset + 1);
+        stalls.delete(r.partition);
+      } else if (r.highWatermark <= start) {
+        pos.delete(r.partition); // the log ends before the range does (records deleted meanwhile)
+      } else {
+        const n = (stalls.get(r.partition) ?? 0) + 1;
+        stalls.set(r.partition, n);
+        if (n >= 3) pos.delete(r.partition);
+      }
+      const next = pos.get(r.partition);
+      if (next !== undefined && next >= stop) pos.delete(r.partition);
+      chunks.push({ partition: r.partition, fetch: r, start });
+    }
+    pending = pos.size ? fetcher.fetch(new Map(pos), { partitionBytes: fetchBytes }) : null;
+    for (const c of chunks) {
+      if (onMessages(c.partition, c.fetch.messages, c.start, end.get(c.partition) as number, c.fetch.abortedTransactions) === false) {
+        pending?.catch(() => undefined);
+        return;
+      }
+    }
+  }
+}
+
+/** The kafkajs route: the same rows from kafkajs's decoded messages. */
+export async function readPartKafkajs(fetcher: Fetcher, job: PartJob): Promise<PartOutput> {
+  const out = new Collector(job);
+  const withHeaders = job.decode.headers === true;
+  await fetchRanges(
+    fetcher,
+    job.ranges,
+    (partition, messages, start, end, aborted) => {
+      const { decoder } = out.parts.get(partition)!;
+      const drop = aborted?.length ? abortedFilter(aborted) : null;
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i];
+        const offset = Number(m.offset);
+        if (drop ? drop(m) : m.isControlRecord) continue;
+        if (offset < start || offset >= end) continue;
+        if (!out.counted(partition, offset, decoder.add(m.key, m.value, partition, offset, Number(m.timestamp), withHeaders ? m.headers : undefined))) return false;
+      }
+    },
+    job.fetchBytes,
+  );
+  return out.output();
+}
+
+interface BatchContext {
+  firstOffset: string;
+  lastOffsetDelta: number;
+  producerId: string;
+  inTransaction: boolean;
+}
+
+/** Read-committed filtering over kafkajs messages (its fetch leaves it to its consumer): as AbortedTransactions does over bytes. */
+function abortedFilter(list: { producerId: number; firstOffset: number }[]): (m: KafkajsMessage) => boolean {
+  const pending = [...list].sort((a, b) => a.firstOffset - b.firstOffset);
+  let next = 0;
+  const active = new Set<number>();
+  return (m) => {
+    const ctx = (m as KafkajsMessage & { batchContext?: BatchContext }).batchContext;
+    const producerId = ctx ? Number(ctx.producerId) : -1;
+    if (!ctx || producerId < 0) return m.isControlRecord === true;
+    const last = Number(ctx.firstOffset) + ctx.lastOffsetDelta;
+    while (next < pending.length && pending[next].firstOffset <= last) active.add(pending[next++].producerId);
+    if (m.isControlRecord) {
+      if (m.key && m.key.length >= 4 && m.key.readInt16BE(2) === 0) active.delete(producerId);
+      return true;
+    }
+    return ctx.inTransaction && active.has(producerId);
+  };
+}
