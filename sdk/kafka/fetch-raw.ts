@@ -139,7 +139,7 @@ export class RawFetcher {
           hint: 'check that the cluster is healthy and the partitions have leaders, then read again',
         });
       }
-      await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1)));
+      await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** (attempt - 1))));
       await this.cluster.refreshMetadata().catch(() => undefined);
     }
     return out;
