@@ -90,6 +90,14 @@ async function* endless() { try { for (;;) { batches++; yield new dfd.DataFrame(
   assert.is((await s.send<{ alive: boolean }>({ op: 'alive' })).alive, true);
 });
 
+test('a stream left as the cell value renders as a live table', async () => {
+  const r = await s.execute(`import { Stream } from 'kafkalab';\nStream.from(Array.from({ length: 50 }, (_, i) => ({ v: i })), { size: 10, ms: 0 })`);
+  assert.is(r.status, 'ok');
+  const [first] = displays(r);
+  assert.ok(first?.transient?.display_id, 'an updatable output');
+  assert.match(String(first.data!['text/html']), /(live|stopped) · \d+ batch/);
+});
+
 test('interrupting a busy synchronous loop', async () => {
   const { msg_id } = await s.send<{ msg_id: string }>({ op: 'submit', code: `let spins = 0; while (true) { spins++; }` });
   await new Promise((r) => setTimeout(r, 1500));
