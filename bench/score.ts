@@ -11,7 +11,7 @@
  * Throughput = records / (first consumer-group join → last input offset committed). Input is
  * produced before either run starts; both runs read the same topic in their own groups.
  */
-import { promises as fs } from 'fs';
+import { promises as fs, readFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
@@ -54,6 +54,16 @@ async function waitCommitted(admin: Admin, group: string, topic: string, total: 
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${group}: only ${last} of ${total} committed after ${timeoutMs} ms`);
+}
+
+/** User + system CPU seconds of a live process (Linux /proc; 0 elsewhere). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks: USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
 }
 
 async function fill(kafka: Kafka, topic: string): Promise<void> {
@@ -120,6 +130,9 @@ async function main(): Promise<void> {
     const out = (await admin.fetchTopicOffsets('bench-output')).reduce((s, p) => s + Number(p.high), 0);
     const backend = apps[0].logs.find((l) => l.msg === 'model loaded')?.backend;
     console.log(`exported app (${INSTANCES} instance${INSTANCES > 1 ? 's' : ''}, tfjs ${backend}, OUTPUT_MODE=${MODE}): ${RECORDS} records in ${nodeSeconds.toFixed(2)} s = ${Math.round(RECORDS / nodeSeconds).toLocaleString('en-US')} records/s (${out} results published); steady state after the last rebalance (${from[1]} records done by then): ${Math.round(steadyRate).toLocaleString('en-US')} records/s`);
+    // CPU time is steadier than wall time on a shared machine: it shows what a record costs.
+    const appCpu = apps.reduce((sum, a) => sum + cpuSeconds(a.pid), 0);
+    console.log(`app CPU: ${appCpu.toFixed(1)} s over ${INSTANCES} instance${INSTANCES > 1 ? 's' : ''} (start-up included) = ${((appCpu * 1e6) / RECORDS).toFixed(1)} µs/record; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     for (const a of apps) a.kill('SIGTERM');
     await Promise.all(apps.map((a) => a.exited));
 
@@ -127,9 +140,9 @@ async function main(): Promise<void> {
       t = Date.now();
       const script = path.resolve(__dirname, '..', '..', 'bench', 'score_baseline.py');
       const line = await runIn(tmp, '/usr/bin/python3', [script, '--brokers', broker.bootstrap, '--input', 'bench-input', '--output', 'bench-output-py', '--group', 'bench-py', '--model', path.join(appDir, 'model'), '--records', String(RECORDS), '--mode', MODE], 1_800_000);
-      const py = JSON.parse(line.trim().split('\n').pop()!) as { records: number; seconds: number; produced: number; confluent_kafka: string; librdkafka: string };
+      const py = JSON.parse(line.trim().split('\n').pop()!) as { records: number; seconds: number; produced: number; cpu_seconds: number; confluent_kafka: string; librdkafka: string };
       const pyRate = py.records / py.seconds;
-      console.log(`python baseline (1 process, confluent-kafka ${py.confluent_kafka}, librdkafka ${py.librdkafka}, numpy, OUTPUT_MODE=${MODE}): ${py.records} records in ${py.seconds.toFixed(2)} s = ${Math.round(pyRate).toLocaleString('en-US')} records/s (${py.produced} results published)`);
+      console.log(`python baseline (1 process, confluent-kafka ${py.confluent_kafka}, librdkafka ${py.librdkafka}, numpy, OUTPUT_MODE=${MODE}): ${py.records} records in ${py.seconds.toFixed(2)} s = ${Math.round(pyRate).toLocaleString('en-US')} records/s (${py.produced} results published); CPU ${py.cpu_seconds.toFixed(1)} s = ${((py.cpu_seconds * 1e6) / py.records).toFixed(1)} µs/record`);
       console.log(`speed-up: ${(RECORDS / nodeSeconds / pyRate).toFixed(2)}x the Python baseline overall, ${(steadyRate / pyRate).toFixed(2)}x in steady state`);
     }
   } finally {

@@ -156,7 +156,8 @@ def main():
         consumer.commit(offsets=[TopicPartition(args.input, p, o) for p, o in positions.items()], asynchronous=False)
     seconds = time.time() - started[0]
     consumer.close()
-    print(json.dumps({"records": done, "seconds": seconds, "produced": produced, "confluent_kafka": __import__("confluent_kafka").version()[0], "librdkafka": __import__("confluent_kafka").libversion()[0]}))
+    cpu = time.process_time()  # every thread of the process, librdkafka's included
+    print(json.dumps({"records": done, "seconds": seconds, "produced": produced, "cpu_seconds": cpu, "confluent_kafka": __import__("confluent_kafka").version()[0], "librdkafka": __import__("confluent_kafka").libversion()[0]}))
 
 
 if __name__ == "__main__":

@@ -81,12 +81,6 @@ interface KCluster {
   findBroker(by: { nodeId: string }): Promise<KBroker>;
   removeBroker(by: { host: string; port: number }): void;
 }
-interface KEncoder {
-  writeString(s: string | null): KEncoder;
-  writeInt16(n: number): KEncoder;
-  writeInt32(n: number): KEncoder;
-  writeBytes(b: Buffer): KEncoder;
-}
 
 const PRODUCE = 0;
 const STALE = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
@@ -98,29 +92,30 @@ class BatchProducer implements ResultProducer {
   private constructor(
     private readonly cluster: KCluster,
     private readonly produceDefinition: unknown,
-    private readonly Encoder: new () => KEncoder,
     private readonly log: Logger,
   ) {}
 
   static async create(kafka: Kafka, topic: string, log: Logger): Promise<BatchProducer | undefined> {
     let requests: { Produce?: unknown };
-    let Encoder: new () => KEncoder;
     try {
       requests = require('kafkajs/src/protocol/requests').requests;
-      Encoder = require('kafkajs/src/protocol/encoder');
     } catch {
       requests = {};
-      Encoder = undefined as never;
     }
     const createCluster = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
-    if (!createCluster || !requests.Produce || typeof Encoder !== 'function') {
+    if (!createCluster || !requests.Produce) {
       log.warn('this kafkajs version lacks the internals the fast result encoder uses; publishing through producer.send');
       return undefined;
     }
     const cluster = (kafka as unknown as Record<symbol, (o: object) => KCluster>)[createCluster]({ metadataMaxAge: 300_000, allowAutoTopicCreation: true });
     await cluster.connect();
-    await cluster.addTargetTopic(topic);
-    const p = new BatchProducer(cluster, requests.Produce, Encoder, log);
+    try {
+      await cluster.addTargetTopic(topic);
+    } catch (err) {
+      await cluster.disconnect();
+      throw new Error(`cannot publish to OUTPUT_TOPIC "${topic}" (${(err as Error).message}); create the topic, or enable auto-creation on the cluster`);
+    }
+    const p = new BatchProducer(cluster, requests.Produce, log);
     const leaders = cluster.findLeaderForPartitions(topic, p.partitionIds(topic));
     const broker = await cluster.findBroker({ nodeId: Object.keys(leaders)[0] });
     // Produce v3 introduced record batches; v3 to v8 share one request layout.
@@ -168,10 +163,11 @@ class BatchProducer implements ResultProducer {
         await Promise.all(
           Object.entries(perLeader).map(async ([nodeId, partitions]) => {
             const broker = await this.cluster.findBroker({ nodeId });
-            const body = new this.Encoder().writeString(null).writeInt16(-1).writeInt32(TIMEOUT_MS).writeInt32(1).writeString(topic).writeInt32(partitions.length);
-            for (const p of partitions) body.writeInt32(p).writeBytes(pending.get(p)!);
+            const body = produceBody(topic, partitions, pending);
             const { request, response } = broker.lookupRequest(PRODUCE, this.produceDefinition)({ acks: -1, timeout: TIMEOUT_MS, topicData: [] });
-            await broker.connectionPool.send({ request: { ...request, encode: async () => body }, response });
+            // kafkajs takes any object with its Encoder's `buf`/`buffer` shape: this skips copying
+            // the body through an Encoder that grows by doubling.
+            await broker.connectionPool.send({ request: { ...request, encode: async () => ({ buf: body, offset: body.length, buffer: body }) }, response });
             for (const p of partitions) pending.delete(p);
           }),
         );
@@ -195,4 +191,29 @@ class BatchProducer implements ResultProducer {
   async disconnect(): Promise<void> {
     await this.cluster.disconnect();
   }
+}
+
+/**
+ * Produce request body, v3 to v8: transactional_id (null) | acks int16 (-1) | timeout int32 |
+ * [topic_data] int32 count: name string | [partition_data] int32 count: index int32 | records bytes.
+ */
+function produceBody(topic: string, partitions: number[], batches: Map<number, Buffer>): Buffer {
+  const name = Buffer.from(topic, 'utf8');
+  let size = 2 + 2 + 4 + 4 + 2 + name.length + 4;
+  for (const p of partitions) size += 4 + 4 + batches.get(p)!.length;
+  const b = Buffer.allocUnsafe(size);
+  let at = b.writeInt16BE(-1, 0);
+  at = b.writeInt16BE(-1, at);
+  at = b.writeInt32BE(TIMEOUT_MS, at);
+  at = b.writeInt32BE(1, at);
+  at = b.writeInt16BE(name.length, at);
+  at += name.copy(b, at);
+  at = b.writeInt32BE(partitions.length, at);
+  for (const p of partitions) {
+    const batch = batches.get(p)!;
+    at = b.writeInt32BE(p, at);
+    at = b.writeInt32BE(batch.length, at);
+    at += batch.copy(b, at);
+  }
+  return b;
 }
