@@ -43,6 +43,17 @@ let passed = 0, failed = 0, skipped = 0;
 const failures = [];
 const started = Date.now();
 
+// Each test runs in its own process group (detached) so a hung test can be killed whole; when
+// the runner itself is stopped (CI's `timeout`, Ctrl-C), it takes those groups down with it.
+const running = new Set();
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    for (const pid of running) try { process.kill(-pid, 'SIGKILL'); } catch {}
+    process.stdout.write(`\ntest run stopped by ${sig}\n${passed} passed, ${failed + running.size} failed\n`);
+    process.exit(1);
+  });
+}
+
 function runOne(file) {
   return new Promise((resolve) => {
     const rel = path.relative(root, file);
@@ -53,6 +64,7 @@ function runOne(file) {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    running.add(child.pid);
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -62,6 +74,7 @@ function runOne(file) {
       try { process.kill(-child.pid, 'SIGKILL'); } catch {}
     }, timeoutS * 1000);
     child.on('close', (code) => {
+      running.delete(child.pid);
       clearTimeout(timer);
       const num = (label) => {
         const m = new RegExp(`${label}:\\s+(\\d+)`).exec(out.replace(/\x1b\[[0-9;]*m/g, ''));
