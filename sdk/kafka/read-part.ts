@@ -89,13 +89,36 @@ interface Position {
   stalls: number;
 }
 
-/** The raw route: pipelined Fetch rounds, batch headers scanned to plan the next round, records decoded in place. */
-export async function readPartRaw(fetcher: RawFetcher, job: PartJob): Promise<PartOutput> {
+/**
+ * The raw route: Fetch rounds per lane, batch headers scanned to plan a lane's next round, which
+ * is in flight while this one is decoded. Two lanes (partitions split between them) keep a
+ * second request queued at the broker, so a slow response does not leave the decoder idle.
+ */
+export async function readPartRaw(fetcher: RawFetcher, job: PartJob, lanes = LANES): Promise<PartOutput> {
   const out = new Collector(job);
-  const state = new Map<number, Position>();
   const fetchBytes = job.fetchBytes ?? DEFAULT_FETCH_BYTES;
-  for (const r of job.ranges) if (r.to > r.from) state.set(r.partition, { pos: r.from, end: r.to, maxBytes: fetchBytes, stalls: 0 });
-  const request = () => (state.size && !out.full ? fetcher.fetch(new Map([...state].map(([p, s]): [number, PartitionWant] => [p, { offset: s.pos, maxBytes: s.maxBytes }]))) : null);
+  const busy = job.ranges.filter((r) => r.to > r.from).sort((a, b) => a.partition - b.partition);
+  const groups = Array.from({ length: Math.min(lanes, busy.length) }, (_, i) => busy.filter((_r, j) => j % lanes === i));
+  let failed = false;
+  await Promise.all(
+    groups.map(async (ranges) => {
+      const state = new Map<number, Position>(ranges.map((r) => [r.partition, { pos: r.from, end: r.to, maxBytes: fetchBytes, stalls: 0 }]));
+      try {
+        await lane(fetcher, job, out, state, () => failed);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }),
+  );
+  return out.output();
+}
+
+const LANES = 2;
+
+async function lane(fetcher: RawFetcher, job: PartJob, out: Collector, state: Map<number, Position>, stop: () => boolean): Promise<void> {
+  const request = () =>
+    state.size && !out.full && !stop() ? fetcher.fetch(new Map([...state].map(([p, s]): [number, PartitionWant] => [p, { offset: s.pos, maxBytes: s.maxBytes }]))) : null;
   const withHeaders = job.decode.headers === true;
   let pending = request();
   while (pending) {
@@ -122,7 +145,6 @@ export async function readPartRaw(fetcher: RawFetcher, job: PartJob): Promise<Pa
         state.delete(f.partition);
       }
     }
-    // The next round is in flight while this one is decoded.
     pending = request();
     for (const w of work) {
       const { decoder } = out.parts.get(w.fetch.partition)!;
@@ -133,16 +155,16 @@ export async function readPartRaw(fetcher: RawFetcher, job: PartJob): Promise<Pa
       };
       const compressed = compressedBatches(w.fetch.records, w.from, w.end);
       const inflated = compressed.length ? await inflateBatches(compressed, job.topic) : undefined;
+      if (out.full || stop()) break;
       const aborted = w.fetch.abortedTransactions?.length ? new AbortedTransactions(w.fetch.abortedTransactions) : undefined;
       walkRecordSet(w.fetch.records, w.from, w.end, visit, { aborted, inflated });
-      if (out.full) {
-        pending?.catch(() => undefined);
-        pending = null;
-        break;
-      }
+      if (out.full) break;
+    }
+    if (out.full || stop()) {
+      pending?.catch(() => undefined);
+      pending = null;
     }
   }
-  return out.output();
 }
 
 /** Records deleted under the read (retention): carry on from the log start, or stop when nothing is left. */
