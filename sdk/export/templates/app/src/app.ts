@@ -139,7 +139,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
         }
         const fields = passthrough ? passthroughJson(c.records[r] as Record<string, unknown>, config.passthroughFields) : '';
         const key = m.key === null ? 'null' : JSON.stringify(m.key.toString('utf8'));
-        results.add(m.key, `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${float32Json(scores[r])}${threshold}${anomaly},"top":[${t}]${fields}}`, Number(m.timestamp));
+        results.add(m.key, `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly},"top":[${t}]${fields}}`, Number(m.timestamp));
       }
     });
 

@@ -1,10 +1,10 @@
 /**
- * JSON text of the float32 values in results (scores, errors, the threshold). Nine significant
- * digits identify every float32 exactly (`Math.fround(Number(text)) === x`); String() prints the
- * float32's double widening with up to 17 digits, is several times slower, and was the app's
- * largest single cost per result after encoding. Values outside [1e-6, 1e9) (rare here:
- * squared errors of scaled features) take String(); NaN and infinities become null, because
- * JSON has no words for them.
+ * JSON text of the float32 per-feature errors in results. Nine significant digits identify
+ * every float32 exactly (`Math.fround(Number(text)) === x`); String() prints the float32's
+ * double widening with up to 17 digits and is several times slower. Scores keep String():
+ * readers compare them as doubles with the notebook's (within 1e-5 absolute), which nine digits
+ * of a large score would not meet. Values outside [1e-6, 1e9) take String(); NaN and
+ * infinities become null, because JSON has no words for them.
  */
 const POW = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000', '00000000', '000000000'];
