@@ -62,8 +62,9 @@ const KAFKA_ERRORS: Record<string, Entry> = {
   UNKNOWN_TOPIC_OR_PARTITION: {
     code: 'UNKNOWN_TOPIC',
     retriable: true,
-    message: (c, e) => `Topic "${topicOf(c, e)}" (or one of its partitions) does not exist on the broker`,
-    hint: () => 'it may have been deleted meanwhile; list topics with kafka.topics()',
+    // kafkajs rarely says which topic: its metadata refresh covers every topic it has seen.
+    message: (c, e) => (e.topic ? `Topic "${e.topic}" (or one of its partitions) does not exist on the broker` : `Kafka says a topic or partition does not exist${c.topic ? ` (during ${c.op ?? 'a request'} on "${c.topic}")` : ''}`),
+    hint: () => 'a topic may have been deleted meanwhile (or the broker restarted without its data); list topics with kafka.topics()',
   },
   MESSAGE_TOO_LARGE: { code: 'RECORD_TOO_LARGE', message: () => 'A record is larger than the broker accepts', hint: () => "split large rows, or raise the topic's max.message.bytes" },
   RECORD_LIST_TOO_LARGE: { code: 'RECORD_TOO_LARGE', message: () => 'A produce request is larger than the broker accepts', hint: () => 'pass a smaller `chunk` to produce()' },

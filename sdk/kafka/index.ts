@@ -1,6 +1,8 @@
 // Kafka topics as DataFrames and streams: the client side, on kafkajs.
 export { connect, KafkaConnection, isListening } from './connect';
 export type { ConnectOptions, CreateTopicOptions } from './connect';
+export { explainKafkaError, TOPIC_NAME_RULE } from './errors';
+export type { PartitionInfo } from './catalog';
 export { Topic } from './topic';
 export type { ProduceOptions, ProduceResult } from './topic';
 export type { ReadOptions } from './read';

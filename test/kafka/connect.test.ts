@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { startBroker } from '../../sdk/broker';
-import { connect, isListening, EMBEDDED_PORT } from '../../sdk/kafka/connect';
+import { connect, isListening, EMBEDDED_PORT, type KafkaConnection } from '../../sdk/kafka/connect';
 import { KafkalabError } from '../../sdk/util/errors';
 
 test('KAFKA_BROKERS is used when no brokers option is given', async () => {
@@ -24,8 +24,11 @@ test('KAFKA_BROKERS is used when no brokers option is given', async () => {
   }
 });
 
-/** Runs `body` in a fresh working directory with nothing on :9092, or skips. */
-async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+/**
+ * Runs `body` in a fresh working directory with nothing on :9092, or skips. Connections made
+ * with `open` are closed afterwards even when an assertion fails, so the next test starts clean.
+ */
+async function inTempDir(body: (dir: string, open: () => Promise<KafkaConnection>) => Promise<void>): Promise<void> {
   if (process.env.KAFKA_BROKERS || (await isListening('127.0.0.1', EMBEDDED_PORT))) {
     console.log('  (skipped: something already listens on 9092)');
     return;
@@ -33,21 +36,28 @@ async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-connect-'));
   const cwd = process.cwd();
   process.chdir(dir);
+  const opened: KafkaConnection[] = [];
+  const open = async () => {
+    const c = await connect();
+    opened.push(c);
+    return c;
+  };
   try {
-    await body(dir);
+    await body(dir, open);
   } finally {
+    for (const c of opened) await c.close();
     process.chdir(cwd);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
 test('without brokers, the embedded broker on :9092 is started in-process (data in ./.kafkalab/data), shared, and stopped by the last close()', async () => {
-  await inTempDir(async (dir) => {
-    const first = await connect();
+  await inTempDir(async (dir, open) => {
+    const first = await open();
     assert.ok(first.embedded, 'started one');
     assert.ok(fs.existsSync(path.join(dir, '.kafkalab', 'data')));
     await first.createTopic('persisted');
-    const second = await connect();
+    const second = await open();
     assert.is(second.embedded, first.embedded, 'shares the broker this process started');
     assert.ok((await second.admin.listTopics()).includes('persisted'));
     await second.close();
@@ -58,9 +68,9 @@ test('without brokers, the embedded broker on :9092 is started in-process (data 
 });
 
 test('closing the connection that started the embedded broker leaves it running for the others', async () => {
-  await inTempDir(async () => {
-    const first = await connect();
-    const second = await connect();
+  await inTempDir(async (_, open) => {
+    const first = await open();
+    const second = await open();
     await first.createTopic('shared', { partitions: 2 });
     await first.close();
     assert.ok(await isListening('127.0.0.1', EMBEDDED_PORT), 'the second connection still uses it');
@@ -70,7 +80,7 @@ test('closing the connection that started the embedded broker leaves it running 
     await second.close();
     assert.not.ok(await isListening('127.0.0.1', EMBEDDED_PORT));
     // A later connect() starts it again (same data directory: the topic is still there).
-    const third = await connect();
+    const third = await open();
     assert.ok(third.embedded);
     assert.ok((await third.admin.listTopics()).includes('shared'));
     await third.close();
@@ -79,8 +89,8 @@ test('closing the connection that started the embedded broker leaves it running 
 });
 
 test('concurrent connect() calls share one embedded broker', async () => {
-  await inTempDir(async () => {
-    const conns = await Promise.all([connect(), connect(), connect()]);
+  await inTempDir(async (_, open) => {
+    const conns = await Promise.all([open(), open(), open()]);
     assert.ok(conns[0].embedded);
     for (const c of conns) assert.is(c.embedded, conns[0].embedded);
     await conns[1].close();
