@@ -1,10 +1,12 @@
 /**
  * Bounded reads into a DataFrame: positions resolved with ListOffsets (watermarks and the
- * timestamp index), then group-less Fetch rounds over all partitions at once, pipelined so the
- * next request is in flight while this response is decoded straight into typed columns.
+ * timestamp index), then group-less Fetch rounds (read-part.ts), the next request in flight
+ * while a response's record batches are decoded in place into one typed column set per
+ * partition; kafkajs's regular fetch is the fallback route (read-worker.ts).
  */
 import * as os from 'os';
-import type { DecodeOptions } from '../frame/decode';
+import { ColumnSet } from '../frame/columns';
+import { RecordDecoder, type DecodeOptions } from '../frame/decode';
 import { attrsOf, toDataFrame, type DataFrame, type ReadReport } from '../frame/dataframe';
 import { KafkalabError } from '../util/errors';
 import type { KafkaConnection } from './connect';
@@ -127,6 +129,11 @@ export async function readTopicWith(conn: KafkaConnection, topic: string, opts: 
       : [await runPart(conn.kafka, { ...job, ranges }, engine, conn.logger)];
   // Partition order, whichever thread read which; with a limit, the first `limit` rows of that order.
   const sets = parts.flatMap((p) => p.sets).sort((a, b) => a.partition - b.partition).map((s) => s.set);
+  if (!sets.length) {
+    // Nothing to read: still the metadata columns (and `_headers`), as a decoder lays them out.
+    sets.push(new ColumnSet());
+    new RecordDecoder(sets[0], decode);
+  }
   let left = limit;
   for (const set of sets) {
     set.truncate(Math.max(0, left));

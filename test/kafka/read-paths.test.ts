@@ -72,6 +72,7 @@ test('raw and kafkajs routes give the same frame and report', async () => {
     ['projection', { columns: ['seq', 'pos.lat', 'mixed'] }],
     ['small fetches', { fetchBytes: 512 }],
     ['worker threads', { parallel: 2 }],
+    ['nothing to read', { from: 'latest', headers: true }],
   ];
   for (const [what, opts] of cases) {
     const raw = await readTopicWith(kafka, 'paths', opts, 'raw');
@@ -89,6 +90,7 @@ test('raw and kafkajs routes give the same frame and report', async () => {
   assert.equal(order, [...order].sort((a, b) => a[0] - b[0] || a[1] - b[1]), 'rows in partition, offset order');
   assert.equal(rows.filter((r) => (r.seq as number) >= 1000).length, 300, 'gzip records read');
   assert.is(rows.find((r) => r.esc !== null && r.esc !== undefined)!.esc, 'q"uote');
+  assert.equal((await readTopicWith(kafka, 'paths', { from: 'latest' }, 'raw')).columns, ['_key', '_partition', '_offset', '_timestamp']);
   const limited = await readTopicWith(kafka, 'paths', { limit: 17 }, 'raw');
   assert.is(limited.shape[0], 17);
 });
