@@ -1,7 +1,9 @@
 /**
  * connect(): a Kafka connection for notebooks and apps. Brokers come from the `brokers` option,
  * else KAFKA_BROKERS, else the embedded broker on localhost:9092 (reused when something listens
- * there, started in-process otherwise). Everything client-side goes through kafkajs.
+ * there, started in-process otherwise and shared by this process's connections until the last
+ * one closes). Everything client-side goes through kafkajs; its errors reach users explained
+ * (./errors.ts).
  */
 import * as net from 'net';
 import * as path from 'path';
@@ -77,6 +79,8 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
 /** The in-process embedded broker with one more user, or undefined when another process serves :9092. */
 function acquireEmbedded(dataDir: string, logger: Logger): Promise<Broker | undefined> {
   return serialized(async () => {
+    // Someone may have stopped it directly (conn.embedded.stop()): then start a new one.
+    if (inProcess && !(await isListening('127.0.0.1', EMBEDDED_PORT))) inProcess = undefined;
     if (inProcess) {
       inProcess.users++;
       logger.info('using the embedded broker this process started', { bootstrap: inProcess.broker.bootstrap, users: inProcess.users });
