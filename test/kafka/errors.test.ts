@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -183,6 +184,21 @@ test('kafkajs connection retries are debug lines; the failure is one clean error
     kafkajs.filter((l) => l.level !== 'debug'),
     [],
   );
+});
+
+test('kafkalab simulate --kafka against a dead broker prints one clean line, no kafkajs stacks', async () => {
+  const port = await freePort();
+  const root = path.resolve(__dirname, '../..');
+  const script = `require('./sdk/cli/main').main(['simulate', '--kafka', '--brokers', '127.0.0.1:${port}']).then((c) => { process.exitCode = c; })`;
+  const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = execFile(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, timeout: 60_000 }, (err, _out, stderr) =>
+      resolve({ code: child.exitCode ?? (err ? 1 : 0), stderr }),
+    );
+  });
+  const lines = stderr.split('\n').filter((l) => l.trim());
+  assert.is(code, 1);
+  assert.is(lines.length, 1, stderr);
+  assert.match(lines[0], new RegExp(`^kafkalab simulate: Cannot reach Kafka at 127.0.0.1:${port} \\(ECONNREFUSED\\)`));
 });
 
 test('kafkajs errors that are not retry noise stay warnings, without the stack', () => {
