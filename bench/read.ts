@@ -99,15 +99,19 @@ async function main() {
     let peak = base;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
     const t0 = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
     let df: import('danfojs-node').DataFrame | undefined = await t.read({ from: 'earliest' });
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
     const rows = df.shape[0];
     const raw = columnBytes(df);
     const ours = rows / secs;
     const report = readReport(df)!;
-    console.log(`kafkalab: ${rows} rows x ${df.shape[1]} columns in ${secs.toFixed(2)} s = ${Math.round(ours).toLocaleString('en-US')} rows/s (failed ${report.failed})`);
+    console.log(
+      `kafkalab: ${rows} rows x ${df.shape[1]} columns in ${secs.toFixed(2)} s = ${Math.round(ours).toLocaleString('en-US')} rows/s (failed ${report.failed}; ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU in this process; load average ${os.loadavg()[0].toFixed(2)})`,
+    );
     const limit = 2 * raw + 200 * 1024 * 1024;
     const mb = (b: number) => `${Math.round(b / 1024 / 1024)} MB`;
     console.log(`memory: peak RSS growth ${mb(peak - base)} (peak RSS ${mb(peak)}); raw column size ${mb(raw)}; limit 2 x raw + 200 MB = ${mb(limit)} -> ${peak - base <= limit ? 'within' : 'OVER'}`);
@@ -138,7 +142,7 @@ async function main() {
       const again = await t.read({ from: 'earliest' });
       const s2 = Number(process.hrtime.bigint() - r0) / 1e9;
       oursAll.push(again.shape[0] / s2);
-      console.log(`kafkalab run ${i + 1}: ${again.shape[0]} rows in ${s2.toFixed(2)} s = ${Math.round(again.shape[0] / s2).toLocaleString('en-US')} rows/s`);
+      console.log(`kafkalab run ${i + 1}: ${again.shape[0]} rows in ${s2.toFixed(2)} s = ${Math.round(again.shape[0] / s2).toLocaleString('en-US')} rows/s (load average ${os.loadavg()[0].toFixed(2)})`);
     }
     if (!process.env.SKIP_PYTHON && !theirsAll.length) python();
     await kafka.close();
