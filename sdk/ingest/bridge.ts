@@ -6,12 +6,13 @@
  * sending at the Receive Maximum and keeps the rest queued (at-least-once: a message that was
  * produced but whose PUBACK was lost comes back after a reconnect and is produced again).
  */
-import { Partitioners, type Producer, type Message, type CompressionTypes } from 'kafkajs';
+import type { CompressionTypes } from 'kafkajs';
 import { KafkalabError } from '../util/errors';
 import { defaultLogger, type Logger } from '../util/log';
 import type { KafkaConnection } from '../kafka/connect';
 import { MqttSubscriber, type DeliveredMessage } from './mqtt-subscriber';
-import { checkFilter, checkPayload, keyFor, timestampFor, type KeyOption, type PayloadRules } from './payload';
+import { checkFilter, keyFor, payloadChecker, type KeyOption, type PayloadRules } from './payload';
+import { createBridgeProducer, type BridgeProducer, type BridgeRecord } from './kafka-producer';
 
 export interface IngestOptions {
   /** MQTT broker URL, e.g. 'mqtt://localhost:1883' (mqtts:// for TLS; user:password@ in the URL works). */
@@ -101,8 +102,7 @@ export interface IngestBridge {
 }
 
 interface Item {
-  topic: string;
-  record: Message;
+  record: BridgeRecord;
   msg: DeliveredMessage;
   dead: boolean;
 }
@@ -124,14 +124,8 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
   await ensureTopics(conn, [o.to, ...(o.dlq ? [o.dlq] : [])], options.partitions, logger);
   logger.debug('topics ready', { topics: [o.to, o.dlq] });
 
-  const newProducer = async () => {
-    // The Java client's murmur2 partitioning: a key lands where a Java producer would put it.
-    const p = conn.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
-    await p.connect();
-    return p;
-  };
-  let producer: Producer = await newProducer();
-  logger.debug('producer connected');
+  const producer: BridgeProducer = await createBridgeProducer(conn.kafka, [o.to, ...(o.dlq ? [o.dlq] : [])], { acks: o.acks, compression: options.compression, logger });
+  logger.debug('producer connected', { encoder: producer.encoder });
 
   const s: IngestStats = { received: 0, produced: 0, deadLettered: 0, inFlight: 0, redelivered: 0, dropped: 0, errors: 0, batches: 0, mqttReconnects: 0, mqttConnected: false, kafkaConnected: true };
   let pending: Item[] = [];
@@ -144,6 +138,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
   const drainWaiters: (() => void)[] = [];
 
   const rules: PayloadRules = { json: o.json, required: o.required, maxBytes: o.maxBytes, validate: options.validate };
+  const check = payloadChecker(rules, o.key, o.timestamp);
 
   const onMessage = (msg: DeliveredMessage) => {
     if (stopping) return; // not acknowledged: the broker keeps it for the next session
@@ -154,26 +149,25 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
     s.received++;
     s.inFlight++;
     if (msg.redelivered) s.redelivered++;
-    const checked = checkPayload(msg.payload, msg.topic, rules);
-    const value = checked.ok ? checked.value : undefined;
-    let headers: Record<string, string> | undefined = o.topicHeader ? { 'mqtt.topic': msg.topic } : undefined;
-    if (!checked.ok) headers = { 'mqtt.topic': msg.topic, 'mqtt.qos': String(msg.qos), 'dlq.reason': checked.reason, 'dlq.time': new Date().toISOString() };
-    let key: string | null = null;
-    try {
-      key = keyFor(o.key, msg.topic, value);
-    } catch (err) {
-      logger.warn('key function threw; producing without a key', { error: (err as Error).message });
-    }
-    const record: Message = { key, value: msg.payload, headers, timestamp: checked.ok ? timestampFor(o.timestamp, value) : undefined };
+    const checked = check(msg.payload, msg.topic);
+    if (checked.ok && checked.keyError) logger.warn('key function threw; producing without a key', { error: checked.keyError });
     if (!checked.ok && !o.dlq) {
       s.deadLettered++;
       s.inFlight--;
       msg.ack();
       return;
     }
-    pending.push({ topic: checked.ok ? o.to : (o.dlq as string), record, msg, dead: !checked.ok });
+    const record: BridgeRecord = checked.ok
+      ? { topic: o.to, key: checked.key, value: msg.payload, timestamp: checked.timestamp, headers: o.topicHeader ? { 'mqtt.topic': msg.topic } : undefined }
+      : { topic: o.dlq as string, key: deadLetterKey(msg.topic), value: msg.payload, timestamp: undefined, headers: { 'mqtt.topic': msg.topic, 'mqtt.qos': String(msg.qos), 'dlq.reason': checked.reason, 'dlq.time': new Date().toISOString() } };
+    pending.push({ record, msg, dead: !checked.ok });
     if (pending.length >= o.batchSize) flush();
     else lingerTimer ??= setTimeout(flush, o.lingerMs);
+  };
+
+  const deadLetterKey = (topic: string): string | null => {
+    if (typeof o.key !== 'number') return null; // fields cannot be read from an invalid payload
+    return keyFor(o.key, topic, undefined);
   };
 
   function flush(): void {
@@ -195,18 +189,12 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
   }
 
   async function send(batch: Item[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
-    for (const it of batch) {
-      let list = byTopic.get(it.topic);
-      if (!list) byTopic.set(it.topic, (list = []));
-      list.push(it.record);
-    }
-    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    const sending = producer.prepare(batch.map((it) => it.record));
     let backoff = 100;
     for (;;) {
       if (abandoned) return;
       try {
-        await producer.sendBatch({ topicMessages, acks: o.acks, compression: options.compression });
+        await sending.attempt();
         break;
       } catch (err) {
         s.errors++;
@@ -216,13 +204,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
         if (abandoned) return;
         if (++consecutiveFailures % 3 === 0) {
           // kafkajs sometimes keeps a dead connection after a broker restart: start afresh.
-          const old = producer;
-          const fresh = await newProducer().catch(() => undefined);
-          if (fresh && abandoned) await fresh.disconnect().catch(() => undefined);
-          else if (fresh) {
-            producer = fresh;
-            await old.disconnect().catch(() => undefined);
-          }
+          await producer.reset().catch((e: Error) => logger.debug('producer reset failed', { error: e.message }));
         }
         await sleep(backoff);
         backoff = Math.min(2000, backoff * 2);

@@ -4,6 +4,7 @@
  * topic in a header.
  */
 import { KafkalabError } from '../util/errors';
+import { FieldSet, scanJson } from './json-scan';
 
 export type KeyOption = number | string | ((topic: string, value: unknown) => string | null | undefined);
 
@@ -48,6 +49,88 @@ export function checkPayload(payload: Buffer, topic: string, rules: PayloadRules
   return { ok: true, value: obj };
 }
 
+/** What the bridge needs from a payload it accepts. */
+export interface Accepted {
+  ok: true;
+  key: string | null;
+  /** Event time in epoch ms, when the timestamp field holds a usable one. */
+  timestamp: number | undefined;
+  /** What a key function threw (the record then has no key). */
+  keyError?: string;
+}
+export type Verdict = Accepted | { ok: false; reason: string };
+
+/**
+ * The bridge's per-message check, with key and timestamp. When no `validate` function or key
+ * function needs the parsed object, the payload is scanned in place (json-scan.ts) and only
+ * the required, key and timestamp fields' values are decoded; otherwise, and whenever the scan
+ * rejects or cannot decide, checkPayload (JSON.parse) gives the verdict and the reason.
+ */
+export function payloadChecker(rules: PayloadRules, key: KeyOption | undefined, timestampField: string | undefined): (payload: Buffer, topic: string) => Verdict {
+  const keyField = typeof key === 'string' ? key : undefined;
+  const fields = [...new Set([...rules.required, ...(keyField ? [keyField] : []), ...(timestampField ? [timestampField] : [])])];
+  const wanted = new FieldSet(fields);
+  const at = (name: string | undefined) => (name === undefined ? -1 : fields.indexOf(name));
+  const requiredAt = rules.required.map((f) => at(f));
+  const keyAt = at(keyField);
+  const tsAt = at(timestampField);
+  const scannable = rules.json && !rules.validate && typeof key !== 'function';
+
+  const slow = (payload: Buffer, topic: string): Verdict => {
+    const checked = checkPayload(payload, topic, rules);
+    if (!checked.ok) return checked;
+    const timestamp = timestampMs(timestampField, checked.value);
+    try {
+      return { ok: true, key: keyFor(key, topic, checked.value), timestamp };
+    } catch (err) {
+      return { ok: true, key: null, timestamp, keyError: (err as Error).message };
+    }
+  };
+  if (!scannable) return slow;
+  const topicKey = typeof key === 'number' ? (topic: string) => keyFor(key, topic, undefined) : () => null;
+
+  return (payload, topic) => {
+    if (payload.length > rules.maxBytes || payload.length === 0) return slow(payload, topic);
+    const scan = scanJson(payload, wanted);
+    if (!scan || !scan.object) return slow(payload, topic);
+    const { spans } = scan;
+    const missing: string[] = [];
+    for (let r = 0; r < requiredAt.length; r++) {
+      const s = spans[requiredAt[r] * 2];
+      if (s < 0 || payload[s] === 0x6e /* null */) missing.push(rules.required[r]);
+    }
+    if (missing.length) return { ok: false, reason: `missing required field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` };
+    const valueOf = (f: number): unknown => (spans[f * 2] < 0 ? undefined : JSON.parse(payload.toString('utf8', spans[f * 2], spans[f * 2 + 1])));
+    let k: string | null;
+    if (keyAt >= 0) {
+      const v = valueOf(keyAt);
+      k = v === undefined || v === null ? null : String(v);
+    } else k = topicKey(topic);
+    let timestamp: number | undefined;
+    if (tsAt >= 0 && spans[tsAt * 2] >= 0) {
+      const s = spans[tsAt * 2];
+      const c = payload[s];
+      // Numbers are read straight from their bytes (JSON's grammar is a subset of Number()'s).
+      if (c === 0x2d || (c >= 0x30 && c <= 0x39)) timestamp = validMs(Number(payload.toString('latin1', s, spans[tsAt * 2 + 1])));
+      else if (c === 0x22) timestamp = timestampMs(timestampField, { [timestampField as string]: valueOf(tsAt) });
+    }
+    return { ok: true, key: k, timestamp };
+  };
+}
+
+function validMs(v: number): number | undefined {
+  return Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined;
+}
+
+/** Event time from a numeric (epoch ms) or ISO-8601 field of the value. */
+export function timestampMs(field: string | undefined, value: Record<string, unknown> | undefined): number | undefined {
+  if (!field || !value) return undefined;
+  const v = value[field];
+  if (typeof v === 'number') return validMs(v);
+  if (typeof v === 'string') return validMs(Date.parse(v));
+  return undefined;
+}
+
 /**
  * The Kafka key: a topic level (`1` → `cars/<carId>/sensors`; negative counts from the end),
  * a field of the JSON value (a string), or a function. null when absent.
@@ -66,14 +149,8 @@ export function keyFor(key: KeyOption | undefined, topic: string, value: Record<
 
 /** Event time from a numeric (epoch ms) or ISO-8601 field of the value, as kafkajs wants it. */
 export function timestampFor(field: string | undefined, value: Record<string, unknown> | undefined): string | undefined {
-  if (!field || !value) return undefined;
-  const v = value[field];
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return String(Math.floor(v));
-  if (typeof v === 'string') {
-    const ms = Date.parse(v);
-    if (Number.isFinite(ms) && ms >= 0) return String(ms);
-  }
-  return undefined;
+  const ms = timestampMs(field, value);
+  return ms === undefined ? undefined : String(ms);
 }
 
 /** Accepts `1`, `'1'` (topic level), `'carId'` (field) from the CLI. */
