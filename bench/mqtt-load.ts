@@ -2,7 +2,8 @@
  * A load generator for bench:ingest: publishes simulated car readings at QoS 1 with hand-built
  * MQTT 3.1.1 frames over a few connections, counting PUBACKs. mqtt.js costs ~40 µs of CPU per
  * QoS 1 publication; on a 2-core machine that leaves nothing for the broker and the bridge
- * being measured, so the bench's publishers encode frames themselves (~5 µs each).
+ * being measured, so the bench's publishers encode frames themselves, all of them before the
+ * timed run starts (prepareLoad).
  */
 import * as net from 'net';
 import * as mqttPacket from 'mqtt-packet';
@@ -12,7 +13,6 @@ import { generateCarReadings } from '../sdk/ingest/simulator';
 
 interface Conn {
   socket: net.Socket;
-  nextId: number;
   outstanding: number;
 }
 
@@ -46,7 +46,7 @@ async function open(url: string, clientId: string, onAck: (c: Conn) => void): Pr
   const { host, port } = parseMqttUrl(url);
   const socket = net.connect({ host, port });
   socket.setNoDelay(true);
-  const conn: Conn = { socket, nextId: 1, outstanding: 0 };
+  const conn: Conn = { socket, outstanding: 0 };
   const reader = new FrameReader();
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -64,12 +64,55 @@ async function open(url: string, clientId: string, onAck: (c: Conn) => void): Pr
   return conn;
 }
 
+export interface LoadOptions {
+  url: string;
+  prefix: string;
+  firstCar: number;
+  cars: number;
+  count: number;
+  /** Messages/s in total; Infinity = as fast as the window of unacknowledged publications per connection allows. */
+  rate: number;
+  connections?: number;
+  window?: number;
+}
+
 /**
- * Publishes `count` readings of cars firstCar.. firstCar+cars-1 to `<prefix>/<carId>/sensors`,
- * paced at `rate` messages/s in total (Infinity = as fast as the window of unacknowledged
- * publications per connection allows), and waits for every PUBACK.
+ * Generates and encodes every frame up front (the simulator and JSON.stringify cost ~10 µs per
+ * reading, more than the components being measured), so that publishing is only socket writes
+ * of ready bytes. Each connection's frames lie back to back in one Buffer, in publishing order,
+ * with packet ids assigned in sequence, so a run writes slices of it without allocating.
  */
-export async function publishLoad(opts: { url: string; prefix: string; firstCar: number; cars: number; count: number; rate: number; connections?: number; window?: number }): Promise<LoadResult> {
+export function prepareLoad(opts: LoadOptions): { run(): Promise<LoadResult> } {
+  const connections = opts.connections ?? 4;
+  const readings = generateCarReadings({ cars: opts.cars, firstCar: opts.firstCar, readingsPerCar: Math.ceil(opts.count / opts.cars), seed: 1 });
+  const perConn: Buffer[][] = Array.from({ length: connections }, () => []);
+  const nextId = new Array<number>(connections).fill(1);
+  const connOf = new Uint8Array(opts.count);
+  const endOf = new Int32Array(opts.count); // offset after the frame, in its connection's buffer
+  const used = new Array<number>(connections).fill(0);
+  let n = 0;
+  for (const r of readings) {
+    if (n >= opts.count) break;
+    const ci = (Number(r.carId.slice(4)) - opts.firstCar) % connections;
+    const id = nextId[ci];
+    nextId[ci] = id >= 65535 ? 1 : id + 1;
+    const frame = publishFrame(`${opts.prefix}/${r.carId}/sensors`, Buffer.from(JSON.stringify(r)), id);
+    perConn[ci].push(frame);
+    used[ci] += frame.length;
+    connOf[n] = ci;
+    endOf[n] = used[ci];
+    n++;
+  }
+  const bytes = perConn.map((frames) => Buffer.concat(frames));
+  return { run: () => publishPrepared(opts, connections, bytes, connOf, endOf, n) };
+}
+
+/** Publishes and waits for every PUBACK. */
+export async function publishLoad(opts: LoadOptions): Promise<LoadResult> {
+  return prepareLoad(opts).run();
+}
+
+async function publishPrepared(opts: LoadOptions, connections: number, bytes: Buffer[], connOf: Uint8Array, endOf: Int32Array, count: number): Promise<LoadResult> {
   const window = opts.window ?? 2000;
   let acknowledged = 0;
   const waiters: (() => void)[] = [];
@@ -78,20 +121,22 @@ export async function publishLoad(opts: { url: string; prefix: string; firstCar:
     acknowledged++;
     if (waiters.length) waiters.splice(0).forEach((w) => w());
   };
-  for (let i = 0; i < (opts.connections ?? 4); i++) conns.push(await open(opts.url, `bench-load-${process.pid}-${i}`, onAck));
-  const readings = generateCarReadings({ cars: opts.cars, firstCar: opts.firstCar, readingsPerCar: Math.ceil(opts.count / opts.cars), seed: 1 });
+  for (let i = 0; i < connections; i++) conns.push(await open(opts.url, `bench-load-${process.pid}-${i}`, onAck));
   const t0 = Date.now();
   let published = 0;
-  const pending: Buffer[][] = conns.map(() => []);
+  const written = new Array<number>(connections).fill(0); // bytes handed to each socket so far
+  const queued = new Array<number>(connections).fill(0); // frames not yet written per connection
+  const reached = new Array<number>(connections).fill(0); // end offset of the last queued frame
   const flush = () => {
-    pending.forEach((frames, i) => {
-      if (frames.length) conns[i].socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
-      pending[i] = [];
-    });
+    for (let i = 0; i < connections; i++) {
+      if (!queued[i]) continue;
+      conns[i].socket.write(bytes[i].subarray(written[i], reached[i]));
+      written[i] = reached[i];
+      queued[i] = 0;
+    }
   };
-  for (const r of readings) {
-    if (published >= opts.count) break;
-    const ci = (Number(r.carId.slice(4)) - opts.firstCar) % conns.length;
+  for (let m = 0; m < count; m++) {
+    const ci = connOf[m];
     const c = conns[ci];
     while (c.outstanding >= window) {
       flush();
@@ -105,12 +150,10 @@ export async function publishLoad(opts: { url: string; prefix: string; firstCar:
         await new Promise((res) => setTimeout(res, wait));
       }
     }
-    const id = c.nextId;
-    c.nextId = id >= 65535 ? 1 : id + 1;
     c.outstanding++;
-    pending[ci].push(publishFrame(`${opts.prefix}/${r.carId}/sensors`, Buffer.from(JSON.stringify(r)), id));
+    reached[ci] = endOf[m];
     published++;
-    if (pending[ci].length >= 64) flush();
+    if (++queued[ci] >= 64) flush();
   }
   flush();
   while (acknowledged < published) await new Promise<void>((w) => waiters.push(w));
