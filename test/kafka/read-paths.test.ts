@@ -4,7 +4,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CompressionTypes } from 'kafkajs';
+import * as zlib from 'zlib';
+import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
 import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
 import { readTopicWith, type ReadOptions } from '../../sdk/kafka/read';
@@ -119,6 +120,30 @@ test('a cluster without Fetch v4 (or old-format records) is read through kafkajs
     assert.match((e as Error).message, /raw fetch unavailable: broker \d+ supports Fetch v0-3/);
   }
   same(await readTopicWith(oldConn, 'paths', {}, 'auto'), await readTopicWith(kafka, 'paths', {}, 'raw'), 'fallback');
+});
+
+test('batches in a codec registered with kafkajs are decompressed by that codec', async () => {
+  // A stand-in "LZ4" codec (gzip inside) registered the way kafkajs-lz4 registers itself.
+  const calls = { decompress: 0 };
+  const codecs = CompressionCodecs as unknown as Record<number, () => { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }>;
+  codecs[CompressionTypes.LZ4] = () => ({
+    compress: async (encoder: { buffer: Buffer }) => zlib.gzipSync(encoder.buffer),
+    decompress: async (b: Buffer) => {
+      calls.decompress++;
+      return zlib.gunzipSync(b);
+    },
+  });
+  try {
+    await kafka.createTopic('fake-lz4', { partitions: 2 });
+    const producer = await kafka.producer();
+    await producer.send({ topic: 'fake-lz4', compression: CompressionTypes.LZ4, messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${i % 2}`, value: JSON.stringify({ i }) })) });
+    const raw = await readTopicWith(kafka, 'fake-lz4', { from: 1 }, 'raw');
+    assert.ok(calls.decompress > 0, 'the registered codec decompressed the raw route\'s batches');
+    same(raw, await readTopicWith(kafka, 'fake-lz4', { from: 1 }, 'kafkajs'), 'registered codec');
+    assert.is(raw.shape[0], 50 - new Set(recordsOf(raw).map((r) => r._partition)).size, 'all but each partition\'s first record');
+  } finally {
+    delete codecs[CompressionTypes.LZ4];
+  }
 });
 
 /** A stand-in for kafkajs's cluster whose one broker answers with the given partition error codes, round after round. */
