@@ -137,14 +137,29 @@ export function timestampMs(field: string | undefined, value: Record<string, unk
  */
 export function keyFor(key: KeyOption | undefined, topic: string, value: Record<string, unknown> | undefined): string | null {
   if (key === undefined) return null;
-  if (typeof key === 'number') {
-    const levels = topic.split('/');
-    const level = levels[key < 0 ? levels.length + key : key];
-    return level === undefined || level === '' ? null : level;
-  }
+  if (typeof key === 'number') return topicLevel(topic, key);
   if (typeof key === 'function') return key(topic, value) ?? null;
   const v = value?.[key];
   return v === undefined || v === null ? null : String(v);
+}
+
+/** Level n of an MQTT topic (negative counts from the end), without splitting it into an array; null when absent or empty. */
+export function topicLevel(topic: string, n: number): string | null {
+  if (n < 0) {
+    let levels = 1;
+    for (let i = topic.indexOf('/'); i !== -1; i = topic.indexOf('/', i + 1)) levels++;
+    n += levels;
+    if (n < 0) return null;
+  }
+  let start = 0;
+  for (let k = 0; k < n; k++) {
+    const slash = topic.indexOf('/', start);
+    if (slash === -1) return null;
+    start = slash + 1;
+  }
+  const end = topic.indexOf('/', start);
+  const level = end === -1 ? topic.slice(start) : topic.slice(start, end);
+  return level === '' ? null : level;
 }
 
 /** Event time from a numeric (epoch ms) or ISO-8601 field of the value, as kafkajs wants it. */

@@ -11,7 +11,7 @@ import { startBroker } from '../../sdk/broker';
 import { decodeRecords, validateBatches } from '../../sdk/protocol/record-batch';
 import { encodeBatch, keyPartition } from '../../sdk/ingest/record-batches';
 import { createBridgeProducer } from '../../sdk/ingest/kafka-producer';
-import { checkPayload, keyFor, payloadChecker, timestampFor } from '../../sdk/ingest/payload';
+import { checkPayload, keyFor, payloadChecker, timestampFor, topicLevel } from '../../sdk/ingest/payload';
 import { silentLogger } from '../../sdk/util/log';
 import { connect } from './helpers';
 
@@ -75,6 +75,15 @@ test('the in-place check gives JSON.parse verdicts, reasons, keys and timestamps
   const byLevel = payloadChecker({ json: true, required: [], maxBytes: 100 }, 1, undefined);
   assert.equal(byLevel(Buffer.from('{"x":1}'), 'cars/car-0042/sensors'), { ok: true, key: 'car-0042', timestamp: undefined });
   assert.is((byLevel(Buffer.alloc(101, 0x20), 't') as { reason: string }).reason, 'payload of 101 bytes exceeds maxBytes 100');
+});
+
+test('topicLevel picks the level split() would, negative levels from the end', () => {
+  const bySplit = (topic: string, n: number) => {
+    const levels = topic.split('/');
+    const level = levels[n < 0 ? levels.length + n : n];
+    return level === undefined || level === '' ? null : level;
+  };
+  for (const t of ['cars/c1/sensors', 'a', '', '/x/', 'a//b', 'plant/1/2/3/4']) for (let n = -7; n < 7; n++) assert.is(topicLevel(t, n), bySplit(t, n), `${t} ${n}`);
 });
 
 test('records go through kafkajs connections to the partitions kafkajs would pick', async () => {
