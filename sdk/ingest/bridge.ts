@@ -1,6 +1,6 @@
 /**
  * ingestMqtt(): the MQTT → Kafka bridge. Messages are validated, batched for a few ms (or up to
- * batchSize) and produced with one kafkajs sendBatch per batch; a QoS 1 message is acknowledged
+ * batchSize) and produced with one Produce request per leader (kafka-producer.ts); a QoS 1 message is acknowledged
  * to MQTT only after Kafka acknowledged the batch that holds it. While Kafka is unreachable the
  * same batch is retried with backoff and nothing is acknowledged, so the MQTT broker stops
  * sending at the Receive Maximum and keeps the rest queued (at-least-once: a message that was
@@ -65,7 +65,7 @@ export interface IngestOptions {
   maxBytes?: number;
   /** Extra check on the parsed object: return a reason to reject it. */
   validate?: PayloadRules['validate'];
-  /** Add the MQTT topic as header `mqtt.topic` to each record (default false: it costs ~25% of throughput; dead letters always carry it). */
+  /** Add the MQTT topic as header `mqtt.topic` to each record (default false: it adds bytes and an allocation per record; dead letters always carry it). */
   topicHeader?: boolean;
   /** Kafka acks (default -1, all in-sync replicas). */
   acks?: -1 | 1;
