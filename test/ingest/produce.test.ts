@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Partitioners } from 'kafkajs';
+import { CompressionTypes, Partitioners } from 'kafkajs';
 import { startBroker } from '../../sdk/broker';
 import { decodeRecords, validateBatches } from '../../sdk/protocol/record-batch';
 import { encodeBatch, keyPartition } from '../../sdk/ingest/record-batches';
@@ -120,6 +120,23 @@ test('records go through kafkajs connections to the partitions kafkajs would pic
     const dead = seen.find((s) => s.topic === 'out.dlq')!;
     assert.equal([dead.value, dead.headers['dlq.reason']], ['nope', 'invalid JSON']);
     assert.ok(Math.abs(Number(dead.ts) - Date.now()) < 60_000);
+  } finally {
+    await kafka.close();
+    await kb.stop();
+  }
+});
+
+test('with compression the bridge produces through kafkajs, same records', async () => {
+  const kb = await startBroker({ port: 0 });
+  const kafka = await connect({ brokers: kb.bootstrap });
+  try {
+    await kafka.admin.createTopics({ topics: [{ topic: 'gz', numPartitions: 2 }], waitForLeaders: true });
+    const producer = await createBridgeProducer(kafka.kafka, ['gz'], { acks: -1, compression: CompressionTypes.GZIP, logger: silentLogger });
+    assert.is(producer.encoder, 'kafkajs');
+    await producer.prepare([1, 2, 3].map((i) => ({ topic: 'gz', key: `k${i}`, value: Buffer.from(`{"i":${i}}`), timestamp: 1_700_000_000_000 + i, headers: { h: String(i) } }))).attempt();
+    await producer.disconnect();
+    const offsets = await kafka.admin.fetchTopicOffsets('gz');
+    assert.is(offsets.reduce((n, o) => n + Number(o.high), 0), 3);
   } finally {
     await kafka.close();
     await kb.stop();
