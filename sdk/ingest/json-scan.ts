@@ -34,6 +34,11 @@ const DIGIT = (c: number) => c >= 0x30 && c <= 0x39;
 // Containers: 1 = object, 2 = array; stack[1] is the top-level value (scans never overlap).
 const stack = new Uint8Array(MAX_DEPTH + 1);
 let keyField = -1;
+// Bytes that may appear unescaped inside a string (UTF-8 continuation bytes included).
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c < 256; c++) PLAIN[c] = c === 0x22 || c === 0x5c ? 0 : 1;
+const DIGITS = new Uint8Array(256);
+for (let c = 0x30; c <= 0x39; c++) DIGITS[c] = 1;
 const HEX = new Uint8Array(256);
 for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
 
@@ -154,20 +159,19 @@ function readKey(b: Uint8Array, i: number, wanted: FieldSet | null): number {
 function skipString(b: Uint8Array, i: number): number {
   const n = b.length;
   i++;
-  while (i < n) {
+  for (;;) {
+    while (i < n && PLAIN[b[i]] === 1) i++;
+    if (i >= n) return -1;
     const c = b[i];
     if (c === 0x22) return i + 1;
-    if (c < 0x20) return -1;
-    if (c === 0x5c) {
-      const e = b[i + 1];
-      if (e === 0x75) {
-        if (!(HEX[b[i + 2]] && HEX[b[i + 3]] && HEX[b[i + 4]] && HEX[b[i + 5]])) return -1;
-        i += 6;
-      } else if (e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) i += 2;
-      else return -1;
-    } else i++;
+    if (c !== 0x5c) return -1; // a control character
+    const e = b[i + 1];
+    if (e === 0x75) {
+      if (!(HEX[b[i + 2]] && HEX[b[i + 3]] && HEX[b[i + 4]] && HEX[b[i + 5]])) return -1;
+      i += 6;
+    } else if (e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) i += 2;
+    else return -1;
   }
-  return -1;
 }
 
 /** -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
@@ -176,18 +180,18 @@ function skipNumber(b: Uint8Array, i: number): number {
   if (b[i] === 0x2d) i++;
   if (i >= n) return -1;
   if (b[i] === 0x30) i++;
-  else if (b[i] >= 0x31 && b[i] <= 0x39) while (i < n && DIGIT(b[i])) i++;
+  else if (b[i] >= 0x31 && b[i] <= 0x39) while (i < n && DIGITS[b[i]] === 1) i++;
   else return -1;
   if (b[i] === 0x2e) {
     i++;
     if (!DIGIT(b[i])) return -1;
-    while (i < n && DIGIT(b[i])) i++;
+    while (i < n && DIGITS[b[i]] === 1) i++;
   }
   if (b[i] === 0x65 || b[i] === 0x45) {
     i++;
     if (b[i] === 0x2b || b[i] === 0x2d) i++;
     if (!DIGIT(b[i])) return -1;
-    while (i < n && DIGIT(b[i])) i++;
+    while (i < n && DIGITS[b[i]] === 1) i++;
   }
   return i;
 }
