@@ -41,10 +41,15 @@ for prefix in "${prefixes[@]}"; do
     [ -f "$nb" ] || { echo "run.sh: no notebook matches $prefix"; exit 1; }
     echo "run.sh: executing $(basename "$nb")"
     start=$(date +%s)
-    "$PYTHON" -m jupyter nbconvert --to notebook --execute --inplace \
-      --ExecutePreprocessor.kernel_name=kafkalab --ExecutePreprocessor.timeout=600 "$nb" 2>&1 \
-      | grep -v -e 'Debugger warning' -e 'frozen modules' -e 'Xfrozen_modules' -e 'PYDEVD_DISABLE' -e 'Debugging will proceed' || true
-    [ "${PIPESTATUS[0]}" = 0 ] || { echo "run.sh: $(basename "$nb") failed"; exit 1; }
+    log="$(mktemp)"
+    if ! "$PYTHON" -m jupyter nbconvert --to notebook --execute --inplace \
+      --ExecutePreprocessor.kernel_name=kafkalab --ExecutePreprocessor.timeout=600 "$nb" >"$log" 2>&1; then
+      grep -v -e 'Debugger warning' -e 'frozen modules' -e 'Xfrozen_modules' -e 'PYDEVD_DISABLE' -e 'Debugging will proceed' "$log" | tail -40
+      rm -f "$log"
+      echo "run.sh: $(basename "$nb") failed (the notebook file is left as it was)"
+      exit 1
+    fi
+    rm -f "$log"
     echo "run.sh: $(basename "$nb") done in $(( $(date +%s) - start ))s, $(du -k "$nb" | cut -f1) KB"
   done
 done
