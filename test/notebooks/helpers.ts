@@ -121,3 +121,27 @@ export function killProcessesMentioning(marker: string): number[] {
   }
   return killed;
 }
+
+export function processesMentioning(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) found.push(Number(entry));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return found;
+}
+
+/** Waits (bounded) for processes mentioning `marker` to exit by themselves; returns those still running. */
+export async function settle(marker: string, ms = 10_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let left = processesMentioning(marker);
+  while (left.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    left = processesMentioning(marker);
+  }
+  return left;
+}

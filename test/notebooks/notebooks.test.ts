@@ -12,7 +12,7 @@ import * as path from 'path';
 import { startBroker } from '../../sdk/broker';
 import type { Broker } from '../../sdk/broker';
 import { installKernel } from '../../kernel/install';
-import { allText, killProcessesMentioning, mimeOutputs, Notebook, notebookFiles, NOTEBOOKS_DIR, OUTPUT_DIR, printed, problems, PYTHON, readNotebook, run, ROOT } from './helpers';
+import { allText, killProcessesMentioning, settle, mimeOutputs, Notebook, notebookFiles, NOTEBOOKS_DIR, OUTPUT_DIR, printed, problems, PYTHON, readNotebook, run, ROOT } from './helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-notebooks-'));
 const work = path.join(tmp, 'work');
@@ -48,8 +48,10 @@ for (const file of notebookFiles()) {
     const nbPath = path.join(work, file);
     const started = Date.now();
     const r = await run(PYTHON, ['-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--inplace', '--ExecutePreprocessor.kernel_name=kafkalab', '--ExecutePreprocessor.timeout=600', file], { cwd: work, env, timeoutMs: 15 * 60_000 });
-    // Whatever happened, nothing this notebook started may keep running into the next one.
-    const strays = killProcessesMentioning(tmp);
+    // Whatever happened, nothing this notebook started may keep running into the next one
+    // (nbconvert shuts its kernel down; give it a moment, then kill what is left).
+    const strays = await settle(tmp);
+    killProcessesMentioning(tmp);
     const nb = readNotebook(nbPath);
     executed.set(file, nb);
     fs.mkdirSync(OUTPUT_DIR, { recursive: true });
@@ -115,7 +117,7 @@ test('02: training progress, evaluation figures, charts, saved model', () => {
 test('03: exported app built, two instances scored everything, same scores as the notebook', () => {
   const n = nb('03');
   assert.ok(fs.existsSync(path.join(work, 'apps', 'car-scorer', 'dist', 'src', 'main.js')), 'app built');
-  assert.ok(tables(n).some((h) => h.includes('pipeline.json') && h.includes('Dockerfile')), 'generated files listed');
+  assert.ok(tables(n).some((h) => h.includes('Dockerfile') && h.includes('tsconfig.json')), 'generated files listed');
   const instances = tables(n).find((h) => h.includes('recordsOut'));
   assert.ok(instances, 'per-instance table');
   assert.ok(printed(n, 'compared') > 1000, 'scores compared');
