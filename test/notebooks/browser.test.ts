@@ -113,6 +113,9 @@ for (const file of notebookFiles()) {
         expression: `[...document.querySelectorAll('div.kafkalab-figure')].filter((d) => !d.querySelector('.main-svg')).map((d) => d.id + ': ' + d.textContent.slice(0, 100)).join('; ')`,
         returnByValue: true,
       }, sessionId);
+      // The screenshot shows the first chart (the top of a notebook is code and text).
+      await send('Runtime.evaluate', { expression: `document.querySelector('div.kafkalab-figure')?.scrollIntoView({ block: 'center' })` }, sessionId);
+      await new Promise((r) => setTimeout(r, 300));
       const shot = await send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: false }, sessionId);
       fs.mkdirSync(OUTPUT_DIR, { recursive: true });
       fs.writeFileSync(path.join(OUTPUT_DIR, file.replace(/\.ipynb$/, '.png')), Buffer.from(shot.data, 'base64'));

@@ -60,8 +60,6 @@ for (const file of notebookFiles()) {
     assert.is(r.code, 0, `nbconvert failed:\n${r.output.slice(-4000)}`);
     assert.equal(problems(nb), [], 'error output in cells');
     assert.equal(strays, [], 'processes left running after the notebook (kernel or app)');
-    const unexecuted = nb.cells.filter((c) => c.cell_type === 'code' && (c as { execution_count?: number | null }).execution_count == null);
-    assert.is(unexecuted.length, 0, 'every code cell ran');
     // plotly.js goes into a notebook once, however many charts it has.
     const loaders = mimeOutputs(nb, 'text/html').filter((h) => h.includes('if(!window.Plotly)')).length;
     assert.is(loaders, 1, 'plotly.js bundle included exactly once');
