@@ -4,8 +4,9 @@
  * must draw (a `.main-svg` in each chart div) and the page must log no console errors. A
  * screenshot of each page goes to test-output/notebooks/.
  *
- * Uses the copies notebooks.test.ts executed in this run (test-output/notebooks/) when they are
- * newer than the committed notebooks, else the committed notebooks (executed by notebooks/run.sh).
+ * Uses the copies an earlier notebooks.test.ts run executed (test-output/notebooks/) when they are
+ * newer than the committed notebooks, else the committed notebooks (executed by notebooks/run.sh);
+ * test/run.js runs this file before notebooks.test.ts.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
