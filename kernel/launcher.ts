@@ -4,11 +4,13 @@
  * inspection, interrupts) with kafkalab's additions installed first:
  * - `kafkalab` (and its dependencies) importable from any notebook folder (see resolve.ts);
  * - rich display of what a cell evaluates to or logs (tslab prints both through `console.log`);
- * - kafkalab errors as one clean line (tslab prints errors through `console.error`);
+ * - execution counts and `error` messages for failing cells (protocol.ts), KafkalabErrors as
+ *   one clean line;
  * - interrupts also stop live views, so their Kafka consumers are released.
  */
 import { formatError, toMimeBundle } from './display';
 import { installAutoProgress } from './autoprogress';
+import { captureConsoleError, installExecuteProtocol } from './protocol';
 import { installRuntimeResolver, installTypeResolver, packageRoot } from './resolve';
 import { KernelBridge, setKernelBridge, watch } from './runtime';
 
@@ -35,6 +37,7 @@ export function startKafkalabKernel(configPath: string): void {
 
   const tslabMain = require.resolve('tslab/dist/main.js', { paths: [root] });
   const jupyter = require(require.resolve('tslab/dist/jupyter.js', { paths: [root] })) as TslabJupyter;
+  installExecuteProtocol(jupyter as unknown as Record<string, unknown>);
   const interruptListeners = new Set<() => void>();
   const bridge: KernelBridge = {
     state: { plotlyLoaded: false },
@@ -75,6 +78,8 @@ export function startKafkalabKernel(configPath: string): void {
     log(...args);
   };
   console.error = (...args: unknown[]) => {
+    // A failing cell's error becomes Jupyter's `error` message (protocol.ts).
+    if (captureConsoleError(args)) return;
     const line = args.length === 1 ? formatError(args[0]) : undefined;
     if (line) process.stderr.write(line + '\n');
     else error(...args);

@@ -1,6 +1,7 @@
 """Drives a real Jupyter kernel for the kernel tests: JSON commands on stdin, JSON replies on stdout.
 
-Commands: {"op": "execute", "code": ..., "timeout": s} -> outputs and reply status;
+Commands: {"op": "execute", "code": ..., "timeout": s} -> outputs, the execute_reply content
+(plus `input_counts`: the execution counts of execute_input messages) and its status;
 "submit" (execute without waiting) then "collect"; "complete"; "inspect"; "interrupt";
 "restart"; "shutdown". Run with /usr/bin/python3 (Debian's jupyter_client).
 """
@@ -37,27 +38,30 @@ kc.wait_for_ready(timeout=60)
 
 def collect(msg_id, timeout):
     outputs = []
+    inputs = []
     deadline = time.time() + timeout
     while True:
         remaining = deadline - time.time()
         if remaining <= 0:
-            return outputs, 'timeout'
+            return outputs, {'status': 'timeout'}
         try:
             msg = kc.get_iopub_msg(timeout=remaining)
         except Exception:
-            return outputs, 'timeout'
+            return outputs, {'status': 'timeout'}
         if msg['parent_header'].get('msg_id') != msg_id:
             continue
         t = msg['msg_type']
         c = msg['content']
         if t == 'status' and c['execution_state'] == 'idle':
             break
+        if t == 'execute_input':
+            inputs.append(c.get('execution_count'))
         if t in ('stream', 'display_data', 'update_display_data', 'execute_result', 'error'):
             outputs.append({'type': t, **c})
     reply = kc.get_shell_msg(timeout=30)
     while reply['parent_header'].get('msg_id') != msg_id:
         reply = kc.get_shell_msg(timeout=30)
-    return outputs, reply['content']['status']
+    return outputs, {**reply['content'], 'input_counts': inputs}
 
 
 def reply_for(msg_id):
@@ -75,13 +79,13 @@ for line in sys.stdin:
     try:
         if op == 'execute':
             msg_id = kc.execute(cmd['code'])
-            outputs, status = collect(msg_id, cmd.get('timeout', 60))
-            out = {'outputs': outputs, 'status': status}
+            outputs, reply = collect(msg_id, cmd.get('timeout', 60))
+            out = {'outputs': outputs, 'reply': reply, 'status': reply['status']}
         elif op == 'submit':
             out = {'msg_id': kc.execute(cmd['code'])}
         elif op == 'collect':
-            outputs, status = collect(cmd['msg_id'], cmd.get('timeout', 60))
-            out = {'outputs': outputs, 'status': status}
+            outputs, reply = collect(cmd['msg_id'], cmd.get('timeout', 60))
+            out = {'outputs': outputs, 'reply': reply, 'status': reply['status']}
         elif op == 'complete':
             out = reply_for(kc.complete(cmd['code'], cmd.get('cursor')))
         elif op == 'inspect':

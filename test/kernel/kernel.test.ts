@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { displays, JupyterSession, PYTHON, textOf } from './session';
+import { displays, errors, JupyterSession, PYTHON, textOf } from './session';
 
 /** tslab cancels cells queued within 200 ms after a failed one (like Jupyter's stop-on-error). */
 const settle = () => new Promise((r) => setTimeout(r, 400));
@@ -56,13 +56,48 @@ test('a Figure renders as a chart: plotly.js once per session, plus the Plotly J
   assert.ok(viaDisplay.data!['application/vnd.plotly.v1+json']);
 });
 
-test('KafkalabError shows as one line, other errors keep their stack', async () => {
+test('every cell gets an execution count: execute_input and execute_reply carry it, counting up', async () => {
+  const a = await s.execute(`const counted = 1`);
+  const b = await s.execute(`counted + 1`);
+  assert.is(a.reply.input_counts?.length, 1, 'one execute_input');
+  assert.is(a.reply.input_counts![0], a.reply.execution_count);
+  assert.is(b.reply.execution_count, a.reply.execution_count! + 1);
+  assert.is(b.reply.input_counts![0], b.reply.execution_count);
+});
+
+test('KafkalabError is an error message with one clean line, other errors keep their stack', async () => {
   const r = await s.execute(`throw new KafkalabError('Topic "car-sensor" does not exist (did you mean "car-sensors"?)', { code: 'UNKNOWN_TOPIC' })`);
   assert.is(r.status, 'error');
-  assert.is(textOf(r, 'stderr').trim(), 'KafkalabError: Topic "car-sensor" does not exist (did you mean "car-sensors"?)');
+  const [e] = errors(r);
+  assert.is(e?.ename, 'KafkalabError');
+  assert.is(e.evalue, 'Topic "car-sensor" does not exist (did you mean "car-sensors"?)');
+  assert.equal(e.traceback, ['KafkalabError: Topic "car-sensor" does not exist (did you mean "car-sensors"?)']);
+  assert.is(r.reply.ename, 'KafkalabError');
+  assert.is(r.reply.evalue, e.evalue);
+  assert.is(textOf(r, 'stderr'), '', 'not also printed as stderr');
   await settle();
   const other = await s.execute(`function boom(): number { throw new RangeError('plain bug') }\nboom()`);
-  assert.match(textOf(other, 'stderr'), /RangeError: plain bug\n[^]*at boom/);
+  const [o] = errors(other);
+  assert.is(o?.ename, 'RangeError');
+  assert.is(o.evalue, 'plain bug');
+  assert.match(o.traceback!.join('\n'), /RangeError: plain bug\n[^]*at boom/);
+  assert.is(other.reply.status, 'error');
+  await settle();
+  const logged = await s.execute(`console.error(new Error('only logged')); 'fine'`);
+  assert.is(logged.status, 'ok');
+  assert.is(errors(logged).length, 0);
+  assert.match(textOf(logged, 'stderr'), /Error: only logged/);
+});
+
+test('type errors are an error message carrying the diagnostics', async () => {
+  const r = await s.execute(`const n: number = 'text';`);
+  assert.is(r.status, 'error');
+  const [e] = errors(r);
+  assert.is(e?.ename, 'TypeScript error');
+  assert.match(e.evalue!, /1:7 - Type 'string' is not assignable to type 'number'/);
+  assert.match(e.traceback!.join('\n'), /not assignable/);
+  assert.is(r.reply.ename, 'TypeScript error');
+  assert.is(textOf(r, 'stderr'), '');
   await settle();
 });
 
@@ -82,7 +117,10 @@ async function* endless() { try { for (;;) { batches++; yield new dfd.DataFrame(
   await s.send({ op: 'interrupt' });
   const r = await s.send<{ status: string; outputs: { type: string; name?: string; text?: string }[] }>({ op: 'collect', msg_id, timeout: 30 });
   assert.is(r.status, 'error');
-  assert.match(r.outputs.filter((o) => o.name === 'stderr').map((o) => o.text).join(''), /Interrupted/);
+  assert.equal(
+    r.outputs.filter((o) => o.type === 'error').map((o) => (o as { ename?: string }).ename),
+    ['Interrupted'],
+  );
   assert.ok(r.outputs.some((o) => o.type === 'update_display_data'), 'the live table was updated in place');
   await settle();
   const after = await s.execute(`await new Promise((r) => setTimeout(r, 200)); console.log(released, batches > 5, keep)`);
@@ -102,9 +140,9 @@ test('interrupting a busy synchronous loop', async () => {
   const { msg_id } = await s.send<{ msg_id: string }>({ op: 'submit', code: `let spins = 0; while (true) { spins++; }` });
   await new Promise((r) => setTimeout(r, 1500));
   await s.send({ op: 'interrupt' });
-  const r = await s.send<{ status: string; outputs: { text?: string }[] }>({ op: 'collect', msg_id, timeout: 30 });
+  const r = await s.send<{ status: string; outputs: { text?: string; evalue?: string }[] }>({ op: 'collect', msg_id, timeout: 30 });
   assert.is(r.status, 'error');
-  assert.match(r.outputs.map((o) => o.text).join(''), /interrupted/i);
+  assert.match(r.outputs.map((o) => o.text ?? o.evalue).join(''), /interrupted/i);
   await settle();
   assert.is(textOf(await s.execute(`console.log(keep)`), 'stdout').trim(), 'still here');
 });
@@ -131,7 +169,7 @@ test('restart clears the state and the kernel works again', async () => {
   await s.send({ op: 'restart' });
   const r = await s.execute(`typeof keep`);
   assert.is(r.status, 'error');
-  assert.match(textOf(r, 'stderr'), /Cannot find name 'keep'/);
+  assert.match(errors(r)[0]?.evalue ?? '', /Cannot find name 'keep'/);
   await settle();
   const again = await s.execute(`import { plot } from 'kafkalab';\nplot.loss({ loss: [0.3, 0.2] })`);
   assert.is(again.status, 'ok');

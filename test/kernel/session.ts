@@ -12,12 +12,27 @@ export interface Output {
   name?: string;
   text?: string;
   data?: Record<string, unknown>;
+  ename?: string;
+  evalue?: string;
+  traceback?: string[];
+  execution_count?: number;
   transient?: { display_id?: string };
+}
+
+export interface ExecReply {
+  status: string;
+  execution_count?: number;
+  ename?: string;
+  evalue?: string;
+  traceback?: string[];
+  /** Execution counts announced by execute_input messages. */
+  input_counts?: (number | null)[];
 }
 
 export interface ExecResult {
   status: string;
   outputs: Output[];
+  reply: ExecReply;
 }
 
 /** Installs the kernelspec into a fresh prefix and returns the JUPYTER_PATH entry that finds it. */
@@ -88,6 +103,10 @@ export class JupyterSession {
 
 export function textOf(r: ExecResult, stream?: 'stdout' | 'stderr'): string {
   return r.outputs.filter((o) => o.type === 'stream' && (!stream || o.name === stream)).map((o) => o.text).join('');
+}
+
+export function errors(r: ExecResult): Output[] {
+  return r.outputs.filter((o) => o.type === 'error');
 }
 
 export function displays(r: ExecResult): Output[] {
