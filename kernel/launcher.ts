@@ -8,6 +8,7 @@
  *   one clean line;
  * - interrupts also stop live views, so their Kafka consumers are released.
  */
+import * as path from 'path';
 import { formatError, toMimeBundle } from './display';
 import { installAutoProgress } from './autoprogress';
 import { captureConsoleError, installExecuteProtocol } from './protocol';
@@ -37,7 +38,9 @@ export function startKafkalabKernel(configPath: string): void {
 
   const tslabMain = require.resolve('tslab/dist/main.js', { paths: [root] });
   const jupyter = require(require.resolve('tslab/dist/jupyter.js', { paths: [root] })) as TslabJupyter;
-  installExecuteProtocol(jupyter as unknown as Record<string, unknown>);
+  // The TypeScript that tslab compiles with (parses cells the same way).
+  const ts = require(require.resolve('typescript', { paths: [path.dirname(tslabMain)] })) as typeof import('typescript');
+  installExecuteProtocol(jupyter as unknown as Record<string, unknown>, ts);
   const interruptListeners = new Set<() => void>();
   const bridge: KernelBridge = {
     state: { plotlyLoaded: false },

@@ -4,7 +4,8 @@
  * - `execute_input` with the execution count, so front ends and nbconvert number cells
  *   (nbconvert takes a cell's `In [n]` from iopub messages, never from execute_reply);
  * - a failed cell's error as an `error` message (ename, evalue, traceback) and the same fields in
- *   execute_reply, instead of stderr text that nbconvert reports as an empty `<Error>:`.
+ *   execute_reply, instead of stderr text that nbconvert reports as an empty `<Error>:`;
+ * - shorthand properties expanded before tslab converts the cell (shorthand.ts says why).
  *
  * tslab reports a failing cell by calling `console.error(thrownValue)` (or, for type errors,
  * `console.error('%s%d:%d - %s', file, line, col, message)` per diagnostic) and then resolving
@@ -13,7 +14,9 @@
  * the error message, otherwise (a user's own console.error) they go to stderr as before.
  */
 import { format } from 'util';
+import type * as TS from 'typescript';
 import { formatError, isKafkalabError } from './display';
+import { expandShorthandProperties } from './shorthand';
 
 type Publish = (msgType: string, content: Record<string, unknown>) => void;
 
@@ -98,7 +101,7 @@ interface TslabServer {
 }
 
 /** Installs the additions on tslab's jupyter module (`tslab/dist/jupyter.js`). */
-export function installExecuteProtocol(jupyter: Record<string, unknown>, stderr?: (text: string) => void): void {
+export function installExecuteProtocol(jupyter: Record<string, unknown>, ts?: typeof TS, stderr?: (text: string) => void): void {
   if (stderr) writeStderr = stderr;
   const Handler = jupyter.JupyterHandlerImpl as { prototype: TslabHandler } | undefined;
   const Server = jupyter.ZmqServer as { prototype: TslabServer & { handleExecute(sock: unknown, msg: ZmqMessageLike): Promise<void> } } | undefined;
@@ -112,7 +115,8 @@ export function installExecuteProtocol(jupyter: Record<string, unknown>, stderr?
     running = cell;
     let failed = true;
     try {
-      const result = await runCell.call(this, req, writeStream, writeDisplayData);
+      const code = ts ? expandShorthandProperties(req.code, ts) : req.code;
+      const result = await runCell.call(this, { ...req, code }, writeStream, writeDisplayData);
       failed = false;
       return result;
     } finally {

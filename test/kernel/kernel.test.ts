@@ -101,6 +101,17 @@ test('type errors are an error message carrying the diagnostics', async () => {
   await settle();
 });
 
+test('shorthand properties reach top-level names of earlier cells', async () => {
+  await s.execute(`const broker = 'localhost:9092'; let tries = 3; function label() { return 'lab' }`);
+  const r = await s.execute(`const cfg = { broker, tries, label }; const { tries: t2 = 0 } = { tries }; let x = 0; ({ x } = { x: tries });
+console.log(JSON.stringify(cfg), cfg.label(), t2, x, [{ broker }].length)`);
+  assert.is(r.status, 'ok', JSON.stringify(r.outputs).slice(0, 1000));
+  assert.is(textOf(r, 'stdout').trim(), '{"broker":"localhost:9092","tries":3} lab 3 3 1');
+  const typed = await s.execute(`const wrong: { broker: number } = { broker };`);
+  assert.match(errors(typed)[0]?.evalue ?? '', /not assignable to type 'number'/, 'type checking still sees the property');
+  await settle();
+});
+
 test('completion and inspection', async () => {
   const c = await s.send<{ matches: string[]; status: string }>({ op: 'complete', code: 'plot.', cursor: 5 });
   for (const name of ['line', 'scatter', 'histogram', 'anomalies', 'loss', 'confusion', 'featureErrors']) assert.ok(c.matches.includes(name), `completes plot.${name}`);
