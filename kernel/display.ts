@@ -6,6 +6,7 @@
 import { describeColumns } from '../sdk/frame/dataframe';
 import { Figure, isFigure, plotlyBundle } from '../sdk/plot/figure';
 import { escapeHTML } from '../sdk/plot/figure';
+import { kafkaBundle } from './kafkaview';
 import { FrameLike, isFrameLike, isSeriesLike, seriesModel, tableHTML, TableModel, tableModel, TableOptions, tableText } from './table';
 
 export type MimeData = Record<string, unknown>;
@@ -42,7 +43,7 @@ export function toMimeBundle(value: unknown, state: RenderState = { plotlyLoaded
     return { data: { 'text/html': tableHTML(m, opts), 'text/plain': tableText(m, opts) }, metadata: {} };
   }
   if (isEvaluation(value)) return evaluationBundle(value);
-  return undefined;
+  return kafkaBundle(value);
 }
 
 export function figureBundle(fig: Figure, state: RenderState): MimeBundle {

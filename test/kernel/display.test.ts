@@ -173,4 +173,15 @@ test('trainingProgress(): progress bar and live loss curve', () => {
   }
 });
 
+test('KafkaConnection and Topic render as one line (duck-typed, any copy of kafkalab)', async () => {
+  const { KafkaConnection, Topic } = await import('../../sdk/kafka');
+  const conn = Object.create(KafkaConnection.prototype, { brokers: { value: ['localhost:19092'] }, embedded: { value: {} } });
+  assert.equal(toMimeBundle(conn)!.data, { 'text/plain': 'KafkaConnection localhost:19092 (embedded broker)' });
+  assert.equal(toMimeBundle(new Topic(conn, 'car-sensors'))!.data, { 'text/plain': 'Topic "car-sensors" on localhost:19092' });
+  class Topic2 {
+    name = 'x';
+  }
+  assert.is(toMimeBundle(new Topic2()), undefined);
+});
+
 test.run();

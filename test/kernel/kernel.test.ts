@@ -112,6 +112,24 @@ console.log(JSON.stringify(cfg), cfg.label(), t2, x, [{ broker }].length)`);
   await settle();
 });
 
+test('a KafkaConnection and a Topic left as the cell value show as one short line', async () => {
+  const r = await s.execute(`import { startBroker, connect } from 'kafkalab';
+const testBroker = await startBroker({ port: 0 });
+const kafka = await connect({ brokers: testBroker.bootstrap });
+kafka`);
+  assert.is(r.status, 'ok', JSON.stringify(r.outputs).slice(0, 1000));
+  const port = /localhost:\d+/.exec(String(displays(r)[0]?.data?.['text/plain']))?.[0];
+  assert.is(String(displays(r)[0].data!['text/plain']), `KafkaConnection ${port}`);
+  const t = await s.execute(`await kafka.createTopic('shown-topic', { partitions: 2 })`);
+  assert.is(t.status, 'ok', JSON.stringify(t.outputs).slice(0, 1000));
+  assert.equal(
+    t.outputs.map((o) => o.data?.['text/plain'] ?? o.text),
+    [`Topic "shown-topic" on ${port}`],
+  );
+  const closed = await s.execute(`await kafka.close(); await testBroker.stop(); kafka`);
+  assert.is(String(displays(closed)[0]?.data?.['text/plain']), `KafkaConnection ${port} (closed)`);
+});
+
 test('completion and inspection', async () => {
   const c = await s.send<{ matches: string[]; status: string }>({ op: 'complete', code: 'plot.', cursor: 5 });
   for (const name of ['line', 'scatter', 'histogram', 'anomalies', 'loss', 'confusion', 'featureErrors']) assert.ok(c.matches.includes(name), `completes plot.${name}`);
