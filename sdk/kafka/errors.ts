@@ -70,7 +70,7 @@ const KAFKA_ERRORS: Record<string, Entry> = {
   RECORD_LIST_TOO_LARGE: { code: 'RECORD_TOO_LARGE', message: () => 'A produce request is larger than the broker accepts', hint: () => 'pass a smaller `chunk` to produce()' },
   TOPIC_AUTHORIZATION_FAILED: { code: 'NOT_AUTHORIZED', message: (c, e) => `Not authorized to access topic "${topicOf(c, e)}"`, hint: () => 'ask for ACLs on the topic, or check the sasl credentials' },
   GROUP_AUTHORIZATION_FAILED: { code: 'NOT_AUTHORIZED', message: () => 'Not authorized to use this consumer group', hint: () => 'ask for group ACLs, or pick another group' },
-  CLUSTER_AUTHORIZATION_FAILED: { code: 'NOT_AUTHORIZED', message: () => 'Not authorized for this cluster operation', hint: () => 'creating and deleting topics needs cluster or topic ACLs' },
+  CLUSTER_AUTHORIZATION_FAILED: { code: 'NOT_AUTHORIZED', message: () => 'Not authorized for this cluster operation', hint: () => 'creating or deleting topics needs topic or cluster ACLs, and the idempotent producer IDEMPOTENT_WRITE on brokers before Kafka 2.8' },
   SASL_AUTHENTICATION_FAILED: { code: 'AUTHENTICATION_FAILED', message: () => 'Kafka rejected the SASL credentials', hint: () => 'check sasl.mechanism, username and password' },
   UNSUPPORTED_SASL_MECHANISM: { code: 'AUTHENTICATION_FAILED', message: () => 'The broker does not offer this SASL mechanism', hint: () => "try 'plain', 'scram-sha-256' or 'scram-sha-512' as the broker's listener is configured" },
 };
