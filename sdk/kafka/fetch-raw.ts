@@ -80,6 +80,7 @@ export interface PartitionWant {
 export class RawFetcher {
   private connected = false;
   private sendSymbol: symbol | undefined;
+  private connecting: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly cluster: Cluster,
@@ -209,8 +210,17 @@ export class RawFetcher {
     return out;
   }
 
-  /** Through the broker's private send, which also drops a closed connection; else its pool. */
-  private sendThrough(broker: Broker, protocol: object): Promise<ReturnType<typeof decodeFetchResponse>> {
+  /**
+   * Through the broker's private send, which also drops a closed connection; else its pool.
+   * kafkajs opens a broker's fetch connection on first use without a lock, so two lanes sending
+   * at once would open two sockets and leak one: connections are made one at a time here.
+   */
+  private async sendThrough(broker: Broker, protocol: object): Promise<ReturnType<typeof decodeFetchResponse>> {
+    const pool = broker.connectionPool;
+    if (typeof pool?.getConnectionByRequest === 'function') {
+      this.connecting = this.connecting.then(() => pool.getConnectionByRequest(protocol)).catch(() => undefined);
+      await this.connecting;
+    }
     this.sendSymbol ??= Object.getOwnPropertySymbols(Object.getPrototypeOf(broker)).find((s) => s.description === 'private:Broker:sendRequest');
     return this.sendSymbol ? broker[this.sendSymbol](protocol) : broker.connectionPool.send(protocol);
   }

@@ -146,6 +146,17 @@ test('batches in a codec registered with kafkajs are decompressed by that codec'
   }
 });
 
+test('reads close every connection they open (two lanes share one fetch connection)', async () => {
+  const sockets = () =>
+    (process as unknown as { _getActiveHandles(): { constructor?: { name: string }; remotePort?: number; destroyed?: boolean }[] })
+      ._getActiveHandles()
+      .filter((h) => h.constructor?.name === 'Socket' && h.remotePort === broker.port && !h.destroyed).length;
+  const before = sockets();
+  for (let i = 0; i < 3; i++) await readTopicWith(kafka, 'paths', {}, 'raw');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.is(sockets(), before);
+});
+
 /** A stand-in for kafkajs's cluster whose one broker answers with the given partition error codes, round after round. */
 function fakeCluster(rounds: (number | 'drop')[][]) {
   const batches = [0, 1].map((p) => encodeRecordBatch([{ key: null, value: Buffer.from(`{"p":${p}}`), timestamp: 1 }], { baseOffset: 5 }));
