@@ -8,6 +8,7 @@ import { MimeBundle } from '../../kernel/display';
 import { plot } from '../../sdk/plot';
 import { frameFromRecords, isMaterialized } from '../../sdk/frame/dataframe';
 import { KafkalabError } from '../../sdk/util/errors';
+import { KafkaConnection, Topic } from '../../sdk/kafka';
 
 function bigFrame(n: number) {
   return new DataFrame({ id: Array.from({ length: n }, (_, i) => i), name: Array.from({ length: n }, (_, i) => `car-${i}`) });
@@ -173,8 +174,7 @@ test('trainingProgress(): progress bar and live loss curve', () => {
   }
 });
 
-test('KafkaConnection and Topic render as one line (duck-typed, any copy of kafkalab)', async () => {
-  const { KafkaConnection, Topic } = await import('../../sdk/kafka');
+test('KafkaConnection and Topic render as one line (duck-typed, any copy of kafkalab)', () => {
   const conn = Object.create(KafkaConnection.prototype, { brokers: { value: ['localhost:19092'] }, embedded: { value: {} } });
   assert.equal(toMimeBundle(conn)!.data, { 'text/plain': 'KafkaConnection localhost:19092 (embedded broker)' });
   assert.equal(toMimeBundle(new Topic(conn, 'car-sensors'))!.data, { 'text/plain': 'Topic "car-sensors" on localhost:19092' });
