@@ -111,7 +111,8 @@ export class Fetcher {
     try {
       return (await Promise.all(requests)).flat();
     } catch (e: any) {
-      const codec = /^(Snappy|LZ4|ZSTD) compression not implemented/.exec(e?.message ?? '');
+      // kafkajs's own message when no codec package is registered for a compressed batch.
+      const codec = /^(Snappy|LZ4|ZSTD) compression not (?:implemented)/.exec(e?.message ?? '');
       if (codec) throw missingCodecError(this.topic, codec[1] as 'Snappy' | 'LZ4' | 'ZSTD', e);
       if (e?.retriable || e?.type === 'NOT_LEADER_FOR_PARTITION' || e?.type === 'UNKNOWN_TOPIC_OR_PARTITION') {
         await this.cluster.refreshMetadata().catch(() => undefined);

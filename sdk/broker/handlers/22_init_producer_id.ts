@@ -2,7 +2,8 @@
  * InitProducerId (22), v0-1.
  * Behavior:
  * - Hands out a fresh producer id (epoch 0) for idempotent producers; a transactional id gets
- *   its producer's next epoch, though transactions themselves are not implemented.
+ *   its producer's next epoch; the transaction APIs themselves are out of scope (SKIPPED.md),
+ *   so a transactional producer fails at its first AddPartitionsToTxn.
  */
 import { registerApi } from '../registry';
 import {
