@@ -4,6 +4,7 @@
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { mulberry32 } from '../ingest/prng';
 import { FeatureState, recordProblem, recordsMatrix, rowScores, scaleInPlace, type PipelineSpec } from '../ml/pipeline';
 
 export interface Golden {
@@ -91,15 +92,4 @@ export async function referenceScorer(modelDir: string, spec: PipelineSpec): Pro
 
 function round(x: number): number {
   return Math.round(x * 1e4) / 1e4;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
