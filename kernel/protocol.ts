@@ -11,7 +11,8 @@
  * `console.error('%s%d:%d - %s', file, line, col, message)` per diagnostic) and then resolving
  * its execute with false. The launcher's console.error hands such calls to `captureConsoleError`
  * while a cell runs; we hold them until we know whether the cell failed: if it did, they become
- * the error message, otherwise (a user's own console.error) they go to stderr as before.
+ * the error message, otherwise (a user's own console.error) they go to stderr, one event-loop
+ * turn later.
  */
 import { format } from 'util';
 import type * as TS from 'typescript';
@@ -51,7 +52,14 @@ export function captureConsoleError(args: unknown[]): boolean {
   }
   if (args.length !== 1) return false;
   flushHeld(cell);
-  cell.thrown = { value: args[0] };
+  const held = { value: args[0] };
+  cell.thrown = held;
+  // tslab ends a failed cell within the same turn of the event loop (its console.error is
+  // followed by `return false`, then only promise continuations): anything still held on the
+  // next turn was the user's own console.error, printed now rather than when the cell ends.
+  setImmediate(() => {
+    if (cell.thrown === held && running === cell) flushHeld(cell);
+  });
   return true;
 }
 

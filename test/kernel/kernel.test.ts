@@ -83,10 +83,13 @@ test('KafkalabError is an error message with one clean line, other errors keep t
   assert.match(o.traceback!.join('\n'), /RangeError: plain bug\n[^]*at boom/);
   assert.is(other.reply.status, 'error');
   await settle();
-  const logged = await s.execute(`console.error(new Error('only logged')); 'fine'`);
+  const logged = await s.execute(`console.error(new Error('only logged')); await new Promise((r) => setTimeout(r, 100)); console.log('later')`);
   assert.is(logged.status, 'ok');
   assert.is(errors(logged).length, 0);
-  assert.match(textOf(logged, 'stderr'), /Error: only logged/);
+  const streams = logged.outputs.filter((o) => o.type === 'stream');
+  assert.match(streams[0]?.text ?? '', /Error: only logged/, 'printed when logged, before later output');
+  assert.is(streams[0].name, 'stderr');
+  assert.is(textOf(logged, 'stdout').trim(), 'later');
 });
 
 test('type errors are an error message carrying the diagnostics', async () => {
