@@ -4,6 +4,7 @@
  */
 import type { Command } from './main';
 import { parseFlags } from './args';
+import { untilStopSignal } from './signals';
 import { consoleLogger, type LogLevel } from '../util/log';
 import { startBroker } from '../broker';
 import { parseDuration } from '../util/duration';
@@ -59,15 +60,7 @@ Prints "kafkalab broker listening on HOST:PORT" when ready; Ctrl-C (SIGINT) or S
       logger: consoleLogger({ level, namespace: 'broker' }),
     });
     process.stdout.write(`kafkalab broker listening on ${broker.host}:${broker.port}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopSignal();
     await broker.stop();
     return 0;
   },

@@ -4,6 +4,7 @@
  */
 import type { Command } from './main';
 import { parseFlags } from './args';
+import { untilStopSignal } from './signals';
 import { consoleLogger, type LogLevel } from '../util/log';
 import { KafkalabError } from '../util/errors';
 import { parseKeyOption } from '../ingest/payload';
@@ -112,15 +113,7 @@ Example:
             last = s;
           }, f.statsEvery * 1000)
         : undefined;
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopSignal();
     clearInterval(timer);
     const final = await bridge.stop();
     process.stdout.write(JSON.stringify(final) + '\n');

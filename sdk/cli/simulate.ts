@@ -4,6 +4,7 @@
  */
 import type { Command } from './main';
 import { parseFlags } from './args';
+import { onStopSignal } from './signals';
 import { consoleLogger, type LogLevel } from '../util/log';
 import { KafkalabError } from '../util/errors';
 import { parseDuration } from '../util/duration';
@@ -109,9 +110,7 @@ Examples:
       connections: f.connections,
       logger,
     });
-    const stop = () => void sim.stop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const offStopSignal = onStopSignal(() => void sim.stop());
     const progress = setInterval(() => {
       const s = sim.stats();
       process.stderr.write(`simulate: ${s.published} published, ${s.acknowledged} acknowledged, ${s.messagesPerSecond} msg/s\n`);
@@ -123,8 +122,7 @@ Examples:
       return result.failed > 0 ? 1 : 0;
     } finally {
       clearInterval(progress);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      offStopSignal();
     }
   },
 };
