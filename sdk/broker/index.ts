@@ -9,6 +9,7 @@ import * as path from 'path';
 import { KafkalabError } from '../util/errors';
 import { defaultLogger, type Logger } from '../util/log';
 import { LogManager, OffsetStore, type LogConfig } from './log';
+import { lockDir } from './log/durable-file';
 import { AppendNotifier } from './notifier';
 import { ProducerStates } from './producers';
 import { loadHandlers, serviceFactories, type BrokerConfig, type BrokerState, type Service } from './registry';
@@ -75,43 +76,19 @@ function readClusterMeta(dir: string, nodeId: number): { clusterId: string } {
   return meta;
 }
 
-const lockedHere = new Set<string>();
-
 /** One broker per data dir: a second one would interleave writes into the same segments. */
 function lockDataDir(dir: string): () => void {
-  const file = path.join(dir, 'broker.lock');
-  if (lockedHere.has(dir)) {
-    throw new KafkalabError(`Data directory ${dir} is in use by another broker in this process`, {
-      code: 'DATA_DIR_LOCKED',
-      hint: 'stop that broker first or pass another dataDir',
-    });
-  }
-  try {
-    const pid = Number(fs.readFileSync(file, 'utf8'));
-    if (pid && pid !== process.pid && isAlive(pid)) {
-      throw new KafkalabError(`Data directory ${dir} is in use by another kafkalab broker (pid ${pid})`, {
-        code: 'DATA_DIR_LOCKED',
-        hint: 'stop that broker or pass another dataDir / --data-dir',
-      });
-    }
-  } catch (err) {
-    if (err instanceof KafkalabError) throw err;
-  }
-  fs.writeFileSync(file, String(process.pid));
-  lockedHere.add(dir);
-  return () => {
-    lockedHere.delete(dir);
-    fs.rmSync(file, { force: true });
-  };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return lockDir(dir, 'Data directory', 'broker.lock', (resolvedDir, holder) =>
+    holder.sameProcess
+      ? new KafkalabError(`Data directory ${resolvedDir} is in use by another broker in this process`, {
+          code: 'DATA_DIR_LOCKED',
+          hint: 'stop that broker first or pass another dataDir',
+        })
+      : new KafkalabError(`Data directory ${resolvedDir} is in use by another kafkalab broker (pid ${holder.pid})`, {
+          code: 'DATA_DIR_LOCKED',
+          hint: 'stop that broker or pass another dataDir / --data-dir',
+        }),
+  );
 }
 
 export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {

@@ -47,19 +47,26 @@ export function fsyncDir(dir: string): void {
 
 const lockedHere = new Set<string>();
 
+/** Who holds a directory lock that was refused: another open instance here, or another live process. */
+export interface LockHolder {
+  pid: number;
+  sameProcess: boolean;
+}
+
 /**
  * Takes `<dir>/<name>` for this process: refuses a directory another live process (or another
- * open instance in this one) holds. A lock left by a killed process is taken over.
+ * open instance in this one) holds. A lock left by a killed process is taken over. `refuse`
+ * builds the error for a held lock (a storage error naming `what` unless the caller says otherwise).
  */
-export function lockDir(dir: string, what: string, name = '.lock'): () => void {
-  const lockFile = path.join(path.resolve(dir), name);
+export function lockDir(
+  dir: string,
+  what: string,
+  name = '.lock',
+  refuse: (resolvedDir: string, holder: LockHolder) => Error = (resolvedDir, holder) => storageLockError(what, resolvedDir, holder),
+): () => void {
   const resolved = path.resolve(dir);
-  if (lockedHere.has(lockFile)) {
-    throw new LogError(
-      LogErrorCode.KAFKA_STORAGE_ERROR,
-      `${what} ${resolved} is already open in this process; close the other instance first`,
-    );
-  }
+  const lockFile = path.join(resolved, name);
+  if (lockedHere.has(lockFile)) throw refuse(resolved, { pid: process.pid, sameProcess: true });
   let holder = NaN;
   try {
     holder = Number(fs.readFileSync(lockFile, 'utf8').trim());
@@ -67,10 +74,7 @@ export function lockDir(dir: string, what: string, name = '.lock'): () => void {
     /* no lock yet */
   }
   if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-    throw new LogError(
-      LogErrorCode.KAFKA_STORAGE_ERROR,
-      `${what} ${resolved} is in use by process ${holder}; stop that broker or choose another data directory`,
-    );
+    throw refuse(resolved, { pid: holder, sameProcess: false });
   }
   fs.writeFileSync(lockFile, String(process.pid));
   lockedHere.add(lockFile);
@@ -82,6 +86,15 @@ export function lockDir(dir: string, what: string, name = '.lock'): () => void {
       /* already gone */
     }
   };
+}
+
+function storageLockError(what: string, resolvedDir: string, holder: LockHolder): LogError {
+  return new LogError(
+    LogErrorCode.KAFKA_STORAGE_ERROR,
+    holder.sameProcess
+      ? `${what} ${resolvedDir} is already open in this process; close the other instance first`
+      : `${what} ${resolvedDir} is in use by process ${holder.pid}; stop that broker or choose another data directory`,
+  );
 }
 
 function isAlive(pid: number): boolean {
