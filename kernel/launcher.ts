@@ -9,9 +9,10 @@
  * - interrupts also stop live views, so their Kafka consumers are released.
  */
 import * as path from 'path';
+import { format } from 'util';
 import { formatError, toMimeBundle } from './display';
 import { installAutoProgress } from './autoprogress';
-import { captureConsoleError, installExecuteProtocol } from './protocol';
+import { captureConsoleError, installExecuteProtocol, isCellValuePrint, publishCellResult } from './protocol';
 import { installRuntimeResolver, installTypeResolver, packageRoot } from './resolve';
 import { KernelBridge, setKernelBridge, watch } from './runtime';
 
@@ -65,21 +66,25 @@ export function startKafkalabKernel(configPath: string): void {
   // kernel starts: replacing them first routes both through our display.
   const log = console.log.bind(console);
   const error = console.error.bind(console);
-  console.log = (...args: unknown[]) => {
+  const hook = (...args: unknown[]) => {
     if (args.length === 1 && jupyter.lastWriteDisplayData) {
       const value = args[0];
+      // The cell's own value is its execute_result (numbered Out [n]); logged values are display_data.
+      const isResult = isCellValuePrint(hook);
       const bundle = toMimeBundle(value, bridge.state);
       if (bundle) {
-        bridge.send(bundle, undefined, false);
+        if (!(isResult && publishCellResult(bundle.data, bundle.metadata))) bridge.send(bundle, undefined, false);
         return;
       }
       if (isStream(value)) {
         watch(value, { duration: BACKGROUND_WATCH }).catch((err) => error(formatError(err) ?? err));
         return;
       }
+      if (isResult && publishCellResult({ 'text/plain': format(value) })) return;
     }
     log(...args);
   };
+  console.log = hook;
   console.error = (...args: unknown[]) => {
     // A failing cell's error becomes Jupyter's `error` message (protocol.ts).
     if (captureConsoleError(args)) return;

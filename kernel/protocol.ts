@@ -5,6 +5,7 @@
  *   (nbconvert takes a cell's `In [n]` from iopub messages, never from execute_reply);
  * - a failed cell's error as an `error` message (ename, evalue, traceback) and the same fields in
  *   execute_reply, instead of stderr text that nbconvert reports as an empty `<Error>:`;
+ * - the cell's value as `execute_result` with the count (tslab prints it with console.log);
  * - shorthand properties expanded before tslab converts the cell (shorthand.ts says why).
  *
  * tslab reports a failing cell by calling `console.error(thrownValue)` (or, for type errors,
@@ -29,6 +30,7 @@ export interface CellError {
 
 interface RunningCell {
   count: number;
+  publish?: Publish;
   /** A thrown value tslab printed, held until the cell's outcome is known. */
   thrown?: { value: unknown };
   diagnostics: string[];
@@ -71,6 +73,29 @@ function flushHeld(cell: RunningCell): void {
     writeStderr((formatError(value) ?? (value instanceof Error ? value.stack ?? String(value) : format(value))) + '\n');
   }
   if (cell.diagnostics.length) writeStderr(cell.diagnostics.splice(0).join('\n') + '\n');
+}
+
+/**
+ * True when tslab itself called console.log to show the running cell's value (the caller is
+ * tslab's executor, not the cell's code). `hook` is the console.log replacement, left out of
+ * the stack so the first frame is its caller.
+ */
+export function isCellValuePrint(hook: Function): boolean {
+  if (!running?.publish) return false;
+  const probe: { stack?: string } = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
+  Error.captureStackTrace(probe, hook);
+  Error.stackTraceLimit = limit;
+  return /[\\/]tslab[\\/]dist[\\/]executor\.js:/.test(probe.stack ?? '');
+}
+
+/** Sends the running cell's value as its `execute_result` (the `Out [n]` of the cell). */
+export function publishCellResult(data: Record<string, unknown>, metadata: Record<string, unknown> = {}): boolean {
+  const cell = running;
+  if (!cell?.publish) return false;
+  cell.publish('execute_result', { data, metadata, execution_count: cell.count });
+  return true;
 }
 
 /** The Jupyter error fields for a value a cell threw. */
@@ -118,7 +143,7 @@ export function installExecuteProtocol(jupyter: Record<string, unknown>, ts?: ty
   const runCell = Handler.prototype.handleExecuteImpl;
   Handler.prototype.handleExecuteImpl = async function (this: TslabHandler, req, writeStream, writeDisplayData) {
     // Runs inside tslab's queue, so the count tslab is about to take is execCount + 1.
-    const cell: RunningCell = { count: this.execCount + 1, diagnostics: [] };
+    const cell: RunningCell = { count: this.execCount + 1, diagnostics: [], publish: writeDisplayData.publish };
     writeDisplayData.publish?.('execute_input', { code: req.code, execution_count: cell.count });
     running = cell;
     let failed = true;

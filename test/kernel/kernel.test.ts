@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { displays, errors, JupyterSession, PYTHON, textOf } from './session';
+import { displays, errors, JupyterSession, PYTHON, results, textOf } from './session';
 
 /** tslab cancels cells queued within 200 ms after a failed one (like Jupyter's stop-on-error). */
 const settle = () => new Promise((r) => setTimeout(r, 400));
@@ -63,6 +63,11 @@ test('every cell gets an execution count: execute_input and execute_reply carry 
   assert.is(a.reply.input_counts![0], a.reply.execution_count);
   assert.is(b.reply.execution_count, a.reply.execution_count! + 1);
   assert.is(b.reply.input_counts![0], b.reply.execution_count);
+  assert.equal(b.outputs, [{ type: 'execute_result', data: { 'text/plain': '2' }, metadata: {}, execution_count: b.reply.execution_count }]);
+  const c = await s.execute(`console.log(plot.loss({ loss: [0.3, 0.2] })); console.log(counted); ({ counted, label: 'x' })`);
+  assert.equal(c.outputs.map((o) => o.type), ['display_data', 'stream', 'execute_result'], 'logged values are not results');
+  assert.is(results(c)[0].execution_count, c.reply.execution_count);
+  assert.is(results(c)[0].data!['text/plain'], "{ counted: 1, label: 'x' }");
 });
 
 test('KafkalabError is an error message with one clean line, other errors keep their stack', async () => {
@@ -194,7 +199,7 @@ h.loss.length`,
   const curves = displays(r).filter((o) => o.data?.['application/vnd.plotly.v1+json']);
   assert.is(curves.length, 2);
   assert.is(curves[1].type, 'update_display_data');
-  assert.is(textOf(r, 'stdout').trim(), '2');
+  assert.is(results(r)[0]?.data?.['text/plain'], '2');
 });
 
 test('restart clears the state and the kernel works again', async () => {

@@ -109,6 +109,11 @@ export function errors(r: ExecResult): Output[] {
   return r.outputs.filter((o) => o.type === 'error');
 }
 
+/** Rich outputs: the cell's value (execute_result) and what it displayed or updated. */
 export function displays(r: ExecResult): Output[] {
-  return r.outputs.filter((o) => o.type === 'display_data' || o.type === 'update_display_data');
+  return r.outputs.filter((o) => o.type === 'execute_result' || o.type === 'display_data' || o.type === 'update_display_data');
+}
+
+export function results(r: ExecResult): Output[] {
+  return r.outputs.filter((o) => o.type === 'execute_result');
 }
