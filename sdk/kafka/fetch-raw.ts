@@ -16,10 +16,9 @@ import { Reader } from '../protocol/reader';
 import { Writer } from '../protocol/writer';
 import type { CompressedBatch } from '../frame/batches';
 import { KafkalabError } from '../util/errors';
-import { missingCodecError } from './fetcher';
+import { missingCodecError, TopicClusterClient } from './fetcher';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-type Cluster = any;
 type Broker = any;
 
 const FETCH_KEY = 1;
@@ -77,28 +76,9 @@ export interface PartitionWant {
   maxBytes: number;
 }
 
-export class RawFetcher {
-  private connected = false;
+export class RawFetcher extends TopicClusterClient {
   private sendSymbol: symbol | undefined;
   private connecting: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    private readonly cluster: Cluster,
-    readonly topic: string,
-  ) {}
-
-  async connect(): Promise<void> {
-    if (this.connected) return;
-    await this.cluster.connect();
-    await this.cluster.addTargetTopic(this.topic);
-    this.connected = true;
-  }
-
-  async disconnect(): Promise<void> {
-    if (!this.connected) return;
-    this.connected = false;
-    await this.cluster.disconnect();
-  }
 
   /**
    * One Fetch round over the given partitions (one request per leader, all in flight at once).

@@ -52,11 +52,12 @@ export interface FetchOptions {
   minBytes?: number;
 }
 
-export class Fetcher {
+/** A kafkajs cluster connected for one topic's metadata: what both fetch paths read through. */
+export abstract class TopicClusterClient {
   private connected = false;
 
   constructor(
-    private readonly cluster: Cluster,
+    protected readonly cluster: Cluster,
     readonly topic: string,
   ) {}
 
@@ -72,6 +73,9 @@ export class Fetcher {
     this.connected = false;
     await this.cluster.disconnect();
   }
+}
+
+export class Fetcher extends TopicClusterClient {
 
   /** One Fetch round: every partition from its offset; partitions with an error retry on metadata refresh. */
   async fetch(offsets: Map<number, number>, opts: FetchOptions = {}): Promise<PartitionFetch[]> {
