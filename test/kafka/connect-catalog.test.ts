@@ -1,22 +1,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startBroker, type Broker } from '../../sdk/broker';
-import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
+import type { Broker } from '../../sdk/broker';
+import type { KafkaConnection } from '../../sdk/kafka/connect';
+import { startEmbeddedKafka, stopEmbeddedKafka } from './helpers';
 import { recordsOf } from '../../sdk/frame/dataframe';
 import { KafkalabError } from '../../sdk/util/errors';
 
 let broker: Broker;
 let kafka: KafkaConnection;
 
-test.before(async () => {
-  broker = await startBroker({ port: 0 });
-  kafka = await connect({ brokers: broker.bootstrap });
-});
-
-test.after(async () => {
-  await kafka.close();
-  await broker.stop();
-});
+test.before(async () => void ({ broker, kafka } = await startEmbeddedKafka()));
+test.after(() => stopEmbeddedKafka({ broker, kafka }));
 
 const T0 = Date.parse('2026-11-20T00:00:00Z');
 

@@ -8,6 +8,7 @@ import * as path from 'path';
 import { logLevel } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
 import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
+import { startEmbeddedKafka, stopEmbeddedKafka } from './helpers';
 import { explainKafkaError, kafkajsLogger, TOPIC_NAME_RULE } from '../../sdk/kafka/errors';
 import { danfo } from '../../sdk/frame/dataframe';
 import { KafkalabError } from '../../sdk/util/errors';
@@ -44,15 +45,8 @@ function captureLogger(lines: Line[], ns = ''): Logger {
 let broker: Broker;
 let kafka: KafkaConnection;
 
-test.before(async () => {
-  broker = await startBroker({ port: 0 });
-  kafka = await connect({ brokers: broker.bootstrap });
-});
-
-test.after(async () => {
-  await kafka.close();
-  await broker.stop();
-});
+test.before(async () => void ({ broker, kafka } = await startEmbeddedKafka()));
+test.after(() => stopEmbeddedKafka({ broker, kafka }));
 
 test('createTopic: an invalid name quotes Kafka naming rule', async () => {
   const e = await rejects(kafka.createTopic('bad name!'), 'INVALID_TOPIC', /"bad name!"/);

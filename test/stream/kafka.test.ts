@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startBroker, type Broker } from '../../sdk/broker';
-import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
+import type { Broker } from '../../sdk/broker';
+import type { KafkaConnection } from '../../sdk/kafka/connect';
+import { startEmbeddedKafka, stopEmbeddedKafka } from '../kafka/helpers';
 import { ORIGINAL_TIMESTAMP_HEADER } from '../../sdk/kafka/replay';
 import { recordsOf } from '../../sdk/frame/dataframe';
 
@@ -9,15 +10,8 @@ let broker: Broker;
 let kafka: KafkaConnection;
 const BASE = Date.parse('2026-11-20T00:00:00Z');
 
-test.before(async () => {
-  broker = await startBroker({ port: 0 });
-  kafka = await connect({ brokers: broker.bootstrap });
-});
-
-test.after(async () => {
-  await kafka?.close();
-  await broker?.stop();
-});
+test.before(async () => void ({ broker, kafka } = await startEmbeddedKafka()));
+test.after(() => stopEmbeddedKafka({ broker, kafka }));
 
 async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
