@@ -3,9 +3,9 @@
 // and static membership (group.instance.id) across a restart.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
+import { runPython } from './helpers';
 
 const TOPIC = 'ck-readings';
 
@@ -27,23 +27,7 @@ test.after(async () => {
   await broker.stop();
 });
 
-function python(script: string, timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BOOTSTRAP: `127.0.0.1:${broker.port}` } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`python timed out: ${stdout} ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const python = (script: string, timeoutMs = 90_000) => runPython(`127.0.0.1:${broker.port}`, script, timeoutMs);
 
 test('two cooperative-sticky members (incremental rebalancing) split the topic and read everything once', async () => {
   const r = await python(`

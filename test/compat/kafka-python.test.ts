@@ -1,8 +1,8 @@
 // kafka-python 2.0.2 (Debian's python3-kafka, under /usr/bin/python3) against the embedded broker.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'child_process';
 import { startBroker, type Broker } from '../../sdk/broker';
+import { runPython } from './helpers';
 
 let broker: Broker;
 test.before(async () => {
@@ -12,23 +12,7 @@ test.after(async () => {
   await broker.stop();
 });
 
-function python(script: string, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BOOTSTRAP: `127.0.0.1:${broker.port}` } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`python timed out: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const python = (script: string, timeoutMs = 60_000) => runPython(`127.0.0.1:${broker.port}`, script, timeoutMs);
 
 test('kafka-python produces with acks=all and reads everything back with an assigned consumer', async () => {
   const r = await python(`

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
+import { runKcat } from './helpers';
 import { rawClient } from '../broker/wire';
 import { encodeFetchRequest, decodeFetchResponse } from '../../sdk/protocol/messages/fetch';
 import { readBatchHeader } from '../../sdk/protocol/record-batch';
@@ -35,24 +36,7 @@ test.after(async () => {
   await broker.stop();
 });
 
-function kcat(args: string[], input?: string, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kcat', ['-b', bootstrap, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`kcat ${args.join(' ')} timed out: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
-  });
-}
+const kcat = (args: string[], input?: string, timeoutMs = 20_000) => runKcat(bootstrap, args, input, timeoutMs);
 
 test('kcat -P with keys, then -C reads every record back from every partition', async () => {
   const lines = Array.from({ length: 300 }, (_, i) => `car${i % 12}:{"i":${i}}`);

@@ -1,38 +1,20 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'child_process';
-import { startBroker, type Broker } from '../../sdk/broker';
-import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
+import type { Broker } from '../../sdk/broker';
+import type { KafkaConnection } from '../../sdk/kafka/connect';
+import { startEmbeddedKafka, stopEmbeddedKafka } from '../kafka/helpers';
+import { runPython, succeeded } from './helpers';
 import { recordsOf } from '../../sdk/frame/dataframe';
 
 let broker: Broker;
 let kafka: KafkaConnection;
 
-test.before(async () => {
-  broker = await startBroker({ port: 0 });
-  kafka = await connect({ brokers: broker.bootstrap });
-});
+test.before(async () => void ({ broker, kafka } = await startEmbeddedKafka()));
+test.after(() => stopEmbeddedKafka({ broker, kafka }));
 
-test.after(async () => {
-  await kafka?.close();
-  await broker?.stop();
-});
-
-/** kafka-python from Debian, under /usr/bin/python3; async so this process's broker can answer. */
-function python(code: string): Promise<string> {
-  const child = spawn('/usr/bin/python3', ['-c', code, `127.0.0.1:${broker.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve, reject) =>
-    child.once('close', (c) => {
-      clearTimeout(timer);
-      if (c === 0) resolve(out);
-      else reject(new Error(`python exited with ${c}: ${err}`));
-    }),
-  );
+/** kafka-python from Debian, under /usr/bin/python3; the bootstrap address is sys.argv[1]. */
+async function python(code: string): Promise<string> {
+  return succeeded(await runPython(`127.0.0.1:${broker.port}`, code, 60_000), 'python');
 }
 
 const PRODUCE = String.raw`

@@ -1,37 +1,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'child_process';
-import { startBroker, type Broker } from '../../sdk/broker';
-import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
+import type { Broker } from '../../sdk/broker';
+import type { KafkaConnection } from '../../sdk/kafka/connect';
+import { startEmbeddedKafka, stopEmbeddedKafka } from '../kafka/helpers';
+import { runKcat, succeeded } from './helpers';
 import { readReport, recordsOf } from '../../sdk/frame/dataframe';
 
 let broker: Broker;
 let kafka: KafkaConnection;
 
-test.before(async () => {
-  broker = await startBroker({ port: 0 });
-  kafka = await connect({ brokers: broker.bootstrap });
-});
+test.before(async () => void ({ broker, kafka } = await startEmbeddedKafka()));
+test.after(() => stopEmbeddedKafka({ broker, kafka }));
 
-test.after(async () => {
-  await kafka?.close();
-  await broker?.stop();
-});
-
-/** Runs kcat without blocking the event loop (the broker answers it from this process). */
-function kcat(args: string[], input: string): Promise<void> {
-  const child = spawn('kcat', ['-b', `127.0.0.1:${broker.port}`, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  child.stdin.end(input);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  return new Promise((resolve, reject) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`kcat exited with ${code}: ${err}`));
-    }),
-  );
+async function kcat(args: string[], input: string): Promise<void> {
+  succeeded(await runKcat(`127.0.0.1:${broker.port}`, args, input, 30_000), 'kcat');
 }
 
 test('JSON records written by kcat (librdkafka): keys, headers, nested fields', async () => {
