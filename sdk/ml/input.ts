@@ -9,7 +9,8 @@
 import type { DataFrame } from 'danfojs-node';
 import { KafkalabError, closest } from '../util/errors';
 
-export type Records = Record<string, unknown>[];
+/** Row objects; any object type (e.g. `CarReading[]`) is accepted, not only index-signature records. */
+export type Records = ReadonlyArray<object>;
 export type ColumnsObject = Record<string, ArrayLike<unknown>>;
 /** Anything the models read rows from. */
 export type TableLike = DataFrame | Records | ColumnsObject;
@@ -29,6 +30,11 @@ interface DanfoInternals {
   shape: [number, number];
 }
 
+/** Array.isArray does not narrow readonly arrays out of a union; this does. */
+export function isRecords(t: TableLike): t is Records {
+  return Array.isArray(t);
+}
+
 export function isDataFrame(x: unknown): x is DataFrame {
   return !!x && typeof x === 'object' && !Array.isArray(x) && Array.isArray((x as DanfoInternals).columns) && 'shape' in (x as object) && typeof (x as { addColumn?: unknown }).addColumn === 'function';
 }
@@ -42,7 +48,7 @@ export function columnNames(t: TableLike): string[] {
 
 export function rowCount(t: TableLike): number {
   if (isDataFrame(t)) return (t as unknown as DanfoInternals).shape[0];
-  if (Array.isArray(t)) return t.length;
+  if (isRecords(t)) return t.length;
   const first = Object.values(t)[0];
   return first ? first.length : 0;
 }
@@ -83,10 +89,10 @@ export function columnsOf(t: TableLike, names: string[], optional: string[] = []
       }
       wanted.forEach((n, j) => (columns[n] = out[j]));
     }
-  } else if (Array.isArray(t)) {
+  } else if (isRecords(t)) {
     for (const n of wanted) {
       const col = new Array<unknown>(rows);
-      for (let i = 0; i < rows; i++) col[i] = t[i][n];
+      for (let i = 0; i < rows; i++) col[i] = (t[i] as Record<string, unknown>)[n];
       columns[n] = col;
     }
   } else {

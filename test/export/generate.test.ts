@@ -110,7 +110,7 @@ test('kafkalab export on the command line, with golden records from a JSON-lines
   await fs.writeFile(goldenFile, rows.map((r) => JSON.stringify(r)).join('\n'));
   const lines: string[] = [];
   const write = process.stdout.write;
-  process.stdout.write = ((s: string) => lines.push(s)) as typeof process.stdout.write;
+  process.stdout.write = ((s: string) => lines.push(s) > 0) as unknown as typeof process.stdout.write;
   let code: number;
   try {
     code = await main(['export', '--model', modelDir, '--out', app, '--input', 'in', '--output', 'out', '--group', 'g1', '--golden', goldenFile]);

@@ -126,7 +126,7 @@ test('large frames build danfo rows on first use; column helpers read the typed 
   assert.ok(isMaterialized(df));
   assert.equal(head.values, [[0, 'k0'], [1, 'k1']]);
   assert.equal(df.shape, [80_000, 2]);
-  assert.is(df.values[40_000][1], null);
+  assert.is((df.values[40_000] as unknown[])[1], null);
   assert.equal(df.dtypes, ['float32', 'string']);
   assert.is((df.column('x').values as number[])[79_999], 39_999.5);
 });

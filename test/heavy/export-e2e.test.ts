@@ -77,7 +77,7 @@ function readings(seed: number): Record<string, unknown>[] {
 async function produce(topic: string, rows: Record<string, unknown>[], chunks: number, pauseMs: number, onChunk?: (i: number) => Promise<void>): Promise<void> {
   const size = Math.ceil(rows.length / chunks);
   for (let i = 0; i < chunks; i++) {
-    const messages = rows.slice(i * size, (i + 1) * size).map((r) => ({ key: String(r.carId), value: JSON.stringify(r) }));
+    const messages = rows.slice(i * size, (i + 1) * size).map((r): { key: string; value: string | null } => ({ key: String(r.carId), value: JSON.stringify(r) }));
     if (i === 1) messages.push(...POISON.map((value, j) => ({ key: `poison-${j}`, value })));
     await producer.send({ topic, messages });
     await onChunk?.(i);

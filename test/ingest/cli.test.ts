@@ -37,7 +37,10 @@ test('simulate --mqtt feeds ingest --from --to; SIGINT drains and prints the cou
     const result = JSON.parse(sim.stdout());
     assert.is(result.published, 300);
     assert.is(result.acknowledged, 300);
-    const count = async () => (await kafka.admin.fetchTopicOffsets('car-sensors').catch(() => [])).reduce((s, o) => s + Number(o.high), 0);
+    const count = async () => {
+      const offsets: { high: string }[] = await kafka.admin.fetchTopicOffsets('car-sensors').catch(() => []);
+      return offsets.reduce((s, o) => s + Number(o.high), 0);
+    };
     assert.ok(await waitFor(async () => (await count()) === 300, 15_000), `in Kafka: ${await count()}`);
     ingest.child.kill('SIGINT');
     assert.is(await ingest.exit, 0, ingest.stderr());

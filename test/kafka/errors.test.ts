@@ -151,7 +151,7 @@ test('a lost broker: read, stream and produce say so (retriable, with the kafkaj
       assert.match((e.cause as Error).name, /^KafkaJS/, `${what}: cause`);
       assert.ok(e.message.includes(`:${port}`), `${what}: names the broker`);
     }
-    await it.return?.();
+    await it.return?.(undefined);
     const again = await startBroker({ port, dataDir });
     try {
       await conn.createTopic('t2');
@@ -185,7 +185,7 @@ test('kafkalab simulate --kafka against a dead broker prints one clean line, no 
   const root = path.resolve(__dirname, '../..');
   const script = `require('./sdk/cli/main').main(['simulate', '--kafka', '--brokers', '127.0.0.1:${port}']).then((c) => { process.exitCode = c; })`;
   const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, timeout: 60_000 }, (err, _out, stderr) =>
+    const child: ReturnType<typeof execFile> = execFile(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, timeout: 60_000 }, (err, _out, stderr) =>
       resolve({ code: child.exitCode ?? (err ? 1 : 0), stderr }),
     );
   });
