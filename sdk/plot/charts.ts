@@ -1,7 +1,7 @@
 /** General charts over DataFrames: line, scatter, histogram. */
 import { KafkalabError } from '../util/errors';
 import { Figure, Layout, Trace } from './figure';
-import { bin, Columnar, column, columnNames, hasColumn, looksLikeTime, minMaxDecimate, pick, rowCount, strideIndices, toNumber, toNumbers } from './data';
+import { bin, Columnar, column, columnNames, looksLikeTime, minMaxDecimate, pick, rowCount, strideIndices, toNumber, toNumbers, xAxis } from './data';
 
 export interface CommonOptions {
   title?: string;
@@ -28,10 +28,7 @@ export interface LineOptions extends CommonOptions {
 export function line(df: Columnar, opts: LineOptions): Figure {
   const ys = requireY(opts.y, 'plot.line');
   const n = rowCount(df);
-  const xName = opts.x ?? (hasColumn(df, '_timestamp') ? '_timestamp' : undefined);
-  const xRaw = xName ? column(df, xName, 'plot.line') : undefined;
-  const x = xRaw ? toNumbers(xRaw) : Float64Array.from({ length: n }, (_, i) => i);
-  const isTime = xName !== undefined && xRaw !== undefined && looksLikeTime(xName, xRaw);
+  const { name: xName, x, isTime } = xAxis(df, opts.x, 'plot.line');
   const maxPoints = opts.maxPoints ?? 4000;
   const groups = opts.by ? groupRows(column(df, opts.by, 'plot.line'), opts.maxGroups ?? 12) : { keys: [''], rows: [undefined], omitted: 0 };
 

@@ -186,3 +186,11 @@ export function bin(values: ArrayLike<number>, bins: number, range?: [number, nu
   const centers = Float64Array.from({ length: bins }, (_, i) => min + (i + 0.5) * width);
   return { centers, counts, width, min, max, dropped };
 }
+
+/** The x axis of a time-series chart: the named column, else `_timestamp` when present, else the row number. */
+export function xAxis(df: Columnar, name: string | undefined, plot: string): { name: string | undefined; x: Float64Array; isTime: boolean } {
+  const xName = name ?? (hasColumn(df, '_timestamp') ? '_timestamp' : undefined);
+  const raw = xName ? column(df, xName, plot) : undefined;
+  const x = raw ? toNumbers(raw) : Float64Array.from({ length: rowCount(df) }, (_, i) => i);
+  return { name: xName, x, isTime: xName !== undefined && raw !== undefined && looksLikeTime(xName, raw) };
+}

@@ -2,7 +2,7 @@
 import { KafkalabError } from '../util/errors';
 import { Figure, Trace } from './figure';
 import { CommonOptions, finishLayout, formatNumber, requireY, titleWithNotes } from './charts';
-import { Columnar, column, columnNames, hasColumn, looksLikeTime, minMaxDecimate, rowCount, toNumbers } from './data';
+import { Columnar, column, columnNames, hasColumn, minMaxDecimate, rowCount, toNumbers, xAxis } from './data';
 
 export interface AnomaliesOptions extends CommonOptions {
   /** Time (or order) column; default `_timestamp` when present, else the row number. */
@@ -24,9 +24,7 @@ export interface AnomaliesOptions extends CommonOptions {
 export function anomalies(df: Columnar, opts: AnomaliesOptions): Figure {
   const ys = requireY(opts.y, 'plot.anomalies');
   const n = rowCount(df);
-  const xName = opts.x ?? (hasColumn(df, '_timestamp') ? '_timestamp' : undefined);
-  const xRaw = xName ? column(df, xName, 'plot.anomalies') : undefined;
-  const x = xRaw ? toNumbers(xRaw) : Float64Array.from({ length: n }, (_, i) => i);
+  const { name: xName, x, isTime } = xAxis(df, opts.x, 'plot.anomalies');
   const anomalyName = opts.anomaly ?? 'anomaly';
   const flags = column(df, anomalyName, 'plot.anomalies');
   const flagged: number[] = [];
@@ -63,7 +61,6 @@ export function anomalies(df: Columnar, opts: AnomaliesOptions): Figure {
   if (opts.threshold !== undefined) notes.push(`threshold ${formatNumber(opts.threshold)}`);
   if (reduced) notes.push(`lines min-max decimated to ≤ ${maxPoints} points`);
   if (shownFlags.length < flagged.length) notes.push(`${shownFlags.length} of the markers drawn`);
-  const isTime = xName !== undefined && xRaw !== undefined && looksLikeTime(xName, xRaw);
   return new Figure(
     data,
     finishLayout(opts, {
