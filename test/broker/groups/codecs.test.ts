@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Reader } from '../../../sdk/protocol/reader';
 import { Writer } from '../../../sdk/protocol/writer';
+import { roundTripVersions, type Enc, type Dec } from '../../protocol/round-trip';
 import * as fc from '../../../sdk/protocol/messages/find-coordinator';
 import * as jg from '../../../sdk/protocol/messages/join-group';
 import * as sg from '../../../sdk/protocol/messages/sync-group';
@@ -13,23 +14,9 @@ import * as dg from '../../../sdk/protocol/messages/describe-groups';
 import * as lgs from '../../../sdk/protocol/messages/list-groups';
 import * as dlg from '../../../sdk/protocol/messages/delete-groups';
 
-type Enc<T> = (w: Writer, v: T, version: number) => void;
-type Dec<T> = (r: Reader, version: number) => T;
-
-/** Every version: decode consumes every byte and re-encodes identically; `expect(v)` is what that version can carry. */
+/** `expect(v)` is what version v can carry. */
 function roundTrip<T>(name: string, enc: Enc<T>, dec: Dec<T>, value: T, min: number, max: number, expect: (v: number) => T = () => value): void {
-  for (let v = min; v <= max; v++) {
-    const w = new Writer();
-    enc(w, value, v);
-    const bytes = w.toBuffer();
-    const r = new Reader(bytes);
-    const back = dec(r, v);
-    assert.is(r.remaining, 0, `${name} v${v} left ${r.remaining} bytes`);
-    const w2 = new Writer();
-    enc(w2, back, v);
-    assert.ok(w2.toBuffer().equals(bytes), `${name} v${v} re-encodes differently`);
-    assert.equal(back, expect(v), `${name} v${v}`);
-  }
+  roundTripVersions(name, enc, dec, value, min, max, (back, v) => assert.equal(back, expect(v), `${name} v${v}`));
 }
 const b = (s: string) => Buffer.from(s);
 
