@@ -6,11 +6,13 @@
  *   node dist/bench/score.js [--records 1000000] [--instances N] [--mode all|anomalies] [--no-python]
  *
  * Instances default to one per core: the app scales out by consumer group, not by threads.
- * The Python baseline is one process (librdkafka adds its own threads).
+ * The Python baseline runs twice: as one process (librdkafka adds its own threads), the
+ * baseline the issue names, and as one process per core in one consumer group, like the app.
  *
  * Throughput = records / (first consumer-group join → last input offset committed). Input is
  * produced before either run starts; both runs read the same topic in their own groups.
  */
+import { spawn } from 'child_process';
 import { promises as fs, readFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -86,6 +88,38 @@ async function fill(kafka: Kafka, topic: string): Promise<void> {
   await producer.disconnect();
 }
 
+/** INSTANCES baseline processes in one consumer group, timed like the app: first assignment → last offset committed. */
+async function pythonGroup(admin: Admin, script: string, args: string[], cwd: string): Promise<{ seconds: number; cpu: number }> {
+  const procs = Array.from({ length: INSTANCES }, () => {
+    const child = spawn('/usr/bin/python3', [script, ...args, '--until-signal'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: Record<string, number>[] = [];
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+        lines.push(JSON.parse(out.slice(0, nl)));
+        out = out.slice(nl + 1);
+      }
+    });
+    child.stderr!.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    return { child, lines, exited, stderr: () => err };
+  });
+  try {
+    samples.length = 0;
+    const end = await waitCommitted(admin, 'bench-py-group', 'bench-input', RECORDS, 1_800_000);
+    const start = Math.min(...procs.flatMap((p) => p.lines.filter((l) => l.assigned).map((l) => l.assigned * 1000)));
+    for (const p of procs) p.child.kill('SIGTERM');
+    const codes = await Promise.all(procs.map((p) => p.exited));
+    if (codes.some((c) => c !== 0)) throw new Error(`a Python group member failed: ${procs.map((p) => p.stderr()).join('\n').slice(-2000)}`);
+    const cpu = procs.reduce((s, p) => s + (p.lines.find((l) => l.cpu_seconds !== undefined)?.cpu_seconds ?? 0), 0);
+    return { seconds: (end - start) / 1000, cpu };
+  } finally {
+    for (const p of procs) p.child.kill('SIGKILL');
+  }
+}
+
 async function main(): Promise<void> {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'kafkalab-bench-score-'));
   const broker = await startBroker({ port: 0, partitions: PARTITIONS });
@@ -137,13 +171,20 @@ async function main(): Promise<void> {
     await Promise.all(apps.map((a) => a.exited));
 
     if (PYTHON) {
-      t = Date.now();
       const script = path.resolve(__dirname, '..', '..', 'bench', 'score_baseline.py');
-      const line = await runIn(tmp, '/usr/bin/python3', [script, '--brokers', broker.bootstrap, '--input', 'bench-input', '--output', 'bench-output-py', '--group', 'bench-py', '--model', path.join(appDir, 'model'), '--records', String(RECORDS), '--mode', MODE], 1_800_000);
+      const common = ['--brokers', broker.bootstrap, '--input', 'bench-input', '--model', path.join(appDir, 'model'), '--records', String(RECORDS), '--mode', MODE];
+      // One process, as the issue describes the baseline: a consumer and a producer.
+      const line = await runIn(tmp, '/usr/bin/python3', [script, ...common, '--output', 'bench-output-py', '--group', 'bench-py'], 1_800_000);
       const py = JSON.parse(line.trim().split('\n').pop()!) as { records: number; seconds: number; produced: number; cpu_seconds: number; confluent_kafka: string; librdkafka: string };
       const pyRate = py.records / py.seconds;
       console.log(`python baseline (1 process, confluent-kafka ${py.confluent_kafka}, librdkafka ${py.librdkafka}, numpy, OUTPUT_MODE=${MODE}): ${py.records} records in ${py.seconds.toFixed(2)} s = ${Math.round(pyRate).toLocaleString('en-US')} records/s (${py.produced} results published); CPU ${py.cpu_seconds.toFixed(1)} s = ${((py.cpu_seconds * 1e6) / py.records).toFixed(1)} µs/record`);
       console.log(`speed-up: ${(RECORDS / nodeSeconds / pyRate).toFixed(2)}x the Python baseline overall, ${(steadyRate / pyRate).toFixed(2)}x in steady state`);
+      // Like for like: as many Python processes in one group as the app has instances.
+      if (INSTANCES > 1) {
+        const group = await pythonGroup(admin, script, [...common, '--output', 'bench-output-py', '--group', 'bench-py-group'], tmp);
+        console.log(`python, ${INSTANCES} processes in one group (one per core, like the app): ${RECORDS} records in ${group.seconds.toFixed(2)} s = ${Math.round(RECORDS / group.seconds).toLocaleString('en-US')} records/s; CPU ${group.cpu.toFixed(1)} s = ${((group.cpu * 1e6) / RECORDS).toFixed(1)} µs/record`);
+        console.log(`speed-up against ${INSTANCES} Python processes: ${(RECORDS / nodeSeconds / (RECORDS / group.seconds)).toFixed(2)}x`);
+      }
     }
   } finally {
     for (const a of apps) a.kill('SIGKILL');

@@ -5,16 +5,20 @@ forward pass with the weights read from the exported model files (model.json + w
 pipeline.json for features, scaler and threshold). Same semantics: one result per record (or
 anomalies only), outputs flushed before offsets are committed.
 
-Prints one JSON line: {"records": N, "seconds": S, "produced": P}.
+Prints one JSON line: {"records": N, "seconds": S, "produced": P, ...}. With --until-signal the
+process is one member of a consumer group of several (as the app runs one instance per core): it
+prints {"assigned": epoch seconds} when it first gets partitions, works until SIGTERM, then
+prints its totals; the caller times the group by its committed offsets.
 """
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 
 import numpy as np
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 ACTIVATIONS = {
     "linear": lambda x: x,
@@ -78,7 +82,11 @@ def main():
     ap.add_argument("--mode", choices=["all", "anomalies"], default="all")
     ap.add_argument("--batch", type=int, default=4096)
     ap.add_argument("--top", type=int, default=3)
+    ap.add_argument("--until-signal", action="store_true", help="one member of a group: run until SIGTERM")
     args = ap.parse_args()
+    stopping = []
+    if args.until_signal:
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
 
     with open(os.path.join(args.model, "pipeline.json")) as f:
         spec = json.load(f)
@@ -100,11 +108,21 @@ def main():
     producer = Producer({"bootstrap.servers": args.brokers, "linger.ms": 5, "batch.num.messages": 10000,
                          "queue.buffering.max.messages": 1000000, "queue.buffering.max.kbytes": 1048576, "acks": "all"})
     started = []
-    consumer.subscribe([args.input], on_assign=lambda c, p: started or started.append(time.time()))
+    def on_assign(c, partitions):
+        if not started:
+            started.append(time.time())
+            if args.until_signal:
+                print(json.dumps({"assigned": started[0]}), flush=True)
+
+    def on_revoke(c, partitions):
+        for tp in partitions:
+            positions.pop(tp.partition, None)
+
+    consumer.subscribe([args.input], on_assign=on_assign, on_revoke=on_revoke)
 
     done = produced = 0
     positions = {}
-    while done < args.records:
+    while not stopping if args.until_signal else done < args.records:
         msgs = consumer.consume(num_messages=args.batch, timeout=1.0)
         if not msgs:
             continue
@@ -153,7 +171,11 @@ def main():
             producer.poll(0)
         # At-least-once, as the app: outputs acknowledged before the offsets are committed.
         producer.flush()
-        consumer.commit(offsets=[TopicPartition(args.input, p, o) for p, o in positions.items()], asynchronous=False)
+        if positions:
+            try:
+                consumer.commit(offsets=[TopicPartition(args.input, p, o) for p, o in positions.items()], asynchronous=False)
+            except KafkaException as err:  # a rebalance under way: the next owner re-reads (at-least-once)
+                print(json.dumps({"commit_failed": str(err)}), file=sys.stderr, flush=True)
     seconds = time.time() - started[0]
     consumer.close()
     cpu = time.process_time()  # every thread of the process, librdkafka's included
