@@ -45,7 +45,9 @@ export async function installAndBuild(dir: string): Promise<void> {
 }
 
 export function startAppProcess(dir: string, env: Record<string, string>): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', path.join(dir, 'dist', 'src', 'main.js')], {
+  // Extra node flags for the app (profiling, --inspect): KAFKALAB_APP_NODE_FLAGS="--cpu-prof".
+  const flags = (process.env.KAFKALAB_APP_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...flags, path.join(dir, 'dist', 'src', 'main.js')], {
     cwd: dir,
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
