@@ -128,7 +128,11 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
   logger.debug('producer connected', { encoder: producer.encoder });
 
   const s: IngestStats = { received: 0, produced: 0, deadLettered: 0, inFlight: 0, redelivered: 0, dropped: 0, errors: 0, batches: 0, mqttReconnects: 0, mqttConnected: false, kafkaConnected: true };
-  let pending: Item[] = [];
+  // Messages waiting for a Kafka request, as batches of at most batchSize (only the last one
+  // filling up): taking a batch never copies the rest, which matters when a backlog of tens of
+  // thousands arrives at once (a resumed session, a Kafka outage ending).
+  const pending: Item[][] = [];
+  let pendingCount = 0;
   let batchesInFlight = 0;
   let lingerTimer: NodeJS.Timeout | undefined;
   let stopping = false;
@@ -160,8 +164,10 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
     const record: BridgeRecord = checked.ok
       ? { topic: o.to, key: checked.key, value: msg.payload, timestamp: checked.timestamp, headers: o.topicHeader ? { 'mqtt.topic': msg.topic } : undefined }
       : { topic: o.dlq as string, key: deadLetterKey(msg.topic), value: msg.payload, timestamp: undefined, headers: { 'mqtt.topic': msg.topic, 'mqtt.qos': String(msg.qos), 'dlq.reason': checked.reason, 'dlq.time': new Date().toISOString() } };
-    pending.push({ record, msg, dead: !checked.ok });
-    if (pending.length >= o.batchSize) flush();
+    let tail = pending[pending.length - 1];
+    if (!tail || tail.length >= o.batchSize) pending.push((tail = []));
+    tail.push({ record, msg, dead: !checked.ok });
+    if (++pendingCount >= o.batchSize) flush();
     else lingerTimer ??= setTimeout(flush, o.lingerMs);
   };
 
@@ -174,15 +180,15 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
     clearTimeout(lingerTimer);
     lingerTimer = undefined;
     while (pending.length && batchesInFlight < o.maxBatchesInFlight) {
-      const batch = pending.length <= o.batchSize ? pending : pending.slice(0, o.batchSize);
-      pending = pending.length <= o.batchSize ? [] : pending.slice(o.batchSize);
+      const batch = pending.shift()!;
+      pendingCount -= batch.length;
       batchesInFlight++;
       const sending = send(batch);
       inFlightSends.add(sending);
       void sending.finally(() => {
         inFlightSends.delete(sending);
         batchesInFlight--;
-        if (pending.length && (pending.length >= o.batchSize || stopping || !lingerTimer)) flush();
+        if (pendingCount && (pendingCount >= o.batchSize || stopping || !lingerTimer)) flush();
         if (s.inFlight === 0) drainWaiters.splice(0).forEach((w) => w());
       });
     }

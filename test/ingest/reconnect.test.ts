@@ -55,6 +55,41 @@ test('QoS 1 messages stuck behind a Kafka outage are redelivered to the next bri
   }
 });
 
+test('a backlog queued while the bridge was away is produced once, in order per key, in requests of at most batchSize', async () => {
+  assert.ok(await mosquittoUp(), 'Mosquitto must listen on 127.0.0.1:1883');
+  const kb = await startBroker({ port: 0 });
+  const prefix = uniquePrefix('backlog');
+  // A backlog far larger than batchSize x maxBatchesInFlight arrives at once when the session resumes.
+  const options = { mqtt: MOSQUITTO, from: `${prefix}/+/data`, to: 'backlog', key: 1, brokers: kb.bootstrap, clientId: prefix, sessionExpiry: 60, batchSize: 7, maxBatchesInFlight: 2, maxInFlight: 400 };
+  await (await ingestMqtt(options)).stop(); // creates the session, then goes away
+  const pub = await mqtt.connectAsync(MOSQUITTO);
+  const n = 300;
+  try {
+    for (let i = 0; i < n; i++) await pub.publishAsync(`${prefix}/dev-${i % 3}/data`, JSON.stringify({ i }), { qos: 1 });
+    const bridge = await ingestMqtt(options);
+    try {
+      assert.ok(await waitFor(() => bridge.stats().produced === n, 15_000), JSON.stringify(bridge.stats()));
+      assert.ok(bridge.stats().batches >= Math.ceil(n / 7), `${bridge.stats().batches} requests for ${n} messages`);
+      const kafka = await connect({ brokers: kb.bootstrap });
+      try {
+        const rows = await readAll(kafka, 'backlog');
+        assert.is(rows.length, n, 'each once');
+        for (const dev of ['dev-0', 'dev-1', 'dev-2']) {
+          const seen = rows.filter((r) => r._key === dev).map((r) => r.i as number);
+          assert.equal(seen, Array.from({ length: n / 3 }, (_, k) => k * 3 + Number(dev.slice(4))), `${dev} in publishing order`);
+        }
+      } finally {
+        await kafka.close();
+      }
+    } finally {
+      await bridge.stop();
+    }
+  } finally {
+    await pub.endAsync();
+    await kb.stop();
+  }
+});
+
 test('the bridge reconnects when the MQTT broker restarts', async () => {
   const kb = await startBroker({ port: 0 });
   let mb: MqttBroker = await startMqttBroker({ port: 0 });
