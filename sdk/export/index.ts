@@ -60,6 +60,13 @@ export interface ExportResult {
   goldenRecords: number;
 }
 
+/** kafkalab source files an exported app carries as they are: [kafkalab path, app path]. Each imports nothing. */
+export const SHARED_SOURCES: readonly [string, string][] = [
+  ['sdk/ml/pipeline.ts', 'src/pipeline.ts'],
+  ['sdk/protocol/crc32c.ts', 'src/crc32c.ts'],
+  ['sdk/protocol/batch-encoding.ts', 'src/batch-encoding.ts'],
+];
+
 /** A model folder written by `ae.save(dir)`: model.json, weights and pipeline.json. */
 export async function savedModel(dir: string): Promise<ExportableModel> {
   const specPath = path.join(dir, 'pipeline.json');
@@ -122,9 +129,12 @@ export async function exportScoringApp(model: ExportableModel | string, dir: str
   };
 
   const files = await renderTemplates(target, values);
-  // Verbatim, never forked: the app's arithmetic is the notebook's.
-  await fs.copyFile(path.join(root, 'sdk', 'ml', 'pipeline.ts'), path.join(target, 'src', 'pipeline.ts'));
-  files.push(path.join('src', 'pipeline.ts'));
+  // Verbatim, never forked: the app's arithmetic is the notebook's, its record batches and
+  // partitions are the bridge's (templates hold stubs that re-export these for kafkalab's tests).
+  for (const [from, to] of SHARED_SOURCES) {
+    await fs.copyFile(path.join(root, ...from.split('/')), path.join(target, ...to.split('/')));
+    if (!files.includes(path.join(...to.split('/')))) files.push(path.join(...to.split('/')));
+  }
 
   const modelDir = path.join(target, 'model');
   await m.save(modelDir);

@@ -5,7 +5,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { exportScoringApp } from '../../sdk/export';
+import { exportScoringApp, SHARED_SOURCES } from '../../sdk/export';
 import { main } from '../../sdk/cli/main';
 import { saveSmallModel } from './model-fixture';
 
@@ -33,7 +33,7 @@ async function listFiles(dir: string, rel = ''): Promise<string[]> {
   return out.sort();
 }
 
-test('writes the whole project, placeholders filled, pipeline copied verbatim', async () => {
+test('writes the whole project, placeholders filled, shared sources copied verbatim', async () => {
   const app = path.join(tmp, 'Vibration Scorer');
   const result = await exportScoringApp(modelDir, app, { input: 'car-sensors', output: 'car-anomalies', outputMode: 'anomalies', batchSize: 512 });
   assert.is(result.name, 'vibration-scorer');
@@ -45,7 +45,12 @@ test('writes the whole project, placeholders filled, pipeline copied verbatim', 
   for (const f of files.filter((f) => !f.endsWith('.bin'))) {
     assert.not.match(await fs.readFile(path.join(app, f), 'utf8'), /\{\{[A-Z_]+\}\}/, `unfilled placeholder in ${f}`);
   }
-  assert.is(await fs.readFile(path.join(app, 'src/pipeline.ts'), 'utf8'), await fs.readFile(path.join(root, 'sdk/ml/pipeline.ts'), 'utf8'));
+  for (const [from, to] of SHARED_SOURCES) {
+    assert.is(await fs.readFile(path.join(app, to), 'utf8'), await fs.readFile(path.join(root, from), 'utf8'), `${to} is ${from}`);
+  }
+  for (const f of files.filter((f) => f.endsWith('.ts'))) {
+    assert.not.match(await fs.readFile(path.join(app, f), 'utf8'), /from '\.\.\/\.\.\//, `${f} reaches outside the app (a template stub left in place)`);
+  }
   const pkg = JSON.parse(await fs.readFile(path.join(app, 'package.json'), 'utf8'));
   const ours = JSON.parse(await fs.readFile(path.join(root, 'node_modules/kafkajs/package.json'), 'utf8'));
   assert.is(pkg.dependencies.kafkajs, ours.version, 'dependencies pinned to the versions kafkalab uses');
