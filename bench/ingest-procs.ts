@@ -22,6 +22,17 @@ export function cpuMsOf(pid: number | undefined): number | undefined {
   }
 }
 
+/** Busy CPU time of the whole machine in ms (all cores: every /proc/stat field but idle and iowait). */
+export function machineBusyMs(): number | undefined {
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = cpu;
+    return ((user + nice + system + irq + softirq + steal) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The pid of the system Mosquitto from its pid file, when readable. */
 export function systemMosquittoPid(): number | undefined {
   for (const f of ['/run/mosquitto/mosquitto.pid', '/var/run/mosquitto/mosquitto.pid', '/var/run/mosquitto.pid']) {
@@ -42,6 +53,7 @@ export function systemMosquittoPid(): number | undefined {
 export class CpuWindow {
   private readonly start = new Map<string, number>();
   private readonly t0 = Date.now();
+  private readonly machine0 = machineBusyMs();
 
   constructor(private readonly pids: Record<string, number | undefined>) {
     for (const [name, pid] of Object.entries(pids)) {
@@ -66,7 +78,10 @@ export class CpuWindow {
       else parts.push(`${name} ?`);
     }
     for (const [name, ms] of Object.entries(extra)) add(name, ms);
-    return `CPU over ${(wall / 1000).toFixed(1)} s: ${parts.join(', ')}; total ${Math.round((total / wall) * 100)}% of ${os.cpus().length * 100}%`;
+    const machine = machineBusyMs();
+    // What other processes (other work on the machine) took in the same window.
+    const others = machine !== undefined && this.machine0 !== undefined ? `; other processes ${Math.max(0, Math.round(((machine - this.machine0 - total) / wall) * 100))}%` : '';
+    return `CPU over ${(wall / 1000).toFixed(1)} s: ${parts.join(', ')}; total ${Math.round((total / wall) * 100)}% of ${os.cpus().length * 100}%${others}`;
   }
 }
 
