@@ -11,39 +11,85 @@ export const PacketType = { CONNACK: 2, PUBLISH: 3, PUBACK: 4, SUBACK: 9, PINGRE
 
 const MAX_REMAINING_LENGTH = 268_435_455;
 
-/** Splits a byte stream into control packets: (type, flags, body). */
+/**
+ * Splits a byte stream into control packets: (type, flags, body). Bodies are views into the
+ * received chunks; only a packet split between chunks is copied, once, when its last piece
+ * arrives (the rest of that chunk is read in place).
+ */
 export class FrameReader {
-  private rest: Buffer | null = null;
+  /** Pieces of a packet split between chunks, their length, and the packet's once its fixed header is complete (else -1). */
+  private pieces: Buffer[] = [];
+  private piecesLength = 0;
+  private splitTotal = -1;
 
   push(chunk: Buffer, onFrame: (type: number, flags: number, body: Buffer) => void): void {
-    const b = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
-    this.rest = null;
     let off = 0;
-    for (;;) {
-      if (b.length - off < 2) break;
-      let len = 0;
-      let mul = 1;
-      let i = off + 1;
-      let complete = false;
-      for (let k = 0; k < 4 && i < b.length; k++) {
-        const byte = b[i++];
-        len += (byte & 0x7f) * mul;
-        mul *= 128;
-        if ((byte & 0x80) === 0) {
-          complete = true;
-          break;
+    if (this.piecesLength) {
+      if (this.splitTotal < 0) {
+        // An incomplete fixed header is at most 4 bytes; 5 more decide it.
+        const head = Buffer.concat([...this.pieces, chunk.subarray(0, 5)]);
+        this.splitTotal = frameLength(head, 0);
+        if (this.splitTotal < 0) {
+          this.pieces = [head]; // all of the chunk
+          this.piecesLength = head.length;
+          return;
         }
       }
-      if (!complete) {
-        if (i - off - 1 >= 4) throw new KafkalabError('Malformed MQTT packet: remaining length longer than 4 bytes', { code: 'MQTT_PROTOCOL' });
-        break;
+      const need = this.splitTotal - this.piecesLength;
+      if (chunk.length < need) {
+        this.pieces.push(chunk);
+        this.piecesLength += chunk.length;
+        return;
       }
-      if (len > MAX_REMAINING_LENGTH) throw new KafkalabError('Malformed MQTT packet length', { code: 'MQTT_PROTOCOL' });
-      if (b.length - i < len) break;
-      onFrame(b[off] >> 4, b[off] & 0x0f, b.subarray(i, i + len));
-      off = i + len;
+      this.pieces.push(chunk.subarray(0, need));
+      const packet = Buffer.concat(this.pieces, this.splitTotal);
+      this.pieces = [];
+      this.piecesLength = 0;
+      this.splitTotal = -1;
+      off = need;
+      onFrame(packet[0] >> 4, packet[0] & 0x0f, packet.subarray(packet.length - bodyLength(packet, 0)));
     }
-    if (off < b.length) this.rest = b.subarray(off);
+    while (off < chunk.length) {
+      const total = frameLength(chunk, off);
+      if (total < 0 || chunk.length - off < total) {
+        this.pieces = [chunk.subarray(off)];
+        this.piecesLength = chunk.length - off;
+        this.splitTotal = total;
+        return;
+      }
+      const end = off + total;
+      onFrame(chunk[off] >> 4, chunk[off] & 0x0f, chunk.subarray(end - bodyLength(chunk, off), end));
+      off = end;
+    }
+  }
+}
+
+/** Bytes of the packet at `off` (fixed header and body), or -1 while its fixed header is incomplete. */
+function frameLength(b: Buffer, off: number): number {
+  let len = 0;
+  let mul = 1;
+  for (let k = 0; k < 4; k++) {
+    const i = off + 1 + k;
+    if (i >= b.length) return -1;
+    const byte = b[i];
+    len += (byte & 0x7f) * mul;
+    mul *= 128;
+    if ((byte & 0x80) === 0) {
+      if (len > MAX_REMAINING_LENGTH) throw new KafkalabError('Malformed MQTT packet length', { code: 'MQTT_PROTOCOL' });
+      return 2 + k + len;
+    }
+  }
+  throw new KafkalabError('Malformed MQTT packet: remaining length longer than 4 bytes', { code: 'MQTT_PROTOCOL' });
+}
+
+/** The remaining length of the complete packet at `off`. */
+function bodyLength(b: Buffer, off: number): number {
+  let len = 0;
+  let mul = 1;
+  for (let i = off + 1; ; i++) {
+    len += (b[i] & 0x7f) * mul;
+    if ((b[i] & 0x80) === 0) return len;
+    mul *= 128;
   }
 }
 
