@@ -3,7 +3,7 @@
  * with zero loss (what arrives in Kafka is counted, by offsets). Two figures, each next to a
  * same-run baseline:
  *
- *   node dist/bench/ingest.js [--messages 150000] [--cars 1000] [--publishers 2] [--seconds 10] [--target 50000] [--steps 5]
+ *   node dist/bench/ingest.js [--messages 150000] [--cars 1000] [--publishers 2] [--seconds 10] [--target 50000] [--steps 6]
  *                             [--linger 5] [--connections 8] [--window 5000] [--batch N] [--batches-in-flight N] [--mqtt URL]
  *                             [--drain 500000] [--mosquitto /usr/sbin/mosquitto] [--only live|drain|both]
  *
@@ -54,7 +54,7 @@ function flag(name: string, dflt: string): string {
 const MESSAGES = Number(flag('messages', '150000'));
 const SECONDS = Number(flag('seconds', '10'));
 const TARGET = Number(flag('target', '50000'));
-const STEPS = Number(flag('steps', '5'));
+const STEPS = Number(flag('steps', '6'));
 const LINGER = Number(flag('linger', '5'));
 const CONNECTIONS = Number(flag('connections', '8'));
 // Per-connection window. The live run uses clean sessions and the drain run a Mosquitto
