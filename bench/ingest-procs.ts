@@ -128,9 +128,19 @@ export async function startBenchMosquitto(binary: string): Promise<BenchMosquitt
   let stderr = '';
   proc.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  // A bench that dies (process.exit on a failed child) must not leave its Mosquitto behind.
+  const cleanUp = () => {
+    if (proc.exitCode === null && !proc.signalCode) proc.kill('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', cleanUp);
   const deadline = Date.now() + 5000;
   for (;;) {
-    if (proc.exitCode !== null || proc.signalCode) throw new Error(`${binary} exited: ${stderr.trim()}`);
+    if (proc.exitCode !== null || proc.signalCode) {
+      process.off('exit', cleanUp);
+      cleanUp();
+      throw new Error(`${binary} exited: ${stderr.trim()}`);
+    }
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect({ host: '127.0.0.1', port });
       s.once('connect', () => (s.destroy(), resolve(true)));
@@ -138,7 +148,8 @@ export async function startBenchMosquitto(binary: string): Promise<BenchMosquitt
     });
     if (ok) break;
     if (Date.now() > deadline) {
-      proc.kill();
+      process.off('exit', cleanUp);
+      cleanUp();
       throw new Error(`${binary} did not listen on 127.0.0.1:${port} within 5 s: ${stderr.trim()}`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -147,6 +158,7 @@ export async function startBenchMosquitto(binary: string): Promise<BenchMosquitt
     url: `mqtt://127.0.0.1:${port}`,
     pid: proc.pid!,
     stop: async () => {
+      process.off('exit', cleanUp);
       if (proc.exitCode === null && !proc.signalCode) proc.kill('SIGTERM');
       await exited;
       fs.rmSync(dir, { recursive: true, force: true });
