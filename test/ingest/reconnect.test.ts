@@ -55,7 +55,7 @@ test('QoS 1 messages stuck behind a Kafka outage are redelivered to the next bri
   }
 });
 
-test('a backlog queued while the bridge was away is produced once, in order per key, in requests of at most batchSize', async () => {
+test('a backlog queued while the bridge was away is produced once, in order per key, in batchSize-bounded requests (at least n / batchSize of them)', async () => {
   assert.ok(await mosquittoUp(), 'Mosquitto must listen on 127.0.0.1:1883');
   const kb = await startBroker({ port: 0 });
   const prefix = uniquePrefix('backlog');
