@@ -45,7 +45,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,
     sessionTimeout: config.sessionTimeoutMs,
-    heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
+    heartbeatInterval: config.heartbeatIntervalMs,
     maxBytesPerPartition: 4 * 1024 * 1024,
     maxBytes: 32 * 1024 * 1024,
     maxWaitTimeInMs: 500,

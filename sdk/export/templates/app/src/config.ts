@@ -28,6 +28,8 @@ export interface Config {
   fromBeginning: boolean;
   partitionsConcurrently: number;
   sessionTimeoutMs: number;
+  /** How often the consumer heartbeats, which is also how soon it notices a rebalance (a new or departed instance). */
+  heartbeatIntervalMs: number;
   /** Who encodes the output records: kafkalab's record-batch writer (fast) or kafkajs's producer. */
   produceEncoder: 'kafkalab' | 'kafkajs';
   ssl?: { rejectUnauthorized: boolean; ca?: string[]; cert?: string; key?: string; passphrase?: string } | true;
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     fromBeginning: offsetReset === 'earliest',
     partitionsConcurrently: int('PARTITIONS_CONCURRENTLY', 4, 1, 1000),
     sessionTimeoutMs: int('SESSION_TIMEOUT_MS', 30_000, 6_000, 3_600_000),
+    heartbeatIntervalMs: int('HEARTBEAT_INTERVAL_MS', 1000, 100, 1_200_000),
     produceEncoder: oneOf<'kafkalab' | 'kafkajs'>('PRODUCE_ENCODER', 'kafkalab', ['kafkalab', 'kafkajs']),
     ssl,
     sasl,
@@ -161,6 +164,9 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf<LogLevel>('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error']),
     modelDir: path.resolve(str('MODEL_DIR', path.join(__dirname, '..', '..', 'model'))),
   };
+  if (config.heartbeatIntervalMs * 3 > config.sessionTimeoutMs) {
+    problems.push(`HEARTBEAT_INTERVAL_MS=${config.heartbeatIntervalMs} must be at most a third of SESSION_TIMEOUT_MS (${config.sessionTimeoutMs})`);
+  }
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

@@ -1,0 +1,36 @@
+/**
+ * The exported app's configuration: every problem reported at once, each naming its variable.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ConfigError, loadConfig } from '../../sdk/export/templates/app/src/config';
+
+const base = { KAFKA_BROKERS: '127.0.0.1:9092', INPUT_TOPIC: 'in', OUTPUT_TOPIC: 'out', DLQ_TOPIC: 'in-dlq', GROUP_ID: 'g', BATCH_SIZE: '512', BATCH_MS: '10', TOP_FEATURES: '3', OUTPUT_MODE: 'all', AUTO_OFFSET_RESET: 'earliest' };
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig({ ...base, ...env });
+    return [];
+  } catch (err) {
+    assert.instance(err, ConfigError);
+    return (err as ConfigError).problems;
+  }
+}
+
+test('heartbeats default to every second, a third of the session timeout at most', () => {
+  const c = loadConfig(base);
+  assert.is(c.heartbeatIntervalMs, 1000);
+  assert.is(c.sessionTimeoutMs, 30_000);
+  assert.is(loadConfig({ ...base, HEARTBEAT_INTERVAL_MS: '10000' }).heartbeatIntervalMs, 10_000);
+  assert.equal(problems({ HEARTBEAT_INTERVAL_MS: '10001' }), ['HEARTBEAT_INTERVAL_MS=10001 must be at most a third of SESSION_TIMEOUT_MS (30000)']);
+  assert.equal(problems({ SESSION_TIMEOUT_MS: '6000', HEARTBEAT_INTERVAL_MS: '2500' }), ['HEARTBEAT_INTERVAL_MS=2500 must be at most a third of SESSION_TIMEOUT_MS (6000)']);
+});
+
+test('every bad variable is reported at once', () => {
+  const found = problems({ HEARTBEAT_INTERVAL_MS: 'soon', BATCH_SIZE: '0' });
+  assert.is(found.length, 2, found.join('; '));
+  assert.ok(found.some((p) => p.startsWith('HEARTBEAT_INTERVAL_MS="soon"')), found.join('; '));
+  assert.ok(found.some((p) => p.startsWith('BATCH_SIZE="0"')), found.join('; '));
+});
+
+test.run();
