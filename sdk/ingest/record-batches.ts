@@ -11,7 +11,10 @@
  * Record => length varint | attributes int8 | timestampDelta varlong | offsetDelta varint |
  *   key varbytes | value varbytes | [Header] (varint count)   Header => key varstring | value varbytes
  */
+import { keyPartition, varintSize, writeInt64, writeVarint } from '../protocol/batch-encoding';
 import { crc32c } from '../protocol/crc32c';
+
+export { keyPartition };
 
 const HEADER_BYTES = 61;
 const CRC_FROM = 21;
@@ -91,56 +94,4 @@ function bodySize(r: OutRecord, tsDelta: number, offsetDelta: number): number {
   n += varintSize(headers ? headers.length : 0);
   if (headers) for (const [k, v] of headers) n += varintSize(k.length) + k.length + varintSize(v.length) + v.length;
   return n;
-}
-
-/** Epoch ms fit in 53 bits: write high and low halves without BigInt. */
-function writeInt64(b: Buffer, at: number, v: number): void {
-  b.writeInt32BE(Math.floor(v / 0x100000000), at);
-  b.writeUInt32BE(v >>> 0, at + 4);
-}
-
-export function varintSize(n: number): number {
-  let z = n >= 0 ? n * 2 : -n * 2 - 1;
-  let size = 1;
-  while (z >= 128) {
-    z = Math.floor(z / 128);
-    size++;
-  }
-  return size;
-}
-
-/** Zig-zag varint, in arithmetic so that timestamp deltas beyond 32 bits stay exact. */
-export function writeVarint(b: Buffer, at: number, n: number): number {
-  let z = n >= 0 ? n * 2 : -n * 2 - 1;
-  while (z >= 128) {
-    b[at++] = (z % 128) | 128;
-    z = Math.floor(z / 128);
-  }
-  b[at++] = z;
-  return at;
-}
-
-/** The Java client's (and kafkajs's DefaultPartitioner's) murmur2: a key lands where a Java producer would put it. */
-export function murmur2(data: Uint8Array): number {
-  const m = 0x5bd1e995;
-  const len = data.length;
-  let h = 0x9747b28c ^ len;
-  const whole = len & ~3;
-  for (let i = 0; i < whole; i += 4) {
-    let k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
-    k = Math.imul(k, m);
-    k ^= k >>> 24;
-    h = Math.imul(h, m) ^ Math.imul(k, m);
-  }
-  const tail = len & 3;
-  if (tail === 3) h ^= data[whole + 2] << 16;
-  if (tail >= 2) h ^= data[whole + 1] << 8;
-  if (tail >= 1) h = Math.imul(h ^ data[whole], m);
-  h ^= h >>> 13;
-  h = Math.imul(h, m);
-  return h ^ (h >>> 15);
-}
-
-export function keyPartition(key: Uint8Array, partitions: number): number {
-  return (murmur2(key) & 0x7fffffff) % partitions;
 }
