@@ -60,11 +60,12 @@ export interface ExportResult {
   goldenRecords: number;
 }
 
-/** kafkalab source files an exported app carries as they are: [kafkalab path, app path]. Each imports nothing. */
+/** kafkalab source files an exported app carries as they are: [kafkalab path, app path]. Each imports nothing (raw-produce.ts: kafkajs's types). */
 export const SHARED_SOURCES: readonly [string, string][] = [
   ['sdk/ml/pipeline.ts', 'src/pipeline.ts'],
   ['sdk/protocol/crc32c.ts', 'src/crc32c.ts'],
   ['sdk/protocol/batch-encoding.ts', 'src/batch-encoding.ts'],
+  ['sdk/kafka/raw-produce.ts', 'src/raw-produce.ts'],
 ];
 
 /** A model folder written by `ae.save(dir)`: model.json, weights and pipeline.json. */

@@ -13,6 +13,7 @@
 import { Partitioners, type CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from '../util/log';
 import { createCluster } from '../kafka/fetcher';
+import { produceToLeaders, produceVersion, rawProduceSupport, type KCluster } from '../kafka/raw-produce';
 import { encodeBatch, keyPartition, type OutRecord } from './record-batches';
 
 export interface BridgeRecord {
@@ -97,30 +98,6 @@ class KafkajsProducer implements BridgeProducer {
   }
 }
 
-/* The slice of kafkajs's internal classes used here (kafkajs ships no types for them). */
-interface KRequest {
-  apiVersion: number;
-  encode(): Promise<unknown>;
-}
-interface KBroker {
-  lookupRequest(apiKey: number, definition: unknown): (args: object) => { request: KRequest; response: unknown };
-  connectionPool: { send(req: { request: KRequest; response: unknown }): Promise<unknown> };
-}
-interface KCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  isConnected(): boolean;
-  addMultipleTargetTopics(topics: string[]): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  refreshMetadataIfNecessary(): Promise<void>;
-  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
-  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
-  findBroker(by: { nodeId: string }): Promise<KBroker>;
-  removeBroker(by: { host: string; port: number }): void;
-}
-
-const PRODUCE = 0;
-
 class RawProducer implements BridgeProducer {
   readonly encoder = 'kafkalab' as const;
   private roundRobin = 0;
@@ -135,22 +112,20 @@ class RawProducer implements BridgeProducer {
   ) {}
 
   static async create(kafka: Kafka, topics: string[], settings: ProducerSettings): Promise<RawProducer | undefined> {
-    const requests = (require('kafkajs/src/protocol/requests') as { requests?: { Produce?: unknown } }).requests;
-    if (!requests?.Produce) throw new Error('kafkajs has no Produce request definition');
+    const support = rawProduceSupport(kafka);
+    if (typeof support === 'string') throw new Error(support);
     const cluster = createCluster(kafka) as KCluster;
     await cluster.connect();
     try {
       await cluster.addMultipleTargetTopics(topics);
-      const leaders = cluster.findLeaderForPartitions(topics[0], cluster.findTopicPartitionMetadata(topics[0]).map((m) => m.partitionId));
-      const broker = await cluster.findBroker({ nodeId: Object.keys(leaders)[0] });
       // Produce v3 introduced record batches; v3 to v8 share one request layout.
-      const version = broker.lookupRequest(PRODUCE, requests.Produce)({ acks: -1, timeout: 30_000, topicData: [] }).request.apiVersion;
+      const version = await produceVersion(cluster, topics[0], support.definition);
       if (version < 3 || version > 8) throw new Error(`the broker's Produce v${version} is outside v3-v8`);
     } catch (err) {
       await cluster.disconnect().catch(() => undefined);
       throw err;
     }
-    return new RawProducer(cluster, topics, requests.Produce, settings);
+    return new RawProducer(cluster, topics, support.definition, settings);
   }
 
   private partitionCount(topic: string): number {
@@ -208,67 +183,8 @@ class RawProducer implements BridgeProducer {
     return out;
   }
 
-  /** One request per leader; a leader's partitions leave `pending` once it acknowledged them. */
-  private async sendPending(pending: Map<string, Map<number, Buffer>>): Promise<void> {
-    const perLeader = new Map<string, Map<string, number[]>>();
-    for (const [topic, batches] of pending) {
-      if (!batches.size) continue;
-      for (const [nodeId, partitions] of Object.entries(this.cluster.findLeaderForPartitions(topic, [...batches.keys()]))) {
-        let topics = perLeader.get(nodeId);
-        if (!topics) perLeader.set(nodeId, (topics = new Map()));
-        topics.set(topic, partitions);
-      }
-    }
-    const results = await Promise.allSettled(
-      [...perLeader].map(async ([nodeId, topics]) => {
-        const broker = await this.cluster.findBroker({ nodeId });
-        const body = this.produceBody(topics, pending);
-        const { request, response } = broker.lookupRequest(PRODUCE, this.definition)({ acks: this.settings.acks, timeout: this.timeoutMs, topicData: [] });
-        // kafkajs's connection accepts any object shaped like its Encoder: the body goes out as is.
-        await broker.connectionPool.send({ request: { ...request, encode: async () => ({ buf: body, offset: body.length, buffer: body }) }, response });
-        for (const [topic, partitions] of topics) for (const p of partitions) pending.get(topic)!.delete(p);
-      }),
-    );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    for (const [topic, batches] of pending) if (batches.size) throw Object.assign(new Error(`no leader for ${batches.size} partition(s) of "${topic}"`), { retriable: true });
-  }
-
-  private get timeoutMs(): number {
-    return this.settings.timeoutMs ?? 30_000;
-  }
-
-  /**
-   * Produce v3-v8: transactional_id nullable string | acks int16 | timeout_ms int32 |
-   * [topic_data] (int32 count): name string | [partition_data] (int32 count): index int32 | records bytes
-   */
-  private produceBody(topics: Map<string, number[]>, pending: Map<string, Map<number, Buffer>>): Buffer {
-    let size = 2 + 2 + 4 + 4;
-    const names = new Map<string, Buffer>();
-    for (const [topic, partitions] of topics) {
-      const name = this.bytesOf(this.headerNames, topic);
-      names.set(topic, name);
-      size += 2 + name.length + 4;
-      for (const p of partitions) size += 8 + pending.get(topic)!.get(p)!.length;
-    }
-    const b = Buffer.allocUnsafe(size);
-    let at = b.writeInt16BE(-1, 0);
-    at = b.writeInt16BE(this.settings.acks, at);
-    at = b.writeInt32BE(this.timeoutMs, at);
-    at = b.writeInt32BE(topics.size, at);
-    for (const [topic, partitions] of topics) {
-      const name = names.get(topic)!;
-      at = b.writeInt16BE(name.length, at);
-      at += name.copy(b, at);
-      at = b.writeInt32BE(partitions.length, at);
-      for (const p of partitions) {
-        const batch = pending.get(topic)!.get(p)!;
-        at = b.writeInt32BE(p, at);
-        at = b.writeInt32BE(batch.length, at);
-        at += batch.copy(b, at);
-      }
-    }
-    return b;
+  private sendPending(pending: Map<string, Map<number, Buffer>>): Promise<void> {
+    return produceToLeaders(this.cluster, this.definition, this.settings.acks, this.settings.timeoutMs ?? 30_000, pending);
   }
 
   async reset(): Promise<void> {

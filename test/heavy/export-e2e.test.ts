@@ -123,6 +123,9 @@ test('two instances score every record exactly once, as the notebook does; poiso
   assert.is(results.length, RECORDS, 'one result per record');
   assert.is(seen.size, RECORDS, 'no duplicates when nothing fails');
 
+  // Results went out through the app's own record-batch encoder (the fast path), not the fallback.
+  for (const app of [a, b]) assert.is(app.logs.find((l) => l.msg === 'result encoder')?.encoder, 'kafkalab');
+
   // Both instances worked: each owns some partitions.
   const ma = await a.metrics();
   const mb = await b.metrics();

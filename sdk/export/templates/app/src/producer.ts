@@ -12,6 +12,7 @@
  */
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from './log';
+import { produceToLeaders, produceVersion, rawProduceSupport, type KCluster } from './raw-produce';
 import { RecordBatchWriter, keyPartition } from './recordbatch';
 
 export interface OutputBatch {
@@ -60,29 +61,6 @@ export async function createResultProducer(kafka: Kafka, producer: Producer, top
   };
 }
 
-/* The slice of kafkajs's internal classes used here (kafkajs ships no types for them). */
-interface KBroker {
-  lookupRequest(apiKey: number, definition: unknown): (args: object) => { request: KRequest; response: unknown };
-  connectionPool: { send(req: { request: KRequest; response: unknown }): Promise<unknown> };
-}
-interface KRequest {
-  apiVersion: number;
-  encode(): Promise<unknown>;
-}
-interface KCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  isConnected(): boolean;
-  addTargetTopic(topic: string): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  refreshMetadataIfNecessary(): Promise<void>;
-  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
-  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
-  findBroker(by: { nodeId: string }): Promise<KBroker>;
-  removeBroker(by: { host: string; port: number }): void;
-}
-
-const PRODUCE = 0;
 const STALE = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
 
 class BatchProducer implements ResultProducer {
@@ -96,18 +74,12 @@ class BatchProducer implements ResultProducer {
   ) {}
 
   static async create(kafka: Kafka, topic: string, log: Logger): Promise<BatchProducer | undefined> {
-    let requests: { Produce?: unknown };
-    try {
-      requests = require('kafkajs/src/protocol/requests').requests;
-    } catch {
-      requests = {};
-    }
-    const createCluster = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
-    if (!createCluster || !requests.Produce) {
-      log.warn('this kafkajs version lacks the internals the fast result encoder uses; publishing through producer.send');
+    const support = rawProduceSupport(kafka);
+    if (typeof support === 'string') {
+      log.warn(`${support}; publishing through producer.send`);
       return undefined;
     }
-    const cluster = (kafka as unknown as Record<symbol, (o: object) => KCluster>)[createCluster]({ metadataMaxAge: 300_000, allowAutoTopicCreation: true });
+    const cluster = support.createCluster({ metadataMaxAge: 300_000, allowAutoTopicCreation: true });
     await cluster.connect();
     try {
       await cluster.addTargetTopic(topic);
@@ -115,17 +87,14 @@ class BatchProducer implements ResultProducer {
       await cluster.disconnect();
       throw new Error(`cannot publish to OUTPUT_TOPIC "${topic}" (${(err as Error).message}); create the topic, or enable auto-creation on the cluster`);
     }
-    const p = new BatchProducer(cluster, requests.Produce, log);
-    const leaders = cluster.findLeaderForPartitions(topic, p.partitionIds(topic));
-    const broker = await cluster.findBroker({ nodeId: Object.keys(leaders)[0] });
     // Produce v3 introduced record batches; v3 to v8 share one request layout.
-    const version = broker.lookupRequest(PRODUCE, requests.Produce)({ acks: -1, timeout: TIMEOUT_MS, topicData: [] }).request.apiVersion;
+    const version = await produceVersion(cluster, topic, support.definition);
     if (version < 3 || version > 8) {
       log.warn('the broker does not accept Produce v3-v8 record batches; publishing through producer.send', { produceVersion: version });
       await cluster.disconnect();
       return undefined;
     }
-    return p;
+    return new BatchProducer(cluster, support.definition, log);
   }
 
   private partitionIds(topic: string): number[] {
@@ -155,27 +124,17 @@ class BatchProducer implements ResultProducer {
     };
   }
 
-  private async send(topic: string, pending: Map<number, Buffer>): Promise<void> {
-    for (let attempt = 0; pending.size > 0; attempt++) {
+  private async send(topic: string, batches: Map<number, Buffer>): Promise<void> {
+    const pending = new Map([[topic, batches]]);
+    for (let attempt = 0; batches.size > 0; attempt++) {
       try {
         await this.cluster.refreshMetadataIfNecessary();
-        const perLeader = this.cluster.findLeaderForPartitions(topic, [...pending.keys()]);
-        await Promise.all(
-          Object.entries(perLeader).map(async ([nodeId, partitions]) => {
-            const broker = await this.cluster.findBroker({ nodeId });
-            const body = produceBody(topic, partitions, pending);
-            const { request, response } = broker.lookupRequest(PRODUCE, this.produceDefinition)({ acks: -1, timeout: TIMEOUT_MS, topicData: [] });
-            // kafkajs takes any object with its Encoder's `buf`/`buffer` shape: this skips copying
-            // the body through an Encoder that grows by doubling.
-            await broker.connectionPool.send({ request: { ...request, encode: async () => ({ buf: body, offset: body.length, buffer: body }) }, response });
-            for (const p of partitions) pending.delete(p);
-          }),
-        );
+        await produceToLeaders(this.cluster, this.produceDefinition, -1, TIMEOUT_MS, pending);
       } catch (err) {
         const e = err as Error & { type?: string; retriable?: boolean; host?: string; port?: number };
         const retriable = e.retriable || STALE.has(e.type ?? '') || /Connection|MetadataNotLoaded|NumberOfRetriesExceeded/.test(e.name);
         if (!retriable || attempt >= RETRIES) throw err;
-        this.log.warn('producing results failed; retrying', { error: e.message, type: e.type, attempt: attempt + 1, partitions: [...pending.keys()] });
+        this.log.warn('producing results failed; retrying', { error: e.message, type: e.type, attempt: attempt + 1, partitions: [...batches.keys()] });
         if (e.name === 'KafkaJSConnectionClosedError' && e.host && e.port) this.cluster.removeBroker({ host: e.host, port: e.port });
         await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
         try {
@@ -191,29 +150,4 @@ class BatchProducer implements ResultProducer {
   async disconnect(): Promise<void> {
     await this.cluster.disconnect();
   }
-}
-
-/**
- * Produce request body, v3 to v8: transactional_id (null) | acks int16 (-1) | timeout int32 |
- * [topic_data] int32 count: name string | [partition_data] int32 count: index int32 | records bytes.
- */
-function produceBody(topic: string, partitions: number[], batches: Map<number, Buffer>): Buffer {
-  const name = Buffer.from(topic, 'utf8');
-  let size = 2 + 2 + 4 + 4 + 2 + name.length + 4;
-  for (const p of partitions) size += 4 + 4 + batches.get(p)!.length;
-  const b = Buffer.allocUnsafe(size);
-  let at = b.writeInt16BE(-1, 0);
-  at = b.writeInt16BE(-1, at);
-  at = b.writeInt32BE(TIMEOUT_MS, at);
-  at = b.writeInt32BE(1, at);
-  at = b.writeInt16BE(name.length, at);
-  at += name.copy(b, at);
-  at = b.writeInt32BE(partitions.length, at);
-  for (const p of partitions) {
-    const batch = batches.get(p)!;
-    at = b.writeInt32BE(p, at);
-    at = b.writeInt32BE(batch.length, at);
-    at += batch.copy(b, at);
-  }
-  return b;
 }
