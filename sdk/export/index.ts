@@ -131,7 +131,7 @@ export async function exportScoringApp(model: ExportableModel | string, dir: str
 
   const files = await renderTemplates(target, values);
   // Verbatim, never forked: the app's arithmetic is the notebook's, its record batches and
-  // partitions are the bridge's (templates hold stubs that re-export these for kafkalab's tests).
+  // partitions are the bridge's (the template's same-named files only re-export these for kafkalab's tests).
   for (const [from, to] of SHARED_SOURCES) {
     await fs.copyFile(path.join(root, ...from.split('/')), path.join(target, ...to.split('/')));
     if (!files.includes(path.join(...to.split('/')))) files.push(path.join(...to.split('/')));
