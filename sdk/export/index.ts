@@ -66,6 +66,7 @@ export const SHARED_SOURCES: readonly [string, string][] = [
   ['sdk/protocol/crc32c.ts', 'src/crc32c.ts'],
   ['sdk/protocol/batch-encoding.ts', 'src/batch-encoding.ts'],
   ['sdk/kafka/raw-produce.ts', 'src/raw-produce.ts'],
+  ['sdk/frame/json-number.ts', 'src/json-number.ts'],
 ];
 
 /** A model folder written by `ae.save(dir)`: model.json, weights and pipeline.json. */

@@ -6,15 +6,13 @@
  * arrays, escapes, invalid syntax. The caller then takes the JSON.parse path, which has the
  * final say, including on what is invalid.
  *
- * Numbers use Clinger's fast path: with a decimal mantissa below 2^53 and a power of ten up to
- * 22, one IEEE multiply or divide of two exact values is correctly rounded, i.e. the same double
- * JSON.parse returns. Other numbers go through Number() on their text.
+ * Numbers end in json-number.ts (Clinger's fast path, else Number() on the text): the same double
+ * JSON.parse returns. Exported apps' flat-JSON reader uses the same file.
  */
 import type { Column, ColumnSet } from './columns';
 import { StringCache } from './intern';
+import { jsonNumber } from './json-number';
 
-const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
-const MAX_EXACT = 2 ** 53;
 
 export class FastJson {
   /** The key bytes last seen in each field position, and their columns. */
@@ -132,14 +130,7 @@ export class FastJson {
           if (exp > 400) slow = true;
           if (eneg) exp = -exp;
         }
-        const e10 = exp - frac;
-        let v: number;
-        if (!slow && digits <= 15 && m < MAX_EXACT && e10 >= -22 && e10 <= 22) {
-          v = e10 >= 0 ? m * POW10[e10] : m / POW10[-e10];
-          if (neg) v = -v;
-        } else {
-          v = Number(b.toString('latin1', s, i));
-        }
+        const v = jsonNumber(b, s, i, m, digits, exp - frac, neg, slow);
         if (col !== null) {
           const w = col.pushNumber(v);
           if (w !== undefined) set.warn(w);

@@ -7,12 +7,9 @@
  * invalid syntax. The caller then uses JSON.parse, which has the final say, including on what
  * is invalid, so both paths accept the same records and yield the same values.
  *
- * Numbers: Clinger's fast path (a decimal mantissa below 2^53 and a power of ten up to 22: one
- * IEEE multiply or divide of two exact values is correctly rounded, which is the double
- * JSON.parse returns); other numbers go through Number() on their text, also correctly rounded.
+ * Numbers: json-number.ts (kafkalab's own file, copied verbatim), correctly rounded like JSON.parse.
  */
-const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
-const MAX_EXACT = 2 ** 53;
+import { jsonNumber } from './json-number';
 
 export class FlatJson {
   private readonly wanted: Set<string>;
@@ -94,17 +91,7 @@ export class FlatJson {
           if (exp > 400) slow = true;
           if (eneg) exp = -exp;
         }
-        if (name !== null) {
-          const e10 = exp - frac;
-          let v: number;
-          if (!slow && digits <= 15 && m < MAX_EXACT && e10 >= -22 && e10 <= 22) {
-            v = e10 >= 0 ? m * POW10[e10] : m / POW10[-e10];
-            if (neg) v = -v;
-          } else {
-            v = Number(b.toString('latin1', s, i));
-          }
-          out[name] = v;
-        }
+        if (name !== null) out[name] = jsonNumber(b, s, i, m, digits, exp - frac, neg, slow);
       } else if (c === 0x74 && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
         if (name !== null) out[name] = true;
         i += 4;
