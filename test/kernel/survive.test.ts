@@ -5,19 +5,18 @@
  * progress (EBUSY); before kernel/zmq-sends.ts every one of these cells could kill the kernel.
  * Needs `npm run build` and /usr/bin/python3 with jupyter_client.
  */
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
 import { displays, errors, JupyterSession, PYTHON, results, tempKernelPath, textOf } from './session';
 import { joined, readNotebook, run } from '../notebooks/helpers';
+import { missingPython, needing } from '../helpers/skip';
 
-const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-survive-'));
+let cwd: string;
 let s: JupyterSession;
-const hasJupyter = spawnSync(PYTHON, ['-c', 'import jupyter_client']).status === 0;
-if (!hasJupyter) console.warn(`skipped: ${PYTHON} cannot import jupyter_client (apt-get install -y jupyter-client python3-ipykernel)`);
+const test = needing(uvuTest, missingPython('jupyter_client, ipykernel, nbconvert', 'apt-get install -y jupyter-client python3-ipykernel jupyter-nbconvert'));
 
 /** Outputs the kernel sent, counted in the cells below (the front end may see fewer: updates coalesce). */
 let outputsSent = 0;
@@ -30,6 +29,7 @@ async function alive(): Promise<void> {
 }
 
 test.before(() => {
+  cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-survive-'));
   s = new JupyterSession(cwd);
 });
 
@@ -147,5 +147,4 @@ test('all of it: more than 10,000 outputs were sent and the kernel never died', 
   await alive();
 });
 
-if (hasJupyter) test.run();
-else fs.rmSync(cwd, { recursive: true, force: true });
+test.run();
