@@ -19,6 +19,7 @@ const spec = {
   maxFrameBytes: { type: 'number' },
   retention: { type: 'string' },
   segmentBytes: { type: 'number' },
+  cleanerInterval: { type: 'string' },
   logLevel: { type: 'string', default: 'warn' },
 } as const;
 
@@ -39,6 +40,7 @@ Options:
   --max-frame-bytes N      largest request accepted (default 104857600)
   --retention DURATION     default retention by time, e.g. 7d, 12h, or -1 to keep forever (default 7d)
   --segment-bytes N        roll log segments past this size (default 64 MiB)
+  --cleaner-interval DURATION  how often compacted topics are checked for cleaning, e.g. 15s (default 15s; 0 = never)
   --log-level LEVEL        debug, info, warn or error, on stderr (default warn)
 
 Prints "kafkalab broker listening on HOST:PORT" when ready; Ctrl-C (SIGINT) or SIGTERM stops it cleanly.`,
@@ -56,6 +58,7 @@ Prints "kafkalab broker listening on HOST:PORT" when ready; Ctrl-C (SIGINT) or S
       autoCreateTopics: f.autoCreateTopics,
       advertisedHost: f.advertisedHost,
       maxFrameBytes: f.maxFrameBytes,
+      cleanerIntervalMs: f.cleanerInterval === undefined ? undefined : f.cleanerInterval === '0' ? 0 : parseDuration(f.cleanerInterval, '--cleaner-interval'),
       log,
       logger: consoleLogger({ level, namespace: 'broker' }),
     });
