@@ -10,9 +10,9 @@
  * kafkajs's producer does (refresh metadata, back off); a partition already acknowledged is not
  * sent again, so a retry adds no duplicates of its own.
  */
+import { produceToLeaders, produceVersion, rawProduceSupport, type KCluster } from '@kafkalab/runtime';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from './log';
-import { produceToLeaders, produceVersion, rawProduceSupport, type KCluster } from './raw-produce';
 import { RecordBatchWriter, keyPartition } from './recordbatch';
 
 export interface OutputBatch {
