@@ -4,6 +4,8 @@ export type { Logger, LogLevel } from './util/log';
 export { consoleLogger, silentLogger } from './util/log';
 export { startBroker } from './broker';
 export type { Broker, BrokerOptions } from './broker';
+export { startSchemaRegistry, SchemaRegistryClient, SchemaRegistryError, SchemaDecoder } from './registry';
+export type { SchemaRegistry, SchemaRegistryOptions, SchemaRegistryTarget, RegistryAuth, SchemaType, CompatibilityLevel, SchemaReference, SchemaFormatName, SubjectNameStrategy } from './registry';
 export { connect, KafkaConnection, Topic, parsePosition, ORIGINAL_TIMESTAMP_HEADER } from './kafka';
 export type { ConnectOptions, CreateTopicOptions, ProduceOptions, ProduceResult, ReadOptions, StreamOptions, ReplayOptions, ReplayReport, Position } from './kafka';
 export { Stream } from './stream/stream';

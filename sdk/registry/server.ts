@@ -93,6 +93,8 @@ export async function startSchemaRegistry(opts: SchemaRegistryOptions = {}): Pro
       else res.destroy();
     });
   });
+  // Longer than clients keep idle connections, so a client reusing one does not meet a close (Node's default is 5 s).
+  server.keepAliveTimeout = 65_000;
   const host = opts.host ?? '127.0.0.1';
   try {
     await new Promise<void>((resolve, reject) => {
