@@ -11,7 +11,7 @@
  */
 import { setTimeout as sleep } from 'timers/promises';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { createCluster, Fetcher } from '../kafka/fetcher';
+import { openFetcher, type TopicFetcher } from '../kafka/fetcher';
 import { KafkalabError } from '../util/errors';
 import type { Logger } from '../util/log';
 import type { RegistryState, StoreRecord } from './state';
@@ -27,7 +27,7 @@ export interface KafkaStoreOptions {
 
 export class KafkaStore {
   readonly topic: string;
-  private fetcher: Fetcher | undefined;
+  private fetcher: TopicFetcher | undefined;
   private producer: Producer | undefined;
   /** The next offset to read: everything before it is applied. */
   private next = 0;
@@ -49,7 +49,7 @@ export class KafkaStore {
     await this.ensureTopic();
     const [{ high }] = await this.admin.fetchTopicOffsets(this.topic);
     const end = Number(high);
-    this.fetcher = new Fetcher(createCluster(this.kafka), this.topic);
+    this.fetcher = await openFetcher(this.kafka, this.topic);
     await this.fetcher.connect();
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1, retry: { retries: 5 } });
     await this.producer.connect();
