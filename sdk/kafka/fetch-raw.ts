@@ -11,7 +11,7 @@
 import { CompressionCodecs } from 'kafkajs';
 import * as zlib from 'zlib';
 import { promisify } from 'util';
-import { decodeFetchResponse, encodeFetchRequest, type FetchPartitionResponse } from '../protocol/messages/fetch';
+import { FetchRequest, FetchResponse, type FetchPartitionResponse } from '../protocol/messages/fetch';
 import { Reader } from '../protocol/reader';
 import { Writer } from '../protocol/writer';
 import type { CompressedBatch } from '../frame/batches';
@@ -148,7 +148,7 @@ export class RawFetcher extends TopicClusterClient {
     });
     const maxWaitMs = opts.maxWaitMs ?? 0;
     const w = new Writer(64 + 28 * parts.length + this.topic.length);
-    encodeFetchRequest(
+    FetchRequest.encode(
       w,
       {
         replicaId: -1,
@@ -159,7 +159,7 @@ export class RawFetcher extends TopicClusterClient {
         sessionId: 0,
         sessionEpoch: -1,
         topics: [{ topic: this.topic, partitions }],
-        forgottenTopics: [],
+        forgottenTopicsData: [],
         rackId: '',
       },
       version,
@@ -170,11 +170,11 @@ export class RawFetcher extends TopicClusterClient {
       request: { apiKey: FETCH_KEY, apiVersion: version, apiName: 'Fetch', encode: async () => ({ buf: bytes, buffer: bytes }) },
       response: {
         decode: async (payload: Buffer) => {
-          const res = decodeFetchResponse(new Reader(payload), version);
+          const res = FetchResponse.decode(new Reader(payload), version);
           // KIP-219: from v8 the client, not the broker, waits out a throttle.
           return { ...res, clientSideThrottleTime: version >= 8 ? res.throttleTimeMs : 0 };
         },
-        parse: async (res: ReturnType<typeof decodeFetchResponse>) => res,
+        parse: async (res: FetchResponse) => res,
       },
       requestTimeout: maxWaitMs + 100,
     };
@@ -195,7 +195,7 @@ export class RawFetcher extends TopicClusterClient {
    * kafkajs opens a broker's fetch connection on first use without a lock, so two lanes sending
    * at once would open two sockets and leak one: connections are made one at a time here.
    */
-  private async sendThrough(broker: Broker, protocol: object): Promise<ReturnType<typeof decodeFetchResponse>> {
+  private async sendThrough(broker: Broker, protocol: object): Promise<FetchResponse> {
     const pool = broker.connectionPool;
     if (typeof pool?.getConnectionByRequest === 'function') {
       this.connecting = this.connecting.then(() => pool.getConnectionByRequest(protocol)).catch(() => undefined);

@@ -10,7 +10,7 @@
  *   compaction); other standard Kafka topic configs are accepted and ignored, unknown names refused.
  * - validate_only (v1+) checks everything and creates nothing.
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import { kafkaCodeOf } from '../topics';
 import { ErrorCode } from '../../protocol/errors';
 import { validateTopicName, type LogConfig } from '../log/config';
@@ -59,7 +59,7 @@ function topicConfig(t: CreatableTopic): Partial<LogConfig> {
   return out;
 }
 
-registerApi<CreateTopicsRequest, CreateTopicsResponse>({
+registerHandler<CreateTopicsRequest, CreateTopicsResponse>({
   key: 19,
   name: 'CreateTopics',
   minVersion: 0,
