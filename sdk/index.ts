@@ -18,6 +18,8 @@ export { generateCarReadings, carReadings, CAR_FEATURES, CAR_SENSOR_FIELDS, CAR_
 export type { CarReading, CarReadingsOptions, CarFeature, AnomalyType } from './ingest/simulator';
 export { simulateCars, startMqttBroker, ingestMqtt, writeCarReadings, readCarReadings } from './ingest';
 export type { SimulateOptions, SimulationResult, Simulation, MqttBroker, MqttBrokerOptions, IngestOptions, IngestStats, IngestBridge, CarFileFormat } from './ingest';
+export { generateMotorReadings, motorReadings, flatMotorReading, simulateMotors, writeMotorReadings, readMotorReadings, MOTOR_FEATURES, MOTOR_READING_FIELDS, MOTOR_FAULT_TYPES } from './ingest';
+export type { MotorReading, MotorReadingsOptions, MotorFaultType, SimulateMotorsOptions, MotorSimulationResult, PublishOptions, DatasetFileFormat } from './ingest';
 export {
   Autoencoder, backend, initBackend, Scaler, StandardScaler, MinMaxScaler, addWindowFeatures, rolling, FeatureState, featureMatrix,
   windowFeatureNames, percentile, meanStd, confusion, precisionRecallF1, rocAuc, detectionMetrics, evaluateScores, bestThreshold,
