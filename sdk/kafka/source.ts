@@ -12,7 +12,7 @@ import type { Row } from '../stream/operators';
 import { BatchQueue, type BatchOptions } from '../stream/queue';
 import type { StreamStats } from '../stream/stream';
 import type { KafkaConnection } from './connect';
-import { createCluster, Fetcher, type KafkajsMessage } from './fetcher';
+import { openFetcher, type KafkajsMessage, type TopicFetcher } from './fetcher';
 import { fetchRanges, resolveTopicRanges } from './read';
 import type { Position } from './position';
 
@@ -75,14 +75,14 @@ export class RowDecoder {
 /** Group-less: Fetch rounds from resolved positions, long-polling at the end of the log. */
 export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOptions, stats: StreamStats): BatchQueue<Row> {
   const decoder = new RowDecoder(opts, stats);
-  const fetcher = new Fetcher(createCluster(conn.kafka), topic);
+  let fetcher: TopicFetcher | undefined;
   let stopped = false;
   let untrack = () => {};
   const q = new BatchQueue<Row>(opts.batch, async () => {
     stopped = true;
     untrack();
     await running.catch(() => undefined);
-    await fetcher.disconnect();
+    await fetcher?.disconnect();
   });
   untrack = conn.track(async () => {
     await q.return();
@@ -98,6 +98,7 @@ export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOp
     // Positions first: an unknown topic fails with the SDK's did-you-mean before any fetch.
     const ranges = await resolveTopicRanges(conn, topic, opts, { from: 'latest', to: 'latest' });
     if (stopped) return;
+    fetcher = await openFetcher(conn.kafka, topic);
     await fetcher.connect();
     q.mark({ partitions: ranges.map((r) => r.partition) });
     q.positioned();

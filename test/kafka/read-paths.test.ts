@@ -9,6 +9,7 @@ import { startBroker, type Broker } from '../../sdk/broker';
 import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
 import { readTopicWith, type ReadOptions } from '../../sdk/kafka/read';
 import { RawFetcher } from '../../sdk/kafka/fetch-raw';
+import { ClusterClient } from '../../sdk/kafka/adapter';
 import { readReport, recordsOf, type DataFrame } from '../../sdk/frame/dataframe';
 import { FetchRequest, FetchResponse } from '../../sdk/protocol/messages/fetch';
 import type { In } from '../../sdk/protocol/schema';
@@ -98,28 +99,23 @@ test('raw and kafkajs routes give the same frame and report', async () => {
 
 test('a cluster without Fetch v4 (or old-format records) is read through kafkajs', async () => {
   // Brokers that report Fetch v0-3 only: the raw route declines, the kafkajs route reads.
-  const sym = Object.getOwnPropertySymbols(kafka.kafka).find((s) => s.description === 'private:Kafka:createCluster')!;
-  const original = (kafka.kafka as unknown as Record<symbol, (o: unknown) => Record<string, unknown>>)[sym].bind(kafka.kafka);
-  const oldKafka = Object.create(kafka.kafka);
-  Object.defineProperty(oldKafka, sym, {
-    value: (o: unknown) => {
-      const cluster = original(o);
-      const findBroker = (cluster.findBroker as (q: unknown) => Promise<object>).bind(cluster);
-      cluster.findBroker = async (q: unknown) => {
-        const b = (await findBroker(q)) as { versions: Record<number, unknown> };
-        return new Proxy(b, { get: (t, k) => (k === 'versions' ? { ...t.versions, 1: { minVersion: 0, maxVersion: 3 } } : Reflect.get(t, k)) });
-      };
-      return cluster;
-    },
-  });
-  const oldConn = Object.create(kafka, { kafka: { value: oldKafka } }) as KafkaConnection;
+  const apiVersions = ClusterClient.prototype.apiVersions;
+  ClusterClient.prototype.apiVersions = async function (this: ClusterClient, nodeId: number, apiKey: number) {
+    return apiKey === 1 ? { min: 0, max: 3 } : apiVersions.call(this, nodeId, apiKey);
+  };
+  let viaKafkajs: DataFrame;
   try {
-    await readTopicWith(oldConn, 'paths', {}, 'raw');
-    assert.unreachable();
-  } catch (e) {
-    assert.match((e as Error).message, /raw fetch unavailable: broker \d+ supports Fetch v0-3/);
+    try {
+      await readTopicWith(kafka, 'paths', {}, 'raw');
+      assert.unreachable();
+    } catch (e) {
+      assert.match((e as Error).message, /raw fetch unavailable: broker \d+ supports Fetch v0-3/);
+    }
+    viaKafkajs = await readTopicWith(kafka, 'paths', {}, 'auto');
+  } finally {
+    ClusterClient.prototype.apiVersions = apiVersions;
   }
-  same(await readTopicWith(oldConn, 'paths', {}, 'auto'), await readTopicWith(kafka, 'paths', {}, 'raw'), 'fallback');
+  same(viaKafkajs, await readTopicWith(kafka, 'paths', {}, 'raw'), 'fallback');
 });
 
 function lz4StoredFrame(data: Buffer): Buffer {
@@ -182,6 +178,7 @@ function fakeCluster(rounds: (number | 'drop')[][]) {
   const calls = { refreshes: 0, requests: [] as number[][] };
   const broker = {
     versions: { 1: { minVersion: 0, maxVersion: 12 } },
+    lookupRequest: () => assert.unreachable('a fetch does not look up kafkajs request definitions'),
     connectionPool: {
       async send(protocol: { request: { apiVersion: number; encode(): Promise<{ buffer: Buffer }> }; response: { decode(b: Buffer): Promise<unknown>; parse(x: unknown): Promise<unknown> } }) {
         const version = protocol.request.apiVersion;
@@ -216,11 +213,13 @@ function fakeCluster(rounds: (number | 'drop')[][]) {
       },
     },
   };
-  const cluster = {
+  const fake = {
     findLeaderForPartitions: (_t: string, ps: number[]) => ({ 1: ps }),
     findBroker: async () => broker,
     refreshMetadata: async () => void calls.refreshes++,
   };
+  // The adapter's client over the stand-in; no private send on it, so requests go through the pool.
+  const cluster = new ClusterClient(fake as never, { sendRequest: Symbol('none') } as never);
   return { cluster, calls };
 }
 
