@@ -4,6 +4,8 @@ export type { Logger, LogLevel } from './util/log';
 export { consoleLogger, silentLogger } from './util/log';
 export { startBroker } from './broker';
 export type { Broker, BrokerOptions } from './broker';
+export { startSchemaRegistry, SchemaRegistryClient, SchemaRegistryError, SchemaDecoder } from './registry';
+export type { SchemaRegistry, SchemaRegistryOptions, SchemaRegistryTarget, RegistryAuth, SchemaType, CompatibilityLevel, SchemaReference, SchemaFormatName, SubjectNameStrategy } from './registry';
 export { connect, KafkaConnection, Topic, parsePosition, ORIGINAL_TIMESTAMP_HEADER } from './kafka';
 export type { ConnectOptions, CreateTopicOptions, ProduceOptions, ProduceResult, ReadOptions, StreamOptions, ReplayOptions, ReplayReport, Position } from './kafka';
 export { Stream } from './stream/stream';
@@ -18,6 +20,8 @@ export { generateCarReadings, carReadings, CAR_FEATURES, CAR_SENSOR_FIELDS, CAR_
 export type { CarReading, CarReadingsOptions, CarFeature, AnomalyType } from './ingest/simulator';
 export { simulateCars, startMqttBroker, ingestMqtt, writeCarReadings, readCarReadings } from './ingest';
 export type { SimulateOptions, SimulationResult, Simulation, MqttBroker, MqttBrokerOptions, IngestOptions, IngestStats, IngestBridge, CarFileFormat } from './ingest';
+export { generateMotorReadings, motorReadings, flatMotorReading, simulateMotors, writeMotorReadings, readMotorReadings, MOTOR_FEATURES, MOTOR_READING_FIELDS, MOTOR_FAULT_TYPES } from './ingest';
+export type { MotorReading, MotorReadingsOptions, MotorFaultType, SimulateMotorsOptions, MotorSimulationResult, PublishOptions, DatasetFileFormat } from './ingest';
 export {
   Autoencoder, backend, initBackend, Scaler, StandardScaler, MinMaxScaler, addWindowFeatures, rolling, FeatureState, featureMatrix,
   windowFeatureNames, percentile, meanStd, confusion, precisionRecallF1, rocAuc, detectionMetrics, evaluateScores, bestThreshold,

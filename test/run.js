@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 'use strict';
 // Runs each uvu test file in its own Node process (TypeScript through tsx), a few at a time,
-// with a time limit per file, then prints one closing line: "N passed, N failed".
+// with a time limit per file, then prints one closing line: "N passed, N failed, N skipped".
+// A test skipped because its tool is missing prints a SKIP_MARK line (test/helpers/skip.ts):
+// it counts as skipped, not passed. A file that ran no test and skipped none counts as failed
+// (a test file that silently registers nothing is a bug, not a pass).
 // Usage: node test/run.js [dir|file ...] [--exclude a,b] [--jobs N] [--timeout SECONDS]
 const { spawn } = require('child_process');
 const fs = require('fs');
@@ -21,6 +24,8 @@ const timeoutS = Number(opt('--timeout', process.env.TEST_TIMEOUT || '300'));
 const filter = opt('--grep', '');
 const roots = args.length ? args : ['test'];
 const root = path.resolve(__dirname, '..');
+const SKIP_MARK = '[skipped]';
+const summary = () => `${passed} passed, ${failed} failed, ${skipped} skipped`;
 
 function walk(p, out) {
   const st = fs.statSync(p);
@@ -49,7 +54,8 @@ const running = new Set();
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
     for (const pid of running) try { process.kill(-pid, 'SIGKILL'); } catch {}
-    process.stdout.write(`\ntest run stopped by ${sig}\n${passed} passed, ${failed + running.size} failed\n`);
+    failed += running.size;
+    process.stdout.write(`\ntest run stopped by ${sig}\n${summary()}\n`);
     process.exit(1);
   });
 }
@@ -76,17 +82,26 @@ function runOne(file) {
     child.on('close', (code) => {
       running.delete(child.pid);
       clearTimeout(timer);
+      const text = out.replace(/\x1b\[[0-9;]*m/g, '');
       const num = (label) => {
-        const m = new RegExp(`${label}:\\s+(\\d+)`).exec(out.replace(/\x1b\[[0-9;]*m/g, ''));
+        const m = new RegExp(`${label}:\\s+(\\d+)`).exec(text);
         return m ? Number(m[1]) : 0;
       };
-      const total = num('Total'), ok = num('Passed'), skip = num('Skipped');
-      let bad = total - ok - skip;
+      // uvu's Total counts the tests that ran (its own skips are apart); a test that reported a
+      // skip through the helper ran and "passed" for uvu, so it moves from passed to skipped.
+      const total = num('Total'), marks = text.split(SKIP_MARK).length - 1;
+      const ok = Math.max(0, num('Passed') - marks), skip = num('Skipped') + Math.min(marks, num('Passed'));
+      let bad = total - num('Passed');
+      let note = timedOut ? ` TIMED OUT after ${timeoutS}s` : '';
       if ((code !== 0 || timedOut) && bad === 0) bad = 1; // a crash or hang counts as a failure
+      if (!bad && total === 0 && skip === 0) {
+        bad = 1;
+        note += ' ran no test';
+      }
       passed += ok; failed += bad; skipped += skip;
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
-      const status = bad ? 'FAIL' : 'ok  ';
-      process.stdout.write(`${status} ${rel} (${ok}/${total}, ${secs}s)${timedOut ? ` TIMED OUT after ${timeoutS}s` : ''}\n`);
+      const status = bad ? 'FAIL' : skip ? 'skip' : 'ok  ';
+      process.stdout.write(`${status} ${rel} (${ok} passed${skip ? `, ${skip} skipped` : ''} of ${total + num('Skipped')}, ${secs}s)${note}\n`);
       if (bad || process.env.TEST_VERBOSE) {
         failures.push(rel);
         process.stdout.write(out.split('\n').map((l) => '     | ' + l).join('\n') + '\n');
@@ -104,6 +119,6 @@ function runOne(file) {
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   if (failures.length) process.stdout.write(`\nFailed files:\n${failures.map((f) => '  ' + f).join('\n')}\n`);
   process.stdout.write(`\n${files.length} test files in ${secs}s\n`);
-  process.stdout.write(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+  process.stdout.write(`${summary()}\n`);
   process.exitCode = failed || !files.length ? 1 : 0;
 })();

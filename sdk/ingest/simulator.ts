@@ -101,14 +101,14 @@ export function makeVin(rng: Rng): string {
 
 const FIRMWARE = ['4.2.1', '4.2.1', '4.2.1', '4.3.0', '4.3.0', '4.1.7'];
 
-function resolveStart(start: CarReadingsOptions['start']): number {
+export function resolveStart(start: CarReadingsOptions['start']): number {
   if (start === undefined) return DEFAULT_START;
   const ms = start instanceof Date ? start.getTime() : typeof start === 'number' ? start : Date.parse(start);
   if (!Number.isFinite(ms)) throw new KafkalabError(`Invalid start "${String(start)}"`, { code: 'BAD_OPTION', hint: 'pass epoch milliseconds, a Date or an ISO-8601 string' });
   return ms;
 }
 
-function round(x: number, decimals: number): number {
+export function round(x: number, decimals: number): number {
   const f = 10 ** decimals;
   return Math.round(x * f) / f;
 }

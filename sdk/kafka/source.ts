@@ -13,7 +13,7 @@ import { BatchQueue, type BatchOptions } from '../stream/queue';
 import type { StreamStats } from '../stream/stream';
 import type { SourceIterator } from '../stream/run';
 import type { KafkaConnection } from './connect';
-import { createCluster, Fetcher, type KafkajsMessage } from './fetcher';
+import { openFetcher, type KafkajsMessage, type TopicFetcher } from './fetcher';
 import { fetchRanges, resolveTopicRanges } from './read';
 import type { Position } from './position';
 
@@ -76,14 +76,14 @@ export class RowDecoder {
  */
 export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOptions, stats: StreamStats): SourceIterator {
   const decoder = new RowDecoder(opts, stats);
-  const fetcher = new Fetcher(createCluster(conn.kafka), topic);
+  let fetcher: TopicFetcher | undefined;
   let stopped = false;
   let untrack = () => {};
   const q = new BatchQueue<Row>(opts.batch, async () => {
     stopped = true;
     untrack();
     await running.catch(() => undefined);
-    await fetcher.disconnect();
+    await fetcher?.disconnect();
   });
   untrack = conn.track(async () => {
     await q.return();
@@ -99,6 +99,7 @@ export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOp
     // Positions first: an unknown topic fails with the SDK's did-you-mean before any fetch.
     const ranges = await resolveTopicRanges(conn, topic, opts, { from: 'latest', to: 'latest' });
     if (stopped) return;
+    fetcher = await openFetcher(conn.kafka, topic);
     await fetcher.connect();
     q.mark({ partitions: ranges.map((r) => r.partition) });
     q.positioned();

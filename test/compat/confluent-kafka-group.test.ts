@@ -1,11 +1,14 @@
 // confluent-kafka (librdkafka 2.0.2 through Python) consumer groups against the embedded broker:
 // the incremental cooperative-sticky assignor (several rebalance rounds per membership change)
 // and static membership (group.instance.id) across a restart.
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
+import { missingPython, needing } from '../helpers/skip';
 import * as assert from 'uvu/assert';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
 import { runPython } from './helpers';
+
+const test = needing(uvuTest, missingPython('confluent_kafka', 'apt-get install -y python3-confluent-kafka'));
 
 const TOPIC = 'ck-readings';
 

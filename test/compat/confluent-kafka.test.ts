@@ -1,9 +1,12 @@
 // confluent-kafka-python (librdkafka 2.0.2) against the embedded broker: admin, idempotent
 // producer with delivery reports, consumer group, offsets_for_times.
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
+import { missingPython, needing } from '../helpers/skip';
 import * as assert from 'uvu/assert';
 import { startBroker, type Broker } from '../../sdk/broker';
 import { runPython } from './helpers';
+
+const test = needing(uvuTest, missingPython('confluent_kafka', 'apt-get install -y python3-confluent-kafka'));
 
 let broker: Broker;
 test.before(async () => {

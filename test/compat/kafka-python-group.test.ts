@@ -1,11 +1,14 @@
 // kafka-python 2.0.2 consumer groups against the embedded broker: JoinGroup without the
 // member-id round trip (it speaks v0-2), two members splitting a topic, commits, and the
 // standalone (assign + commit) path with generation -1.
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
+import { missingPython, needing } from '../helpers/skip';
 import * as assert from 'uvu/assert';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
 import { runPython } from './helpers';
+
+const test = needing(uvuTest, missingPython('kafka', 'apt-get install -y python3-kafka'));
 
 const TOPIC = 'pyg';
 const PARTITIONS = 4;

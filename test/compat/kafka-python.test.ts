@@ -1,8 +1,11 @@
 // kafka-python 2.0.2 (Debian's python3-kafka, under /usr/bin/python3) against the embedded broker.
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
+import { missingPython, needing } from '../helpers/skip';
 import * as assert from 'uvu/assert';
 import { startBroker, type Broker } from '../../sdk/broker';
 import { runPython } from './helpers';
+
+const test = needing(uvuTest, missingPython('kafka', 'apt-get install -y python3-kafka'));
 
 let broker: Broker;
 test.before(async () => {

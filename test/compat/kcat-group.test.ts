@@ -1,10 +1,13 @@
 // librdkafka 2.0.2 consumer groups (kcat -G) against the embedded broker: a balanced split,
 // a member leaving and the other taking over, and the committed offsets librdkafka leaves behind.
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
+import { missingCommand, needing } from '../helpers/skip';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
+
+const test = needing(uvuTest, missingCommand('kcat', 'apt-get install -y kcat', ['-V']));
 
 const TOPIC = 'kg-readings';
 const GROUP = 'kg-balanced';

@@ -1,6 +1,7 @@
 // librdkafka 2.0.2 (through kcat) against the embedded broker: produce, consume, metadata,
 // offsets by time, and a balanced consumer group.
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
+import { missingCommand, needing } from '../helpers/skip';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'child_process';
 import { Kafka, logLevel } from 'kafkajs';
@@ -9,6 +10,8 @@ import { runKcat } from './helpers';
 import { rawClient } from '../broker/wire';
 import { encodeFetchRequest, decodeFetchResponse } from '../../sdk/protocol/messages/fetch';
 import { readBatchHeader } from '../../sdk/protocol/record-batch';
+
+const test = needing(uvuTest, missingCommand('kcat', 'apt-get install -y kcat', ['-V']));
 
 /** Compression codecs of the stored batches of partition 0 (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). */
 async function storedCodecs(topic: string): Promise<number[]> {

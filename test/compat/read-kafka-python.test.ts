@@ -1,10 +1,13 @@
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
+import { missingPython, needing } from '../helpers/skip';
 import * as assert from 'uvu/assert';
 import type { Broker } from '../../sdk/broker';
 import type { KafkaConnection } from '../../sdk/kafka/connect';
 import { startEmbeddedKafka, stopEmbeddedKafka } from '../kafka/helpers';
 import { runPython, succeeded } from './helpers';
 import { recordsOf } from '../../sdk/frame/dataframe';
+
+const test = needing(uvuTest, missingPython('kafka', 'apt-get install -y python3-kafka'));
 
 let broker: Broker;
 let kafka: KafkaConnection;

@@ -1,10 +1,13 @@
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
+import { missingCommand, needing } from '../helpers/skip';
 import * as assert from 'uvu/assert';
 import type { Broker } from '../../sdk/broker';
 import type { KafkaConnection } from '../../sdk/kafka/connect';
 import { startEmbeddedKafka, stopEmbeddedKafka } from '../kafka/helpers';
 import { runKcat, succeeded } from './helpers';
 import { readReport, recordsOf } from '../../sdk/frame/dataframe';
+
+const test = needing(uvuTest, missingCommand('kcat', 'apt-get install -y kcat', ['-V']));
 
 let broker: Broker;
 let kafka: KafkaConnection;

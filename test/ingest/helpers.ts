@@ -1,17 +1,11 @@
-import * as net from 'net';
+import { listening } from '../helpers/skip';
 import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
 import { recordsOf } from '../../sdk/frame/dataframe';
 
 export const MOSQUITTO = 'mqtt://127.0.0.1:1883';
+export const MOSQUITTO_MISSING = 'Mosquitto does not listen on 127.0.0.1:1883 (apt-get install -y mosquitto; mosquitto -d -c /etc/mosquitto/mosquitto.conf)';
 
-export function mosquittoUp(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port: 1883 });
-    s.setTimeout(500, () => (s.destroy(), resolve(false)));
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
+export const mosquittoUp = (): Promise<boolean> => listening(1883);
 
 /** A topic prefix no other run uses, so tests sharing one Mosquitto never see each other. */
 export function uniquePrefix(name: string): string {

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { startBroker } from '../../sdk/broker';
 import { connect, isListening, EMBEDDED_PORT, type KafkaConnection } from '../../sdk/kafka/connect';
 import { KafkalabError } from '../../sdk/util/errors';
+import { skip } from '../helpers/skip';
 
 test('KAFKA_BROKERS is used when no brokers option is given', async () => {
   const broker = await startBroker({ port: 0 });
@@ -29,10 +30,8 @@ test('KAFKA_BROKERS is used when no brokers option is given', async () => {
  * with `open` are closed afterwards even when an assertion fails, so the next test starts clean.
  */
 async function inTempDir(body: (dir: string, open: () => Promise<KafkaConnection>) => Promise<void>): Promise<void> {
-  if (process.env.KAFKA_BROKERS || (await isListening('127.0.0.1', EMBEDDED_PORT))) {
-    console.log('  (skipped: something already listens on 9092)');
-    return;
-  }
+  if (process.env.KAFKA_BROKERS) return skip('KAFKA_BROKERS is set; these tests need the embedded default');
+  if (await isListening('127.0.0.1', EMBEDDED_PORT)) return skip(`something already listens on ${EMBEDDED_PORT} (these tests start the embedded broker there)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-connect-'));
   const cwd = process.cwd();
   process.chdir(dir);

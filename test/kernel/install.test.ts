@@ -5,11 +5,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { missingPython, skip } from '../helpers/skip';
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin', 'kafkalab.js'), 'kernel', ...args], { encoding: 'utf8' });
 
-test('install into a prefix: Jupyter lists it, argv runs our launcher with this node', () => {
+test('install into a prefix: argv runs our launcher with this node; uninstall removes it', () => {
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-prefix-'));
   try {
     const r = cli('install', '--prefix', prefix);
@@ -19,14 +20,23 @@ test('install into a prefix: Jupyter lists it, argv runs our launcher with this 
     assert.equal(spec.argv, [process.execPath, path.join(root, 'dist/kernel/launcher.js'), '--config-path', '{connection_file}']);
     assert.is(spec.display_name, 'kafkalab (TypeScript)');
     assert.is(spec.language, 'typescript');
-    const list = spawnSync('/usr/bin/python3', ['-m', 'jupyter_client.kernelspecapp', 'list', '--json'], { encoding: 'utf8', env: { ...process.env, JUPYTER_PATH: path.join(prefix, 'share/jupyter') } });
-    if (list.status === 0) {
-      const specs = JSON.parse(list.stdout).kernelspecs;
-      assert.is(specs.kafkalab.spec.display_name, 'kafkalab (TypeScript)');
-    }
     const u = cli('uninstall', '--prefix', prefix);
     assert.is(u.status, 0);
     assert.ok(!fs.existsSync(path.join(prefix, 'share/jupyter/kernels/kafkalab')));
+  } finally {
+    fs.rmSync(prefix, { recursive: true, force: true });
+  }
+});
+
+test("Jupyter's own kernelspec listing finds the installed kernel", () => {
+  const missing = missingPython('jupyter_client', 'apt-get install -y jupyter-client');
+  if (missing) return skip(missing);
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-prefix-'));
+  try {
+    assert.is(cli('install', '--prefix', prefix).status, 0);
+    const list = spawnSync('/usr/bin/python3', ['-m', 'jupyter_client.kernelspecapp', 'list', '--json'], { encoding: 'utf8', env: { ...process.env, JUPYTER_PATH: path.join(prefix, 'share/jupyter') } });
+    assert.is(list.status, 0, list.stderr);
+    assert.is(JSON.parse(list.stdout).kernelspecs.kafkalab.spec.display_name, 'kafkalab (TypeScript)');
   } finally {
     fs.rmSync(prefix, { recursive: true, force: true });
   }

@@ -3,23 +3,23 @@
  * inspection, interrupting a running stream cell, restart. Needs `npm run build` (the kernelspec
  * starts dist/kernel/launcher.js) and /usr/bin/python3 with jupyter_client.
  */
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
 import { displays, errors, JupyterSession, PYTHON, results, textOf } from './session';
+import { missingPython, needing } from '../helpers/skip';
 
 /** tslab cancels cells queued within 200 ms after a failed one (like Jupyter's stop-on-error). */
 const settle = () => new Promise((r) => setTimeout(r, 400));
 
-const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-nb-'));
+let cwd: string;
 let s: JupyterSession;
-const hasJupyter = spawnSync(PYTHON, ['-c', 'import jupyter_client']).status === 0;
-if (!hasJupyter) console.warn(`skipped: ${PYTHON} cannot import jupyter_client (apt-get install -y jupyter-client python3-ipykernel)`);
+const test = needing(uvuTest, missingPython('jupyter_client, ipykernel', 'apt-get install -y jupyter-client python3-ipykernel'));
 
 test.before(async () => {
+  cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-nb-'));
   s = new JupyterSession(cwd);
 });
 
@@ -213,5 +213,4 @@ test('restart clears the state and the kernel works again', async () => {
   assert.ok(String(displays(again)[0].data!['text/html']).includes('plotly.js v'), 'a new session loads plotly.js again');
 });
 
-if (hasJupyter) test.run();
-else fs.rmSync(cwd, { recursive: true, force: true });
+test.run();

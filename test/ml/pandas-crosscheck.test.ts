@@ -1,21 +1,15 @@
 // Cross-checks the arithmetic against implementations nobody here wrote: pandas' per-group
 // rolling windows, numpy's percentile, and a pandas rank-based ROC-AUC.
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { carReadings } from '../../sdk/ingest/simulator';
 import { featureMatrix, PIPELINE_VERSION, windowFeatureNames, type PipelineSpec, type WindowFeatureSpec } from '../../sdk/ml/pipeline';
 import { percentile, rocAuc } from '../../sdk/ml/metrics';
+import { missingPython, needing } from '../helpers/skip';
 
 const PYTHON = '/usr/bin/python3';
-const hasPandas = (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import pandas, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const test = needing(uvuTest, missingPython('pandas, numpy', 'apt-get install -y python3-pandas python3-numpy'));
 
 function python(script: string, input: unknown): any {
   return JSON.parse(execFileSync(PYTHON, ['-c', script], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 64 << 20 }));
@@ -24,7 +18,6 @@ function python(script: string, input: unknown): any {
 const records = carReadings({ cars: 4, readingsPerCar: 300, seed: 17, anomalyRate: 0.05 });
 
 test('windowed features equal pandas groupby().rolling()', () => {
-  if (!hasPandas) return console.log('skipped: /usr/bin/python3 lacks pandas (apt-get install python3-pandas)');
   const windows: WindowFeatureSpec[] = [
     { field: 'engine_vibration_amplitude', size: 10, stats: ['mean', 'std', 'min', 'max'] },
     { field: 'speed', size: 5, stats: ['mean', 'diff'] },
@@ -62,7 +55,6 @@ print(json.dumps(out.values.tolist()))
 });
 
 test('percentile equals numpy, ROC-AUC equals the pandas rank formula', () => {
-  if (!hasPandas) return console.log('skipped: /usr/bin/python3 lacks pandas');
   // Quantised scores, so that ties occur and their handling is compared too.
   const scores = records.map((r, i) => Math.round((r.engine_vibration_amplitude + (i % 7) * 0.01) * 20) / 20);
   const labels = records.map((r) => r.anomaly);

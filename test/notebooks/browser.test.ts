@@ -8,7 +8,7 @@
  * newer than the committed notebooks, else the committed notebooks (executed by notebooks/run.sh);
  * test/run.js runs this file before notebooks.test.ts.
  */
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
@@ -16,9 +16,12 @@ import * as os from 'os';
 import * as path from 'path';
 import WebSocket from 'ws';
 import { killGroup, killProcessesMentioning, notebookFiles, NOTEBOOKS_DIR, OUTPUT_DIR, PYTHON, run } from './helpers';
+import { missingCommand, missingPython, needing } from '../helpers/skip';
 
 const CHROMIUM = '/usr/bin/chromium';
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-browser-'));
+const missing = missingCommand(CHROMIUM, 'apt-get install -y chromium') ?? missingPython('nbconvert', 'apt-get install -y python3-nbconvert jupyter-nbconvert');
+const test = needing(uvuTest, missing);
+const tmp = missing ? '' : fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-browser-'));
 let chromium: ChildProcess | undefined;
 let ws: WebSocket | undefined;
 let nextId = 1;

@@ -4,7 +4,7 @@
  * test starts on a free port (KAFKA_BROKERS), and checks that no cell failed and that the key
  * outputs are there. The executed copies are kept in test-output/notebooks/ for the browser test.
  */
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -13,8 +13,11 @@ import { startBroker } from '../../sdk/broker';
 import type { Broker } from '../../sdk/broker';
 import { installKernel } from '../../kernel/install';
 import { allText, killProcessesMentioning, settle, mimeOutputs, Notebook, notebookFiles, NOTEBOOKS_DIR, OUTPUT_DIR, printed, problems, PYTHON, readNotebook, run, ROOT } from './helpers';
+import { missingPython, needing } from '../helpers/skip';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-notebooks-'));
+const missing = missingPython('nbclient, nbconvert, ipykernel, jupyter_client', 'apt-get install -y python3-nbclient python3-nbconvert jupyter-client jupyter-nbconvert python3-ipykernel');
+const test = needing(uvuTest, missing);
+const tmp = missing ? '' : fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-notebooks-'));
 const work = path.join(tmp, 'work');
 let broker: Broker | undefined;
 const executed = new Map<string, Notebook>();

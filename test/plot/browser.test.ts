@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { plot, plotlyBundle } from '../../sdk/plot';
+import { skip } from '../helpers/skip';
 
 const CHROMIUM = ['chromium', 'chromium-browser', 'google-chrome'].find((c) => {
   try {
@@ -46,10 +47,7 @@ function gallery() {
 }
 
 test('every chart type draws in Chromium without errors', async () => {
-  if (!CHROMIUM) {
-    console.warn('skipped: no chromium (apt-get install -y chromium)');
-    return;
-  }
+  if (!CHROMIUM) return skip('no chromium (apt-get install -y chromium)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-plot-'));
   try {
     const figs = gallery();

@@ -17,7 +17,8 @@
  *   when the Produce range includes v0 (otherwise it logs "Broker does not support compression
  *   type" and sends uncompressed batches); clients pick v3+ for record batches. A real v0-2
  *   request (old message format) gets 35 UNSUPPORTED_VERSION on every partition.
- * - log_append_time is always -1 (CreateTime topics); v8 error messages are filled.
+ * - log_append_time is the broker's time on LogAppendTime topics, -1 on CreateTime ones;
+ *   v8 error messages are filled.
  */
 import { registerApi, NO_RESPONSE } from '../registry';
 import { kafkaCodeOf } from '../topics';
@@ -45,11 +46,11 @@ registerApi<ProduceRequest, ProduceResponse>({
     const topics = req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p): ProducePartitionResponse => {
-        const answer = (errorCode: number, errorMessage: string | null = null, baseOffset = -1, logStartOffset = -1): ProducePartitionResponse => ({
+        const answer = (errorCode: number, errorMessage: string | null = null, baseOffset = -1, logStartOffset = -1, logAppendTimeMs = -1): ProducePartitionResponse => ({
           index: p.index,
           errorCode,
           baseOffset,
-          logAppendTimeMs: -1,
+          logAppendTimeMs,
           logStartOffset,
           recordErrors: [],
           errorMessage,
@@ -74,10 +75,10 @@ registerApi<ProduceRequest, ProduceResponse>({
         if (seq.kind === 'duplicate') return answer(ErrorCode.NONE, null, seq.baseOffset, log.logStartOffset);
         if (seq.kind === 'error') return answer(seq.code, `sequence ${b.baseSequence} rejected for producer ${b.producerId}`, -1, log.logStartOffset);
         try {
-          const { baseOffset } = log.append(p.records, LEADER_EPOCH);
+          const { baseOffset, logAppendTime } = log.append(p.records, LEADER_EPOCH);
           producers.appended(t.name, p.index, b.producerId, b.producerEpoch, b.baseSequence, b.recordCount, baseOffset);
           appends.notify(t.name, p.index);
-          return answer(ErrorCode.NONE, null, baseOffset, log.logStartOffset);
+          return answer(ErrorCode.NONE, null, baseOffset, log.logStartOffset, logAppendTime);
         } catch (err) {
           const code = kafkaCodeOf(err);
           if (code === undefined) throw err;

@@ -22,7 +22,7 @@ import {
   type CreateTopicsResponse,
 } from '../../protocol/messages/create-topics';
 
-const APPLIED: Record<string, keyof LogConfig> = {
+const APPLIED: Record<string, Exclude<keyof LogConfig, 'messageTimestampType'>> = {
   'segment.bytes': 'segmentBytes',
   'segment.ms': 'segmentMs',
   'retention.ms': 'retentionMs',
@@ -33,7 +33,7 @@ const IGNORED = new Set([
   'compression.type', 'delete.retention.ms', 'file.delete.delay.ms', 'flush.messages', 'flush.ms',
   'follower.replication.throttled.replicas', 'leader.replication.throttled.replicas', 'max.compaction.lag.ms',
   'max.message.bytes', 'message.downconversion.enable', 'message.format.version', 'message.timestamp.difference.max.ms',
-  'message.timestamp.type', 'min.cleanable.dirty.ratio', 'min.compaction.lag.ms', 'min.insync.replicas', 'preallocate',
+  'min.cleanable.dirty.ratio', 'min.compaction.lag.ms', 'min.insync.replicas', 'preallocate',
   'segment.index.bytes', 'segment.jitter.ms', 'unclean.leader.election.enable', 'local.retention.ms', 'local.retention.bytes',
   'remote.storage.enable', 'message.timestamp.before.max.ms', 'message.timestamp.after.max.ms',
 ]);
@@ -49,7 +49,12 @@ function topicConfig(t: CreatableTopic): Partial<LogConfig> {
       if (value !== null && value !== 'delete') throw new Refusal(ErrorCode.INVALID_CONFIG, `cleanup.policy=${value} is not supported (no log compaction); use delete`);
       continue;
     }
-    const key = APPLIED[name];
+    if (name === 'message.timestamp.type') {
+      if (value !== 'CreateTime' && value !== 'LogAppendTime') throw new Refusal(ErrorCode.INVALID_CONFIG, `message.timestamp.type must be CreateTime or LogAppendTime, got ${value}`);
+      out.messageTimestampType = value;
+      continue;
+    }
+    const key = APPLIED[name] as Exclude<keyof LogConfig, 'messageTimestampType'> | undefined;
     if (key) {
       const n = Number(value);
       if (value === null || !Number.isInteger(n)) throw new Refusal(ErrorCode.INVALID_CONFIG, `${name} must be an integer, got ${value}`);

@@ -13,7 +13,12 @@ export interface LogConfig {
   retentionBytes: number;
   /** Bytes of log between two entries of the sparse offset and time indexes. */
   indexIntervalBytes: number;
+  /** CreateTime keeps the producer's record timestamps; LogAppendTime stamps each batch with the broker's clock on append. */
+  messageTimestampType: TimestampType;
 }
+
+export type TimestampType = 'CreateTime' | 'LogAppendTime';
+const TIMESTAMP_TYPES: readonly string[] = ['CreateTime', 'LogAppendTime'];
 
 export const DEFAULT_LOG_CONFIG: LogConfig = Object.freeze({
   segmentBytes: 64 * 1024 * 1024,
@@ -21,6 +26,7 @@ export const DEFAULT_LOG_CONFIG: LogConfig = Object.freeze({
   retentionMs: 7 * 24 * 3600 * 1000,
   retentionBytes: -1,
   indexIntervalBytes: 4096,
+  messageTimestampType: 'CreateTime',
 });
 
 /** Kafka error codes the storage layer answers with. */
@@ -75,19 +81,26 @@ export function validateConfig(config: Partial<LogConfig> | undefined): Partial<
     if (!CONFIG_KEYS.includes(k)) {
       throw new LogError(LogErrorCode.INVALID_CONFIG, `Unknown log config "${key}"; known: ${CONFIG_KEYS.join(', ')}`);
     }
+    if (k === 'messageTimestampType') {
+      if (!TIMESTAMP_TYPES.includes(value as string)) {
+        throw new LogError(LogErrorCode.INVALID_CONFIG, `Invalid value ${String(value)} for log config "${key}": expected CreateTime or LogAppendTime`);
+      }
+      out[k] = value as TimestampType;
+      continue;
+    }
     const unlimitedAllowed = k === 'retentionMs' || k === 'retentionBytes';
     const min = k === 'segmentBytes' ? 14 + 61 : k === 'indexIntervalBytes' ? 0 : 1;
-    const ok = Number.isSafeInteger(value) && (value >= min || (unlimitedAllowed && value === -1));
+    const ok = typeof value === 'number' && Number.isSafeInteger(value) && (value >= min || (unlimitedAllowed && value === -1));
     if (!ok) {
       throw new LogError(
         LogErrorCode.INVALID_CONFIG,
         `Invalid value ${String(value)} for log config "${key}": expected an integer >= ${min}${unlimitedAllowed ? ' or -1' : ''}`,
       );
     }
-    if (k === 'segmentBytes' && value > MAX_SEGMENT_BYTES) {
+    if (k === 'segmentBytes' && (value as number) > MAX_SEGMENT_BYTES) {
       throw new LogError(LogErrorCode.INVALID_CONFIG, `segmentBytes ${value} is over the limit of ${MAX_SEGMENT_BYTES} (positions are int32)`);
     }
-    out[k] = value;
+    (out as Record<string, unknown>)[k] = value;
   }
   return out;
 }

@@ -9,17 +9,20 @@ import * as path from 'path';
 import { silentLogger, type Logger } from '../../util/log';
 import {
   BATCH_HEADER_SIZE,
+  OFF_BASE_TIMESTAMP,
   OFF_LAST_OFFSET_DELTA,
   OFF_LEADER_EPOCH,
   OFF_MAGIC,
   OFF_MAX_TIMESTAMP,
   batchSizeAt,
-  firstRecordAtOrAfter,
   isControlBatch,
   readInt64,
+  setMaxTimestamp,
   writeInt64,
 } from './batch';
+import { CorruptCompression } from './codecs';
 import { LogConfig, LogError, LogErrorCode, MAX_SEGMENT_BYTES, resolveConfig } from './config';
+import { MalformedRecords, firstRecordAtOrAfter, maxRecordTimestamp } from './records';
 import { SegmentCache } from './segment-cache';
 import { Segment } from './segment';
 
@@ -114,9 +117,16 @@ export class PartitionLog {
     return this.segments[this.segments.length - 1];
   }
 
-  append(batches: Buffer, leaderEpoch: number): { baseOffset: number; lastOffset: number; logAppendTime: -1 } {
+  /**
+   * Appends a producer's batches, assigning offsets from the log end. As Kafka does, each
+   * batch's MaxTimestamp is recomputed from its records (a client's header may say -1) or, on
+   * LogAppendTime topics, set to the broker's clock; the CRC-32C follows when either changes.
+   * `logAppendTime` is that clock reading, or -1 on CreateTime topics.
+   */
+  append(batches: Buffer, leaderEpoch: number): { baseOffset: number; lastOffset: number; logAppendTime: number } {
     this.assertOpen();
     const infos: Array<{ at: number; baseOffset: number; maxTimestamp: number }> = [];
+    const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? Date.now() : -1;
     let next = this.nextOffset;
     for (let at = 0; at < batches.length; ) {
       const size = batchSizeAt(batches, at);
@@ -125,7 +135,7 @@ export class PartitionLog {
       }
       const lastOffsetDelta = batches.readInt32BE(at + OFF_LAST_OFFSET_DELTA);
       if (lastOffsetDelta < 0) throw new LogError(LogErrorCode.CORRUPT_MESSAGE, `Negative lastOffsetDelta in batch at byte ${at}`);
-      infos.push({ at, baseOffset: next, maxTimestamp: readInt64(batches, at + OFF_MAX_TIMESTAMP) });
+      infos.push({ at, baseOffset: next, maxTimestamp: this.stampBatch(batches, at, logAppendTime) });
       next += lastOffsetDelta + 1;
       at += size;
     }
@@ -136,7 +146,29 @@ export class PartitionLog {
       batches.writeInt32BE(leaderEpoch, info.at + OFF_LEADER_EPOCH);
     }
     this.active.append(batches, infos, next);
-    return { baseOffset: infos[0].baseOffset, lastOffset: next - 1, logAppendTime: -1 };
+    return { baseOffset: infos[0].baseOffset, lastOffset: next - 1, logAppendTime };
+  }
+
+  /** Sets the batch's MaxTimestamp as Kafka would (see append) and returns it. */
+  private stampBatch(buf: Buffer, at: number, logAppendTime: number): number {
+    if (logAppendTime >= 0) {
+      setMaxTimestamp(buf, at, true, logAppendTime);
+      return logAppendTime;
+    }
+    let computed: { timestamp: number } | null;
+    try {
+      computed = maxRecordTimestamp(buf, at);
+    } catch (err) {
+      if (err instanceof MalformedRecords || err instanceof CorruptCompression) {
+        throw new LogError(LogErrorCode.CORRUPT_MESSAGE, `Record batch at byte ${at}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+    // Records this Node cannot decompress: the header's claim, but never below the first
+    // record's own timestamp (the base timestamp), so a -1 claim still lands in the time index.
+    const timestamp = computed ? computed.timestamp : Math.max(readInt64(buf, at + OFF_MAX_TIMESTAMP), readInt64(buf, at + OFF_BASE_TIMESTAMP));
+    setMaxTimestamp(buf, at, false, timestamp);
+    return timestamp;
   }
 
   private shouldRoll(bytes: number, maxTimestamp: number, nextOffset: number): boolean {
