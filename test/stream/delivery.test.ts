@@ -100,12 +100,16 @@ test('two jobs in one group, one joining and one stopping mid-way: every input r
   await kafka.createTopic('reb-out', { partitions: 4 });
   await kafka.topic('reb-in').produce(Array.from({ length: N }, (_, seq) => ({ seq, k: `k${seq % 31}` })), { key: 'k' });
   const written: Record<string, number> = { a: 0, b: 0 };
-  // A slow sink (100 ms a batch), so that the rebalances happen while the jobs are busy.
+  let bWrote: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (bWrote = r));
+  // a writes a tenth, then waits until b (which joins meanwhile) has written: the rebalance
+  // happens while a holds read rows, whatever the machine's speed.
   const sink = (job: string): Sink => ({
     async write(rows) {
+      if (job === 'a' && written.a >= N / 10) await Promise.race([gate, new Promise((r) => setTimeout(r, 30_000))]);
       await kafka.topic('reb-out').produce(rows.map((r) => ({ seq: r.seq, job })));
       written[job] += rows.length;
-      await new Promise((r) => setTimeout(r, 100));
+      if (job === 'b') bWrote();
     },
     async close() {},
   });
@@ -113,7 +117,7 @@ test('two jobs in one group, one joining and one stopping mid-way: every input r
   const a = await start('a');
   await waitFor('a first part written', async () => (written.a >= N / 10 ? true : undefined));
   const b = await start('b'); // a rebalance: partitions move from a to b
-  await waitFor('b writing', async () => (written.b > 0 ? true : undefined));
+  await waitFor('b writing', async () => (written.b > 0 ? true : undefined), 40_000);
   await a.stop(); // another: a's partitions move to b
   await waitFor('every input committed', async () => {
     const c = await committed('reb-g', 'reb-in');
