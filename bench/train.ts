@@ -88,14 +88,17 @@ async function benchBackend(name: BackendName, cols: Record<string, Float64Array
 
   // Scoring with the fused-trained weights: scoring is tfjs's, unchanged by the trainer.
   const s0 = performance.now();
+  const sc0 = process.cpuUsage();
   const scores = await fusedAe.score(cols);
   const scoreMs = performance.now() - s0;
+  const scoreCpu = process.cpuUsage(sc0);
+  const scoreCpuS = (scoreCpu.user + scoreCpu.system) / 1e6;
   const nf = CAR_FEATURES.length;
   const matrix = fusedAe.matrix(cols);
   const m0 = performance.now();
   reconstruct(fusedAe.model, matrix, nf, 32768);
   const modelMs = performance.now() - m0;
-  console.log(`${name}: score ${fmt((scores.length / scoreMs) * 1000)} rows/s end to end (columns -> scores), ${fmt((scores.length / modelMs) * 1000)} rows/s model only (chunks of 32768) [load ${load()}]`);
+  console.log(`${name}: score ${fmt((scores.length / scoreMs) * 1000)} rows/s end to end (columns -> scores; ${fmt(scores.length / scoreCpuS)} per CPU second), ${fmt((scores.length / modelMs) * 1000)} rows/s model only (chunks of 32768) [load ${load()}]`);
   const frameRows = Math.min(ROWS, 200_000);
   const df = frame(cols, frameRows);
   const d0 = performance.now();

@@ -49,6 +49,7 @@ export interface AdamConfig {
 
 /** A dense network's parameters, Adam state and scratch buffers for one batch size. */
 export class FusedDense {
+  readonly kind = 'js' as const;
   readonly kernels: Float64Array[];
   readonly biases: Float64Array[];
   private readonly acts: Act[];
@@ -111,6 +112,14 @@ export class FusedDense {
   setWeights(kernels: ArrayLike<number>[], biases: ArrayLike<number>[]): void {
     kernels.forEach((k, l) => this.kernels[l].set(k));
     biases.forEach((b, l) => this.biases[l].set(b));
+  }
+
+  kernel(l: number): Float64Array {
+    return this.kernels[l];
+  }
+
+  bias(l: number): Float64Array {
+    return this.biases[l];
   }
 
   private ensure(rows: number): void {

@@ -1,12 +1,16 @@
 /**
- * The default trainer for plain dense autoencoders: FusedDense steps over the same mini-batches
+ * The default trainer for plain dense autoencoders: fused steps over the same mini-batches
  * BatchTrainer would feed tfjs, with the weights taken from the tfjs model before a pass and put
- * back after it. The model stays the one source of truth: validation, early-stopping snapshots,
+ * back after it. Two engines do the steps: WebAssembly SIMD kernels (wasm/dense-simd.ts) for
+ * the default shape (ReLU hidden layers, linear output), and generated JavaScript loops
+ * (fused-dense.ts) for every other activation. The model stays the one source of truth: validation, early-stopping snapshots,
  * scoring, save and export all read it as before. Networks it cannot run (dropout layers, a
  * layer without bias, an activation it has no form for) use tfjs's BatchTrainer instead.
  */
 import { tf } from './backend';
 import { FusedDense, type DenseLayerSpec } from './fused-dense';
+import { simdSupported } from './wasm/emit';
+import { SimdDense } from './wasm/dense-simd';
 import { ACTIVATIONS, type Activation } from './model';
 import { cpuMsSince, type Trainer } from './train';
 
@@ -32,16 +36,37 @@ export function fusedLayers(model: tf.LayersModel): DenseLayerSpec[] | string {
   return specs.length ? specs : 'no layers';
 }
 
+/** The step engines' common surface. */
+export interface DenseEngine {
+  readonly kind: 'simd' | 'js';
+  setWeights(kernels: ArrayLike<number>[], biases: ArrayLike<number>[]): void;
+  kernel(layer: number): ArrayLike<number>;
+  bias(layer: number): ArrayLike<number>;
+  /** One Adam step on rows [start, start + n); returns the batch loss as tfjs reports it. */
+  step(matrix: Float32Array, start: number, n: number): number;
+}
+
+let simd: boolean | undefined;
+
+/** SIMD kernels where the network has their shape and the runtime runs them; JS kernels otherwise. */
+export function denseEngine(layers: DenseLayerSpec[], learningRate: number, l2: number, prefer: 'simd' | 'js' = 'simd'): DenseEngine {
+  const simdShape = layers.every((l, i) => l.activation === (i === layers.length - 1 ? 'linear' : 'relu'));
+  if (prefer === 'simd' && simdShape && (simd ??= simdSupported())) {
+    return new SimdDense(layers, { learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, l2 });
+  }
+  return new FusedDense(layers, { learningRate, l2 });
+}
+
 export class FusedTrainer implements Trainer {
   readonly kind = 'fused' as const;
-  private readonly net: FusedDense;
+  readonly net: DenseEngine;
   private lastYield = Date.now();
   rows = 0;
   trainMs = 0;
   trainCpuMs = 0;
 
-  constructor(readonly model: tf.LayersModel, readonly features: number, learningRate: number, l2: number, layers: DenseLayerSpec[]) {
-    this.net = new FusedDense(layers, { learningRate, l2 });
+  constructor(readonly model: tf.LayersModel, readonly features: number, learningRate: number, l2: number, private readonly layers: DenseLayerSpec[], engine?: 'simd' | 'js') {
+    this.net = denseEngine(layers, learningRate, l2, engine);
   }
 
   async pass(matrix: Float32Array, batchSize: number, onBatch?: (batch: number, loss: number) => void, stop?: () => boolean): Promise<{ lossSum: number; rows: number }> {
@@ -91,8 +116,8 @@ export class FusedTrainer implements Trainer {
   /** Weights back into the tfjs model, as float32 (what it stores and scores with). */
   private push(): void {
     const tensors: tf.Tensor[] = [];
-    this.net.layers.forEach((l, i) => {
-      tensors.push(tf.tensor2d(Float32Array.from(this.net.kernels[i]), [l.inputs, l.units]), tf.tensor1d(Float32Array.from(this.net.biases[i])));
+    this.layers.forEach((l, i) => {
+      tensors.push(tf.tensor2d(Float32Array.from(this.net.kernel(i)), [l.inputs, l.units]), tf.tensor1d(Float32Array.from(this.net.bias(i))));
     });
     this.model.setWeights(tensors);
     tf.dispose(tensors);

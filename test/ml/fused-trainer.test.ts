@@ -31,7 +31,7 @@ function data(rows: number): Float32Array {
   return m;
 }
 
-async function curves(activation: Activation, l2: number, steps: number, batch: number) {
+async function curves(activation: Activation, l2: number, steps: number, batch: number, engine: 'simd' | 'js') {
   const m = data(steps * batch);
   const net = () => buildNetwork({ inputSize: F, layers: [8, 4, 8], activation, outputActivation: 'linear', l2, dropout: 0, seed: 5 });
   const a = net();
@@ -39,7 +39,8 @@ async function curves(activation: Activation, l2: number, steps: number, batch: 
   const ref = new BatchTrainer(a, F, 1e-3, l2);
   const layers = fusedLayers(b);
   assert.ok(typeof layers !== 'string', String(layers));
-  const fused = new FusedTrainer(b, F, 1e-3, l2, layers as never);
+  const fused = new FusedTrainer(b, F, 1e-3, l2, layers as never, engine);
+  assert.is(fused.net.kind, engine);
   const la: number[] = [];
   const lb: number[] = [];
   // Two passes: the fused trainer keeps its Adam state between them, as tfjs's optimizer does.
@@ -56,26 +57,48 @@ async function curves(activation: Activation, l2: number, steps: number, batch: 
   return { la, lb, wa, wb };
 }
 
-test('same initial weights, same batches: per-batch losses and final weights agree with tfjs, every activation', async () => {
+test('same initial weights, same batches: per-batch losses and final weights agree with tfjs, every activation, both engines', async () => {
   await initBackend();
-  for (const activation of ACTIVATIONS) {
-    const { la, lb, wa, wb } = await curves(activation, 0, 60, 128);
+  const runs: [Activation, 'simd' | 'js'][] = [...ACTIVATIONS.map((a): [Activation, 'js'] => [a, 'js']), ['relu', 'simd']];
+  for (const [activation, engine] of runs) {
+    const { la, lb, wa, wb } = await curves(activation, 0, 60, 128, engine);
     assert.is(la.length, 120);
     assert.is(lb.length, 120);
     let worst = 0;
     for (let i = 0; i < la.length; i++) worst = Math.max(worst, Math.abs(la[i] - lb[i]) / Math.max(1e-6, Math.abs(la[i])));
-    assert.ok(worst < 1e-4, `${activation}: worst relative loss difference ${worst}`);
+    assert.ok(worst < 1e-4, `${activation} (${engine}): worst relative loss difference ${worst}`);
     assert.ok(lb[lb.length - 1] < lb[0], `${activation}: the loss falls (${lb[0]} -> ${lb[lb.length - 1]})`);
     let wmax = 0;
     wa.forEach((w, k) => w.forEach((v, i) => (wmax = Math.max(wmax, Math.abs(v - wb[k][i])))));
     // 120 Adam steps of lr 1e-3 move a weight by up to ~0.12; float32 vs float64 rounding leaves ~1e-6.
-    assert.ok(wmax < 1e-4, `${activation}: largest weight difference ${wmax}`);
+    assert.ok(wmax < 1e-4, `${activation} (${engine}): largest weight difference ${wmax}`);
   }
 });
 
-test('with an L2 penalty too (the reported loss includes it, as tfjs reports it)', async () => {
-  const { la, lb } = await curves('relu', 1e-3, 40, 256);
-  for (let i = 0; i < la.length; i++) assert.ok(Math.abs(la[i] - lb[i]) / la[i] < 1e-4, `step ${i}: ${la[i]} vs ${lb[i]}`);
+test('with an L2 penalty too (the reported loss includes it, as tfjs reports it), both engines', async () => {
+  for (const engine of ['simd', 'js'] as const) {
+    const { la, lb } = await curves('relu', 1e-3, 40, 256, engine);
+    for (let i = 0; i < la.length; i++) assert.ok(Math.abs(la[i] - lb[i]) / la[i] < 1e-4, `${engine} step ${i}: ${la[i]} vs ${lb[i]}`);
+  }
+});
+
+test('the SIMD engine grows with the batch size and keeps its weights; odd widths are padded', async () => {
+  const m = data(3000);
+  const net = buildNetwork({ inputSize: F, layers: [9, 3, 9], activation: 'relu', outputActivation: 'linear', l2: 0, dropout: 0, seed: 2 });
+  const ref = buildNetwork({ inputSize: F, layers: [9, 3, 9], activation: 'relu', outputActivation: 'linear', l2: 0, dropout: 0, seed: 2 });
+  const a = new FusedTrainer(net, F, 1e-3, 0, fusedLayers(net) as never, 'simd');
+  const b = new BatchTrainer(ref, F, 1e-3, 0);
+  assert.is(a.net.kind, 'simd');
+  for (const batch of [100, 1000, 3000]) {
+    const la: number[] = [];
+    const lb: number[] = [];
+    await a.pass(m, batch, (_, l) => la.push(l));
+    await b.pass(m, batch, (_, l) => lb.push(l));
+    la.forEach((l, i) => assert.ok(Math.abs(l - lb[i]) / lb[i] < 1e-4, `batch ${batch} step ${i}: ${l} vs ${lb[i]}`));
+  }
+  b.dispose();
+  net.dispose();
+  ref.dispose();
 });
 
 test('fit(): fused by default for dense autoencoders, tfjs on request or where it cannot apply; same loss curve', async () => {
@@ -89,6 +112,7 @@ test('fit(): fused by default for dense autoencoders, tfjs on request or where i
   const fused = await fit({});
   const tfjs = await fit({ trainer: 'tfjs' });
   assert.is(fused.h.trainer, 'fused');
+  assert.ok((fused.h.rowsPerCpuSec ?? 0) > 0);
   assert.is(tfjs.h.trainer, 'tfjs');
   for (let e = 0; e < 4; e++) {
     assert.ok(Math.abs(fused.h.loss[e] - tfjs.h.loss[e]) / tfjs.h.loss[e] < 1e-3, `epoch ${e + 1} loss ${fused.h.loss[e]} vs ${tfjs.h.loss[e]}`);
