@@ -14,10 +14,11 @@ const T0 = 1_700_000_000_000;
 /** An uncompressed v2 batch of `n` records with 100-byte values, one ms apart. */
 function batch(n: number, firstTs: number): Buffer {
   const recordBody = 1 + 1 + 3 + 1 + 2 + VALUE + 1; // attrs, tsDelta, offsetDelta, key(-1), len, value, headers
-  const buf = Buffer.alloc(61 + n * (recordBody + 1));
+  const buf = Buffer.alloc(61 + n * (recordBody + 2));
   let at = 61;
   for (let i = 0; i < n; i++) {
-    buf[at++] = recordBody;
+    buf[at++] = ((recordBody * 2) & 0x7f) | 0x80; // zig-zag varint length (2 bytes)
+    buf[at++] = (recordBody * 2) >> 7;
     buf[at++] = 0;
     buf[at++] = Math.min(i * 2, 126);
     buf[at++] = (i * 2) & 0x7f | 0x80; buf[at++] = ((i * 2) >> 7) & 0x7f | 0x80; buf[at++] = (i * 2) >> 14;

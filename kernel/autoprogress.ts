@@ -1,12 +1,13 @@
 /**
  * Keras-style training feedback in the kernel: `await ae.fit(df)` without progress callbacks
  * shows the progress bar and live loss curve of `trainingProgress()` by itself. Callbacks the
- * user passes (or `KAFKALAB_PROGRESS=0`) turn it off. Applied to the Autoencoder class when its
+ * user passes (or `KAFKALAB_PROGRESS=0`) turn it off. Interrupting the cell stops the training
+ * (through fit's `signal`), with or without progress. Applied to the Autoencoder class when its
  * module is first loaded, so starting the kernel does not load TensorFlow.js.
  */
 import * as path from 'path';
 import Module = require('module');
-import { inKernel, trainingProgress } from './runtime';
+import { inKernel, kernelBridge, trainingProgress } from './runtime';
 
 type Fit = (data: unknown, opts?: Record<string, unknown>) => Promise<unknown>;
 const PATCHED = Symbol.for('kafkalab.autoprogress');
@@ -36,18 +37,25 @@ export function patchFit(proto: { fit: Fit; [PATCHED]?: boolean }): void {
   proto[PATCHED] = true;
   const fit = proto.fit;
   proto.fit = function (this: unknown, data: unknown, opts: Record<string, unknown> = {}) {
-    if (!inKernel() || opts.onEpoch || opts.onBatch || process.env.KAFKALAB_PROGRESS === '0') return fit.call(this, data, opts);
-    const epochs = typeof opts.epochs === 'number' ? opts.epochs : undefined;
-    const p = trainingProgress({ epochs });
+    if (!inKernel()) return fit.call(this, data, opts);
+    // Interrupting the cell stops the training too (else it goes on in the background, and its
+    // progress lands in whatever cell runs next).
+    const stop = new AbortController();
+    const unsubscribe = kernelBridge()?.onInterrupt(() => stop.abort());
+    const user = opts.signal as AbortSignal | undefined;
+    const signal = user ? AbortSignal.any([user, stop.signal]) : stop.signal;
+    const withProgress = !(opts.onEpoch || opts.onBatch || process.env.KAFKALAB_PROGRESS === '0');
+    const p = withProgress ? trainingProgress({ epochs: typeof opts.epochs === 'number' ? opts.epochs : undefined }) : undefined;
     const userDone = opts.done as (() => unknown) | undefined;
-    return fit.call(this, data, {
+    const run = fit.call(this, data, {
       ...opts,
-      onEpoch: p.onEpoch,
-      onBatch: p.onBatch,
+      signal,
+      ...(p ? { onEpoch: p.onEpoch, onBatch: p.onBatch } : {}),
       done: () => {
-        p.done();
+        p?.done();
         return userDone?.();
       },
     });
+    return run.finally(() => unsubscribe?.());
   };
 }

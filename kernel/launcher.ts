@@ -6,7 +6,8 @@
  * - rich display of what a cell evaluates to or logs (tslab prints both through `console.log`);
  * - execution counts and `error` messages for failing cells (protocol.ts), KafkalabErrors as
  *   one clean line;
- * - interrupts also stop live views, so their Kafka consumers are released.
+ * - interrupts also stop live views, so their Kafka consumers are released;
+ * - every ZeroMQ send awaits the previous one, display updates fold (tslab-sockets.ts).
  */
 import * as path from 'path';
 import { format } from 'util';
@@ -15,6 +16,7 @@ import { installAutoProgress } from './autoprogress';
 import { captureConsoleError, installExecuteProtocol, isCellValuePrint, publishCellResult } from './protocol';
 import { installRuntimeResolver, installTypeResolver, packageRoot } from './resolve';
 import { KernelBridge, setKernelBridge, watch } from './runtime';
+import { installQueuedSends } from './tslab-sockets';
 
 interface TslabJupyter {
   lastWriteDisplayData: ((data: unknown, update: boolean) => void) | null;
@@ -41,6 +43,9 @@ export function startKafkalabKernel(configPath: string): void {
   const jupyter = require(require.resolve('tslab/dist/jupyter.js', { paths: [root] })) as TslabJupyter;
   // The TypeScript that tslab compiles with (parses cells the same way).
   const ts = require(require.resolve('typescript', { paths: [path.dirname(tslabMain)] })) as typeof import('typescript');
+  // Before anything can send: one send at a time per socket (zeromq 6 throws EBUSY otherwise).
+  const tslabVersion = (require(require.resolve('tslab/package.json', { paths: [root] })) as { version: string }).version;
+  installQueuedSends(jupyter as unknown as Record<string, unknown>, tslabVersion);
   installExecuteProtocol(jupyter as unknown as Record<string, unknown>, ts);
   const interruptListeners = new Set<() => void>();
   const bridge: KernelBridge = {

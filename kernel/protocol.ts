@@ -19,6 +19,7 @@ import { format } from 'util';
 import type * as TS from 'typescript';
 import { formatError, isKafkalabError } from './display';
 import { expandShorthandProperties } from './shorthand';
+import { publishQueued } from './tslab-sockets';
 
 type Publish = (msgType: string, content: Record<string, unknown>) => void;
 
@@ -124,6 +125,7 @@ interface TslabHandler {
 type WriteDisplayData = ((data: unknown, update: boolean) => void) & { publish?: Publish };
 
 interface ZmqMessageLike {
+  header: { msg_id: string };
   content: Record<string, unknown>;
   createReply(): { header: { msg_type: string }; content: unknown; signAndSend(key: string, sock: unknown): void };
 }
@@ -170,7 +172,7 @@ export function installExecuteProtocol(jupyter: Record<string, unknown>, ts?: ty
       const m = msg.createReply();
       m.header.msg_type = msgType;
       m.content = content;
-      m.signAndSend(this.connInfo.key, this.iopub);
+      publishQueued(this.iopub, this.connInfo.key, m, msg.header.msg_id);
     };
     const writeStream = (name: string, text: string) => publish('stream', { name, text });
     const writeDisplayData: WriteDisplayData & { cell?: RunningCell } = (data, update) => publish(update ? 'update_display_data' : 'display_data', data as Record<string, unknown>);

@@ -60,12 +60,13 @@ export interface ExportResult {
   goldenRecords: number;
 }
 
-/** kafkalab source files an exported app carries as they are: [kafkalab path, app path]. Each imports nothing (raw-produce.ts: kafkajs's types). */
+/** kafkalab source files an exported app carries as they are: [kafkalab path, app path]. Each imports nothing but kafkajs and the others (raw-produce.ts: adapter.ts). */
 export const SHARED_SOURCES: readonly [string, string][] = [
   ['sdk/ml/pipeline.ts', 'src/pipeline.ts'],
   ['sdk/protocol/crc32c.ts', 'src/crc32c.ts'],
   ['sdk/protocol/batch-encoding.ts', 'src/batch-encoding.ts'],
   ['sdk/kafka/raw-produce.ts', 'src/raw-produce.ts'],
+  ['sdk/kafka/adapter.ts', 'src/adapter.ts'],
   ['sdk/frame/json-number.ts', 'src/json-number.ts'],
 ];
 

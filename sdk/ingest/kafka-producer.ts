@@ -3,8 +3,8 @@
  * and one Produce request per leader, sent through kafkajs's own cluster and connection layer,
  * so metadata, leader discovery, TLS, SASL, framing and reconnects stay kafkajs's and any real
  * Kafka cluster works. Only the encoding is replaced: kafkajs's per-record encoding cost ~14 µs
- * per message here, most of the bridge's CPU. This relies on kafkajs internals (the version
- * pinned in package.json); when they are missing or the broker predates Produce v3 (record
+ * per message here, most of the bridge's CPU. The cluster comes from sdk/kafka/adapter.ts; when
+ * its self-check of kafkajs's internals fails, or the broker predates Produce v3 (record
  * batches), `producer.sendBatch` is used instead, with the same semantics.
  *
  * A send resolves only once every partition was acknowledged with the configured acks; a
@@ -12,8 +12,8 @@
  */
 import { Partitioners, type CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from '../util/log';
-import { createCluster } from '../kafka/fetcher';
-import { produceToLeaders, produceVersion, rawProduceSupport, type KCluster } from '../kafka/raw-produce';
+import { openCluster, type ClusterClient } from '../kafka/adapter';
+import { PRODUCE_VERSIONS, produceToLeaders } from '../kafka/raw-produce';
 import { encodeBatch, keyPartition, type OutRecord } from './record-batches';
 
 export interface BridgeRecord {
@@ -105,31 +105,27 @@ class RawProducer implements BridgeProducer {
   private readonly headerNames = new Map<string, Buffer>();
 
   private constructor(
-    private readonly cluster: KCluster,
+    private readonly cluster: ClusterClient,
     private readonly topics: string[],
-    private readonly definition: unknown,
     private readonly settings: ProducerSettings,
   ) {}
 
   static async create(kafka: Kafka, topics: string[], settings: ProducerSettings): Promise<RawProducer | undefined> {
-    const support = rawProduceSupport(kafka);
-    if (typeof support === 'string') throw new Error(support);
-    const cluster = createCluster(kafka) as KCluster;
-    await cluster.connect();
+    const cluster = await openCluster(kafka);
+    if (!cluster) throw new Error("kafkajs's internals are unusable here (see sdk/kafka/adapter.ts)");
     try {
-      await cluster.addMultipleTargetTopics(topics);
-      // Produce v3 introduced record batches; v3 to v8 share one request layout.
-      const version = await produceVersion(cluster, topics[0], support.definition);
-      if (version < 3 || version > 8) throw new Error(`the broker's Produce v${version} is outside v3-v8`);
+      await cluster.connect(topics);
+      const version = await cluster.produceVersion(topics[0]);
+      if (version < PRODUCE_VERSIONS.min || version > PRODUCE_VERSIONS.max) throw new Error(`the broker's Produce v${version} is outside v3-v8`);
     } catch (err) {
       await cluster.disconnect().catch(() => undefined);
       throw err;
     }
-    return new RawProducer(cluster, topics, support.definition, settings);
+    return new RawProducer(cluster, topics, settings);
   }
 
   private partitionCount(topic: string): number {
-    const n = this.cluster.findTopicPartitionMetadata(topic).length;
+    const n = this.cluster.partitions(topic).length;
     if (n === 0) throw Object.assign(new Error(`no metadata for topic "${topic}"`), { retriable: true });
     return n;
   }
@@ -150,13 +146,12 @@ class RawProducer implements BridgeProducer {
     return {
       attempt: async () => {
         if (!this.cluster.isConnected()) await this.cluster.connect();
-        await this.cluster.refreshMetadataIfNecessary();
+        await this.cluster.refreshMetadata(true);
         pending ??= this.encode(records, now);
         try {
           await this.sendPending(pending);
         } catch (err) {
-          const e = err as Error & { host?: string; port?: number };
-          if (e.name === 'KafkaJSConnectionClosedError' && e.host && e.port) this.cluster.removeBroker({ host: e.host, port: e.port });
+          this.cluster.forgetBroker(err);
           await this.cluster.refreshMetadata().catch(() => undefined);
           throw err;
         }
@@ -184,13 +179,12 @@ class RawProducer implements BridgeProducer {
   }
 
   private sendPending(pending: Map<string, Map<number, Buffer>>): Promise<void> {
-    return produceToLeaders(this.cluster, this.definition, this.settings.acks, this.settings.timeoutMs ?? 30_000, pending);
+    return produceToLeaders(this.cluster, this.settings.acks, this.settings.timeoutMs ?? 30_000, pending);
   }
 
   async reset(): Promise<void> {
     await this.cluster.disconnect().catch(() => undefined);
-    await this.cluster.connect();
-    await this.cluster.addMultipleTargetTopics(this.topics);
+    await this.cluster.connect(this.topics);
   }
 
   async disconnect(): Promise<void> {

@@ -6,7 +6,7 @@
 import type { DataFrame } from '../frame/dataframe';
 import { buildFrame } from '../frame/dataframe';
 import type { KafkaConnection } from './connect';
-import { createCluster, Fetcher } from './fetcher';
+import { openFetcher } from './fetcher';
 import { withFreshMetadata } from './read';
 
 export interface PartitionInfo {
@@ -78,7 +78,7 @@ async function edgeTimestamps(conn: KafkaConnection, topic: string, parts: Parti
   const nonEmpty = parts.filter((p) => p.latestOffset > p.earliestOffset);
   if (!nonEmpty.length) return;
   const byPartition = new Map(nonEmpty.map((p) => [p.partition, p]));
-  const fetcher = new Fetcher(createCluster(conn.kafka), topic);
+  const fetcher = await openFetcher(conn.kafka, topic);
   try {
     await fetcher.connect();
     const heads = await fetcher.fetch(new Map(nonEmpty.map((p) => [p.partition, p.earliestOffset])), { partitionBytes: 64 * 1024 });

@@ -11,15 +11,13 @@
 import { CompressionCodecs } from 'kafkajs';
 import * as zlib from 'zlib';
 import { promisify } from 'util';
-import { decodeFetchResponse, encodeFetchRequest, type FetchPartitionResponse } from '../protocol/messages/fetch';
+import { FetchRequest, FetchResponse, type FetchPartitionResponse } from '../protocol/messages/fetch';
 import { Reader } from '../protocol/reader';
 import { Writer } from '../protocol/writer';
 import type { CompressedBatch } from '../frame/batches';
 import { KafkalabError } from '../util/errors';
+import { isInternalsError } from './adapter';
 import { missingCodecError, TopicClusterClient } from './fetcher';
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Broker = any;
 
 const FETCH_KEY = 1;
 const MIN_VERSION = 4;
@@ -77,9 +75,6 @@ export interface PartitionWant {
 }
 
 export class RawFetcher extends TopicClusterClient {
-  private sendSymbol: symbol | undefined;
-  private connecting: Promise<unknown> = Promise.resolve();
-
   /**
    * One Fetch round over the given partitions (one request per leader, all in flight at once).
    * Leader moves and dropped connections refresh the metadata and retry those partitions; other
@@ -89,13 +84,13 @@ export class RawFetcher extends TopicClusterClient {
     const out: RawPartitionFetch[] = [];
     let todo = [...wants.keys()];
     for (let attempt = 1; todo.length; attempt++) {
-      const leaders = await this.leaders(todo);
+      const leaders = await this.cluster.leaders(this.topic, todo);
       const retry: number[] = [];
       let lastProblem = '';
       await Promise.all(
-        Object.entries(leaders).map(async ([nodeId, parts]) => {
+        [...leaders].map(async ([nodeId, parts]) => {
           try {
-            const res = await this.send(Number(nodeId), parts, wants, opts);
+            const res = await this.send(nodeId, parts, wants, opts);
             for (const p of res) {
               if (LEADER_ERRORS[p.errorCode] !== undefined) {
                 retry.push(p.partition);
@@ -104,10 +99,10 @@ export class RawFetcher extends TopicClusterClient {
                 throw new KafkalabError(`Fetching partition ${p.partition} of "${this.topic}" failed: ${kafkaErrorName(p.errorCode)}`, { code: kafkaErrorName(p.errorCode) });
               } else out.push(p);
             }
-          } catch (e: any) {
-            if (e instanceof KafkalabError || !isTransient(e)) throw e;
+          } catch (e) {
+            if (e instanceof KafkalabError || isInternalsError(e) || !isTransient(e)) throw e;
             retry.push(...parts);
-            lastProblem = e?.message ?? String(e);
+            lastProblem = (e as Error)?.message ?? String(e);
           }
         }),
       );
@@ -126,21 +121,11 @@ export class RawFetcher extends TopicClusterClient {
     return out;
   }
 
-  private async leaders(partitions: number[]): Promise<Record<string, number[]>> {
-    try {
-      return this.cluster.findLeaderForPartitions(this.topic, partitions);
-    } catch {
-      await this.cluster.refreshMetadata();
-      return this.cluster.findLeaderForPartitions(this.topic, partitions);
-    }
-  }
-
   private async send(nodeId: number, parts: number[], wants: Map<number, PartitionWant>, opts: { maxWaitMs?: number; minBytes?: number }): Promise<RawPartitionFetch[]> {
-    const broker: Broker = await this.cluster.findBroker({ nodeId });
-    const range = broker.versions?.[FETCH_KEY];
-    const version = Math.min(MAX_VERSION, range?.maxVersion ?? -1);
-    if (version < MIN_VERSION || (range?.minVersion ?? 0) > version) {
-      throw new RawFetchUnsupported(`broker ${nodeId} supports Fetch v${range?.minVersion}-${range?.maxVersion}`);
+    const range = await this.cluster.apiVersions(nodeId, FETCH_KEY);
+    const version = Math.min(MAX_VERSION, range?.max ?? -1);
+    if (version < MIN_VERSION || (range?.min ?? 0) > version) {
+      throw new RawFetchUnsupported(`broker ${nodeId} supports Fetch v${range?.min}-${range?.max}`);
     }
     const partitions = parts.map((p) => {
       const want = wants.get(p) as PartitionWant;
@@ -148,7 +133,7 @@ export class RawFetcher extends TopicClusterClient {
     });
     const maxWaitMs = opts.maxWaitMs ?? 0;
     const w = new Writer(64 + 28 * parts.length + this.topic.length);
-    encodeFetchRequest(
+    FetchRequest.encode(
       w,
       {
         replicaId: -1,
@@ -159,26 +144,23 @@ export class RawFetcher extends TopicClusterClient {
         sessionId: 0,
         sessionEpoch: -1,
         topics: [{ topic: this.topic, partitions }],
-        forgottenTopics: [],
+        forgottenTopicsData: [],
         rackId: '',
       },
       version,
     );
-    const bytes = w.toBuffer();
-    const protocol = {
-      // kafkajs frames a request from anything shaped like its Encoder (`buf` and `buffer`).
-      request: { apiKey: FETCH_KEY, apiVersion: version, apiName: 'Fetch', encode: async () => ({ buf: bytes, buffer: bytes }) },
-      response: {
-        decode: async (payload: Buffer) => {
-          const res = decodeFetchResponse(new Reader(payload), version);
-          // KIP-219: from v8 the client, not the broker, waits out a throttle.
-          return { ...res, clientSideThrottleTime: version >= 8 ? res.throttleTimeMs : 0 };
-        },
-        parse: async (res: ReturnType<typeof decodeFetchResponse>) => res,
+    const res = await this.cluster.request(nodeId, {
+      apiKey: FETCH_KEY,
+      apiVersion: version,
+      apiName: 'Fetch',
+      body: w.toBuffer(),
+      decode: (payload) => {
+        const r = FetchResponse.decode(new Reader(payload), version);
+        // KIP-219: from v8 the client, not the broker, waits out a throttle.
+        return { ...r, clientSideThrottleTime: version >= 8 ? r.throttleTimeMs : 0 };
       },
-      requestTimeout: maxWaitMs + 100,
-    };
-    const res = await this.sendThrough(broker, protocol);
+      timeoutMs: maxWaitMs + 100,
+    });
     if (res.errorCode !== 0) {
       throw new KafkalabError(`Fetch from broker ${nodeId} failed: ${kafkaErrorName(res.errorCode)}`, { code: kafkaErrorName(res.errorCode) });
     }
@@ -190,20 +172,6 @@ export class RawFetcher extends TopicClusterClient {
     return out;
   }
 
-  /**
-   * Through the broker's private send, which also drops a closed connection; else its pool.
-   * kafkajs opens a broker's fetch connection on first use without a lock, so two lanes sending
-   * at once would open two sockets and leak one: connections are made one at a time here.
-   */
-  private async sendThrough(broker: Broker, protocol: object): Promise<ReturnType<typeof decodeFetchResponse>> {
-    const pool = broker.connectionPool;
-    if (typeof pool?.getConnectionByRequest === 'function') {
-      this.connecting = this.connecting.then(() => pool.getConnectionByRequest(protocol)).catch(() => undefined);
-      await this.connecting;
-    }
-    this.sendSymbol ??= Object.getOwnPropertySymbols(Object.getPrototypeOf(broker)).find((s) => s.description === 'private:Broker:sendRequest');
-    return this.sendSymbol ? broker[this.sendSymbol](protocol) : broker.connectionPool.send(protocol);
-  }
 }
 
 function toPartition(p: FetchPartitionResponse): RawPartitionFetch {
@@ -218,8 +186,9 @@ function toPartition(p: FetchPartitionResponse): RawPartitionFetch {
   };
 }
 
-function isTransient(e: any): boolean {
-  return e?.retriable === true || /Connection|Timeout/.test(e?.name ?? '');
+function isTransient(e: unknown): boolean {
+  const err = e as { retriable?: boolean; name?: string };
+  return err?.retriable === true || /Connection|Timeout/.test(err?.name ?? '');
 }
 
 const unzip = promisify(zlib.unzip);

@@ -1,10 +1,14 @@
 /**
- * Group-less fetching through kafkajs's own cluster and broker objects: the fastest path kafkajs
- * offers (its consumer adds group membership, heartbeats and per-message callbacks we do not
- * need for bounded reads). One Fetch request per partition leader, all partitions at once.
+ * Group-less fetching with records decoded by kafkajs: through kafkajs's own cluster and broker
+ * objects (./adapter.ts), the fastest path kafkajs offers (its consumer adds group membership,
+ * heartbeats and per-message callbacks bounded reads do not need), one Fetch request per
+ * partition leader; or, when the adapter says kafkajs's internals are unusable, through a
+ * consumer (ConsumerFetcher below).
  */
-import type { Kafka } from 'kafkajs';
+import { randomUUID } from 'crypto';
+import type { Admin, Batch, Consumer, Kafka } from 'kafkajs';
 import { KafkalabError } from '../util/errors';
+import { openCluster, type ClusterClient } from './adapter';
 
 /** A record as kafkajs decodes it (offsets and timestamps are decimal strings). */
 export interface KafkajsMessage {
@@ -34,16 +38,6 @@ export function missingCodecError(topic: string, codec: 'Snappy' | 'LZ4' | 'ZSTD
   });
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Cluster = any;
-
-/** kafkajs creates clusters through a private method of its client; we call the same factory. */
-export function createCluster(kafka: Kafka): Cluster {
-  const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
-  if (!sym) throw new KafkalabError('This kafkajs version does not expose its cluster factory', { code: 'KAFKAJS_VERSION', hint: 'install kafkajs 2.2.x' });
-  return (kafka as any)[sym]({ allowAutoTopicCreation: false, maxInFlightRequests: null, isolationLevel: 1, metadataMaxAge: 300_000 });
-}
-
 export interface FetchOptions {
   /** Longest the broker may hold the request when there is nothing to return (long poll). */
   maxWaitMs?: number;
@@ -52,19 +46,36 @@ export interface FetchOptions {
   minBytes?: number;
 }
 
-/** A kafkajs cluster connected for one topic's metadata: what both fetch paths read through. */
+/** Group-less fetching of one topic, records decoded by kafkajs: one round over the given partitions. */
+export interface TopicFetcher {
+  readonly topic: string;
+  connect(): Promise<void>;
+  /** Each partition from its offset; a partition may come back without records (nothing there yet). */
+  fetch(offsets: Map<number, number>, opts?: FetchOptions): Promise<PartitionFetch[]>;
+  disconnect(): Promise<void>;
+}
+
+/**
+ * The fetcher for `topic`: through kafkajs's cluster when the adapter's self-check passed, else
+ * a consumer in a throwaway group (kafkajs's public API; slower, same records).
+ */
+export async function openFetcher(kafka: Kafka, topic: string, opts: { publicApi?: boolean } = {}): Promise<TopicFetcher> {
+  const cluster = opts.publicApi ? undefined : await openCluster(kafka);
+  return cluster ? new Fetcher(cluster, topic) : new ConsumerFetcher(kafka, topic);
+}
+
+/** A kafkajs cluster connected for one topic's metadata: what both cluster fetch paths read through. */
 export abstract class TopicClusterClient {
   private connected = false;
 
   constructor(
-    protected readonly cluster: Cluster,
+    protected readonly cluster: ClusterClient,
     readonly topic: string,
   ) {}
 
   async connect(): Promise<void> {
     if (this.connected) return;
-    await this.cluster.connect();
-    await this.cluster.addTargetTopic(this.topic);
+    await this.cluster.connect([this.topic]);
     this.connected = true;
   }
 
@@ -75,53 +86,115 @@ export abstract class TopicClusterClient {
   }
 }
 
-export class Fetcher extends TopicClusterClient {
-
+export class Fetcher extends TopicClusterClient implements TopicFetcher {
   /** One Fetch round: every partition from its offset; partitions with an error retry on metadata refresh. */
   async fetch(offsets: Map<number, number>, opts: FetchOptions = {}): Promise<PartitionFetch[]> {
     const partitions = [...offsets.keys()];
     if (!partitions.length) return [];
-    let leaders: Record<string, number[]>;
-    try {
-      leaders = this.cluster.findLeaderForPartitions(this.topic, partitions);
-    } catch {
-      await this.cluster.refreshMetadata();
-      leaders = this.cluster.findLeaderForPartitions(this.topic, partitions);
-    }
+    const leaders = await this.cluster.leaders(this.topic, partitions);
     const partitionBytes = opts.partitionBytes ?? 4 * 1024 * 1024;
-    const requests = Object.entries(leaders).map(async ([nodeId, parts]) => {
-      const broker = await this.cluster.findBroker({ nodeId: Number(nodeId) });
-      const res = await broker.fetch({
+    const requests = [...leaders].map(async ([nodeId, parts]) => {
+      const res = await this.cluster.fetch(nodeId, {
         isolationLevel: 1,
         maxWaitTime: opts.maxWaitMs ?? 0,
         minBytes: opts.minBytes ?? 1,
         maxBytes: partitionBytes * parts.length,
-        topics: [
-          {
-            topic: this.topic,
-            partitions: parts.map((p: number) => ({ partition: p, fetchOffset: String(offsets.get(p)), maxBytes: partitionBytes })),
-          },
-        ],
+        topics: [{ topic: this.topic, partitions: parts.map((p) => ({ partition: p, fetchOffset: String(offsets.get(p)), maxBytes: partitionBytes })) }],
       });
       const out: PartitionFetch[] = [];
       for (const t of res.responses) {
         for (const p of t.partitions) {
-          const aborted = (p.abortedTransactions ?? []).map((a: { producerId: string; firstOffset: string }) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) }));
-          out.push({ partition: p.partition, messages: p.messages, highWatermark: Number(p.highWatermark), abortedTransactions: aborted });
+          const aborted = (p.abortedTransactions ?? []).map((a) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) }));
+          out.push({ partition: p.partition, messages: p.messages as KafkajsMessage[], highWatermark: Number(p.highWatermark), abortedTransactions: aborted });
         }
       }
       return out;
     });
     try {
       return (await Promise.all(requests)).flat();
-    } catch (e: any) {
+    } catch (e) {
+      const err = e as { message?: string; retriable?: boolean; type?: string };
       // kafkajs's own message when no codec package is registered for a compressed batch.
-      const codec = /^(Snappy|LZ4|ZSTD) compression not (?:implemented)/.exec(e?.message ?? '');
+      const codec = /^(Snappy|LZ4|ZSTD) compression not (?:implemented)/.exec(err?.message ?? '');
       if (codec) throw missingCodecError(this.topic, codec[1] as 'Snappy' | 'LZ4' | 'ZSTD', e);
-      if (e?.retriable || e?.type === 'NOT_LEADER_FOR_PARTITION' || e?.type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+      if (err?.retriable || err?.type === 'NOT_LEADER_FOR_PARTITION' || err?.type === 'UNKNOWN_TOPIC_OR_PARTITION') {
         await this.cluster.refreshMetadata().catch(() => undefined);
       }
       throw e;
     }
+  }
+}
+
+/** How long a round waits past the caller's long poll for partitions that return nothing. */
+const CONSUMER_GRACE_MS = 400;
+
+/**
+ * The public-API fetcher: a kafkajs consumer in a throwaway group (no offsets are committed; the
+ * group is deleted on disconnect), every partition paused except those a round asks for, each
+ * sought to the asked offset and paused again once its first batch arrived. A partition that
+ * returns nothing within the round reports its high watermark from the admin client.
+ * Aborted transactions are already dropped by the consumer (read_committed).
+ */
+export class ConsumerFetcher implements TopicFetcher {
+  private consumer?: Consumer;
+  private admin?: Admin;
+  private readonly groupId = `kafkalab-fetch-${randomUUID()}`;
+  private round?: { offsets: Map<number, number>; got: Map<number, PartitionFetch>; done(): void };
+
+  constructor(
+    private readonly kafka: Kafka,
+    readonly topic: string,
+  ) {}
+
+  async connect(): Promise<void> {
+    if (this.consumer) return;
+    const consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false, readUncommitted: false });
+    this.consumer = consumer;
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async ({ batch, pause }) => this.onBatch(batch, pause) });
+    consumer.pause([{ topic: this.topic }]);
+  }
+
+  async fetch(offsets: Map<number, number>, opts: FetchOptions = {}): Promise<PartitionFetch[]> {
+    const consumer = this.consumer;
+    if (!consumer || !offsets.size) return [];
+    const partitions = [...offsets.keys()];
+    const got = new Map<number, PartitionFetch>();
+    const arrived = new Promise<void>((done) => (this.round = { offsets, got, done }));
+    for (const [partition, offset] of offsets) consumer.seek({ topic: this.topic, partition, offset: String(offset) });
+    consumer.resume([{ topic: this.topic, partitions }]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([arrived, new Promise((r) => (timer = setTimeout(r, (opts.maxWaitMs ?? 0) + CONSUMER_GRACE_MS)))]);
+    clearTimeout(timer);
+    this.round = undefined;
+    consumer.pause([{ topic: this.topic, partitions }]);
+    const empty = partitions.filter((p) => !got.has(p));
+    if (empty.length) {
+      const marks = await this.admin!.fetchTopicOffsets(this.topic);
+      for (const p of empty) got.set(p, { partition: p, messages: [], highWatermark: Number(marks.find((m) => m.partition === p)?.high ?? 0) });
+    }
+    return [...got.values()];
+  }
+
+  private onBatch(batch: Batch, pause: () => void): void {
+    const round = this.round;
+    const want = round?.offsets.get(batch.partition);
+    const first = batch.messages.length ? Number(batch.messages[0].offset) : -1;
+    // A batch fetched before this round's seek took effect starts below the asked offset.
+    if (!round || want === undefined || round.got.has(batch.partition) || first < want) return;
+    pause();
+    round.got.set(batch.partition, { partition: batch.partition, messages: batch.messages as KafkajsMessage[], highWatermark: Number(batch.highWatermark), abortedTransactions: [] });
+    if (round.got.size === round.offsets.size) round.done();
+  }
+
+  async disconnect(): Promise<void> {
+    const { consumer, admin } = this;
+    this.consumer = this.admin = undefined;
+    await consumer?.disconnect().catch(() => undefined);
+    await admin?.deleteGroups([this.groupId]).catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
   }
 }

@@ -1,69 +1,26 @@
 /**
- * Producing record batches that were encoded by hand, through kafkajs's own cluster, broker and
- * connection objects: metadata, leader discovery, TLS, SASL and the wire stay kafkajs's; only the
- * per-record encoding (kafkajs builds an object and an Encoder per record) is skipped. Used by
- * the MQTT bridge and, copied verbatim at export time, by exported scoring apps, so this file
- * imports nothing but kafkajs's types. It relies on kafkajs 2.2.x internals; callers fall back
- * to `producer.send` when `rawProduceSupport()` says they are missing.
+ * Producing record batches that were encoded by hand, through kafkajs's cluster (./adapter.ts):
+ * metadata, leader discovery, TLS, SASL and the wire stay kafkajs's; only the per-record
+ * encoding (kafkajs builds an object and an Encoder per record) is skipped. Used by the MQTT
+ * bridge and, copied verbatim at export time with adapter.ts, by exported scoring apps, so this
+ * file imports nothing but the adapter. Callers fall back to `producer.send` when `openCluster`
+ * returns undefined (the adapter's self-check failed) or the broker lacks Produce v3-v8.
  */
-import type { Kafka } from 'kafkajs';
+import type { ClusterClient } from './adapter';
 
-/* The slice of kafkajs's internal classes used here (kafkajs ships no types for them). */
-export interface KRequest {
-  apiVersion: number;
-  encode(): Promise<unknown>;
-}
-export interface KBroker {
-  lookupRequest(apiKey: number, definition: unknown): (args: object) => { request: KRequest; response: unknown };
-  connectionPool: { send(req: { request: KRequest; response: unknown }): Promise<unknown> };
-}
-export interface KCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  isConnected(): boolean;
-  addTargetTopic(topic: string): Promise<void>;
-  addMultipleTargetTopics(topics: string[]): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  refreshMetadataIfNecessary(): Promise<void>;
-  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
-  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
-  findBroker(by: { nodeId: string }): Promise<KBroker>;
-  removeBroker(by: { host: string; port: number }): void;
-}
-
-const PRODUCE = 0;
-
-/** kafkajs's cluster factory and Produce request definition, or why they are not there. */
-export function rawProduceSupport(kafka: Kafka): { createCluster(options: object): KCluster; definition: unknown } | string {
-  let requests: { Produce?: unknown } | undefined;
-  try {
-    requests = (require('kafkajs/src/protocol/requests') as { requests?: { Produce?: unknown } }).requests;
-  } catch {
-    requests = undefined;
-  }
-  const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
-  if (!sym || !requests?.Produce) return 'this kafkajs version lacks the cluster factory or the Produce definition';
-  const factory = (kafka as unknown as Record<symbol, (o: object) => KCluster>)[sym];
-  return { createCluster: (options) => factory.call(kafka, options), definition: requests.Produce };
-}
-
-/** The Produce version kafkajs negotiated with `topic`'s leader (record batches need v3 to v8). */
-export async function produceVersion(cluster: KCluster, topic: string, definition: unknown): Promise<number> {
-  const leaders = cluster.findLeaderForPartitions(topic, cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId));
-  const broker = await cluster.findBroker({ nodeId: Object.keys(leaders)[0] });
-  return broker.lookupRequest(PRODUCE, definition)({ acks: -1, timeout: 30_000, topicData: [] }).request.apiVersion;
-}
+/** Produce v3 introduced record batches; v3 to v8 share one request layout (produceBody). */
+export const PRODUCE_VERSIONS = { min: 3, max: 8 } as const;
 
 /**
  * Sends `pending` (topic → partition → encoded batch) as one Produce request per leader; a
  * leader's partitions leave `pending` once it acknowledged them, so a retry resends only the
  * rest. Throws the first failure, or a retriable error when some partition has no leader.
  */
-export async function produceToLeaders(cluster: KCluster, definition: unknown, acks: number, timeoutMs: number, pending: Map<string, Map<number, Buffer>>): Promise<void> {
-  const perLeader = new Map<string, Map<string, number[]>>();
+export async function produceToLeaders(cluster: ClusterClient, acks: number, timeoutMs: number, pending: Map<string, Map<number, Buffer>>): Promise<void> {
+  const perLeader = new Map<number, Map<string, number[]>>();
   for (const [topic, batches] of pending) {
     if (!batches.size) continue;
-    for (const [nodeId, partitions] of Object.entries(cluster.findLeaderForPartitions(topic, [...batches.keys()]))) {
+    for (const [nodeId, partitions] of await cluster.leaders(topic, [...batches.keys()])) {
       let topics = perLeader.get(nodeId);
       if (!topics) perLeader.set(nodeId, (topics = new Map()));
       topics.set(topic, partitions);
@@ -71,12 +28,7 @@ export async function produceToLeaders(cluster: KCluster, definition: unknown, a
   }
   const results = await Promise.allSettled(
     [...perLeader].map(async ([nodeId, topics]) => {
-      const broker = await cluster.findBroker({ nodeId });
-      const body = produceBody(acks, timeoutMs, topics, pending);
-      const { request, response } = broker.lookupRequest(PRODUCE, definition)({ acks, timeout: timeoutMs, topicData: [] });
-      // kafkajs's connection accepts any object shaped like its Encoder: the body goes out as is,
-      // without a copy through an Encoder that grows by doubling.
-      await broker.connectionPool.send({ request: { ...request, encode: async () => ({ buf: body, offset: body.length, buffer: body }) }, response });
+      await cluster.produce(nodeId, acks, timeoutMs, produceBody(acks, timeoutMs, topics, pending));
       for (const [topic, partitions] of topics) for (const p of partitions) pending.get(topic)!.delete(p);
     }),
   );

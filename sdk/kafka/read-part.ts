@@ -9,7 +9,7 @@ import { ColumnSet } from '../frame/columns';
 import { RecordDecoder, type DecodeOptions } from '../frame/decode';
 import { AbortedTransactions, compressedBatches, readHeaders, scanRecordSet, walkRecordSet, type RecordVisitor } from '../frame/batches';
 import { KafkalabError } from '../util/errors';
-import type { Fetcher, KafkajsMessage, PartitionFetch } from './fetcher';
+import type { KafkajsMessage, PartitionFetch, TopicFetcher } from './fetcher';
 import { inflateBatches, kafkaErrorName, OFFSET_OUT_OF_RANGE, type PartitionWant, type RawFetcher, type RawPartitionFetch } from './fetch-raw';
 import type { OffsetRange } from './position';
 
@@ -209,7 +209,7 @@ function stalled(f: RawPartitionFetch, s: Position, truncated: number, out: Coll
  * handed over.
  */
 export async function fetchRanges(
-  fetcher: Fetcher,
+  fetcher: TopicFetcher,
   ranges: OffsetRange[],
   onMessages: (partition: number, messages: KafkajsMessage[], start: number, end: number, aborted?: PartitionFetch['abortedTransactions']) => boolean | void,
   fetchBytes = DEFAULT_FETCH_BYTES,
@@ -260,7 +260,7 @@ export async function fetchRanges(
 }
 
 /** The kafkajs route: the same rows from kafkajs's decoded messages. */
-export async function readPartKafkajs(fetcher: Fetcher, job: PartJob): Promise<PartOutput> {
+export async function readPartKafkajs(fetcher: TopicFetcher, job: PartJob): Promise<PartOutput> {
   const out = new Collector(job);
   const withHeaders = job.decode.headers === true;
   await fetchRanges(

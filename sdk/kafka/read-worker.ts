@@ -10,7 +10,8 @@ import { Column, ColumnSet, type ColumnData } from '../frame/columns';
 import { LegacyRecordFormatError } from '../frame/batches';
 import type { Logger } from '../util/log';
 import type { ClientConfig } from './connect';
-import { createCluster, Fetcher } from './fetcher';
+import { isInternalsError, openCluster } from './adapter';
+import { openFetcher } from './fetcher';
 import { RawFetcher, RawFetchUnsupported } from './fetch-raw';
 import { readPartKafkajs, readPartRaw, type PartJob, type PartOutput, type PartStats } from './read-part';
 
@@ -29,19 +30,28 @@ interface TransferredPart {
 
 /** Reads a part with the given client, by the raw route when it can. */
 export async function runPart(kafka: Kafka, job: PartJob, engine: ReadEngine, logger?: Logger): Promise<PartOutput> {
+  let publicApi = false;
   if (engine !== 'kafkajs') {
-    const raw = new RawFetcher(createCluster(kafka), job.topic);
-    try {
-      await raw.connect();
-      return await readPartRaw(raw, job);
-    } catch (e) {
-      if (engine === 'raw' || !(e instanceof RawFetchUnsupported || e instanceof LegacyRecordFormatError)) throw e;
-      logger?.debug('reading through kafkajs instead', { topic: job.topic, reason: e.message });
-    } finally {
-      await raw.disconnect();
+    const cluster = await openCluster(kafka);
+    if (!cluster) {
+      if (engine === 'raw') throw new RawFetchUnsupported("kafkajs's internals are unusable here");
+      publicApi = true;
+    } else {
+      const raw = new RawFetcher(cluster, job.topic);
+      try {
+        await raw.connect();
+        return await readPartRaw(raw, job);
+      } catch (e) {
+        const declined = e instanceof RawFetchUnsupported || e instanceof LegacyRecordFormatError || isInternalsError(e);
+        if (engine === 'raw' || !declined) throw e;
+        publicApi = isInternalsError(e);
+        logger?.debug('reading through kafkajs instead', { topic: job.topic, reason: (e as Error).message });
+      } finally {
+        await raw.disconnect();
+      }
     }
   }
-  const fetcher = new Fetcher(createCluster(kafka), job.topic);
+  const fetcher = await openFetcher(kafka, job.topic, { publicApi });
   try {
     await fetcher.connect();
     return await readPartKafkajs(fetcher, job);

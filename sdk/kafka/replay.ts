@@ -9,7 +9,7 @@ import { BatchQueue, type BatchOptions } from '../stream/queue';
 import { Pacer, checkSpeed, sleep } from '../stream/replay';
 import type { Row } from '../stream/operators';
 import type { KafkaConnection } from './connect';
-import { createCluster, Fetcher, type KafkajsMessage } from './fetcher';
+import { openFetcher, type KafkajsMessage, type TopicFetcher } from './fetcher';
 import { resolveTopicRanges } from './read';
 import { RowDecoder, type SourceOptions } from './source';
 import type { Position } from './position';
@@ -59,7 +59,7 @@ const MAX_STALLS = 3;
  * spaced attempts (`onStall` says which), instead of holding up the merge forever.
  */
 export async function* timeOrdered(
-  fetcher: Fetcher,
+  fetcher: TopicFetcher,
   ranges: OffsetRange[],
   stop: () => boolean,
   onStall: (partition: number, offset: number) => void = () => undefined,
@@ -131,7 +131,7 @@ export async function replayInto(conn: KafkaConnection, topic: string, opts: Rep
   const targetPartitions = (await conn.requireTopic(opts.into)).partitions.length;
   const warnings: string[] = [];
   const producer = await conn.producer();
-  const fetcher = new Fetcher(createCluster(conn.kafka), topic);
+  const fetcher = await openFetcher(conn.kafka, topic);
   const pacer = new Pacer(speed);
   let pending: Message[] = [];
   let records = 0;
@@ -192,18 +192,19 @@ export function replayStream(conn: KafkaConnection, topic: string, opts: ReplayO
       open() {
         const decoder = new RowDecoder(opts, stats);
         let stopped = false;
-        const fetcher = new Fetcher(createCluster(conn.kafka), topic);
+        let fetcher: TopicFetcher | undefined;
         const q = new BatchQueue<Row>(opts.batch ?? { size: 1000, ms: 100 }, async () => {
           stopped = true;
           untrack();
           await running.catch(() => undefined);
-          await fetcher.disconnect();
+          await fetcher?.disconnect();
         });
         const untrack = conn.track(async () => {
           await q.return();
         });
         const running = (async () => {
           const ranges = await resolveTopicRanges(conn, topic, opts);
+          fetcher = await openFetcher(conn.kafka, topic);
           await fetcher.connect();
           q.positioned();
           const pacer = new Pacer(speed);

@@ -4,14 +4,15 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as zlib from 'zlib';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
 import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
 import { readTopicWith, type ReadOptions } from '../../sdk/kafka/read';
 import { RawFetcher } from '../../sdk/kafka/fetch-raw';
+import { ClusterClient } from '../../sdk/kafka/adapter';
 import { readReport, recordsOf, type DataFrame } from '../../sdk/frame/dataframe';
-import { decodeFetchRequest, encodeFetchResponse, type FetchResponse } from '../../sdk/protocol/messages/fetch';
+import { FetchRequest, FetchResponse } from '../../sdk/protocol/messages/fetch';
+import type { In } from '../../sdk/protocol/schema';
 import { Reader } from '../../sdk/protocol/reader';
 import { Writer } from '../../sdk/protocol/writer';
 import { encodeRecordBatch } from '../../sdk/protocol/record-batch';
@@ -98,39 +99,52 @@ test('raw and kafkajs routes give the same frame and report', async () => {
 
 test('a cluster without Fetch v4 (or old-format records) is read through kafkajs', async () => {
   // Brokers that report Fetch v0-3 only: the raw route declines, the kafkajs route reads.
-  const sym = Object.getOwnPropertySymbols(kafka.kafka).find((s) => s.description === 'private:Kafka:createCluster')!;
-  const original = (kafka.kafka as unknown as Record<symbol, (o: unknown) => Record<string, unknown>>)[sym].bind(kafka.kafka);
-  const oldKafka = Object.create(kafka.kafka);
-  Object.defineProperty(oldKafka, sym, {
-    value: (o: unknown) => {
-      const cluster = original(o);
-      const findBroker = (cluster.findBroker as (q: unknown) => Promise<object>).bind(cluster);
-      cluster.findBroker = async (q: unknown) => {
-        const b = (await findBroker(q)) as { versions: Record<number, unknown> };
-        return new Proxy(b, { get: (t, k) => (k === 'versions' ? { ...t.versions, 1: { minVersion: 0, maxVersion: 3 } } : Reflect.get(t, k)) });
-      };
-      return cluster;
-    },
-  });
-  const oldConn = Object.create(kafka, { kafka: { value: oldKafka } }) as KafkaConnection;
+  const apiVersions = ClusterClient.prototype.apiVersions;
+  ClusterClient.prototype.apiVersions = async function (this: ClusterClient, nodeId: number, apiKey: number) {
+    return apiKey === 1 ? { min: 0, max: 3 } : apiVersions.call(this, nodeId, apiKey);
+  };
+  let viaKafkajs: DataFrame;
   try {
-    await readTopicWith(oldConn, 'paths', {}, 'raw');
-    assert.unreachable();
-  } catch (e) {
-    assert.match((e as Error).message, /raw fetch unavailable: broker \d+ supports Fetch v0-3/);
+    try {
+      await readTopicWith(kafka, 'paths', {}, 'raw');
+      assert.unreachable();
+    } catch (e) {
+      assert.match((e as Error).message, /raw fetch unavailable: broker \d+ supports Fetch v0-3/);
+    }
+    viaKafkajs = await readTopicWith(kafka, 'paths', {}, 'auto');
+  } finally {
+    ClusterClient.prototype.apiVersions = apiVersions;
   }
-  same(await readTopicWith(oldConn, 'paths', {}, 'auto'), await readTopicWith(kafka, 'paths', {}, 'raw'), 'fallback');
+  same(viaKafkajs, await readTopicWith(kafka, 'paths', {}, 'raw'), 'fallback');
 });
 
+function lz4StoredFrame(data: Buffer): Buffer {
+  const size = Buffer.alloc(4);
+  size.writeUInt32LE((data.length | 0x80000000) >>> 0);
+  return Buffer.concat([Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x70, 0x73]), size, data, Buffer.alloc(4)]);
+}
+
+function lz4StoredBlocks(frame: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let at = 7; frame.readUInt32LE(at) !== 0; ) {
+    const size = frame.readUInt32LE(at) & 0x7fffffff;
+    parts.push(frame.subarray(at + 4, at + 4 + size));
+    at += 4 + size;
+  }
+  return Buffer.concat(parts);
+}
+
 test('batches in a codec registered with kafkajs are decompressed by that codec', async () => {
-  // A stand-in "LZ4" codec (gzip inside) registered the way kafkajs-lz4 registers itself.
+  // A stand-in LZ4 codec registered the way kafkajs-lz4 registers itself: it writes valid LZ4
+  // frames (blocks stored uncompressed), which the broker reads like any LZ4 (it recomputes
+  // MaxTimestamp from the records), and decodes them with its own stored-block reader.
   const calls = { decompress: 0 };
   const codecs = CompressionCodecs as unknown as Record<number, () => { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }>;
   codecs[CompressionTypes.LZ4] = () => ({
-    compress: async (encoder: { buffer: Buffer }) => zlib.gzipSync(encoder.buffer),
+    compress: async (encoder: { buffer: Buffer }) => lz4StoredFrame(encoder.buffer),
     decompress: async (b: Buffer) => {
       calls.decompress++;
-      return zlib.gunzipSync(b);
+      return lz4StoredBlocks(b);
     },
   });
   try {
@@ -164,15 +178,16 @@ function fakeCluster(rounds: (number | 'drop')[][]) {
   const calls = { refreshes: 0, requests: [] as number[][] };
   const broker = {
     versions: { 1: { minVersion: 0, maxVersion: 12 } },
+    lookupRequest: () => assert.unreachable('a fetch does not look up kafkajs request definitions'),
     connectionPool: {
       async send(protocol: { request: { apiVersion: number; encode(): Promise<{ buffer: Buffer }> }; response: { decode(b: Buffer): Promise<unknown>; parse(x: unknown): Promise<unknown> } }) {
         const version = protocol.request.apiVersion;
-        const req = decodeFetchRequest(new Reader((await protocol.request.encode()).buffer), version);
+        const req = FetchRequest.decode(new Reader((await protocol.request.encode()).buffer), version);
         const parts = req.topics[0].partitions;
         calls.requests.push(parts.map((p) => p.partition));
         const codes = rounds[Math.min(round++, rounds.length - 1)];
         if (codes.includes('drop')) throw Object.assign(new Error('Connection closed'), { name: 'KafkaJSConnectionClosedError', retriable: true });
-        const res: FetchResponse = {
+        const res: In<typeof FetchResponse> = {
           throttleTimeMs: 0,
           errorCode: 0,
           sessionId: 0,
@@ -193,16 +208,18 @@ function fakeCluster(rounds: (number | 'drop')[][]) {
           ],
         };
         const w = new Writer();
-        encodeFetchResponse(w, res, version);
+        FetchResponse.encode(w, res, version);
         return protocol.response.parse(await protocol.response.decode(w.toBuffer()));
       },
     },
   };
-  const cluster = {
+  const fake = {
     findLeaderForPartitions: (_t: string, ps: number[]) => ({ 1: ps }),
     findBroker: async () => broker,
     refreshMetadata: async () => void calls.refreshes++,
   };
+  // The adapter's client over the stand-in; no private send on it, so requests go through the pool.
+  const cluster = new ClusterClient(fake as never, { sendRequest: Symbol('none') } as never);
   return { cluster, calls };
 }
 

@@ -31,7 +31,14 @@ const toBuf = (v: string | Buffer | null | undefined) => (v === null || v === un
 
 export function buildBatch(
   records: TestRecord[],
-  opts: { baseTimestamp?: number; compression?: 'none' | 'gzip' | 'snappy'; control?: boolean; logAppendTime?: boolean } = {},
+  opts: {
+    baseTimestamp?: number;
+    compression?: 'none' | 'gzip' | 'snappy' | 'lz4';
+    control?: boolean;
+    logAppendTime?: boolean;
+    /** What the header claims as MaxTimestamp (default: the records' real maximum). */
+    claimedMaxTimestamp?: number;
+  } = {},
 ): Buffer {
   const base = opts.baseTimestamp ?? records[0]?.timestamp ?? Date.now();
   const timestamps = records.map((r) => r.timestamp ?? base);
@@ -56,7 +63,11 @@ export function buildBatch(
     payload = gzipSync(payload);
     codec = 1;
   } else if (opts.compression === 'snappy') {
-    codec = 2; // not real snappy bytes: storage never decodes them, which is what tests check
+    payload = snappyLiterals(payload);
+    codec = 2;
+  } else if (opts.compression === 'lz4') {
+    payload = lz4StoredFrame(payload);
+    codec = 3;
   }
   const h = Buffer.alloc(61);
   h.writeBigInt64BE(0n, 0);
@@ -66,7 +77,7 @@ export function buildBatch(
   h.writeInt16BE(codec | (opts.logAppendTime ? 8 : 0) | (opts.control ? 0x20 : 0), 21);
   h.writeInt32BE(records.length - 1, 23);
   h.writeBigInt64BE(BigInt(base), 27);
-  h.writeBigInt64BE(BigInt(Math.max(...timestamps)), 35);
+  h.writeBigInt64BE(BigInt(opts.claimedMaxTimestamp ?? Math.max(...timestamps)), 35);
   h.writeBigInt64BE(-1n, 43);
   h.writeInt16BE(-1, 51);
   h.writeInt32BE(-1, 53);
@@ -74,6 +85,35 @@ export function buildBatch(
   const batch = Buffer.concat([h, payload]);
   batch.writeUInt32BE(crc32c(batch, 21), 17);
   return batch;
+}
+
+/** Valid raw snappy made of literals only (real compression is tested with real clients' bytes). */
+export function snappyLiterals(data: Buffer): Buffer {
+  const out: number[] = [];
+  for (let n = data.length; ; ) {
+    out.push(n > 0x7f ? (n & 0x7f) | 0x80 : n);
+    n = Math.floor(n / 128);
+    if (n === 0) break;
+  }
+  for (let at = 0; at < data.length; at += 65536) {
+    const chunk = data.subarray(at, at + 65536);
+    out.push(61 << 2, (chunk.length - 1) & 0xff, (chunk.length - 1) >> 8); // literal, 2-byte length
+    for (const b of chunk) out.push(b);
+  }
+  return Buffer.from(out);
+}
+
+/** A valid LZ4 frame whose blocks are stored uncompressed. */
+export function lz4StoredFrame(data: Buffer): Buffer {
+  const parts = [Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82])];
+  for (let at = 0; at < data.length; at += 65536) {
+    const chunk = data.subarray(at, at + 65536);
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE((chunk.length | 0x80000000) >>> 0);
+    parts.push(size, chunk);
+  }
+  parts.push(Buffer.alloc(4));
+  return Buffer.concat(parts);
 }
 
 /** n records "prefix-i" with timestamps t0 + i * step, in one batch. */

@@ -143,7 +143,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       }
     });
 
-    await Promise.all([results.send(), ...sendChunks(producer, config.dlqTopic, dead)]);
+    await Promise.all([results.send(), sendChunks(producer, config.dlqTopic, dead)]);
     metrics.recordsOut.inc(results.count);
     metrics.anomalies.inc(anomalies);
     if (dead.length) for (const d of dead) metrics.dlq.inc(1, { reason: reasonClass(String(d.headers![DLQ_HEADERS.reason])) });

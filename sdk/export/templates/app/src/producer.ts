@@ -1,10 +1,10 @@
 /**
  * Publishing results. The fast path encodes each partition's record batch itself
  * (recordbatch.ts) and sends one Produce request per leader through kafkajs's own cluster and
- * connection layer, so metadata, TLS, SASL, reconnects and the wire stay kafkajs's; only the
- * per-record encoding, which profiling showed to be ~40% of the app's CPU, is replaced. It
- * relies on kafkajs internals (the exact version is pinned in package.json); when they are not
- * there, or PRODUCE_ENCODER=kafkajs, results go through `producer.send` as ordinary messages.
+ * connection layer (adapter.ts), so metadata, TLS, SASL, reconnects and the wire stay kafkajs's;
+ * only the per-record encoding, which profiling showed to be ~40% of the app's CPU, is replaced.
+ * When the adapter's self-check of kafkajs's internals fails, or PRODUCE_ENCODER=kafkajs,
+ * results go through `producer.send` as ordinary messages.
  *
  * Both paths wait for acks=all before `send()` resolves, and retry retriable errors the way
  * kafkajs's producer does (refresh metadata, back off); a partition already acknowledged is not
@@ -12,7 +12,8 @@
  */
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from './log';
-import { produceToLeaders, produceVersion, rawProduceSupport, type KCluster } from './raw-produce';
+import { openCluster, type ClusterClient } from './adapter';
+import { PRODUCE_VERSIONS, produceToLeaders } from './raw-produce';
 import { RecordBatchWriter, keyPartition } from './recordbatch';
 
 export interface OutputBatch {
@@ -34,10 +35,12 @@ const SEND_CHUNK = 256;
 const RETRIES = 6;
 const TIMEOUT_MS = 30_000;
 
-export function sendChunks(producer: Producer, topic: string, messages: Message[]): Promise<unknown>[] {
-  const sends: Promise<unknown>[] = [];
-  for (let at = 0; at < messages.length; at += SEND_CHUNK) sends.push(producer.send({ topic, messages: messages.slice(at, at + SEND_CHUNK), acks: -1, timeout: TIMEOUT_MS }));
-  return sends;
+/**
+ * Sends `messages` in chunks, one after another: chunks sent at once may land out of order
+ * within a partition (found by running the fast path's tests through this fallback).
+ */
+export async function sendChunks(producer: Producer, topic: string, messages: Message[]): Promise<void> {
+  for (let at = 0; at < messages.length; at += SEND_CHUNK) await producer.send({ topic, messages: messages.slice(at, at + SEND_CHUNK), acks: -1, timeout: TIMEOUT_MS });
 }
 
 export async function createResultProducer(kafka: Kafka, producer: Producer, topic: string, prefer: 'kafkalab' | 'kafkajs', log: Logger): Promise<ResultProducer> {
@@ -54,7 +57,7 @@ export async function createResultProducer(kafka: Kafka, producer: Producer, top
         get count() {
           return messages.length;
         },
-        send: async () => void (await Promise.all(sendChunks(producer, t, messages))),
+        send: () => sendChunks(producer, t, messages),
       };
     },
     disconnect: async () => undefined,
@@ -68,37 +71,34 @@ class BatchProducer implements ResultProducer {
   private roundRobin = 0;
 
   private constructor(
-    private readonly cluster: KCluster,
-    private readonly produceDefinition: unknown,
+    private readonly cluster: ClusterClient,
     private readonly log: Logger,
   ) {}
 
   static async create(kafka: Kafka, topic: string, log: Logger): Promise<BatchProducer | undefined> {
-    const support = rawProduceSupport(kafka);
-    if (typeof support === 'string') {
-      log.warn(`${support}; publishing through producer.send`);
+    const cluster = await openCluster(kafka, { allowAutoTopicCreation: true });
+    if (!cluster) {
+      log.warn("kafkajs's internals are unusable here; publishing through producer.send");
       return undefined;
     }
-    const cluster = support.createCluster({ metadataMaxAge: 300_000, allowAutoTopicCreation: true });
-    await cluster.connect();
     try {
-      await cluster.addTargetTopic(topic);
+      await cluster.connect([topic]);
     } catch (err) {
       await cluster.disconnect();
       throw new Error(`cannot publish to OUTPUT_TOPIC "${topic}" (${(err as Error).message}); create the topic, or enable auto-creation on the cluster`);
     }
     // Produce v3 introduced record batches; v3 to v8 share one request layout.
-    const version = await produceVersion(cluster, topic, support.definition);
-    if (version < 3 || version > 8) {
+    const version = await cluster.produceVersion(topic);
+    if (version < PRODUCE_VERSIONS.min || version > PRODUCE_VERSIONS.max) {
       log.warn('the broker does not accept Produce v3-v8 record batches; publishing through producer.send', { produceVersion: version });
       await cluster.disconnect();
       return undefined;
     }
-    return new BatchProducer(cluster, support.definition, log);
+    return new BatchProducer(cluster, log);
   }
 
   private partitionIds(topic: string): number[] {
-    return this.cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId);
+    return this.cluster.partitions(topic);
   }
 
   batch(topic: string, records: number): OutputBatch {
@@ -128,14 +128,14 @@ class BatchProducer implements ResultProducer {
     const pending = new Map([[topic, batches]]);
     for (let attempt = 0; batches.size > 0; attempt++) {
       try {
-        await this.cluster.refreshMetadataIfNecessary();
-        await produceToLeaders(this.cluster, this.produceDefinition, -1, TIMEOUT_MS, pending);
+        await this.cluster.refreshMetadata(true);
+        await produceToLeaders(this.cluster, -1, TIMEOUT_MS, pending);
       } catch (err) {
         const e = err as Error & { type?: string; retriable?: boolean; host?: string; port?: number };
         const retriable = e.retriable || STALE.has(e.type ?? '') || /Connection|MetadataNotLoaded|NumberOfRetriesExceeded/.test(e.name);
         if (!retriable || attempt >= RETRIES) throw err;
         this.log.warn('producing results failed; retrying', { error: e.message, type: e.type, attempt: attempt + 1, partitions: [...batches.keys()] });
-        if (e.name === 'KafkaJSConnectionClosedError' && e.host && e.port) this.cluster.removeBroker({ host: e.host, port: e.port });
+        this.cluster.forgetBroker(err);
         await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
         try {
           if (!this.cluster.isConnected()) await this.cluster.connect();
