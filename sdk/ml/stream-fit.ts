@@ -13,7 +13,7 @@
 import { KafkalabError } from '../util/errors';
 import { columnsOf, rowCount, TableLike } from './input';
 import { FeatureState, featureMatrix, PipelineSpec, scaleInPlace } from '../runtime';
-import { BatchTrainer, EarlyStopper, History, meanError, Progress, shuffleRows } from './train';
+import { EarlyStopper, History, meanError, Progress, shuffleRows, type Trainer } from './train';
 import { mulberry32 } from '../ingest/prng';
 import type { tf } from '../runtime/score/backend';
 
@@ -40,7 +40,7 @@ export interface StreamFitOptions {
 export interface StreamModelSetup {
   spec: PipelineSpec;
   model: tf.LayersModel;
-  trainer: BatchTrainer;
+  trainer: Trainer;
   stopper: EarlyStopper;
 }
 
