@@ -9,7 +9,7 @@
  * - v0 answers in old_style_offsets (a one-element list); v1+ in offset/timestamp;
  *   v4+ carries the leader epoch (constant 0). Isolation levels are equivalent (no transactions).
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import { ErrorCode } from '../../protocol/errors';
 import { LEADER_EPOCH } from './03_metadata';
 import {
@@ -22,7 +22,7 @@ import {
   type ListOffsetsResponse,
 } from '../../protocol/messages/list-offsets';
 
-registerApi<ListOffsetsRequest, ListOffsetsResponse>({
+registerHandler<ListOffsetsRequest, ListOffsetsResponse>({
   key: 2,
   name: 'ListOffsets',
   minVersion: 0,

@@ -10,11 +10,11 @@
  * - v0 has no generation/member (standalone); v1's commit timestamp and v2-4's retention time
  *   are ignored (retention is a broker matter); v6+ leader epochs are stored and returned.
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import { decodeOffsetCommitRequest, encodeOffsetCommitResponse, type OffsetCommitRequest, type OffsetCommitResponse } from '../../protocol/messages/offset-commit';
 import { groupsOf } from '../groups/service';
 
-registerApi<OffsetCommitRequest, OffsetCommitResponse>({
+registerHandler<OffsetCommitRequest, OffsetCommitResponse>({
   key: 8,
   name: 'OffsetCommit',
   minVersion: 0,

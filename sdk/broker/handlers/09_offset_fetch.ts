@@ -8,11 +8,11 @@
  * - v0 (offsets that lived in ZooKeeper) reports partitions that do not exist as
  *   UNKNOWN_TOPIC_OR_PARTITION; v1+ answer -1 for them, as Kafka does.
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import { decodeOffsetFetchRequest, encodeOffsetFetchResponse, type OffsetFetchRequest, type OffsetFetchResponse } from '../../protocol/messages/offset-fetch';
 import { groupsOf } from '../groups/service';
 
-registerApi<OffsetFetchRequest, OffsetFetchResponse>({
+registerHandler<OffsetFetchRequest, OffsetFetchResponse>({
   key: 9,
   name: 'OffsetFetch',
   minVersion: 0,

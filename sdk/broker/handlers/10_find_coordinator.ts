@@ -5,7 +5,7 @@
  *   always this broker's advertised host and port (the bound port when it listens on port 0).
  * - An empty key is INVALID_REQUEST for transactions and INVALID_GROUP_ID for groups, as in Kafka.
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import {
   decodeFindCoordinatorRequest,
   encodeFindCoordinatorResponse,
@@ -16,7 +16,7 @@ import { GroupErrorCode } from '../groups/types';
 
 const INVALID_REQUEST = 42;
 
-registerApi<FindCoordinatorRequest, FindCoordinatorResponse>({
+registerHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
   key: 10,
   name: 'FindCoordinator',
   minVersion: 0,

@@ -11,11 +11,11 @@
  * Version notes:
  * - v0 has no rebalance timeout (the session timeout is used); v0-4 members carry no instance id.
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import { decodeJoinGroupRequest, encodeJoinGroupResponse, type JoinGroupRequest, type JoinGroupResponse } from '../../protocol/messages/join-group';
 import { clientHostOf, groupsOf } from '../groups/service';
 
-registerApi<JoinGroupRequest, JoinGroupResponse>({
+registerHandler<JoinGroupRequest, JoinGroupResponse>({
   key: 11,
   name: 'JoinGroup',
   minVersion: 0,

@@ -6,11 +6,11 @@
  *   static member replaced by a newer instance.
  * - A member without heartbeats for its session timeout is removed and the group rebalances.
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import { decodeHeartbeatRequest, encodeHeartbeatResponse, type HeartbeatRequest, type HeartbeatResponse } from '../../protocol/messages/heartbeat';
 import { groupsOf } from '../groups/service';
 
-registerApi<HeartbeatRequest, HeartbeatResponse>({
+registerHandler<HeartbeatRequest, HeartbeatResponse>({
   key: 12,
   name: 'Heartbeat',
   minVersion: 0,

@@ -7,11 +7,11 @@
  * Version notes:
  * - v0-2 name one member and answer with its error; v3 names several and answers per member.
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import { decodeLeaveGroupRequest, encodeLeaveGroupResponse, type LeaveGroupRequest, type LeaveGroupResponse } from '../../protocol/messages/leave-group';
 import { groupsOf } from '../groups/service';
 
-registerApi<LeaveGroupRequest, LeaveGroupResponse>({
+registerHandler<LeaveGroupRequest, LeaveGroupResponse>({
   key: 13,
   name: 'LeaveGroup',
   minVersion: 0,

@@ -7,11 +7,11 @@
  *   rebalance started: REBALANCE_IN_PROGRESS (27), the member rejoins.
  * - Members that never send SyncGroup within the rebalance timeout are removed.
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import { decodeSyncGroupRequest, encodeSyncGroupResponse, type SyncGroupRequest, type SyncGroupResponse } from '../../protocol/messages/sync-group';
 import { groupsOf } from '../groups/service';
 
-registerApi<SyncGroupRequest, SyncGroupResponse>({
+registerHandler<SyncGroupRequest, SyncGroupResponse>({
   key: 14,
   name: 'SyncGroup',
   minVersion: 0,

@@ -7,7 +7,7 @@
  * Version notes:
  * - v3+ authorized operations are answered as "not computed" (no ACLs here); v4 adds instance ids.
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import {
   AUTHORIZED_OPERATIONS_OMITTED,
   decodeDescribeGroupsRequest,
@@ -20,7 +20,7 @@ import { GroupErrorCode } from '../groups/types';
 
 const NONE = Buffer.alloc(0);
 
-registerApi<DescribeGroupsRequest, DescribeGroupsResponse>({
+registerHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
   key: 15,
   name: 'DescribeGroups',
   minVersion: 0,

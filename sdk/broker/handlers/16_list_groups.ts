@@ -4,11 +4,11 @@
  * - Every group this broker knows: groups with members, and empty groups that still have
  *   committed offsets (protocol type "" for those).
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import { decodeListGroupsRequest, encodeListGroupsResponse, type ListGroupsRequest, type ListGroupsResponse } from '../../protocol/messages/list-groups';
 import { groupsOf } from '../groups/service';
 
-registerApi<ListGroupsRequest, ListGroupsResponse>({
+registerHandler<ListGroupsRequest, ListGroupsResponse>({
   key: 16,
   name: 'ListGroups',
   minVersion: 0,

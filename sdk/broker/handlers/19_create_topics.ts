@@ -10,7 +10,7 @@
  *   compact / compact,delete, retention, segment and timestamp-type configs act on the log.
  * - validate_only (v1+) checks everything and creates nothing.
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import { kafkaCodeOf } from '../topics';
 import { ErrorCode } from '../../protocol/errors';
 import { validateTopicName } from '../log/config';
@@ -33,7 +33,7 @@ function topicConfigs(t: CreatableTopic): Record<string, string | null> {
   return out;
 }
 
-registerApi<CreateTopicsRequest, CreateTopicsResponse>({
+registerHandler<CreateTopicsRequest, CreateTopicsResponse>({
   key: 19,
   name: 'CreateTopics',
   minVersion: 0,

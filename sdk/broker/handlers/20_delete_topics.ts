@@ -4,7 +4,7 @@
  * - Deletes the topic's log and its committed group offsets and producer state; errors per topic
  *   (3 UNKNOWN_TOPIC_OR_PARTITION). Deletion is synchronous, so the topic is gone on return.
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import { kafkaCodeOf } from '../topics';
 import {
   decodeDeleteTopicsRequest,
@@ -13,7 +13,7 @@ import {
   type DeleteTopicsResponse,
 } from '../../protocol/messages/delete-topics';
 
-registerApi<DeleteTopicsRequest, DeleteTopicsResponse>({
+registerHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
   key: 20,
   name: 'DeleteTopics',
   minVersion: 0,

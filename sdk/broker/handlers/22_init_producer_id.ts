@@ -5,7 +5,7 @@
  *   its producer's next epoch; the transaction APIs themselves are out of scope (SKIPPED.md),
  *   so a transactional producer fails at its first AddPartitionsToTxn.
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import {
   decodeInitProducerIdRequest,
   encodeInitProducerIdResponse,
@@ -13,7 +13,7 @@ import {
   type InitProducerIdResponse,
 } from '../../protocol/messages/init-producer-id';
 
-registerApi<InitProducerIdRequest, InitProducerIdResponse>({
+registerHandler<InitProducerIdRequest, InitProducerIdResponse>({
   key: 22,
   name: 'InitProducerId',
   minVersion: 0,

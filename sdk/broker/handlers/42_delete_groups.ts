@@ -4,12 +4,12 @@
  * - Deletes empty groups together with their committed offsets. A group with members gets
  *   GROUP_NOT_EMPTY (68), an unknown one GROUP_ID_NOT_FOUND (69), an empty id 24.
  */
-import { registerApi } from '../registry';
+import { registerHandler } from '../registry';
 import { decodeDeleteGroupsRequest, encodeDeleteGroupsResponse, type DeleteGroupsRequest, type DeleteGroupsResponse } from '../../protocol/messages/delete-groups';
 import { groupsOf } from '../groups/service';
 import { GroupErrorCode } from '../groups/types';
 
-registerApi<DeleteGroupsRequest, DeleteGroupsResponse>({
+registerHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
   key: 42,
   name: 'DeleteGroups',
   minVersion: 0,
