@@ -7,6 +7,7 @@ import { parseFlags } from './args';
 import { untilStopSignal } from './signals';
 import { consoleLogger, type LogLevel } from '../util/log';
 import { startBroker } from '../broker';
+import { startSchemaRegistry } from '../registry';
 import { parseDuration } from '../util/duration';
 
 const spec = {
@@ -20,6 +21,7 @@ const spec = {
   retention: { type: 'string' },
   segmentBytes: { type: 'number' },
   logLevel: { type: 'string', default: 'warn' },
+  schemaRegistryPort: { type: 'number' },
 } as const;
 
 export const command: Command = {
@@ -40,8 +42,11 @@ Options:
   --retention DURATION     default retention by time, e.g. 7d, 12h, or -1 to keep forever (default 7d)
   --segment-bytes N        roll log segments past this size (default 64 MiB)
   --log-level LEVEL        debug, info, warn or error, on stderr (default warn)
+  --schema-registry-port N also run a Schema Registry (Confluent's REST API) on this port,
+                           schemas kept in the _schemas topic (0 = any free port)
 
-Prints "kafkalab broker listening on HOST:PORT" when ready; Ctrl-C (SIGINT) or SIGTERM stops it cleanly.`,
+Prints "kafkalab broker listening on HOST:PORT" when ready (then, with --schema-registry-port,
+"kafkalab schema registry listening on http://HOST:PORT"); Ctrl-C (SIGINT) or SIGTERM stops it cleanly.`,
   async run(argv) {
     const f = parseFlags(argv, spec, 'broker');
     const level = (['debug', 'info', 'warn', 'error'].includes(f.logLevel) ? f.logLevel : 'warn') as LogLevel;
@@ -60,7 +65,16 @@ Prints "kafkalab broker listening on HOST:PORT" when ready; Ctrl-C (SIGINT) or S
       logger: consoleLogger({ level, namespace: 'broker' }),
     });
     process.stdout.write(`kafkalab broker listening on ${broker.host}:${broker.port}\n`);
+    const registry =
+      f.schemaRegistryPort === undefined
+        ? undefined
+        : await startSchemaRegistry({ brokers: broker.bootstrap, port: f.schemaRegistryPort, host: f.host, logger: consoleLogger({ level, namespace: 'schema-registry' }) }).catch(async (e) => {
+            await broker.stop();
+            throw e;
+          });
+    if (registry) process.stdout.write(`kafkalab schema registry listening on ${registry.url}\n`);
     await untilStopSignal();
+    await registry?.stop();
     await broker.stop();
     return 0;
   },

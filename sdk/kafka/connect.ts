@@ -13,6 +13,8 @@ import { KafkalabError, closest } from '../util/errors';
 import { badOption, checkOptions, optionKeys } from '../util/options';
 import { defaultLogger, type Logger } from '../util/log';
 import type { DataFrame } from '../frame/dataframe';
+import { SchemaRegistryClient, type SchemaRegistryTarget } from '../registry/client';
+import type { SchemaRegistry } from '../registry/server';
 import { Topic } from './topic';
 import { partitionsFrame, topicsFrame } from './catalog';
 import { checkTopicName, explainKafkaError, kafkajsLogger, unreachable } from './errors';
@@ -29,6 +31,12 @@ export interface ConnectOptions {
   dataDir?: string;
   connectionTimeout?: number;
   requestTimeout?: number;
+  /**
+   * A Schema Registry for Avro / Protobuf / JSON Schema records: its URL, or { url, auth: { username, password } }
+   * (Confluent Cloud's API key and secret). Default SCHEMA_REGISTRY_URL (with SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO
+   * as user:password), else the embedded registry on localhost:8081 when the embedded broker is used.
+   */
+  schemaRegistry?: SchemaRegistryTarget;
   logger?: Logger;
 }
 
@@ -67,7 +75,7 @@ function splitBrokers(b: string | string[]): string[] {
  * stopped by the last close(). Deciding whether to start one and releasing it run one at a
  * time, so concurrent connect() calls never race to bind :9092.
  */
-let inProcess: { broker: Broker; users: number } | undefined;
+let inProcess: { broker: Broker; users: number; registry?: SchemaRegistry } | undefined;
 let embeddedLock: Promise<unknown> = Promise.resolve();
 
 function serialized<T>(fn: () => Promise<T>): Promise<T> {
@@ -92,7 +100,8 @@ function acquireEmbedded(dataDir: string, logger: Logger): Promise<Broker | unde
     }
     const { startBroker } = require('../broker') as typeof import('../broker');
     const broker = await startBroker({ port: EMBEDDED_PORT, dataDir, logger: logger.child('broker') });
-    inProcess = { broker, users: 1 };
+    const { startEmbeddedRegistry } = require('../registry/embedded') as typeof import('../registry/embedded');
+    inProcess = { broker, users: 1, registry: await startEmbeddedRegistry(broker.bootstrap, logger.child('schema-registry')) };
     logger.info('started the embedded broker', { bootstrap: broker.bootstrap, dataDir });
     return broker;
   });
@@ -102,7 +111,9 @@ function releaseEmbedded(broker: Broker): Promise<void> {
   return serialized(async () => {
     if (!inProcess || inProcess.broker !== broker) return;
     if (--inProcess.users > 0) return;
+    const { registry } = inProcess;
     inProcess = undefined;
+    await registry?.stop().catch(() => undefined);
     await broker.stop();
   });
 }
@@ -147,7 +158,21 @@ export async function connect(opts: ConnectOptions = {}): Promise<KafkaConnectio
     if (embedded) await releaseEmbedded(embedded);
     throw unreachable(brokers, source, err);
   }
-  return new KafkaConnection(kafka, admin, brokers, logger, embedded, clientConfig);
+  const registry = await registryFor(opts.schemaRegistry, source, logger);
+  return new KafkaConnection(kafka, admin, brokers, logger, embedded, clientConfig, registry);
+}
+
+/** The Schema Registry client of a connection: the option, else SCHEMA_REGISTRY_URL, else the embedded one when it runs. */
+async function registryFor(target: SchemaRegistryTarget | undefined, source: 'option' | 'env' | 'embedded', logger: Logger): Promise<SchemaRegistryClient | undefined> {
+  const { DEFAULT_REGISTRY_PORT } = require('../registry/server') as typeof import('../registry/server');
+  const userInfo = process.env.SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO;
+  const colon = userInfo ? userInfo.indexOf(':') : -1;
+  const fromEnv = process.env.SCHEMA_REGISTRY_URL
+    ? { url: process.env.SCHEMA_REGISTRY_URL, auth: userInfo && colon > 0 ? { username: userInfo.slice(0, colon), password: userInfo.slice(colon + 1) } : undefined }
+    : undefined;
+  let chosen = target ?? fromEnv;
+  if (!chosen && source === 'embedded' && (inProcess?.registry || (await isListening('127.0.0.1', DEFAULT_REGISTRY_PORT)))) chosen = `http://127.0.0.1:${DEFAULT_REGISTRY_PORT}`;
+  return chosen ? new SchemaRegistryClient(chosen, { logger: logger.child('schema-registry') }) : undefined;
 }
 
 export interface CreateTopicOptions {
@@ -159,7 +184,7 @@ export interface CreateTopicOptions {
   config?: Record<string, string | number | boolean>;
 }
 
-export const CONNECT_OPTIONS = optionKeys<ConnectOptions>()(['brokers', 'clientId', 'ssl', 'sasl', 'dataDir', 'connectionTimeout', 'requestTimeout', 'logger']);
+export const CONNECT_OPTIONS = optionKeys<ConnectOptions>()(['brokers', 'clientId', 'ssl', 'sasl', 'dataDir', 'connectionTimeout', 'requestTimeout', 'schemaRegistry', 'logger']);
 export const CREATE_TOPIC_OPTIONS = optionKeys<CreateTopicOptions>()(['partitions', 'replicationFactor', 'config']);
 
 /**
@@ -184,7 +209,18 @@ export class KafkaConnection {
     readonly embedded?: Broker,
     /** What it takes to open another client to the same cluster (worker threads). */
     readonly clientConfig: ClientConfig = { brokers },
+    /** The Schema Registry for Avro / Protobuf / JSON Schema records, when there is one. */
+    readonly schemaRegistry?: SchemaRegistryClient,
   ) {}
+
+  /** The Schema Registry, or an error saying how to give one. */
+  requireSchemaRegistry(what: string): SchemaRegistryClient {
+    if (this.schemaRegistry) return this.schemaRegistry;
+    throw new KafkalabError(`${what} needs a Schema Registry and this connection has none`, {
+      code: 'NO_SCHEMA_REGISTRY',
+      hint: "connect({ schemaRegistry: 'http://host:8081' }) or set SCHEMA_REGISTRY_URL",
+    });
+  }
 
   get bootstrap(): string {
     return this.brokers.join(',');

@@ -11,9 +11,13 @@ import { Stream, newStats, type Sink } from '../stream/stream';
 import type { Row } from '../stream/operators';
 import type { KafkaConnection } from './connect';
 import { readTopic, type ReadOptions } from './read';
-import { fetchSource, groupSource, type SourceOptions } from './source';
+import { fetchSource, type SourceOptions } from './source';
+import { GroupSource } from './group-source';
+import type { SourceControl, SourceIterator } from '../stream/run';
 import { replayInto, replayStream, type ReplayOptions, type ReplayReport } from './replay';
 import { eventTime } from '../stream/window';
+import { isSchemaFormat, RowMismatch, rowMismatchError, schemaEncoder, SUBJECT_STRATEGIES, type SchemaEncoder, type SchemaFormatName, type SubjectNameStrategy } from '../registry/serdes';
+import type { SchemaReference } from '../registry/types';
 
 export interface ProduceOptions {
   /** Field whose value becomes the message key (default `_key` when rows have it). */
@@ -24,8 +28,22 @@ export interface ProduceOptions {
   headers?: Record<string, string> | ((row: Row) => Record<string, string>);
   /** Explicit partition for every record (default: by key, Java-compatible murmur2). */
   partition?: number;
-  /** 'json' (default) or 'string' (the row's `value` field as text). */
-  format?: 'json' | 'string';
+  /**
+   * 'json' (default), 'string' (the row's `value` field as text), or a Schema Registry format:
+   * 'avro', 'protobuf', 'json-schema' (the schema registered under `<topic>-value` and each
+   * value framed with its id, as Confluent's serializers write them).
+   */
+  format?: 'json' | 'string' | SchemaFormatName;
+  /** The schema for 'avro' / 'protobuf' / 'json-schema' (object or text; .proto text for Protobuf). Omitted: the subject's latest. */
+  schema?: string | object;
+  /** Schemas the schema uses (Avro named types, .proto imports, JSON `$ref`s), each registered under its own subject. */
+  references?: SchemaReference[];
+  /** 'topic' (default, `<topic>-value`), 'record' (the record's full name) or 'topic-record' (`<topic>-<record>`). */
+  subjectStrategy?: SubjectNameStrategy;
+  /** Protobuf: the message type to write (default the file's first). */
+  messageName?: string;
+  /** Register a new schema (default true); false: it must already be registered under the subject. */
+  autoRegister?: boolean;
   /** Messages per produce request (default 5000). */
   chunk?: number;
 }
@@ -37,7 +55,9 @@ export interface ProduceResult {
 
 const META = new Set(['_key', '_partition', '_offset', '_timestamp', '_headers']);
 
-export const PRODUCE_OPTIONS = optionKeys<ProduceOptions>()(['key', 'timestamp', 'headers', 'partition', 'format', 'chunk']);
+export const PRODUCE_OPTIONS = optionKeys<ProduceOptions>()([
+  'key', 'timestamp', 'headers', 'partition', 'format', 'chunk', 'schema', 'references', 'subjectStrategy', 'messageName', 'autoRegister',
+]);
 export const READ_OPTIONS = optionKeys<ReadOptions>()(['from', 'to', 'limit', 'partitions', 'headers', 'fetchBytes', 'parallel', 'format', 'columns', 'csv']);
 export const STREAM_OPTIONS = optionKeys<SourceOptions>()(['from', 'to', 'group', 'partitions', 'batch', 'headers', 'format', 'columns', 'csv']);
 export const REPLAY_OPTIONS = optionKeys<ReplayOptions>()(['from', 'to', 'speed', 'into', 'partitions', 'format', 'batch', 'headers']);
@@ -68,14 +88,35 @@ export class Topic {
       throw badOption('produce()', 'partition', opts.partition, `one of the topic's ${n} partition${n === 1 ? '' : 's'} (0..${n - 1})`);
     }
     const chunk = opts.chunk ?? 5000;
+    // Schema'd rows are all encoded before anything is sent: a row that does not fit fails the call with nothing written.
+    const encoded = isSchemaFormat(opts.format) ? await this.encodeAll(list, opts as ProduceOptions & { format: SchemaFormatName }) : undefined;
     await this.conn.call('produce()', this.name, async () => {
       const producer = await this.conn.producer();
       for (let i = 0; i < list.length; i += chunk) {
-        const messages = list.slice(i, i + chunk).map((r) => toMessage(r, opts));
+        const messages = list.slice(i, i + chunk).map((r, j) => toMessage(r, opts, encoded?.[i + j]));
         await producer.send({ topic: this.name, messages });
       }
     });
     return { topic: this.name, records: list.length };
+  }
+
+  private async encodeAll(rows: Row[], opts: ProduceOptions & { format: SchemaFormatName }): Promise<Buffer[]> {
+    const registry = this.conn.requireSchemaRegistry(`produce() with format '${opts.format}'`);
+    const encoder: SchemaEncoder = await schemaEncoder(registry, this.name, {
+      format: opts.format,
+      schema: opts.schema,
+      references: opts.references,
+      subjectStrategy: opts.subjectStrategy,
+      messageName: opts.messageName,
+      autoRegister: opts.autoRegister,
+    });
+    return rows.map((r, i) => {
+      try {
+        return encoder.encode(withoutMeta(r));
+      } catch (e) {
+        throw e instanceof RowMismatch ? rowMismatchError(e, i, encoder.subject) : e;
+      }
+    });
   }
 
   /** A range of the topic as a DataFrame; see ReadOptions. The report is in `df.attrs.report`. */
@@ -96,7 +137,8 @@ export class Topic {
     const topic = this.name;
     return new Stream(
       {
-        open: () => explained(conn, topic, 'stream()', () => (opts.group ? groupSource(conn, topic, { ...opts, group: opts.group }, stats) : fetchSource(conn, topic, opts, stats))),
+        open: (control?: SourceControl) =>
+          explained(conn, topic, 'stream()', () => (opts.group ? new GroupSource(conn, topic, { ...opts, group: opts.group }, stats, control) : fetchSource(conn, topic, opts, stats))),
         sink: (target: string) => topicSink(conn, target),
       },
       [],
@@ -122,8 +164,8 @@ export class Topic {
 }
 
 /** A source whose errors (a lost broker, a deleted topic) come out explained. */
-function explained(conn: KafkaConnection, topic: string, op: string, open: () => AsyncIterator<Row[]> & { ready?: Promise<void> }): AsyncIterator<Row[]> & { ready?: Promise<void> } {
-  let source: AsyncIterator<Row[]> & { ready?: Promise<void> };
+function explained(conn: KafkaConnection, topic: string, op: string, open: () => SourceIterator): SourceIterator {
+  let source: SourceIterator;
   try {
     source = open();
   } catch (e) {
@@ -136,6 +178,8 @@ function explained(conn: KafkaConnection, topic: string, op: string, open: () =>
         throw conn.explain(e, { topic, op });
       }),
     return: (value?: unknown) => (source.return ? source.return(value) : Promise.resolve({ done: true, value: undefined })),
+    commit: source.commit && ((offsets) => source.commit!(offsets)),
+    drain: source.drain && (() => source.drain!()),
   };
 }
 
@@ -170,7 +214,11 @@ function checkProduceOptions(rows: Row[], opts: ProduceOptions): void {
     ['timestamp', opts.timestamp],
     ['format', opts.format === 'string' ? 'value' : undefined],
   ];
-  if (opts.format !== undefined && opts.format !== 'json' && opts.format !== 'string') throw badOption('produce()', 'format', opts.format, "'json' or 'string'");
+  if (opts.format !== undefined && opts.format !== 'json' && opts.format !== 'string' && !isSchemaFormat(opts.format)) {
+    throw badOption('produce()', 'format', opts.format, "'json', 'string', 'avro', 'protobuf' or 'json-schema'");
+  }
+  if (opts.schema !== undefined && !isSchemaFormat(opts.format)) throw badOption('produce()', 'format', opts.format, "'avro', 'protobuf' or 'json-schema' when a schema is given", "format: 'avro', schema");
+  if (opts.subjectStrategy !== undefined && !SUBJECT_STRATEGIES.includes(opts.subjectStrategy)) throw badOption('produce()', 'subjectStrategy', opts.subjectStrategy, "'topic', 'record' or 'topic-record'");
   if (opts.chunk !== undefined && !(Number.isInteger(opts.chunk) && opts.chunk > 0)) throw badOption('produce()', 'chunk', opts.chunk, 'a whole number of at least 1', 'chunk: 5000');
   if (opts.partition !== undefined && !(Number.isInteger(opts.partition) && opts.partition >= 0)) throw badOption('produce()', 'partition', opts.partition, 'a partition number (0, 1, ...)');
   if (opts.headers !== undefined && typeof opts.headers !== 'function' && (typeof opts.headers !== 'object' || opts.headers === null || Array.isArray(opts.headers))) {
@@ -191,7 +239,19 @@ function checkProduceOptions(rows: Row[], opts: ProduceOptions): void {
   }
 }
 
-function toMessage(r: Row, opts: ProduceOptions): Message {
+/** The row without kafkalab's `_`-metadata fields (they are the record's key, timestamp..., not its value). */
+function withoutMeta(r: Row): Row {
+  for (const f in r) {
+    if (META.has(f)) {
+      const clean: Row = {};
+      for (const g in r) if (!META.has(g)) clean[g] = r[g];
+      return clean;
+    }
+  }
+  return r;
+}
+
+function toMessage(r: Row, opts: ProduceOptions, encoded?: Buffer): Message {
   const keyField = opts.key ?? '_key';
   const k = r[keyField];
   const tsField = opts.timestamp ?? (r._timestamp !== undefined ? '_timestamp' : undefined);
@@ -203,19 +263,10 @@ function toMessage(r: Row, opts: ProduceOptions): Message {
     }
     timestamp = String(Math.round(t));
   }
-  let value: string;
-  if (opts.format === 'string') value = r.value === null || r.value === undefined ? '' : String(r.value);
-  else {
-    let clean = r;
-    for (const f in r) {
-      if (META.has(f)) {
-        clean = {};
-        for (const g in r) if (!META.has(g)) clean[g] = r[g];
-        break;
-      }
-    }
-    value = JSON.stringify(clean);
-  }
+  let value: string | Buffer;
+  if (encoded) value = encoded;
+  else if (opts.format === 'string') value = r.value === null || r.value === undefined ? '' : String(r.value);
+  else value = JSON.stringify(withoutMeta(r));
   const headers = typeof opts.headers === 'function' ? opts.headers(r) : opts.headers;
   return {
     key: k === undefined || k === null ? null : String(k),

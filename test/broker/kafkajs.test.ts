@@ -75,7 +75,7 @@ test('admin: createTopics (errors per topic), listTopics, fetchTopicMetadata, de
     assert.is(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3 }] }), false, 'already exists');
     await rejects(() => admin.createTopics({ topics: [{ topic: 'bad/name' }] }), /INVALID_TOPIC/);
     await rejects(() => admin.createTopics({ topics: [{ topic: 'rf', replicationFactor: 3 }] }), /INVALID_REPLICATION_FACTOR/);
-    await rejects(() => admin.createTopics({ topics: [{ topic: 'compacted', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] }), /INVALID_CONFIG/);
+    await rejects(() => admin.createTopics({ topics: [{ topic: 'shredded', configEntries: [{ name: 'cleanup.policy', value: 'shred' }] }] }), /INVALID_CONFIG/);
     assert.is(await admin.createTopics({ validateOnly: true, waitForLeaders: false, topics: [{ topic: 'dry-run' }] }), true);
     assert.is(await admin.createTopics({ topics: [{ topic: 'scratch', configEntries: [{ name: 'retention.ms', value: '60000' }] }] }), true);
     const topics = await admin.listTopics();

@@ -1,0 +1,23 @@
+/**
+ * The registry connect() starts beside the embedded broker: on localhost:8081 unless something
+ * already listens there (a registry another process started, reused like the broker on 9092).
+ * A registry that cannot start is a warning, not a failed connect(): JSON topics work without it.
+ */
+import { isListening } from '../kafka/connect';
+import type { Logger } from '../util/log';
+import { DEFAULT_REGISTRY_PORT, startSchemaRegistry, type SchemaRegistry } from './server';
+
+export async function startEmbeddedRegistry(bootstrap: string, logger: Logger): Promise<SchemaRegistry | undefined> {
+  if (await isListening('127.0.0.1', DEFAULT_REGISTRY_PORT)) {
+    logger.info('using the schema registry already listening on localhost:8081');
+    return undefined;
+  }
+  try {
+    const registry = await startSchemaRegistry({ brokers: bootstrap, port: DEFAULT_REGISTRY_PORT, logger });
+    logger.info('started the embedded schema registry', { url: registry.url });
+    return registry;
+  } catch (e) {
+    logger.warn('the embedded schema registry did not start; Avro, Protobuf and JSON Schema topics need one', { error: (e as Error).message });
+    return undefined;
+  }
+}
