@@ -5,13 +5,14 @@
  *
  * How a handler file registers itself (the server loads every `NN_name` file in handlers/):
  *
- *   registerApi<HeartbeatRequest, HeartbeatResponse>({
- *     key: 12, name: 'Heartbeat', minVersion: 0, maxVersion: 3,
- *     flexibleVersion: 4,                       // first flexible version; omit if none exists
- *     decodeRequest: (r, version) => decodeHeartbeatRequest(r, version),   // from sdk/protocol/messages
- *     handle: (req, ctx) => ...,                // value, Promise (long-poll / held response) or NO_RESPONSE
- *     encodeResponse: (w, res, version) => encodeHeartbeatResponse(w, res, version),
+ *   registerApi({
+ *     request: HeartbeatRequest, response: HeartbeatResponse,   // descriptions in sdk/protocol/messages
+ *     minVersion: 0, maxVersion: 4,                             // the versions served (ApiVersions)
+ *     handle: (req, ctx) => ...,   // value, Promise (long-poll / held response) or NO_RESPONSE
  *   });
+ *
+ * The API key, the name, the flexible versions (request header v2, response header v1) and the
+ * codecs all come from the message descriptions, so a handler file holds only behaviour.
  *
  * - Kafka errors go back as error codes inside the response. A thrown error (sync or async)
  *   means "this request cannot be answered": the server logs it and closes that one connection.
@@ -34,6 +35,7 @@ import type { Logger } from '../util/log';
 import type { Reader } from '../protocol/reader';
 import type { Writer } from '../protocol/writer';
 import type { RequestHeader } from '../protocol/header';
+import type { In, Message, Out } from '../protocol/schema';
 import type { LogConfig, LogManager, OffsetStore } from './log';
 import type { AppendNotifier } from './notifier';
 import type { ProducerStates } from './producers';
@@ -41,6 +43,7 @@ import type { ProducerStates } from './producers';
 export const NO_RESPONSE: unique symbol = Symbol('no response');
 export type HandlerResult<Res> = Res | typeof NO_RESPONSE;
 
+/** A registered API as the server runs it (built by registerApi from the definition). */
 export interface ApiHandler<Req = any, Res = any> {
   key: number;
   name: string;
@@ -51,6 +54,15 @@ export interface ApiHandler<Req = any, Res = any> {
   decodeRequest(r: Reader, version: number): Req;
   handle(req: Req, ctx: RequestContext): HandlerResult<Res> | Promise<HandlerResult<Res>>;
   encodeResponse(w: Writer, res: Res, version: number): void;
+}
+
+/** What a handler file declares: its two message descriptions, the versions served, and behaviour. */
+export interface ApiDefinition<Q extends Message<any>, S extends Message<any>> {
+  request: Q;
+  response: S;
+  minVersion: number;
+  maxVersion: number;
+  handle(req: Out<Q>, ctx: RequestContext): HandlerResult<In<S>> | Promise<HandlerResult<In<S>>>;
 }
 
 export interface BrokerConfig {
@@ -109,11 +121,29 @@ export interface RequestContext {
 const handlers = new Map<number, ApiHandler>();
 const services = new Map<string, (broker: BrokerState) => Service>();
 
-export function registerApi<Req, Res>(h: ApiHandler<Req, Res>): void {
+export function registerApi<Q extends Message<any>, S extends Message<any>>(def: ApiDefinition<Q, S>): void {
+  const { request, response, minVersion, maxVersion } = def;
+  const name = request.name.replace(/Request$/, '');
+  if (request.apiKey !== response.apiKey) throw new Error(`${name}: request and response describe different API keys`);
+  if (minVersion > maxVersion) throw new Error(`${name}: minVersion > maxVersion`);
+  for (const m of [request, response]) {
+    if (minVersion < m.versions.min || maxVersion > m.versions.max) {
+      throw new Error(`${name}: serves v${minVersion}-${maxVersion} but ${m.name} describes only v${m.versions.min}-${m.versions.max}`);
+    }
+  }
+  const h: ApiHandler = {
+    key: request.apiKey,
+    name,
+    minVersion,
+    maxVersion,
+    flexibleVersion: request.firstFlexibleVersion,
+    decodeRequest: request.decode,
+    handle: def.handle as ApiHandler['handle'],
+    encodeResponse: response.encode,
+  };
   const prev = handlers.get(h.key);
-  if (prev && prev !== h) throw new Error(`API key ${h.key} registered twice (${prev.name}, ${h.name})`);
-  if (h.minVersion > h.maxVersion) throw new Error(`${h.name}: minVersion > maxVersion`);
-  handlers.set(h.key, h as ApiHandler);
+  if (prev) throw new Error(`API key ${h.key} registered twice (${prev.name}, ${h.name})`);
+  handlers.set(h.key, h);
 }
 
 export function registerService(name: string, factory: (broker: BrokerState) => Service): void {

@@ -7,7 +7,7 @@ import * as net from 'net';
 import { Reader, ProtocolError } from '../protocol/reader';
 import { Writer } from '../protocol/writer';
 import { decodeRequestHeader, encodeResponseHeader, responseHeaderVersion, API_VERSIONS_KEY, type RequestHeader } from '../protocol/header';
-import { encodeApiVersionsResponse } from '../protocol/messages/api-versions';
+import { ApiVersionsResponse } from '../protocol/messages/api-versions';
 import { ErrorCode } from '../protocol/errors';
 import type { Logger } from '../util/log';
 import { handlerFor, isFlexible, supportedApis, NO_RESPONSE, type ApiHandler, type BrokerState, type ConnectionInfo, type RequestContext } from './registry';
@@ -207,7 +207,7 @@ export class Connection implements ConnectionInfo {
   private answerUnsupportedApiVersions(correlationId: number): void {
     const w = new Writer(512).int32(0);
     encodeResponseHeader(w, correlationId, 0);
-    encodeApiVersionsResponse(w, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: supportedApis(), throttleTimeMs: 0 }, 0);
+    ApiVersionsResponse.encode(w, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: supportedApis(), throttleTimeMs: 0 }, 0);
     this.queue.push({ correlationId, version: 0, done: true, out: sizePrefixed(w) });
     this.flush();
   }

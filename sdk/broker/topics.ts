@@ -34,3 +34,19 @@ export function findOrCreateTopic(state: BrokerState, name: string, allowAutoCre
 export function isTopicError(v: TopicInfo | { errorCode: number }): v is { errorCode: number; message: string } {
   return (v as { errorCode?: number }).errorCode !== undefined;
 }
+
+/** Topic ids (Fetch v13+, Metadata v10+ by id) to names; rebuilt on a miss, checked on a hit. */
+const namesById = new WeakMap<BrokerState['logs'], Map<string, string>>();
+export function findTopicById(state: BrokerState, id: Buffer): TopicInfo | undefined {
+  let names = namesById.get(state.logs);
+  const key = id.toString('hex');
+  const hit = names?.get(key);
+  if (hit !== undefined) {
+    const t = state.logs.topic(hit);
+    if (t && t.id.equals(id)) return t;
+  }
+  names = new Map(state.logs.topics().map((t) => [t.id.toString('hex'), t.name]));
+  namesById.set(state.logs, names);
+  const name = names.get(key);
+  return name === undefined ? undefined : state.logs.topic(name);
+}

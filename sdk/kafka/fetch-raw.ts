@@ -11,7 +11,7 @@
 import { CompressionCodecs } from 'kafkajs';
 import * as zlib from 'zlib';
 import { promisify } from 'util';
-import { decodeFetchResponse, encodeFetchRequest, type FetchPartitionResponse } from '../protocol/messages/fetch';
+import { FetchRequest, FetchResponse, type FetchPartitionResponse } from '../protocol/messages/fetch';
 import { Reader } from '../protocol/reader';
 import { Writer } from '../protocol/writer';
 import type { CompressedBatch } from '../frame/batches';
@@ -133,7 +133,7 @@ export class RawFetcher extends TopicClusterClient {
     });
     const maxWaitMs = opts.maxWaitMs ?? 0;
     const w = new Writer(64 + 28 * parts.length + this.topic.length);
-    encodeFetchRequest(
+    FetchRequest.encode(
       w,
       {
         replicaId: -1,
@@ -144,7 +144,7 @@ export class RawFetcher extends TopicClusterClient {
         sessionId: 0,
         sessionEpoch: -1,
         topics: [{ topic: this.topic, partitions }],
-        forgottenTopics: [],
+        forgottenTopicsData: [],
         rackId: '',
       },
       version,
@@ -155,7 +155,7 @@ export class RawFetcher extends TopicClusterClient {
       apiName: 'Fetch',
       body: w.toBuffer(),
       decode: (payload) => {
-        const r = decodeFetchResponse(new Reader(payload), version);
+        const r = FetchResponse.decode(new Reader(payload), version);
         // KIP-219: from v8 the client, not the broker, waits out a throttle.
         return { ...r, clientSideThrottleTime: version >= 8 ? r.throttleTimeMs : 0 };
       },

@@ -12,10 +12,10 @@
  */
 import { KafkalabError } from '../util/errors';
 import { columnsOf, rowCount, TableLike } from './input';
-import { FeatureState, featureMatrix, PipelineSpec, scaleInPlace } from './pipeline';
-import { BatchTrainer, EarlyStopper, History, meanError, Progress, shuffleRows } from './train';
+import { FeatureState, featureMatrix, PipelineSpec, scaleInPlace } from '../runtime';
+import { EarlyStopper, History, meanError, Progress, shuffleRows, type Trainer } from './train';
 import { mulberry32 } from '../ingest/prng';
-import type { tf } from './backend';
+import type { tf } from '../runtime/score/backend';
 
 export interface StreamFitOptions {
   batchSize: number;
@@ -40,7 +40,7 @@ export interface StreamFitOptions {
 export interface StreamModelSetup {
   spec: PipelineSpec;
   model: tf.LayersModel;
-  trainer: BatchTrainer;
+  trainer: Trainer;
   stopper: EarlyStopper;
 }
 

@@ -194,27 +194,4 @@ export class Reader {
     }
     return out;
   }
-
-  // Flexible-aware helpers: codecs call these with `flex` = version >= the first flexible version.
-  str(flex: boolean): string {
-    return flex ? this.compactString() : this.string();
-  }
-  nstr(flex: boolean): string | null {
-    return flex ? this.compactNullableString() : this.nullableString();
-  }
-  byt(flex: boolean): Buffer {
-    return flex ? this.compactBytes() : this.bytes();
-  }
-  nbyt(flex: boolean): Buffer | null {
-    return flex ? this.compactNullableBytes() : this.nullableBytes();
-  }
-  arr<T>(flex: boolean, item: (r: Reader) => T): T[] {
-    return flex ? this.compactArray(item) : this.array(item);
-  }
-  narr<T>(flex: boolean, item: (r: Reader) => T): T[] | null {
-    return flex ? this.compactNullableArray(item) : this.nullableArray(item);
-  }
-  tags(flex: boolean): void {
-    if (flex) this.taggedFields();
-  }
 }

@@ -51,6 +51,11 @@ export class Writer {
     this.pos = this.buf.writeInt16BE(v, this.pos);
     return this;
   }
+  uint16(v: number): this {
+    this.ensure(2);
+    this.pos = this.buf.writeUInt16BE(v, this.pos);
+    return this;
+  }
   int32(v: number): this {
     this.ensure(4);
     this.pos = this.buf.writeInt32BE(v | 0, this.pos);
@@ -184,29 +189,6 @@ export class Writer {
       this.uvarint(tag).uvarint(v.length).raw(v);
     }
     return this;
-  }
-
-  // Flexible-aware helpers, the mirror of Reader's.
-  str(flex: boolean, s: string): this {
-    return flex ? this.compactString(s) : this.string(s);
-  }
-  nstr(flex: boolean, s: string | null | undefined): this {
-    return flex ? this.compactNullableString(s) : this.nullableString(s);
-  }
-  byt(flex: boolean, b: Buffer): this {
-    return flex ? this.compactBytes(b) : this.bytes(b);
-  }
-  nbyt(flex: boolean, b: Buffer | null | undefined): this {
-    return flex ? this.compactNullableBytes(b) : this.nullableBytes(b);
-  }
-  arr<T>(flex: boolean, items: readonly T[], item: (w: Writer, v: T) => void): this {
-    return flex ? this.compactArray(items, item) : this.array(items, item);
-  }
-  narr<T>(flex: boolean, items: readonly T[] | null | undefined, item: (w: Writer, v: T) => void): this {
-    return flex ? this.compactNullableArray(items, item) : this.nullableArray(items, item);
-  }
-  tags(flex: boolean): this {
-    return flex ? this.uvarint(0) : this;
   }
 
   /** The message as buffers in order, without copying referenced chunks. */

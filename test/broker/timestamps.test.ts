@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
 import { crc32c } from '../../sdk/protocol/crc32c';
-import { encodeProduceRequest, decodeProduceResponse } from '../../sdk/protocol/messages/produce';
+import { ProduceRequest, ProduceResponse } from '../../sdk/protocol/messages/produce';
 import { encodeRecordBatch } from '../../sdk/protocol/record-batch';
 import { rawClient } from './wire';
 
@@ -33,8 +33,8 @@ test('a batch claiming MaxTimestamp -1 is found by time (kafkajs fetchTopicOffse
     batch.writeUInt32BE(crc32c(batch, 21), 17);
     const c = await rawClient(broker.port);
     const r = await c.request(0, 7, (w) =>
-      encodeProduceRequest(w, { transactionalId: null, acks: -1, timeoutMs: 5000, topics: [{ name: 'claims', partitions: [{ index: 0, records: batch }] }] }, 7));
-    assert.is(decodeProduceResponse(r, 7).topics[0].partitions[0].errorCode, 0);
+      ProduceRequest.encode(w, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'claims', partitionData: [{ index: 0, records: batch }] }] }, 7));
+    assert.is(ProduceResponse.decode(r, 7).responses[0].partitionResponses[0].errorCode, 0);
     c.close();
     const [at25] = await admin.fetchTopicOffsetsByTimestamp('claims', T0 + 25);
     assert.is(at25.offset, '1', 'the record at T0+30 is offset 1');

@@ -8,7 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
 import { runKcat } from './helpers';
 import { rawClient } from '../broker/wire';
-import { encodeFetchRequest, decodeFetchResponse } from '../../sdk/protocol/messages/fetch';
+import { FetchRequest, FetchResponse } from '../../sdk/protocol/messages/fetch';
 import { readBatchHeader } from '../../sdk/protocol/record-batch';
 
 const test = needing(uvuTest, missingCommand('kcat', 'apt-get install -y kcat', ['-V']));
@@ -18,9 +18,9 @@ async function storedCodecs(topic: string): Promise<number[]> {
   const c = await rawClient(broker.port);
   try {
     const r = await c.request(1, 11, (w) =>
-      encodeFetchRequest(w, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-        topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }], forgottenTopics: [], rackId: '' }, 11));
-    const records = decodeFetchResponse(r, 11).responses[0].partitions[0].records!;
+      FetchRequest.encode(w, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+        topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' }, 11));
+    const records = FetchResponse.decode(r, 11).responses[0].partitions[0].records!;
     const codecs = new Set<number>();
     for (let at = 0; at < records.length; at += 12 + records.readInt32BE(at + 8)) codecs.add(readBatchHeader(records, at).attributes & 7);
     return [...codecs].sort();

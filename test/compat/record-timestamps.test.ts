@@ -10,7 +10,7 @@ import { startBroker, type Broker } from '../../sdk/broker';
 import { PartitionLog } from '../../sdk/broker/log';
 import { canDecompress } from '../../sdk/broker/log/codecs';
 import { crc32c } from '../../sdk/protocol/crc32c';
-import { encodeFetchRequest, decodeFetchResponse } from '../../sdk/protocol/messages/fetch';
+import { FetchRequest, FetchResponse } from '../../sdk/protocol/messages/fetch';
 import { readBatchHeader } from '../../sdk/protocol/record-batch';
 import { rawClient } from '../broker/wire';
 import { tempDir } from '../broker/log/batches';
@@ -33,9 +33,9 @@ async function storedBatches(topic: string): Promise<Buffer[]> {
   const c = await rawClient(broker.port);
   try {
     const r = await c.request(1, 11, (w) =>
-      encodeFetchRequest(w, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 8 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-        topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 8 << 20 }] }], forgottenTopics: [], rackId: '' }, 11));
-    const records = decodeFetchResponse(r, 11).responses[0].partitions[0].records!;
+      FetchRequest.encode(w, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 8 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+        topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 8 << 20 }] }], forgottenTopicsData: [], rackId: '' }, 11));
+    const records = FetchResponse.decode(r, 11).responses[0].partitions[0].records!;
     const out: Buffer[] = [];
     for (let at = 0; at < records.length; at += 12 + records.readInt32BE(at + 8)) out.push(Buffer.from(records.subarray(at, at + 12 + records.readInt32BE(at + 8))));
     return out;

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
 import { rawClient } from '../broker/wire';
-import { encodeFetchRequest, decodeFetchResponse } from '../../sdk/protocol/messages/fetch';
+import { FetchRequest, FetchResponse } from '../../sdk/protocol/messages/fetch';
 import { decodeRecords } from '../../sdk/protocol/record-batch';
 
 const PARTITIONS = 3;
@@ -41,9 +41,9 @@ async function readPartition(port: number, topic: string, partition: number): Pr
   try {
     for (let offset = 0, i = 0; i < 10_000; i++) {
       const r = await c.request(1, 11, (w) =>
-        encodeFetchRequest(w, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 4 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-          topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 4 << 20 }] }], forgottenTopics: [], rackId: '' }, 11));
-      const p = decodeFetchResponse(r, 11).responses[0].partitions[0];
+        FetchRequest.encode(w, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 4 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+          topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 4 << 20 }] }], forgottenTopicsData: [], rackId: '' }, 11));
+      const p = FetchResponse.decode(r, 11).responses[0].partitions[0];
       assert.is(p.errorCode, 0, `fetch ${topic}-${partition}@${offset}`);
       const recs = decodeRecords(p.records!).filter((x) => x.offset >= offset);
       if (!recs.length) {

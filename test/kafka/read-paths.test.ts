@@ -11,7 +11,8 @@ import { readTopicWith, type ReadOptions } from '../../sdk/kafka/read';
 import { RawFetcher } from '../../sdk/kafka/fetch-raw';
 import { ClusterClient } from '../../sdk/kafka/adapter';
 import { readReport, recordsOf, type DataFrame } from '../../sdk/frame/dataframe';
-import { decodeFetchRequest, encodeFetchResponse, type FetchResponse } from '../../sdk/protocol/messages/fetch';
+import { FetchRequest, FetchResponse } from '../../sdk/protocol/messages/fetch';
+import type { In } from '../../sdk/protocol/schema';
 import { Reader } from '../../sdk/protocol/reader';
 import { Writer } from '../../sdk/protocol/writer';
 import { encodeRecordBatch } from '../../sdk/protocol/record-batch';
@@ -181,12 +182,12 @@ function fakeCluster(rounds: (number | 'drop')[][]) {
     connectionPool: {
       async send(protocol: { request: { apiVersion: number; encode(): Promise<{ buffer: Buffer }> }; response: { decode(b: Buffer): Promise<unknown>; parse(x: unknown): Promise<unknown> } }) {
         const version = protocol.request.apiVersion;
-        const req = decodeFetchRequest(new Reader((await protocol.request.encode()).buffer), version);
+        const req = FetchRequest.decode(new Reader((await protocol.request.encode()).buffer), version);
         const parts = req.topics[0].partitions;
         calls.requests.push(parts.map((p) => p.partition));
         const codes = rounds[Math.min(round++, rounds.length - 1)];
         if (codes.includes('drop')) throw Object.assign(new Error('Connection closed'), { name: 'KafkaJSConnectionClosedError', retriable: true });
-        const res: FetchResponse = {
+        const res: In<typeof FetchResponse> = {
           throttleTimeMs: 0,
           errorCode: 0,
           sessionId: 0,
@@ -207,7 +208,7 @@ function fakeCluster(rounds: (number | 'drop')[][]) {
           ],
         };
         const w = new Writer();
-        encodeFetchResponse(w, res, version);
+        FetchResponse.encode(w, res, version);
         return protocol.response.parse(await protocol.response.decode(w.toBuffer()));
       },
     },

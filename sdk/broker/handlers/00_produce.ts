@@ -1,5 +1,5 @@
 /**
- * Produce (0), v3-8.
+ * Produce (0), v0-12 advertised, v3-12 served.
  * Behavior:
  * - Each partition's record set must be exactly one v2 batch with a valid length and CRC-32C
  *   (2 CORRUPT_MESSAGE otherwise; 87 INVALID_RECORD for several batches or none). It is stored
@@ -12,6 +12,7 @@
  *   so the producer notices. acks must be -1, 0 or 1 (21 INVALID_REQUIRED_ACKS).
  * - Unknown topics are not created here (clients ask Metadata first, which may create them).
  * - Transactional produce is refused (53): the broker does not implement transactions.
+ * - zstd batches need v7+ (76 UNSUPPORTED_COMPRESSION_TYPE below, as Kafka answers).
  * Version notes:
  * - v0-2 are advertised only because librdkafka 2.0.2 compresses with gzip, snappy and lz4 only
  *   when the Produce range includes v0 (otherwise it logs "Broker does not support compression
@@ -19,33 +20,33 @@
  *   request (old message format) gets 35 UNSUPPORTED_VERSION on every partition.
  * - log_append_time is the broker's time on LogAppendTime topics, -1 on CreateTime ones;
  *   v8 error messages are filled.
+ * - v9+ flexible; v10+ leader hints (current leader, node endpoints) are never needed: this node
+ *   leads every partition, so NOT_LEADER_OR_FOLLOWER does not happen.
  */
 import { registerApi, NO_RESPONSE } from '../registry';
 import { kafkaCodeOf } from '../topics';
 import { validateBatches } from '../../protocol/record-batch';
 import { ErrorCode } from '../../protocol/errors';
 import { LEADER_EPOCH } from './03_metadata';
-import {
-  decodeProduceRequest,
-  encodeProduceResponse,
-  type ProducePartitionResponse,
-  type ProduceRequest,
-  type ProduceResponse,
-} from '../../protocol/messages/produce';
+import { ProduceRequest, ProduceResponse, type ProducePartitionResponse } from '../../protocol/messages/produce';
 
-registerApi<ProduceRequest, ProduceResponse>({
-  key: 0,
-  name: 'Produce',
+const COMPRESSION_MASK = 0x07;
+const ZSTD = 4;
+/** The first Produce version whose clients may send zstd (KIP-110). */
+const ZSTD_MIN_VERSION = 7;
+
+registerApi({
+  request: ProduceRequest,
+  response: ProduceResponse,
   minVersion: 0,
-  maxVersion: 8,
-  flexibleVersion: 9,
-  decodeRequest: decodeProduceRequest,
+  maxVersion: 12,
   handle: (req, ctx) => {
     const { logs, producers, appends } = ctx.broker;
+    const version = ctx.header.apiVersion;
     const ackable = req.acks === -1 || req.acks === 0 || req.acks === 1;
-    const topics = req.topics.map((t) => ({
+    const responses = req.topicData.map((t) => ({
       name: t.name,
-      partitions: t.partitions.map((p): ProducePartitionResponse => {
+      partitionResponses: t.partitionData.map((p): ProducePartitionResponse => {
         const answer = (errorCode: number, errorMessage: string | null = null, baseOffset = -1, logStartOffset = -1, logAppendTimeMs = -1): ProducePartitionResponse => ({
           index: p.index,
           errorCode,
@@ -55,7 +56,7 @@ registerApi<ProduceRequest, ProduceResponse>({
           recordErrors: [],
           errorMessage,
         });
-        if (ctx.header.apiVersion < 3) return answer(ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-2 (message format v0/v1) is not supported; use v3+');
+        if (version < 3) return answer(ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-2 (message format v0/v1) is not supported; use v3+');
         if (!ackable) return answer(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${req.acks}`);
         if (req.transactionalId !== null) {
           return answer(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported by the kafkalab broker');
@@ -70,6 +71,9 @@ registerApi<ProduceRequest, ProduceResponse>({
         }
         if (batches.length !== 1) return answer(ErrorCode.INVALID_RECORD, `expected exactly one record batch per partition, got ${batches.length}`);
         const b = batches[0];
+        if ((b.attributes & COMPRESSION_MASK) === ZSTD && version < ZSTD_MIN_VERSION) {
+          return answer(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `zstd batches need Produce v${ZSTD_MIN_VERSION}+ (this request is v${version})`, -1, log.logStartOffset);
+        }
         if (b.producerId >= 0) producers.loadTail(t.name, p.index, log);
         const seq = producers.check(t.name, p.index, b.producerId, b.producerEpoch, b.baseSequence, b.recordCount);
         if (seq.kind === 'duplicate') return answer(ErrorCode.NONE, null, seq.baseOffset, log.logStartOffset);
@@ -88,11 +92,12 @@ registerApi<ProduceRequest, ProduceResponse>({
     }));
     if (req.acks === 0) {
       // Kafka's signal to a fire-and-forget producer that something failed: drop the connection.
-      const failed = topics.flatMap((t) => t.partitions.filter((p) => p.errorCode !== 0).map((p) => `${t.name}-${p.index}: ${p.errorMessage ?? p.errorCode}`));
+      const failed = responses.flatMap((t) =>
+        t.partitionResponses.filter((p) => p.errorCode !== 0).map((p) => `${t.name}-${p.index}: ${p.errorMessage ?? p.errorCode}`),
+      );
       if (failed.length) ctx.connection.close(`acks=0 produce failed (${failed.join(', ')})`);
       return NO_RESPONSE;
     }
-    return { topics, throttleTimeMs: 0 };
+    return { responses, throttleTimeMs: 0 };
   },
-  encodeResponse: encodeProduceResponse,
 });

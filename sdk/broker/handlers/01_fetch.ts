@@ -1,5 +1,5 @@
 /**
- * Fetch (1), v4-11.
+ * Fetch (1), v4-17.
  * Behavior:
  * - Returns whole stored batches from the one containing the fetch offset (clients skip the
  *   records before it). max_bytes and partition_max_bytes are soft limits: the first partition
@@ -10,80 +10,110 @@
  * - last_stable_offset = high watermark (no transactions); preferred_read_replica = -1;
  *   an empty record set is zero-length bytes, never null.
  * Version notes:
+ * - v0-3 (message formats v0/v1) are not served, as in Kafka 4.0.
+ * - Below v10 a partition whose data holds a zstd batch gets 76 UNSUPPORTED_COMPRESSION_TYPE
+ *   and no records (such clients cannot decode zstd), as Kafka answers.
  * - Fetch sessions (v7+): every answer carries session id 0 (no incremental sessions), which
  *   clients accept by sending full fetches; a request naming a session we never created gets
  *   70 FETCH_SESSION_ID_NOT_FOUND.
+ * - v13+ name topics by id; an unknown id gets 100 UNKNOWN_TOPIC_ID. v12+ tagged leader hints
+ *   and v15+ replica state are follower matters and stay unset.
  */
 import { registerApi, type RequestContext } from '../registry';
-import { kafkaCodeOf } from '../topics';
+import { findTopicById, kafkaCodeOf } from '../topics';
+import { batchSizeAt, OFF_ATTRIBUTES } from '../log/batch';
 import { ErrorCode } from '../../protocol/errors';
-import {
-  decodeFetchRequest,
-  encodeFetchResponse,
-  type FetchPartitionResponse,
-  type FetchRequest,
-  type FetchResponse,
-} from '../../protocol/messages/fetch';
+import { FetchRequest, FetchResponse, type FetchPartitionResponse } from '../../protocol/messages/fetch';
 
-const FETCH_SESSION_ID_NOT_FOUND = 70;
 const EMPTY = Buffer.alloc(0);
+const COMPRESSION_MASK = 0x07;
+const ZSTD = 4;
+/** The first Fetch version whose clients can read zstd batches (KIP-110). */
+const ZSTD_MIN_VERSION = 10;
+const TOPIC_IDS_FROM_VERSION = 13;
+
+/** Whether any whole batch in a record set is zstd-compressed (batch headers only). */
+function holdsZstd(records: Buffer): boolean {
+  for (let at = 0; at + OFF_ATTRIBUTES + 2 <= records.length; ) {
+    if ((records.readInt16BE(at + OFF_ATTRIBUTES) & COMPRESSION_MASK) === ZSTD) return true;
+    const size = batchSizeAt(records, at);
+    if (size <= 0) break;
+    at += size;
+  }
+  return false;
+}
 
 function collect(req: FetchRequest, ctx: RequestContext): { res: FetchResponse; bytes: number; errors: number } {
   const { logs } = ctx.broker;
+  const version = ctx.header.apiVersion;
+  const byId = version >= TOPIC_IDS_FROM_VERSION;
   let budget = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
   let bytes = 0;
   let errors = 0;
-  const responses = req.topics.map((t) => ({
-    topic: t.topic,
-    partitions: t.partitions.map((p): FetchPartitionResponse => {
-      const out: FetchPartitionResponse = {
-        partitionIndex: p.partition,
-        errorCode: 0,
-        highWatermark: -1,
-        lastStableOffset: -1,
-        logStartOffset: -1,
-        abortedTransactions: null,
-        preferredReadReplica: -1,
-        records: EMPTY,
-      };
-      const log = logs.partition(t.topic, p.partition);
-      if (!log) {
-        out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        errors++;
+  const responses = req.topics.map((t) => {
+    const name = byId ? findTopicById(ctx.broker, t.topicId)?.name : t.topic;
+    return {
+      topic: t.topic,
+      topicId: t.topicId,
+      partitions: t.partitions.map((p): FetchPartitionResponse => {
+        const out: FetchPartitionResponse = {
+          partitionIndex: p.partition,
+          errorCode: 0,
+          highWatermark: -1,
+          lastStableOffset: -1,
+          logStartOffset: -1,
+          abortedTransactions: null,
+          preferredReadReplica: -1,
+          records: EMPTY,
+        };
+        const log = name === undefined ? undefined : logs.partition(name, p.partition);
+        if (!log) {
+          out.errorCode = name === undefined && byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          errors++;
+          return out;
+        }
+        out.highWatermark = out.lastStableOffset = log.nextOffset;
+        out.logStartOffset = log.logStartOffset;
+        if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.nextOffset) {
+          out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+          errors++;
+          return out;
+        }
+        if (p.fetchOffset === log.nextOffset || (budget <= 0 && bytes > 0)) return out;
+        const limit = Math.max(1, Math.min(p.partitionMaxBytes, budget));
+        try {
+          const data = log.read(p.fetchOffset, limit);
+          if (version < ZSTD_MIN_VERSION && holdsZstd(data)) {
+            out.errorCode = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
+            errors++;
+            return out;
+          }
+          out.records = data;
+          bytes += data.length;
+          budget -= data.length;
+        } catch (err) {
+          const code = kafkaCodeOf(err);
+          if (code === undefined) throw err;
+          out.errorCode = code;
+          errors++;
+        }
         return out;
-      }
-      out.highWatermark = out.lastStableOffset = log.nextOffset;
-      out.logStartOffset = log.logStartOffset;
-      if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.nextOffset) {
-        out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
-        errors++;
-        return out;
-      }
-      if (p.fetchOffset === log.nextOffset || (budget <= 0 && bytes > 0)) return out;
-      const limit = Math.max(1, Math.min(p.partitionMaxBytes, budget));
-      try {
-        const data = log.read(p.fetchOffset, limit);
-        out.records = data;
-        bytes += data.length;
-        budget -= data.length;
-      } catch (err) {
-        const code = kafkaCodeOf(err);
-        if (code === undefined) throw err;
-        out.errorCode = code;
-        errors++;
-      }
-      return out;
-    }),
-  }));
-  return { res: { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses }, bytes, errors };
+      }),
+    };
+  });
+  return { res: { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints: [] }, bytes, errors };
 }
 
 async function handleFetch(req: FetchRequest, ctx: RequestContext): Promise<FetchResponse> {
   if (req.sessionId !== 0) {
-    return { throttleTimeMs: 0, errorCode: FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
+    return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
   }
   const deadline = Date.now() + Math.max(0, req.maxWaitMs);
-  const watched: Array<[string, number]> = req.topics.flatMap((t) => t.partitions.map((p): [string, number] => [t.topic, p.partition]));
+  const byId = ctx.header.apiVersion >= TOPIC_IDS_FROM_VERSION;
+  const watched: Array<[string, number]> = req.topics.flatMap((t) => {
+    const name = byId ? findTopicById(ctx.broker, t.topicId)?.name : t.topic;
+    return name === undefined ? [] : t.partitions.map((p): [string, number] => [name, p.partition]);
+  });
   // Appended bytes only add to what a fetch can return, so between real reads the log sizes tell
   // whether min_bytes may be reached; a consumer waiting for 1 MB is not re-read on every produce.
   const watchedSize = () => watched.reduce((n, [t, p]) => n + (ctx.broker.logs.partition(t, p)?.size ?? 0), 0);
@@ -104,13 +134,11 @@ async function handleFetch(req: FetchRequest, ctx: RequestContext): Promise<Fetc
   }
 }
 
-registerApi<FetchRequest, FetchResponse>({
-  key: 1,
-  name: 'Fetch',
+registerApi({
+  request: FetchRequest,
+  response: FetchResponse,
   minVersion: 4,
-  maxVersion: 11,
-  flexibleVersion: 12,
-  decodeRequest: decodeFetchRequest,
+  maxVersion: 17,
   handle: (req, ctx) => {
     // Answer immediately without a Promise when possible: the common case under load.
     if (req.sessionId === 0) {
@@ -119,5 +147,4 @@ registerApi<FetchRequest, FetchResponse>({
     }
     return handleFetch(req, ctx);
   },
-  encodeResponse: encodeFetchResponse,
 });

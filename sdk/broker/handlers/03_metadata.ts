@@ -1,5 +1,5 @@
 /**
- * Metadata (3), v0-8.
+ * Metadata (3), v0-13.
  * Behavior:
  * - One broker: this node, at the advertised host and port (the bound port when 0 was asked).
  *   It is the controller and the leader, only replica and only ISR member of every partition.
@@ -7,36 +7,33 @@
  * - Unknown topics are created when auto-creation is on and the request allows it (v4+ flag;
  *   always allowed before v4, as in Kafka); the new topic is answered at once, with no
  *   LEADER_NOT_AVAILABLE round trip, because its partitions exist immediately.
+ * - v10+ topics may be asked for by id alone (null name); an unknown id gets 100
+ *   UNKNOWN_TOPIC_ID. Every topic is answered with its id.
  * Version notes:
  * - One constant leader epoch (0) everywhere; authorized operations are "unknown" (no ACLs).
+ * - v13's top-level error code is always 0 (the request as a whole never fails here).
  */
 import { registerApi } from '../registry';
-import { findOrCreateTopic, isTopicError } from '../topics';
-import {
-  decodeMetadataRequest,
-  encodeMetadataResponse,
-  type MetadataRequest,
-  type MetadataResponse,
-  type MetadataTopic,
-} from '../../protocol/messages/metadata';
+import { findOrCreateTopic, findTopicById, isTopicError } from '../topics';
+import { ErrorCode } from '../../protocol/errors';
+import { ZERO_UUID } from '../../protocol/schema';
+import { AUTHORIZED_OPERATIONS_OMITTED, MetadataRequest, MetadataResponse, type MetadataTopic } from '../../protocol/messages/metadata';
 import type { TopicInfo } from '../log';
 
-const AUTH_OPS_UNKNOWN = -2147483648;
 export const LEADER_EPOCH = 0;
 
-registerApi<MetadataRequest, MetadataResponse>({
-  key: 3,
-  name: 'Metadata',
+registerApi({
+  request: MetadataRequest,
+  response: MetadataResponse,
   minVersion: 0,
-  maxVersion: 8,
-  flexibleVersion: 9,
-  decodeRequest: decodeMetadataRequest,
+  maxVersion: 13,
   handle: (req, ctx) => {
     const { config, logs } = ctx.broker;
     const node = config.nodeId;
     const describe = (t: TopicInfo): MetadataTopic => ({
       errorCode: 0,
       name: t.name,
+      topicId: t.id,
       isInternal: false,
       partitions: Array.from({ length: t.partitions }, (_, i) => ({
         errorCode: 0,
@@ -47,17 +44,28 @@ registerApi<MetadataRequest, MetadataResponse>({
         isrNodes: [node],
         offlineReplicas: [],
       })),
-      topicAuthorizedOperations: AUTH_OPS_UNKNOWN,
+      topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     });
+    const failed = (errorCode: number, name: string | null, topicId = ZERO_UUID): MetadataTopic => ({
+      errorCode,
+      name,
+      topicId,
+      isInternal: false,
+      partitions: [],
+      topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    });
+    // v0 asked for every topic with an empty list; v1+ with null.
+    const wanted = ctx.header.apiVersion === 0 && req.topics?.length === 0 ? null : req.topics;
     const topics =
-      req.topics === null
+      wanted === null
         ? logs.topics().map(describe)
-        : req.topics.map((name) => {
-            const found = findOrCreateTopic(ctx.broker, name, req.allowAutoTopicCreation);
-            if (isTopicError(found)) {
-              return { errorCode: found.errorCode, name, isInternal: false, partitions: [], topicAuthorizedOperations: AUTH_OPS_UNKNOWN };
+        : wanted.map(({ name, topicId }) => {
+            if (name === null) {
+              const byId = findTopicById(ctx.broker, topicId);
+              return byId ? describe(byId) : failed(ErrorCode.UNKNOWN_TOPIC_ID, null, topicId);
             }
-            return describe(found);
+            const found = findOrCreateTopic(ctx.broker, name, req.allowAutoTopicCreation);
+            return isTopicError(found) ? failed(found.errorCode, name) : describe(found);
           });
     return {
       throttleTimeMs: 0,
@@ -65,8 +73,8 @@ registerApi<MetadataRequest, MetadataResponse>({
       clusterId: config.clusterId,
       controllerId: node,
       topics,
-      clusterAuthorizedOperations: AUTH_OPS_UNKNOWN,
+      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      errorCode: 0,
     };
   },
-  encodeResponse: encodeMetadataResponse,
 });

@@ -1,81 +1,47 @@
 /**
- * CreateTopics (19), v0-4.
+ * CreateTopics (19), v0-7.
  * Behavior:
  * - Errors per topic: 36 TOPIC_ALREADY_EXISTS, 17 INVALID_TOPIC_EXCEPTION (Kafka's name
  *   rules), 37 INVALID_PARTITIONS, 38 INVALID_REPLICATION_FACTOR (one broker: only 1 or -1),
  *   40 INVALID_CONFIG, 37 also above maxPartitionsPerTopic (default 1000), 42 INVALID_REQUEST (a name twice in one request).
  * - num_partitions -1 = the broker default; manual assignments decide the count when given.
- * - Topic configs: segment.bytes, segment.ms, retention.ms, retention.bytes and
- *   index.interval.bytes apply; cleanup.policy=delete is accepted, compact is refused (no
- *   compaction); other standard Kafka topic configs are accepted and ignored, unknown names refused.
+ * - Topic configs are checked by storage (sdk/broker/log/topic-configs.ts) with Kafka's names,
+ *   types and ranges: unknown names and bad values get 40 naming the key; cleanup.policy
+ *   compact / compact,delete, retention, segment and timestamp-type configs act on the log.
  * - validate_only (v1+) checks everything and creates nothing.
+ * Version notes:
+ * - v5+ answer the partition count, replication factor (1) and every config of each topic
+ *   (as DescribeConfigs would); v7+ its id.
  */
 import { registerApi } from '../registry';
 import { kafkaCodeOf } from '../topics';
 import { ErrorCode } from '../../protocol/errors';
-import { validateTopicName, type LogConfig } from '../log/config';
-import {
-  decodeCreateTopicsRequest,
-  encodeCreateTopicsResponse,
-  type CreatableTopic,
-  type CreateTopicsRequest,
-  type CreateTopicsResponse,
-} from '../../protocol/messages/create-topics';
-
-const APPLIED: Record<string, Exclude<keyof LogConfig, 'messageTimestampType'>> = {
-  'segment.bytes': 'segmentBytes',
-  'segment.ms': 'segmentMs',
-  'retention.ms': 'retentionMs',
-  'retention.bytes': 'retentionBytes',
-  'index.interval.bytes': 'indexIntervalBytes',
-};
-const IGNORED = new Set([
-  'compression.type', 'delete.retention.ms', 'file.delete.delay.ms', 'flush.messages', 'flush.ms',
-  'follower.replication.throttled.replicas', 'leader.replication.throttled.replicas', 'max.compaction.lag.ms',
-  'max.message.bytes', 'message.downconversion.enable', 'message.format.version', 'message.timestamp.difference.max.ms',
-  'min.cleanable.dirty.ratio', 'min.compaction.lag.ms', 'min.insync.replicas', 'preallocate',
-  'segment.index.bytes', 'segment.jitter.ms', 'unclean.leader.election.enable', 'local.retention.ms', 'local.retention.bytes',
-  'remote.storage.enable', 'message.timestamp.before.max.ms', 'message.timestamp.after.max.ms',
-]);
+import { validateTopicName } from '../log/config';
+import { configSourceCode } from '../../protocol/messages/describe-configs';
+import { CreateTopicsRequest, CreateTopicsResponse, type CreatableTopic } from '../../protocol/messages/create-topics';
 
 class Refusal {
   constructor(readonly code: number, readonly message: string) {}
 }
 
-function topicConfig(t: CreatableTopic): Partial<LogConfig> {
-  const out: Partial<LogConfig> = {};
-  for (const { name, value } of t.configs) {
-    if (name === 'cleanup.policy') {
-      if (value !== null && value !== 'delete') throw new Refusal(ErrorCode.INVALID_CONFIG, `cleanup.policy=${value} is not supported (no log compaction); use delete`);
-      continue;
-    }
-    if (name === 'message.timestamp.type') {
-      if (value !== 'CreateTime' && value !== 'LogAppendTime') throw new Refusal(ErrorCode.INVALID_CONFIG, `message.timestamp.type must be CreateTime or LogAppendTime, got ${value}`);
-      out.messageTimestampType = value;
-      continue;
-    }
-    const key = APPLIED[name] as Exclude<keyof LogConfig, 'messageTimestampType'> | undefined;
-    if (key) {
-      const n = Number(value);
-      if (value === null || !Number.isInteger(n)) throw new Refusal(ErrorCode.INVALID_CONFIG, `${name} must be an integer, got ${value}`);
-      out[key] = n;
-    } else if (!IGNORED.has(name)) throw new Refusal(ErrorCode.INVALID_CONFIG, `unknown topic config ${name}`);
-  }
+/** The request's configs by name (validated by storage, which knows Kafka's topic configs). */
+function topicConfigs(t: CreatableTopic): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const { name, value } of t.configs) out[name] = value;
   return out;
 }
 
-registerApi<CreateTopicsRequest, CreateTopicsResponse>({
-  key: 19,
-  name: 'CreateTopics',
+registerApi({
+  request: CreateTopicsRequest,
+  response: CreateTopicsResponse,
   minVersion: 0,
-  maxVersion: 4,
-  flexibleVersion: 5,
-  decodeRequest: decodeCreateTopicsRequest,
+  maxVersion: 7,
   handle: (req, ctx) => {
     const { logs, config } = ctx.broker;
     const seen = new Map<string, number>();
     for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
     const topics = req.topics.map((t) => {
+      const refused = (errorCode: number, errorMessage: string) => ({ name: t.name, errorCode, errorMessage, configs: null });
       try {
         if (seen.get(t.name)! > 1) throw new Refusal(ErrorCode.INVALID_REQUEST, `topic ${t.name} appears more than once in the request`);
         validateTopicName(t.name);
@@ -94,19 +60,27 @@ registerApi<CreateTopicsRequest, CreateTopicsResponse>({
         if (partitions > config.maxPartitionsPerTopic) {
           throw new Refusal(ErrorCode.INVALID_PARTITIONS, `${partitions} partitions is more than this broker allows per topic (maxPartitionsPerTopic ${config.maxPartitionsPerTopic})`);
         }
-        const cfg = topicConfig(t);
-        if (!req.validateOnly) {
-          logs.createTopic(t.name, partitions, cfg);
+        const cfg = topicConfigs(t);
+        if (req.validateOnly) {
+          logs.validateTopicConfigs(cfg);
+          return { name: t.name, errorCode: 0, errorMessage: null, numPartitions: partitions, replicationFactor: 1, configs: [] };
         }
-        return { name: t.name, errorCode: 0, errorMessage: null };
+        const created = logs.createTopic(t.name, partitions, cfg);
+        const configs = logs.describeTopicConfigs(t.name).map((c) => ({
+          name: c.name,
+          value: c.value,
+          readOnly: c.readOnly,
+          configSource: configSourceCode(c.source),
+          isSensitive: c.sensitive,
+        }));
+        return { name: t.name, topicId: created.id, errorCode: 0, errorMessage: null, numPartitions: partitions, replicationFactor: 1, configs };
       } catch (err) {
-        if (err instanceof Refusal) return { name: t.name, errorCode: err.code, errorMessage: err.message };
+        if (err instanceof Refusal) return refused(err.code, err.message);
         const code = kafkaCodeOf(err);
         if (code === undefined) throw err;
-        return { name: t.name, errorCode: code, errorMessage: (err as Error).message };
+        return refused(code, (err as Error).message);
       }
     });
     return { throttleTimeMs: 0, topics };
   },
-  encodeResponse: encodeCreateTopicsResponse,
 });

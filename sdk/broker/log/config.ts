@@ -1,5 +1,6 @@
 /**
- * Log configuration, the storage layer's error type, and Kafka's topic-name rules.
+ * Log configuration (the resolved values storage acts on; topic-configs.ts maps Kafka's config
+ * names onto them), the storage layer's error type, and Kafka's topic-name rules.
  */
 
 export interface LogConfig {
@@ -15,10 +16,20 @@ export interface LogConfig {
   indexIntervalBytes: number;
   /** CreateTime keeps the producer's record timestamps; LogAppendTime stamps each batch with the broker's clock on append. */
   messageTimestampType: TimestampType;
+  /** 'delete' (retention), 'compact' (keep the last value per key), or both. */
+  cleanupPolicy: CleanupPolicy;
+  /** Compaction keeps a tombstone (null value) this long after its segment is cleaned, so consumers see the delete. */
+  deleteRetentionMs: number;
+  /** Compaction starts when dirty bytes / cleanable bytes reach this ratio (0..1). */
+  minCleanableDirtyRatio: number;
+  /** Records younger than this are never compacted. */
+  minCompactionLagMs: number;
+  /** A dirty record older than this makes its log eligible for cleaning whatever the ratio. */
+  maxCompactionLagMs: number;
 }
 
 export type TimestampType = 'CreateTime' | 'LogAppendTime';
-const TIMESTAMP_TYPES: readonly string[] = ['CreateTime', 'LogAppendTime'];
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
 
 export const DEFAULT_LOG_CONFIG: LogConfig = Object.freeze({
   segmentBytes: 64 * 1024 * 1024,
@@ -26,7 +37,12 @@ export const DEFAULT_LOG_CONFIG: LogConfig = Object.freeze({
   retentionMs: 7 * 24 * 3600 * 1000,
   retentionBytes: -1,
   indexIntervalBytes: 4096,
-  messageTimestampType: 'CreateTime',
+  messageTimestampType: 'CreateTime' as TimestampType,
+  cleanupPolicy: 'delete' as CleanupPolicy,
+  deleteRetentionMs: 24 * 3600 * 1000,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
 });
 
 /** Kafka error codes the storage layer answers with. */
@@ -38,6 +54,7 @@ export const LogErrorCode = {
   TOPIC_ALREADY_EXISTS: 36,
   INVALID_PARTITIONS: 37,
   INVALID_CONFIG: 40,
+  INVALID_REQUEST: 42,
   KAFKA_STORAGE_ERROR: 56,
 } as const;
 
@@ -69,47 +86,5 @@ export function collisionKey(name: string): string {
   return name.replace(/\./g, '_');
 }
 
-const CONFIG_KEYS = Object.keys(DEFAULT_LOG_CONFIG) as Array<keyof LogConfig>;
-
-/** Checks a partial config (unknown keys, non-integers, out-of-range values) and returns a clean copy. */
-export function validateConfig(config: Partial<LogConfig> | undefined): Partial<LogConfig> {
-  const out: Partial<LogConfig> = {};
-  if (!config) return out;
-  for (const [key, value] of Object.entries(config)) {
-    if (value === undefined) continue;
-    const k = key as keyof LogConfig;
-    if (!CONFIG_KEYS.includes(k)) {
-      throw new LogError(LogErrorCode.INVALID_CONFIG, `Unknown log config "${key}"; known: ${CONFIG_KEYS.join(', ')}`);
-    }
-    if (k === 'messageTimestampType') {
-      if (!TIMESTAMP_TYPES.includes(value as string)) {
-        throw new LogError(LogErrorCode.INVALID_CONFIG, `Invalid value ${String(value)} for log config "${key}": expected CreateTime or LogAppendTime`);
-      }
-      out[k] = value as TimestampType;
-      continue;
-    }
-    const unlimitedAllowed = k === 'retentionMs' || k === 'retentionBytes';
-    const min = k === 'segmentBytes' ? 14 + 61 : k === 'indexIntervalBytes' ? 0 : 1;
-    const ok = typeof value === 'number' && Number.isSafeInteger(value) && (value >= min || (unlimitedAllowed && value === -1));
-    if (!ok) {
-      throw new LogError(
-        LogErrorCode.INVALID_CONFIG,
-        `Invalid value ${String(value)} for log config "${key}": expected an integer >= ${min}${unlimitedAllowed ? ' or -1' : ''}`,
-      );
-    }
-    if (k === 'segmentBytes' && (value as number) > MAX_SEGMENT_BYTES) {
-      throw new LogError(LogErrorCode.INVALID_CONFIG, `segmentBytes ${value} is over the limit of ${MAX_SEGMENT_BYTES} (positions are int32)`);
-    }
-    (out as Record<string, unknown>)[k] = value;
-  }
-  return out;
-}
-
 /** Index entries store file positions as int32, as Kafka does. */
 export const MAX_SEGMENT_BYTES = 0x7fffffff;
-
-export function resolveConfig(...layers: Array<Partial<LogConfig> | undefined>): LogConfig {
-  const out: LogConfig = { ...DEFAULT_LOG_CONFIG };
-  for (const layer of layers) Object.assign(out, validateConfig(layer));
-  return out;
-}

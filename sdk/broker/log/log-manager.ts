@@ -1,6 +1,6 @@
 /**
  * All partition logs of one broker under a data directory, plus the topic catalog:
- *   <dataDir>/topics.json                 name, id, partition count and config of every topic
+ *   <dataDir>/topics.json                 name, id, partition count and config overrides of every topic
  *   <dataDir>/<topic>-<partition>/        00000000000000000000.log / .index / .timeindex ...
  *   <dataDir>/.clean-shutdown             present only after close(): skip CRC checks on open
  * The catalog is replaced atomically, so a crash leaves the old or the new one, never a mix.
@@ -10,17 +10,28 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { closest } from '../../util/errors';
 import { silentLogger, type Logger } from '../../util/log';
-import { LogConfig, LogError, LogErrorCode, collisionKey, resolveConfig, validateConfig, validateTopicName } from './config';
+import { LogConfig, LogError, LogErrorCode, collisionKey, validateTopicName } from './config';
 import { lockDir, writeFileAtomic } from './durable-file';
 import { SegmentCache } from './segment-cache';
 import { PartitionLog } from './partition-log';
+import {
+  applyIncremental,
+  describeTopicConfigs,
+  logConfigOf,
+  overridesOf,
+  parseTopicConfigs,
+  resolveConfig,
+  validateConfig,
+  type DescribedConfig,
+} from './topic-configs';
 
 export interface TopicInfo {
   name: string;
   /** 16-byte topic UUID. */
   id: Buffer;
   partitions: number;
-  config: Partial<LogConfig>;
+  /** The topic's own configs by Kafka name ('retention.ms': '1000'), as set; the rest are defaults. */
+  configs: Record<string, string>;
 }
 
 export interface LogManagerOptions {
@@ -110,8 +121,10 @@ export class LogManager {
       return this.discoverTopics();
     }
     try {
-      const parsed = JSON.parse(text) as { topics: Array<{ name: string; id: string; partitions: number; config: Partial<LogConfig> }> };
-      return parsed.topics.map((t) => ({ name: t.name, id: Buffer.from(t.id, 'hex'), partitions: t.partitions, config: t.config ?? {} }));
+      type Stored = { name: string; id: string; partitions: number; configs?: Record<string, string>; config?: Partial<LogConfig> };
+      const parsed = JSON.parse(text) as { topics: Stored[] };
+      // Version 1 catalogs kept configs by LogConfig field; they read as Kafka names now.
+      return parsed.topics.map((t) => ({ name: t.name, id: Buffer.from(t.id, 'hex'), partitions: t.partitions, configs: t.configs ?? overridesOf(t.config ?? {}) }));
     } catch (err) {
       throw new LogError(
         LogErrorCode.KAFKA_STORAGE_ERROR,
@@ -134,7 +147,7 @@ export class LogManager {
       }
       found.set(m[1], Math.max(found.get(m[1]) ?? 0, Number(m[2]) + 1));
     }
-    const topics = [...found].map(([name, partitions]) => ({ name, id: newTopicId(), partitions, config: {} }));
+    const topics = [...found].map(([name, partitions]) => ({ name, id: newTopicId(), partitions, configs: {} }));
     if (topics.length) {
       this.logger.warn('no topic catalog; rediscovered topics from partition directories', { topics: topics.map((t) => t.name) });
       this.catalog.clear();
@@ -145,15 +158,15 @@ export class LogManager {
   }
 
   private writeCatalog(): void {
-    const topics = [...this.catalog.values()].map((t) => ({ name: t.name, id: t.id.toString('hex'), partitions: t.partitions, config: t.config }));
-    writeFileAtomic(path.join(this.dataDir, CATALOG), JSON.stringify({ version: 1, topics }, null, 1) + '\n');
+    const topics = [...this.catalog.values()].map((t) => ({ name: t.name, id: t.id.toString('hex'), partitions: t.partitions, configs: t.configs }));
+    writeFileAtomic(path.join(this.dataDir, CATALOG), JSON.stringify({ version: 2, topics }, null, 1) + '\n');
   }
 
   private openLogs(topic: TopicInfo, verifyCrc: boolean): void {
     const logs = this.logs.get(topic.name) ?? [];
     let config: LogConfig;
     try {
-      config = resolveConfig(this.defaults, topic.config);
+      config = resolveConfig(this.defaults, logConfigOf(topic.configs));
     } catch (err) {
       // A hand-edited catalog must not keep the broker down: fall back to the broker defaults.
       this.logger.warn('ignoring the invalid config of a topic', { topic: topic.name, error: (err as Error).message });
@@ -174,7 +187,8 @@ export class LogManager {
     return this.catalog.get(name);
   }
 
-  createTopic(name: string, partitions: number, config: Partial<LogConfig> = {}): TopicInfo {
+  /** Creates a topic; `configs` by Kafka name, checked as Kafka does (40 INVALID_CONFIG naming the key). */
+  createTopic(name: string, partitions: number, configs: Record<string, string | null> = {}): TopicInfo {
     this.assertOpen();
     validateTopicName(name);
     if (this.catalog.has(name)) throw new LogError(LogErrorCode.TOPIC_ALREADY_EXISTS, `Topic "${name}" already exists`);
@@ -186,7 +200,7 @@ export class LogManager {
       );
     }
     checkPartitionCount(partitions);
-    const topic: TopicInfo = { name, id: newTopicId(), partitions, config: validateConfig(config) };
+    const topic: TopicInfo = { name, id: newTopicId(), partitions, configs: parseTopicConfigs(configs).overrides };
     this.removeStaleDirs(name);
     this.catalog.set(name, topic);
     this.writeCatalog();
@@ -209,14 +223,46 @@ export class LogManager {
     return topic;
   }
 
-  /** Replaces a topic's own config; it applies from the next append or retention pass. */
-  setTopicConfig(name: string, config: Partial<LogConfig>): TopicInfo {
+  /** Checks configs as createTopic would, changing nothing (validate_only). */
+  validateTopicConfigs(configs: Record<string, string | null>): void {
+    parseTopicConfigs(configs);
+  }
+
+  /** A topic's own config overrides by Kafka name. */
+  topicConfigs(name: string): Record<string, string> {
+    return { ...this.require(name).configs };
+  }
+
+  /**
+   * Replaces a topic's overrides (AlterConfigs: what is not named returns to its default),
+   * all or nothing; it applies from the next append, retention or cleaning pass. Nulls are
+   * refused with 42, as Kafka's AlterConfigs does.
+   */
+  setTopicConfigs(name: string, configs: Record<string, string | null>): TopicInfo {
     const topic = this.require(name);
-    topic.config = validateConfig(config);
+    topic.configs = parseTopicConfigs(configs, LogErrorCode.INVALID_REQUEST).overrides;
     this.writeCatalog();
-    const effective = resolveConfig(this.defaults, topic.config);
+    const effective = resolveConfig(this.defaults, logConfigOf(topic.configs));
     for (const log of this.logs.get(name) ?? []) log.setConfig(effective);
     return topic;
+  }
+
+  /** IncrementalAlterConfigs: SET/DELETE/APPEND/SUBTRACT (ops 0-3) on the overrides; see topic-configs.ts. */
+  incrementalAlterTopicConfigs(name: string, ops: Array<{ name: string; op: number; value: string | null }>, validateOnly = false): TopicInfo {
+    const topic = this.require(name);
+    const next = applyIncremental(topic.configs, ops, this.defaults);
+    parseTopicConfigs(next);
+    return validateOnly ? topic : this.setTopicConfigs(name, next);
+  }
+
+  /** Every topic config of `name` with value, source and synonyms (DescribeConfigs). */
+  describeTopicConfigs(name: string): DescribedConfig[] {
+    return describeTopicConfigs(this.require(name).configs, this.defaults);
+  }
+
+  /** The broker-wide log defaults (startBroker({ log })), as set. */
+  get brokerDefaults(): Partial<LogConfig> {
+    return { ...this.defaults };
   }
 
   deleteTopic(name: string): void {

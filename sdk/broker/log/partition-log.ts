@@ -21,12 +21,16 @@ import {
   writeInt64,
 } from './batch';
 import { CorruptCompression } from './codecs';
-import { LogConfig, LogError, LogErrorCode, MAX_SEGMENT_BYTES, resolveConfig } from './config';
+import { LogConfig, LogError, LogErrorCode, MAX_SEGMENT_BYTES } from './config';
+import { writeFileAtomic } from './durable-file';
+import { resolveConfig } from './topic-configs';
 import { MalformedRecords, firstRecordAtOrAfter, maxRecordTimestamp } from './records';
 import { SegmentCache } from './segment-cache';
 import { Segment } from './segment';
 
 const EMPTY = Buffer.alloc(0);
+/** Where DeleteRecords' log start offset is kept (Kafka keeps it in log-start-offset-checkpoint). */
+const START_OFFSET_FILE = 'log-start-offset';
 const MAX_RELATIVE_OFFSET = 0x7fffffff;
 
 export interface PartitionLogOptions {
@@ -45,6 +49,8 @@ export class PartitionLog {
   private readonly ownsCache: boolean;
   private readonly logger: Logger;
   private closed = false;
+  /** Set by DeleteRecords; the first segment's base offset when lower. */
+  private startOffset = 0;
 
   private constructor(readonly dir: string, readonly topic: string, readonly partition: number, opts: PartitionLogOptions) {
     this.config = resolveConfig(opts.config);
@@ -72,6 +78,7 @@ export class PartitionLog {
     }
     const recovered = Segment.recoverActive(dir, bases[bases.length - 1], log.cache, interval, opts.verifyCrc ?? true);
     log.segments.push(recovered.segment);
+    log.startOffset = Math.min(readStartOffset(dir), log.nextOffset);
     if (recovered.truncatedBytes > 0) {
       log.logger.warn('truncated a torn or corrupt log tail', {
         topic,
@@ -86,7 +93,7 @@ export class PartitionLog {
   }
 
   get logStartOffset(): number {
-    return this.segments[0].baseOffset;
+    return Math.max(this.startOffset, this.segments[0].baseOffset);
   }
 
   /** Log end offset, which is also the high watermark (one replica, nothing uncommitted). */
@@ -221,13 +228,55 @@ export class PartitionLog {
 
   offsetForTimestamp(ts: number): { offset: number; timestamp: number } | null {
     this.assertOpen();
-    const inBatch = (buf: Buffer, at: number) => (isControlBatch(buf, at) ? null : firstRecordAtOrAfter(buf, at, ts));
+    const start = this.logStartOffset;
+    const inBatch = (buf: Buffer, at: number) => (isControlBatch(buf, at) ? null : firstRecordAtOrAfter(buf, at, ts, start));
     for (const segment of this.segments) {
+      if (segment.nextOffset <= start) continue;
       if (segment.maxTimestamp < ts) continue;
       const found = segment.findTimestamp(ts, inBatch);
       if (found) return found;
     }
     return null;
+  }
+
+  /** ListOffsets -3 (KIP-734): the first record carrying the largest timestamp; null when empty. */
+  maxTimestampOffset(): { offset: number; timestamp: number } | null {
+    this.assertOpen();
+    let max = -1;
+    for (const segment of this.segments) if (segment.nextOffset > this.logStartOffset) max = Math.max(max, segment.maxTimestamp);
+    return this.logStartOffset === this.nextOffset ? null : this.offsetForTimestamp(max);
+  }
+
+  /**
+   * OffsetForLeaderEpoch with one leader epoch ever (`current`): that epoch ends at the log
+   * end; any other gets Kafka's "undefined" answer (-1, -1).
+   */
+  endOffsetForEpoch(epoch: number, current: number): { leaderEpoch: number; endOffset: number } {
+    this.assertOpen();
+    return epoch === current ? { leaderEpoch: current, endOffset: this.nextOffset } : { leaderEpoch: -1, endOffset: -1 };
+  }
+
+  /**
+   * DeleteRecords: makes `offset` the log start offset, durably (it survives a restart), and
+   * deletes the segments wholly below it; reads below it get OFFSET_OUT_OF_RANGE. Below the
+   * current start it changes nothing; past the log end it is refused with OFFSET_OUT_OF_RANGE.
+   * Returns the log start offset (Kafka's low watermark).
+   */
+  deleteRecordsBefore(offset: number): number {
+    this.assertOpen();
+    if (!Number.isSafeInteger(offset) || offset > this.nextOffset || offset < 0) {
+      throw new LogError(
+        LogErrorCode.OFFSET_OUT_OF_RANGE,
+        `Cannot delete records of ${this.topic}-${this.partition} before offset ${offset}: the log ends at ${this.nextOffset}`,
+      );
+    }
+    if (offset <= this.logStartOffset) return this.logStartOffset;
+    writeFileAtomic(path.join(this.dir, START_OFFSET_FILE), `${offset}\n`);
+    this.startOffset = offset;
+    // Everything readable is gone: start a new active segment so the old one can go too.
+    if (offset === this.nextOffset && this.active.size > 0) this.roll();
+    while (this.segments.length > 1 && this.segments[1].baseOffset <= offset) this.deleteOldest('log start offset');
+    return this.logStartOffset;
   }
 
   /**
@@ -255,10 +304,10 @@ export class PartitionLog {
     return deleted;
   }
 
-  private deleteOldest(reason: string): void {
+  private deleteOldest(reason: 'time' | 'size' | 'log start offset'): void {
     const segment = this.segments.shift()!;
     segment.delete();
-    this.logger.debug('deleted segment by retention', {
+    this.logger.debug('deleted old segment', {
       topic: this.topic,
       partition: this.partition,
       reason,
@@ -297,5 +346,15 @@ export class PartitionLog {
     if (this.closed) {
       throw new LogError(LogErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Log of ${this.topic}-${this.partition} is closed`);
     }
+  }
+}
+
+/** The persisted log start offset of a partition directory, 0 when none was set. */
+function readStartOffset(dir: string): number {
+  try {
+    const n = Number(fs.readFileSync(path.join(dir, START_OFFSET_FILE), 'utf8').trim());
+    return Number.isSafeInteger(n) && n > 0 ? n : 0;
+  } catch {
+    return 0;
   }
 }

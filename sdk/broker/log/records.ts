@@ -141,18 +141,18 @@ export function maxRecordTimestamp(buf: Buffer, at: number): { timestamp: number
 }
 
 /**
- * The first record of the batch at `at` whose timestamp is >= `target`, or null when none is.
- * When the records cannot be read (codec unavailable here), the answer is the batch's base
- * offset with its max timestamp: clients fetching from there receive the whole batch and skip
- * nothing they need.
+ * The first record of the batch at `at` at or after `minOffset` whose timestamp is >= `target`,
+ * or null when none is. When the records cannot be read (codec unavailable here), the answer
+ * is the batch's first offset (at least `minOffset`) with its max timestamp: clients fetching
+ * from there receive the whole batch and skip nothing they need.
  */
-export function firstRecordAtOrAfter(buf: Buffer, at: number, target: number): { offset: number; timestamp: number } | null {
+export function firstRecordAtOrAfter(buf: Buffer, at: number, target: number, minOffset = 0): { offset: number; timestamp: number } | null {
   const baseOffset = readInt64(buf, at + OFF_BASE_OFFSET);
   const maxTimestamp = readInt64(buf, at + OFF_MAX_TIMESTAMP);
   if (maxTimestamp < target) return null;
+  const whole = { offset: Math.max(baseOffset, minOffset), timestamp: maxTimestamp };
   // With LogAppendTime every record carries the batch's max timestamp.
-  if (buf.readInt16BE(at + OFF_ATTRIBUTES) & LOG_APPEND_TIME_FLAG) return { offset: baseOffset, timestamp: maxTimestamp };
-  const whole = { offset: baseOffset, timestamp: maxTimestamp };
+  if (buf.readInt16BE(at + OFF_ATTRIBUTES) & LOG_APPEND_TIME_FLAG) return whole;
   let records: Decompressed;
   try {
     records = recordSection(buf, at);
@@ -165,15 +165,15 @@ export function firstRecordAtOrAfter(buf: Buffer, at: number, target: number): {
   try {
     walkRecords(records, buf.readInt32BE(at + OFF_RECORD_COUNT), (rec) => {
       const timestamp = baseTimestamp + rec.timestampDelta;
-      if (timestamp < target) return false;
-      found = { offset: baseOffset + rec.offsetDelta, timestamp };
+      const offset = baseOffset + rec.offsetDelta;
+      if (timestamp < target || offset < minOffset) return false;
+      found = { offset, timestamp };
       return true;
     });
   } catch {
-    /* stored before records were validated: answer with the whole batch */
+    return whole; // stored before records were validated: answer with the whole batch
   }
-  // The header promised a late enough record but the records disagree: fall back to the batch.
-  return found ?? whole;
+  return found as { offset: number; timestamp: number } | null;
 }
 
 /** Zig-zag varints as records use them; varlongs are read into doubles (exact below 2^53). */
