@@ -101,6 +101,8 @@ export interface FrameReaderHooks {
   flow(reading: boolean): void;
   /** The connection must close (bad size, frame timeout). */
   fail(reason: string): void;
+  /** True while frames are bare tokens (SASL after a v0 handshake), which may be tiny. */
+  rawFrames?(): boolean;
 }
 
 /**
@@ -151,7 +153,7 @@ export class FrameReader {
       if (this.need < 0) {
         if (this.buffered < 4) return;
         const size = this.peekSize();
-        if (size < MIN_FRAME) return this.hooks.fail(`frame of ${size} bytes is too small`);
+        if (size < (this.hooks.rawFrames?.() ? 0 : MIN_FRAME)) return this.hooks.fail(`frame of ${size} bytes is too small`);
         if (size > this.maxFrameBytes) return this.hooks.fail(`frame of ${size} bytes exceeds the maximum of ${this.maxFrameBytes} (maxFrameBytes)`);
         this.need = size + 4;
       }

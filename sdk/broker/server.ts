@@ -11,12 +11,15 @@ import { ApiVersionsResponse } from '../protocol/messages/api-versions';
 import { ErrorCode } from '../protocol/errors';
 import type { Logger } from '../util/log';
 import { handlerFor, isFlexible, supportedApis, NO_RESPONSE, type ApiHandler, type BrokerState, type ConnectionInfo, type RequestContext } from './registry';
+import { ANONYMOUS, securityOf, type SaslExchange, type Security } from './security';
 import { FrameReader, MemoryBudget } from './memory-budget';
 
 /** Requests read ahead of their responses on one connection before reading pauses. */
 const MAX_IN_FLIGHT = 64;
 /** Bytes queued in the socket before reading pauses (backpressure from slow readers). */
 const WRITE_HIGH_WATER = 8 * 1024 * 1024;
+/** What a connection may ask before it has authenticated, when the broker requires it. */
+const PRE_AUTHENTICATION_APIS = new Set([API_VERSIONS_KEY, 17 /* SaslHandshake */, 36 /* SaslAuthenticate */]);
 
 interface Pending {
   correlationId: number;
@@ -25,6 +28,8 @@ interface Pending {
   done: boolean;
   /** Encoded response chunks (size prefix included), or null for no response. */
   out: Buffer[] | null;
+  /** Close the connection once this response is written. */
+  closeAfter?: string;
   /** Request bytes held in the memory budget until the response is done. */
   bytes: number;
 }
@@ -34,6 +39,10 @@ export class Connection implements ConnectionInfo {
   readonly port: number;
   clientId: string | null = null;
   closed = false;
+  principal = ANONYMOUS;
+  authenticated = false;
+  sasl: { mechanism: string; exchange: SaslExchange; raw: boolean } | null = null;
+  private readonly security: Security;
   /** Frames in, within the broker's memory budget (memory-budget.ts). */
   private readonly reader: FrameReader;
   private budgetPaused = false;
@@ -48,10 +57,12 @@ export class Connection implements ConnectionInfo {
     this.host = socket.remoteAddress ?? '?';
     this.port = socket.remotePort ?? 0;
     this.logger = state.logger.child(`conn${id}`);
+    this.security = securityOf(state);
     this.reader = new FrameReader(budget, state.config.maxFrameBytes, {
-      frame: (frame, bytes) => this.onFrame(frame, bytes),
+      frame: (frame, bytes) => (this.sasl?.raw ? this.onRawSaslToken(frame, this.sasl.exchange, bytes) : this.onFrame(frame, bytes)),
       flow: (reading) => this.setBudgetPaused(!reading),
       fail: (reason) => this.close(reason),
+      rawFrames: () => this.sasl?.raw === true,
     });
     socket.setNoDelay(true);
     socket.on('data', (d) => this.onData(d));
@@ -111,6 +122,9 @@ export class Connection implements ConnectionInfo {
       return this.close(`malformed request header (${(err as Error).message})`);
     }
     if (this.clientId === null) this.clientId = header.clientId;
+    if (this.security.requireAuthentication && !this.authenticated && !PRE_AUTHENTICATION_APIS.has(header.apiKey)) {
+      return this.close(`API key ${header.apiKey} before SASL authentication`, { correlationId: header.correlationId });
+    }
     const handler = handlerFor(header.apiKey);
     if (!handler) return this.close(`unknown API key ${header.apiKey}`, { correlationId: header.correlationId });
     const { apiVersion: version } = header;
@@ -127,7 +141,14 @@ export class Connection implements ConnectionInfo {
     }
     const slot: Pending = { correlationId: header.correlationId, handler, version, done: false, out: null, bytes };
     this.queue.push(slot);
-    const ctx: RequestContext = { broker: this.state, header, connection: this, logger: this.logger };
+    const ctx: RequestContext = {
+      broker: this.state,
+      header,
+      connection: this,
+      logger: this.logger,
+      authorize: (operation, resourceType, name) => this.security.authorizer.authorize(this.principal, this.host, operation, { type: resourceType, name }),
+      closeAfterResponse: (reason) => void (slot.closeAfter = reason),
+    };
     let result: unknown;
     try {
       result = handler.handle(request, ctx);
@@ -184,10 +205,12 @@ export class Connection implements ConnectionInfo {
     let wrote = false;
     while (this.queue.length && this.queue[0].done) {
       const slot = this.queue.shift()!;
-      if (!slot.out) continue;
-      if (!wrote) this.socket.cork();
-      wrote = true;
-      for (const chunk of slot.out) this.socket.write(chunk);
+      if (slot.out) {
+        if (!wrote) this.socket.cork();
+        wrote = true;
+        for (const chunk of slot.out) this.socket.write(chunk);
+      }
+      if (slot.closeAfter) return this.endAfterWrites(slot.closeAfter, wrote);
     }
     if (wrote) {
       this.socket.uncork();
@@ -195,6 +218,33 @@ export class Connection implements ConnectionInfo {
     }
     if (this.socket.writableLength > WRITE_HIGH_WATER) this.pauseReading();
     else this.maybeResume();
+  }
+
+  /** Lets what is written reach the client, then closes (requests still queued are dropped). */
+  private endAfterWrites(reason: string, corked: boolean): void {
+    this.logger.info(`closing connection: ${reason}`, { client: this.clientId, peer: `${this.host}:${this.port}` });
+    if (corked) this.socket.uncork();
+    this.socket.end();
+    this.onClosed();
+  }
+
+  /** After a SaslHandshake v0, SASL tokens come as bare size-prefixed frames, answered the same way. */
+  private onRawSaslToken(token: Buffer, exchange: SaslExchange, bytes: number): void {
+    this.reader.done(bytes);
+    let step: ReturnType<SaslExchange['step']>;
+    try {
+      step = exchange.step(token);
+    } catch (err) {
+      return this.close(`SASL authentication failed (${(err as Error).message})`);
+    }
+    if (step.principal !== undefined) {
+      this.principal = step.principal;
+      this.authenticated = true;
+      this.sasl = null;
+    }
+    const prefix = Buffer.allocUnsafe(4);
+    prefix.writeInt32BE(step.response.length, 0);
+    this.socket.write(Buffer.concat([prefix, step.response]));
   }
 
   /** Nothing in flight and no traffic for `ms`. */
