@@ -16,8 +16,8 @@ import { toDataFrame } from '../../sdk/frame/dataframe';
 import { columnsOf } from '../../sdk/ml/input';
 import { ColumnSet } from '../../sdk/runtime/decode/columns';
 import { RecordDecoder } from '../../sdk/runtime/decode/record-decoder';
-import { checkPipeline, FeatureState, keyPartition, prepareRows, Scorer, windowFeatureName, PIPELINE_VERSION, type PipelineSpec } from '../../sdk/runtime';
-import { caseArb, flatName, recordArb, recordText, schemaArb, type PayloadCase } from './payloads';
+import { checkPipeline, FeatureState, prepareRows, Scorer, windowFeatureName, PIPELINE_VERSION, type PipelineSpec } from '../../sdk/runtime';
+import { caseArb, flatName, recordArb, recordText, schemaArb, toMessages, type Message, type PayloadCase } from './payloads';
 
 const RUNS = Number(process.env.PARITY_RUNS ?? 150);
 
@@ -76,24 +76,6 @@ function specFor(c: PayloadCase, seed: number): PipelineSpec {
     threshold: { value: 1, method: 'fixed' },
     model: { format: 'tfjs-layers', path: 'model.json', inputSize: features.length, layers: [2], activation: 'relu', outputActivation: 'linear' },
     schema: { fields: [] },
-  });
-}
-
-interface Message {
-  partition: number;
-  offset: number;
-  key: Buffer | null;
-  value: Buffer | null;
-}
-
-/** Records to partitions as a Kafka producer keyed by the window key puts them (co-partitioned). */
-export function toMessages(c: PayloadCase): Message[] {
-  const next = new Array<number>(c.schema.partitions).fill(0);
-  return c.records.map((r, i) => {
-    const key = r.key === undefined ? null : Buffer.from(r.key);
-    const partition = key === null ? i % c.schema.partitions : keyPartition(key, c.schema.partitions);
-    const text = recordText(r);
-    return { partition, offset: next[partition]++, key, value: text === null ? null : Buffer.from(text) };
   });
 }
 

@@ -7,7 +7,7 @@
  * null and missing fields, arrays and objects where a number is expected, poison records.
  */
 import fc from 'fast-check';
-import type { WindowStat } from '../../sdk/runtime';
+import { keyPartition, type WindowStat } from '../../sdk/runtime';
 
 /** A JSON value as text-level choices (so that spelling, whitespace and duplicates are ours). */
 export type Json =
@@ -252,4 +252,43 @@ export function capDecodeFailures(c: PayloadCase, n = 8): PayloadCase {
   let left = n;
   const failing = (r: GenRecord) => r.json === undefined && (r.raw === null || !/^\s*(\[|"|\d)/.test(r.raw ?? ''));
   return { ...c, records: c.records.filter((r) => !failing(r) || left-- > 0) };
+}
+
+export interface Message {
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+/** Records to partitions as a Kafka producer keyed by the window key puts them (co-partitioned). */
+export function toMessages(c: PayloadCase): Message[] {
+  const next = new Array<number>(c.schema.partitions).fill(0);
+  return c.records.map((r, i) => {
+    const key = r.key === undefined ? null : Buffer.from(r.key);
+    const partition = key === null ? i % c.schema.partitions : keyPartition(key, c.schema.partitions);
+    const text = recordText(r);
+    return { partition, offset: next[partition]++, key, value: text === null ? null : Buffer.from(text) };
+  });
+}
+
+
+/** Normal records for training: every input a plain number around a per-input centre, every key. */
+export function trainingRecords(s: Schema, perKey: number, seed: number): Record<string, unknown>[] {
+  let x = seed >>> 0 || 1;
+  const rand = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < perKey * s.keys; i++) {
+    const rec: Record<string, unknown> = {};
+    setPath(rec, s.key, `key-${i % s.keys}${(i % s.keys) % 2 ? 'é' : ''}`);
+    s.inputs.forEach((p, j) => setPath(rec, p, 10 * j + rand() * 4 - 2));
+    out.push(rec);
+  }
+  return out;
+}
+
+function setPath(rec: Record<string, unknown>, path: string[], value: unknown): void {
+  let at = rec;
+  for (const seg of path.slice(0, -1)) at = (at[seg] ??= {}) as Record<string, unknown>;
+  at[path[path.length - 1]] = value;
 }
