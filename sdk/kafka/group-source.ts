@@ -40,16 +40,19 @@ class Committer {
   private readonly wanted = new Map<number, number>();
   private readonly sent = new Map<number, number>();
   private running: Promise<void> | undefined;
+  /** Commit metadata sent with every offset (the run's window emission floor). */
+  private metadata: string | null = null;
 
   constructor(
-    private readonly send: (offsets: [number, number][]) => Promise<void>,
+    private readonly send: (offsets: [number, number][], metadata: string | null) => Promise<void>,
     private readonly owns: (partition: number) => boolean,
     private readonly onCommitted: (offsets: [number, number][]) => void,
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  request(offsets: ReadonlyMap<number, number>): void {
+  request(offsets: ReadonlyMap<number, number>, emitted?: number): void {
     for (const [p, o] of offsets) if (this.owns(p)) this.wanted.set(p, o);
+    if (emitted !== undefined) this.metadata = JSON.stringify({ kafkalab: { emitted } });
     this.kick();
   }
 
@@ -76,7 +79,7 @@ class Committer {
       const due = [...this.wanted].filter(([p, o]) => this.owns(p) && this.sent.get(p) !== o);
       if (!due.length) return;
       try {
-        await this.send(due);
+        await this.send(due, this.metadata);
       } catch (err) {
         this.onError(err);
         return;
@@ -115,7 +118,7 @@ export class GroupSource implements SourceIterator {
     this.bounded = opts.to !== undefined;
     this.q = new BatchQueue<Row>(opts.batch, () => this.release());
     this.committer = new Committer(
-      (offsets) => this.consumer.commitOffsets(offsets.map(([partition, offset]) => ({ topic, partition, offset: String(offset) }))),
+      (offsets, metadata) => this.consumer.commitOffsets(offsets.map(([partition, offset]) => ({ topic, partition, offset: String(offset), metadata }))),
       (p) => this.assigned?.includes(p) ?? false,
       (offsets) => {
         for (const [p, o] of offsets) stats.committed[p] = o;
@@ -146,8 +149,8 @@ export class GroupSource implements SourceIterator {
     return this.q.return();
   }
 
-  commit(offsets: ReadonlyMap<number, number>): void {
-    this.committer.request(offsets);
+  commit(offsets: ReadonlyMap<number, number>, info?: { emitted?: number }): void {
+    this.committer.request(offsets, info?.emitted);
   }
 
   drain(): void {
@@ -169,6 +172,24 @@ export class GroupSource implements SourceIterator {
     await this.consumer.disconnect(); // sends LeaveGroup: no member left behind
   }
 
+  /** Whether records of this partition are still wanted now. */
+  private reading(p: number): boolean {
+    return !this.draining && !this.stopped && !this.done.has(p) && (this.assigned?.includes(p) ?? false);
+  }
+
+  /**
+   * Waits until the queue has room. A slow consumer of the stream blocks the push; the
+   * membership is kept alive meanwhile. False when the group is rebalancing: kafkajs must
+   * rejoin now, so the caller returns.
+   */
+  private async room(pushed: Promise<void>, heartbeat: () => Promise<void>): Promise<boolean> {
+    const done = pushed.then(() => true);
+    while (!(await Promise.race([done, new Promise<false>((r) => setTimeout(() => r(false), 3000).unref())]))) {
+      if (!(await heartbeat().then(() => true, () => false))) return false;
+    }
+    return true;
+  }
+
   private finishIfDone(): void {
     if (this.bounded && this.assigned && this.assigned.every((p) => this.done.has(p))) this.q.end();
   }
@@ -182,9 +203,10 @@ export class GroupSource implements SourceIterator {
     this.finishIfDone();
   }
 
-  private async committedAt(): Promise<Map<number, number>> {
+  /** The group's committed offsets now, and the window emission floor committed with each (see window.ts). */
+  private async committedAt(): Promise<Map<number, { offset: number; emitted?: number }>> {
     const c = await this.conn.admin.fetchOffsets({ groupId: this.opts.group, topics: [this.topic] });
-    return new Map((c[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    return new Map((c[0]?.partitions ?? []).map((p) => [p.partition, { offset: Number(p.offset), emitted: emittedOf(p.metadata) }]));
   }
 
   /**
@@ -216,12 +238,17 @@ export class GroupSource implements SourceIterator {
     this.committedAt().then(
       (committed) => {
         const start = new Map<number, number>();
+        const emitted = new Map<number, number>();
         for (const p of gained) {
-          const c = committed.get(p) ?? -1;
+          const c = committed.get(p)?.offset ?? -1;
+          const e = committed.get(p)?.emitted;
+          if (c >= 0 && e !== undefined) emitted.set(p, e);
           const from = ranges.find((x) => x.partition === p)?.from ?? 0;
           start.set(p, c >= 0 ? c : from);
           if (c < 0 && this.assigned?.includes(p)) this.consumer.seek({ topic, partition: p, offset: String(from) });
         }
+        // Before any of their records: windows the previous reader emitted are not emitted again.
+        if (emitted.size) this.q.mark({ emitted });
         const mineNow = gained.filter((p) => this.assigned?.includes(p) && !this.done.has(p));
         if (this.bounded) {
           // Partitions whose start is already at their end produce no batch to tell us.
@@ -251,40 +278,55 @@ export class GroupSource implements SourceIterator {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
         const p = batch.partition;
-        // Neither queued nor resolved: whoever reads the partition next fetches it again.
-        if (this.draining || this.stopped || this.done.has(p) || !this.assigned?.includes(p)) return;
         const end = this.bounded ? (this.endOf.get(p) ?? Infinity) : Infinity;
-        const queued = this.queuedTo.get(p) ?? -1;
-        for (const m of batch.messages) {
-          const offset = Number(m.offset);
-          if (offset >= end) break;
-          if (offset >= queued) this.decoder.add(p, m as KafkajsMessage); // kafkajs drops control records itself
-        }
         // Read up to here: the batch's last offset (control records included), or `to`.
-        const next = Math.min(end, Number(batch.lastOffset()) + 1);
-        resolveOffset(String(next - 1));
-        if (next <= queued) return;
-        this.queuedTo.set(p, next);
-        // Rows are queued synchronously, each micro-batch's worth followed by the read position
-        // after it (a fetch may bring a partition's whole backlog: commits follow batch by
-        // batch, not fetch by fetch); the promise only waits for room (backpressure).
-        const rows = this.decoder.take();
-        const size = this.q.size;
-        let pushing: Promise<void> = Promise.resolve();
-        for (let i = 0; i < rows.length; i += size) {
-          const chunk = rows.length <= size ? rows : rows.slice(i, i + size);
-          pushing = this.q.push(chunk);
-          if (i + size < rows.length) this.q.mark({ offsets: new Map([[p, Number(chunk[chunk.length - 1]._offset) + 1]]) });
-        }
-        const pushed = pushing.then(() => true);
-        this.q.mark({ offsets: new Map([[p, next]]) });
-        if (this.bounded && next >= end) this.finish([p]);
-        // A slow consumer of the stream blocks the push; keep the membership alive meanwhile,
-        // and let kafkajs rejoin at once when the group rebalances.
-        while (!(await Promise.race([pushed, new Promise<false>((r) => setTimeout(() => r(false), 3000).unref())]))) {
-          if (!(await heartbeat().then(() => true, () => false))) return;
+        const batchEnd = Math.min(end, Number(batch.lastOffset()) + 1);
+        const queuedFrom = this.queuedTo.get(p) ?? -1;
+        const messages = batch.messages;
+        // A micro-batch's worth at a time, each followed by its read position and waiting for
+        // room: memory stays bounded by the queue, a stop does not have a whole fetch to write,
+        // and commits follow batch by batch. What is not queued is not resolved: whoever reads
+        // the partition next fetches it again.
+        for (let i = 0; ; ) {
+          if (!this.reading(p)) return;
+          let next = -1;
+          for (let rows = 0; i < messages.length && rows < this.q.size; i++) {
+            const offset = Number(messages[i].offset);
+            if (offset >= end) {
+              i = messages.length;
+              break;
+            }
+            if (offset >= queuedFrom) {
+              this.decoder.add(p, messages[i] as KafkajsMessage); // kafkajs drops control records itself
+              rows++;
+            }
+            next = offset + 1;
+          }
+          const whole = i >= messages.length;
+          if (whole) next = batchEnd;
+          if (next > (this.queuedTo.get(p) ?? -1)) {
+            this.queuedTo.set(p, next);
+            resolveOffset(String(next - 1));
+            // Rows are queued synchronously, then the position after them; the promise waits for room.
+            const pushed = this.q.push(this.decoder.take());
+            this.q.mark({ offsets: new Map([[p, next]]) });
+            if (whole && this.bounded && next >= end) this.finish([p]);
+            if (!(await this.room(pushed, heartbeat))) return;
+          } else if (whole && this.bounded && next >= end) this.finish([p]);
+          if (whole) return;
         }
       },
     });
+  }
+}
+
+/** The window emission floor in a commit's metadata, when a kafkalab stream wrote it. */
+function emittedOf(metadata: string | null | undefined): number | undefined {
+  if (!metadata) return undefined;
+  try {
+    const v = (JSON.parse(metadata) as { kafkalab?: { emitted?: unknown } })?.kafkalab?.emitted;
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  } catch {
+    return undefined; // another client's metadata
   }
 }

@@ -207,7 +207,7 @@ function explained(conn: KafkaConnection, topic: string, op: string, open: () =>
         throw conn.explain(e, { topic, op });
       }),
     return: (value?: unknown) => (source.return ? source.return(value) : Promise.resolve({ done: true, value: undefined })),
-    commit: source.commit && ((offsets) => source.commit!(offsets)),
+    commit: source.commit && ((offsets, info) => source.commit!(offsets, info)),
     drain: source.drain && (() => source.drain!()),
   };
 }

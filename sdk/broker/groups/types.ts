@@ -19,6 +19,7 @@ export const GroupErrorCode = {
   INVALID_COMMIT_OFFSET_SIZE: 28,
   GROUP_NOT_EMPTY: 68,
   GROUP_ID_NOT_FOUND: 69,
+  GROUP_SUBSCRIBED_TO_TOPIC: 86,
   MEMBER_ID_REQUIRED: 79,
   FENCED_INSTANCE_ID: 82,
 } as const;
@@ -112,6 +113,11 @@ export interface OffsetFetchResult {
     name: string;
     partitions: Array<{ partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; metadata: string | null; errorCode: number }>;
   }>;
+}
+
+export interface OffsetDeleteResult {
+  errorCode: number;
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
 }
 
 export interface MemberDescription {

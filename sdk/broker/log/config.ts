@@ -55,6 +55,7 @@ export const LogErrorCode = {
   INVALID_PARTITIONS: 37,
   INVALID_CONFIG: 40,
   INVALID_REQUEST: 42,
+  INVALID_RECORD: 87,
   KAFKA_STORAGE_ERROR: 56,
 } as const;
 
