@@ -67,6 +67,8 @@ export const SHARED_SOURCES: readonly [string, string][] = [
   ['sdk/protocol/batch-encoding.ts', 'src/batch-encoding.ts'],
   ['sdk/kafka/raw-produce.ts', 'src/raw-produce.ts'],
   ['sdk/kafka/adapter.ts', 'src/adapter.ts'],
+  ['sdk/protocol/errors.ts', 'src/kafka-errors.ts'],
+  ['sdk/util/retry.ts', 'src/retry.ts'],
   ['sdk/frame/json-number.ts', 'src/json-number.ts'],
 ];
 

@@ -13,6 +13,7 @@ import type { KafkaConnection } from '../kafka/connect';
 import { MqttSubscriber, type DeliveredMessage } from './mqtt-subscriber';
 import { checkFilter, keyFor, payloadChecker, type KeyOption, type PayloadRules } from './payload';
 import { createBridgeProducer, type BridgeProducer, type BridgeRecord } from './kafka-producer';
+import { backoff, sleep } from '../util/retry';
 
 export interface IngestOptions {
   /** MQTT broker URL, e.g. 'mqtt://localhost:1883' (mqtts:// for TLS; user:password@ in the URL works). */
@@ -107,7 +108,6 @@ interface Item {
   dead: boolean;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> {
   const o = normalize(options);
@@ -196,8 +196,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
 
   async function send(batch: Item[]): Promise<void> {
     const sending = producer.prepare(batch.map((it) => it.record));
-    let backoff = 100;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       if (abandoned) return;
       try {
         await sending.attempt();
@@ -212,8 +211,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
           // kafkajs sometimes keeps a dead connection after a broker restart: start afresh.
           await producer.reset().catch((e: Error) => logger.debug('producer reset failed', { error: e.message }));
         }
-        await sleep(backoff);
-        backoff = Math.min(2000, backoff * 2);
+        await sleep(backoff(Math.min(attempt, 10)));
       }
     }
     if (!s.kafkaConnected) logger.info('Kafka reachable again');

@@ -10,7 +10,8 @@ import { RecordDecoder, type DecodeOptions } from '../frame/decode';
 import { AbortedTransactions, compressedBatches, readHeaders, scanRecordSet, walkRecordSet, type RecordVisitor } from '../frame/batches';
 import { KafkalabError } from '../util/errors';
 import type { KafkajsMessage, PartitionFetch, TopicFetcher } from './fetcher';
-import { inflateBatches, kafkaErrorName, OFFSET_OUT_OF_RANGE, type PartitionWant, type RawFetcher, type RawPartitionFetch } from './fetch-raw';
+import { ErrorCode, errorName } from '../protocol/errors';
+import { inflateBatches, type PartitionWant, type RawFetcher, type RawPartitionFetch } from './fetch-raw';
 import type { OffsetRange } from './position';
 
 export interface PartJob {
@@ -128,7 +129,7 @@ async function lane(fetcher: RawFetcher, job: PartJob, out: Collector, state: Ma
       const s = state.get(f.partition);
       if (!s) continue;
       const from = s.pos;
-      if (f.errorCode === OFFSET_OUT_OF_RANGE) {
+      if (f.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
         outOfRange(f, s, out, job.topic);
       } else {
         const { next, truncated } = scanRecordSet(f.records, from);
@@ -176,7 +177,7 @@ function outOfRange(f: RawPartitionFetch, s: Position, out: Collector, topic: st
     out.warn(`partition ${f.partition}: the log ends at offset ${f.highWatermark}, before the requested end ${s.end}`);
     s.pos = s.end;
   } else {
-    throw new KafkalabError(`Fetching partition ${f.partition} of "${topic}" from offset ${s.pos} failed: ${kafkaErrorName(f.errorCode)}`, { code: kafkaErrorName(f.errorCode) });
+    throw new KafkalabError(`Fetching partition ${f.partition} of "${topic}" from offset ${s.pos} failed: ${errorName(f.errorCode)}`, { code: errorName(f.errorCode) });
   }
 }
 

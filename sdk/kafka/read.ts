@@ -9,6 +9,7 @@ import { ColumnSet } from '../frame/columns';
 import { RecordDecoder, type DecodeOptions } from '../frame/decode';
 import { attrsOf, toDataFrame, type DataFrame, type ReadReport } from '../frame/dataframe';
 import { KafkalabError } from '../util/errors';
+import { retry } from '../util/retry';
 import type { KafkaConnection } from './connect';
 import type { PartOutput } from './read-part';
 import { cloneable, readInWorker, runPart, type ReadEngine } from './read-worker';
@@ -41,16 +42,14 @@ const SAMPLES = 10;
  * kafkajs's admin offset calls fail with a TypeError when its cached metadata has no leader for
  * the topic yet (just created, or mid-refresh): refresh and try again a few times.
  */
-export async function withFreshMetadata<T>(conn: KafkaConnection, topic: string, call: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await call();
-    } catch (e) {
-      if (attempt >= 4 || !(e instanceof TypeError)) throw e;
-      await conn.admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
-    }
-  }
+export function withFreshMetadata<T>(conn: KafkaConnection, topic: string, call: () => Promise<T>): Promise<T> {
+  return retry(call, {
+    attempts: 5,
+    initialMs: 50,
+    maxMs: 400,
+    retriable: (e) => e instanceof TypeError,
+    onRetry: () => conn.admin.fetchTopicMetadata({ topics: [topic] }).then(() => undefined, () => undefined),
+  });
 }
 
 /** Offset ranges [from, to) per partition for a pair of positions; times via the broker's index. */

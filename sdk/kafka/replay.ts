@@ -6,7 +6,8 @@
 import type { Message } from 'kafkajs';
 import { Stream, newStats } from '../stream/stream';
 import { BatchQueue, type BatchOptions } from '../stream/queue';
-import { Pacer, checkSpeed, sleep } from '../stream/replay';
+import { Pacer, checkSpeed } from '../stream/replay';
+import { backoff, sleep } from '../util/retry';
 import type { Row } from '../stream/operators';
 import type { KafkaConnection } from './connect';
 import { openFetcher, type KafkajsMessage, type TopicFetcher } from './fetcher';
@@ -79,7 +80,7 @@ export async function* timeOrdered(
     const need = new Map([...pos].filter(([p]) => (buf.get(p) as Timed[]).length === 0));
     if (need.size) {
       const worst = Math.max(0, ...[...need.keys()].map((p) => stalls.get(p) ?? 0));
-      if (worst > 0) await sleep(50 * 2 ** worst); // spaced retries, not a busy loop
+      if (worst > 0) await sleep(backoff(worst, { initialMs: 50, maxMs: 10_000 })); // spaced retries, not a busy loop
       for (const res of await fetcher.fetch(need, { partitionBytes: 512 * 1024 })) {
         const start = need.get(res.partition) as number;
         const stopAt = end.get(res.partition) as number;

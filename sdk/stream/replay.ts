@@ -46,4 +46,3 @@ export function mergeByTime<T extends { timestamp: number }>(parts: T[][]): T[] 
   return out;
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -349,7 +349,7 @@ export class GroupCoordinator {
   /** Like DeleteGroups: only an empty group can go, together with its committed offsets. */
   deleteGroup(groupId: string): number {
     const group = this.byId.get(groupId);
-    if (group && !group.isIdle) return E.GROUP_NOT_EMPTY;
+    if (group && !group.isIdle) return E.NON_EMPTY_GROUP;
     if (!group && !this.store.groups().includes(groupId)) return E.GROUP_ID_NOT_FOUND;
     if (group) this.rb.transition(group, 'Dead', 'deleted');
     this.byId.delete(groupId);

@@ -1,6 +1,6 @@
 /**
  * Publishing results. The fast path encodes each partition's record batch itself
- * (recordbatch.ts) and sends one Produce request per leader through kafkajs's own cluster and
+ * (batch-encoding.ts, kafkalab's one encoder) and sends one Produce request per leader through kafkajs's own cluster and
  * connection layer (adapter.ts), so metadata, TLS, SASL, reconnects and the wire stay kafkajs's;
  * only the per-record encoding, which profiling showed to be ~40% of the app's CPU, is replaced.
  * When the adapter's self-check of kafkajs's internals fails, or PRODUCE_ENCODER=kafkajs,
@@ -13,8 +13,10 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from './log';
 import { openCluster, type ClusterClient } from './adapter';
+import { isRetriable, LEADER_MOVED } from './kafka-errors';
 import { PRODUCE_VERSIONS, produceToLeaders } from './raw-produce';
-import { RecordBatchWriter, keyPartition } from './recordbatch';
+import { retry } from './retry';
+import { RecordBatchWriter, keyPartition } from './batch-encoding';
 
 export interface OutputBatch {
   add(key: Buffer | null, value: string, timestamp: number): void;
@@ -64,7 +66,6 @@ export async function createResultProducer(kafka: Kafka, producer: Producer, top
   };
 }
 
-const STALE = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
 
 class BatchProducer implements ResultProducer {
   readonly encoder = 'kafkalab' as const;
@@ -126,24 +127,36 @@ class BatchProducer implements ResultProducer {
 
   private async send(topic: string, batches: Map<number, Buffer>): Promise<void> {
     const pending = new Map([[topic, batches]]);
-    for (let attempt = 0; batches.size > 0; attempt++) {
-      try {
+    await retry(
+      async (attempt) => {
+        if (attempt > 0) await this.recover();
         await this.cluster.refreshMetadata(true);
         await produceToLeaders(this.cluster, -1, TIMEOUT_MS, pending);
-      } catch (err) {
-        const e = err as Error & { type?: string; retriable?: boolean; host?: string; port?: number };
-        const retriable = e.retriable || STALE.has(e.type ?? '') || /Connection|MetadataNotLoaded|NumberOfRetriesExceeded/.test(e.name);
-        if (!retriable || attempt >= RETRIES) throw err;
-        this.log.warn('producing results failed; retrying', { error: e.message, type: e.type, attempt: attempt + 1, partitions: [...batches.keys()] });
-        this.cluster.forgetBroker(err);
-        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
-        try {
-          if (!this.cluster.isConnected()) await this.cluster.connect();
-          await this.cluster.refreshMetadata();
-        } catch (again) {
-          this.log.warn('metadata refresh failed', { error: (again as Error).message });
-        }
-      }
+      },
+      {
+        attempts: RETRIES + 1,
+        initialMs: 100,
+        maxMs: 5000,
+        retriable: (err) => {
+          const e = err as Error & { code?: unknown; retriable?: boolean };
+          return e.retriable === true || (typeof e.code === 'number' && (LEADER_MOVED.has(e.code) || isRetriable(e.code))) || /Connection|MetadataNotLoaded|NumberOfRetriesExceeded/.test(e.name);
+        },
+        onRetry: (err, attempt) => {
+          const e = err as Error & { type?: string };
+          this.log.warn('producing results failed; retrying', { error: e.message, type: e.type, attempt: attempt + 1, partitions: [...batches.keys()] });
+          this.cluster.forgetBroker(err);
+        },
+      },
+    );
+  }
+
+  /** After a failure and its backoff: reconnect when needed and reload the metadata. */
+  private async recover(): Promise<void> {
+    try {
+      if (!this.cluster.isConnected()) await this.cluster.connect();
+      await this.cluster.refreshMetadata();
+    } catch (again) {
+      this.log.warn('metadata refresh failed', { error: (again as Error).message });
     }
   }
 
