@@ -1,16 +1,17 @@
 /**
  * Stream sources over a topic. With a `group`, a kafkajs consumer in that consumer group
- * (committed offsets, rebalancing across instances); without one, group-less Fetch rounds from
- * resolved positions. Either way closing the source disconnects the client, so breaking out of
- * `for await` leaves no group member behind. Records decode with read()'s RecordDecoder, so a
- * format gives the same columns and values in a stream, a replay and a read.
+ * (group-source.ts: committed offsets, rebalancing across instances); without one, group-less
+ * Fetch rounds from resolved positions (here). Either way closing the source disconnects the
+ * client, so breaking out of `for await` leaves no group member behind. Records decode with
+ * read()'s RecordDecoder, so a format gives the same columns and values in a stream, a replay
+ * and a read.
  */
-import type { Consumer } from 'kafkajs';
 import { ColumnSet } from '../frame/columns';
 import { RecordDecoder, type DecodeOptions } from '../frame/decode';
 import type { Row } from '../stream/operators';
 import { BatchQueue, type BatchOptions } from '../stream/queue';
 import type { StreamStats } from '../stream/stream';
+import type { SourceIterator } from '../stream/run';
 import type { KafkaConnection } from './connect';
 import { openFetcher, type KafkajsMessage, type TopicFetcher } from './fetcher';
 import { fetchRanges, resolveTopicRanges } from './read';
@@ -27,9 +28,6 @@ export interface SourceOptions extends DecodeOptions {
   /** Add `_headers` (JSON text of the record headers, as read() gives) to every row. */
   headers?: boolean;
 }
-
-/** How long a group consumer's Fetch may wait for data: bounds how long stop/break/close take. */
-const GROUP_MAX_WAIT_MS = 250;
 
 /**
  * Records to rows through read()'s decoder: values flattened (`a.b`), bytes as base64, CSV
@@ -72,8 +70,11 @@ export class RowDecoder {
   }
 }
 
-/** Group-less: Fetch rounds from resolved positions, long-polling at the end of the log. */
-export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOptions, stats: StreamStats): BatchQueue<Row> {
+/**
+ * Group-less: Fetch rounds from resolved positions, long-polling at the end of the log. Nothing
+ * is committed; `drain()` stops fetching and ends after what is queued.
+ */
+export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOptions, stats: StreamStats): SourceIterator {
   const decoder = new RowDecoder(opts, stats);
   let fetcher: TopicFetcher | undefined;
   let stopped = false;
@@ -144,120 +145,10 @@ export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOp
   running.catch((e) => {
     if (!stopped) q.fail(e);
   });
-  return q;
-}
-
-/**
- * In a consumer group: kafkajs's consumer, committed offsets, `from` for partitions without any.
- * With `to`, end offsets are resolved when the stream starts and the member's stream ends once
- * every partition assigned to it reached its end offset (then it leaves the group, and a
- * rebalance hands the others' remaining partitions to the members still reading). Offsets past
- * `to` are neither emitted nor committed, so the next bounded run of the group starts there.
- */
-export function groupSource(
-  conn: KafkaConnection,
-  topic: string,
-  opts: SourceOptions & { group: string },
-  stats: StreamStats,
-): BatchQueue<Row> {
-  const decoder = new RowDecoder(opts, stats);
-  const consumer: Consumer = conn.kafka.consumer({ groupId: opts.group, allowAutoTopicCreation: false, maxWaitTimeInMs: GROUP_MAX_WAIT_MS });
-  let untrack = () => {};
-  let stopped = false;
-  const q = new BatchQueue<Row>(opts.batch, async () => {
-    stopped = true;
-    untrack();
-    await started.catch(() => undefined);
-    await consumer.disconnect(); // sends LeaveGroup: no member left behind
+  return Object.assign(q, {
+    drain() {
+      stopped = true;
+      q.end();
+    },
   });
-  untrack = conn.track(async () => {
-    await q.return();
-  });
-  const bounded = opts.to !== undefined;
-  const endOf = new Map<number, number>();
-  const done = new Set<number>();
-  let assigned: number[] | undefined;
-  const finishIfDone = () => {
-    if (bounded && assigned && assigned.every((p) => done.has(p))) q.end();
-  };
-  const finish = (partitions: number[]) => {
-    const fresh = partitions.filter((p) => !done.has(p));
-    if (!fresh.length) return;
-    for (const p of fresh) done.add(p);
-    consumer.pause([{ topic, partitions: fresh }]);
-    q.mark({ ended: fresh });
-    finishIfDone();
-  };
-  const started = (async () => {
-    const ranges = await resolveTopicRanges(conn, topic, { ...opts, to: opts.to ?? 'latest' }, { from: 'latest', to: 'latest' });
-    for (const r of ranges) endOf.set(r.partition, r.to);
-    const committedAt = async () => {
-      const c = await conn.admin.fetchOffsets({ groupId: opts.group, topics: [topic] });
-      return new Map((c[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-    };
-    const startCommitted = await committedAt();
-    let joins = 0;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      const mine = (e.payload.memberAssignment[topic] ?? []).filter((p) => endOf.has(p));
-      const first = joins++ === 0;
-      if (first) {
-        // Resolved positions (also 'latest': the end when the stream started, not when the
-        // first fetch happens) apply where the group has no committed offset yet. Later
-        // rebalances hand over partitions other members committed: kafkajs resumes those.
-        for (const p of mine) {
-          const r = ranges.find((x) => x.partition === p);
-          if (r && (startCommitted.get(p) ?? -1) < 0) consumer.seek({ topic, partition: p, offset: String(r.from) });
-        }
-      }
-      assigned = mine;
-      q.mark({ partitions: mine });
-      q.positioned();
-      if (!bounded) return;
-      // Partitions whose start position is already at their end produce no batch to tell us.
-      void (first ? Promise.resolve(startCommitted) : committedAt()).then(
-        (committed) => {
-          const at = (p: number) => {
-            const c = committed.get(p) ?? -1;
-            return c >= 0 ? c : (ranges.find((x) => x.partition === p)?.from ?? 0);
-          };
-          const empty = mine.filter((p) => at(p) >= (endOf.get(p) as number));
-          if (empty.length) finish(empty);
-          else finishIfDone();
-        },
-        (err) => q.fail(err),
-      );
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: (opts.from ?? 'latest') === 'earliest' });
-    if (stopped) return;
-    await consumer.run({
-      eachBatchAutoResolve: !bounded,
-      eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
-        const p = batch.partition;
-        if (done.has(p)) return;
-        const end = bounded ? (endOf.get(p) ?? Infinity) : Infinity;
-        let last = -1;
-        for (const m of batch.messages) {
-          const offset = Number(m.offset);
-          if (offset >= end) break;
-          last = offset;
-          decoder.add(p, m as KafkajsMessage); // kafkajs drops control records itself
-        }
-        // Rows are queued synchronously; the promise only waits for room (backpressure).
-        const pushed = q.push(decoder.take()).then(() => true);
-        if (bounded) {
-          if (last >= 0) resolveOffset(String(last));
-          if (last + 1 >= end || Number(batch.lastOffset()) + 1 >= end) finish([p]);
-        }
-        // A slow `for await` body blocks the push; keep the membership alive meanwhile.
-        while (!(await Promise.race([pushed, new Promise<false>((r) => setTimeout(() => r(false), 3000).unref())]))) {
-          await heartbeat().catch(() => undefined);
-        }
-      },
-    });
-  })();
-  started.catch((e) => {
-    if (!stopped) q.fail(e);
-  });
-  return q;
 }

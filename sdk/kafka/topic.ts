@@ -11,7 +11,9 @@ import { Stream, newStats, type Sink } from '../stream/stream';
 import type { Row } from '../stream/operators';
 import type { KafkaConnection } from './connect';
 import { readTopic, type ReadOptions } from './read';
-import { fetchSource, groupSource, type SourceOptions } from './source';
+import { fetchSource, type SourceOptions } from './source';
+import { GroupSource } from './group-source';
+import type { SourceControl, SourceIterator } from '../stream/run';
 import { replayInto, replayStream, type ReplayOptions, type ReplayReport } from './replay';
 import { eventTime } from '../stream/window';
 import { isSchemaFormat, RowMismatch, rowMismatchError, schemaEncoder, SUBJECT_STRATEGIES, type SchemaEncoder, type SchemaFormatName, type SubjectNameStrategy } from '../registry/serdes';
@@ -135,7 +137,8 @@ export class Topic {
     const topic = this.name;
     return new Stream(
       {
-        open: () => explained(conn, topic, 'stream()', () => (opts.group ? groupSource(conn, topic, { ...opts, group: opts.group }, stats) : fetchSource(conn, topic, opts, stats))),
+        open: (control?: SourceControl) =>
+          explained(conn, topic, 'stream()', () => (opts.group ? new GroupSource(conn, topic, { ...opts, group: opts.group }, stats, control) : fetchSource(conn, topic, opts, stats))),
         sink: (target: string) => topicSink(conn, target),
       },
       [],
@@ -161,8 +164,8 @@ export class Topic {
 }
 
 /** A source whose errors (a lost broker, a deleted topic) come out explained. */
-function explained(conn: KafkaConnection, topic: string, op: string, open: () => AsyncIterator<Row[]> & { ready?: Promise<void> }): AsyncIterator<Row[]> & { ready?: Promise<void> } {
-  let source: AsyncIterator<Row[]> & { ready?: Promise<void> };
+function explained(conn: KafkaConnection, topic: string, op: string, open: () => SourceIterator): SourceIterator {
+  let source: SourceIterator;
   try {
     source = open();
   } catch (e) {
@@ -175,6 +178,8 @@ function explained(conn: KafkaConnection, topic: string, op: string, open: () =>
         throw conn.explain(e, { topic, op });
       }),
     return: (value?: unknown) => (source.return ? source.return(value) : Promise.resolve({ done: true, value: undefined })),
+    commit: source.commit && ((offsets) => source.commit!(offsets)),
+    drain: source.drain && (() => source.drain!()),
   };
 }
 

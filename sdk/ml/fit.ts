@@ -15,7 +15,8 @@ import { FeatureState, featureMatrix, fitScaler, PipelineSpec, rowScores, scaleI
 import { type AutoencoderOptions, makeSpec, neededColumns, type NeededColumns } from './spec';
 import { fitStream } from './stream-fit';
 import { checkThresholdRule, computeThreshold, ThresholdRule } from './threshold';
-import { BatchTrainer, checkEarlyStopping, EarlyStopper, EarlyStoppingOptions, History, meanError, Progress, shuffleRows } from './train';
+import { BatchTrainer, checkEarlyStopping, EarlyStopper, EarlyStoppingOptions, History, meanError, Progress, shuffleRows, type Trainer } from './train';
+import { FusedTrainer, fusedLayers } from './fused-trainer';
 
 export interface FitOptions {
   /** Passes over the data (default 10); for a stream, passes over each micro-batch (default 1). */
@@ -42,11 +43,17 @@ export interface FitOptions {
   done?: () => unknown;
   /** Not read: lets `{ ...trainingProgress() }` be spread into the options (fit returns its own History). */
   history?: unknown;
+  /**
+   * Who runs the training steps: 'auto' (default) = the fused typed-array trainer for plain dense
+   * networks, tfjs otherwise; 'tfjs' forces tfjs's optimizer; 'fused' fails when it cannot apply.
+   * KAFKALAB_TRAINER=tfjs|fused sets the default for a process.
+   */
+  trainer?: 'auto' | 'fused' | 'tfjs';
 }
 
 export const FIT_OPTIONS = optionKeys<FitOptions>()([
   'epochs', 'batchSize', 'validationSplit', 'shuffle', 'earlyStopping', 'threshold', 'onEpoch', 'onBatch', 'maxRows', 'maxMs', 'signal', 'warmupRows', 'validationRows', 'evaluateEvery',
-  'done', 'history',
+  'done', 'history', 'trainer',
 ]);
 
 /** Throws a BAD_OPTION error for an unknown option or a bad value, before any data is read. */
@@ -68,6 +75,7 @@ export function checkFitOptions(opts: FitOptions): void {
   for (const name of ['onEpoch', 'onBatch', 'done'] as const) {
     if (opts[name] !== undefined && typeof opts[name] !== 'function') throw badOption(what, name, opts[name], 'a function', `${name}: (p) => console.log(p.epoch, p.loss)`);
   }
+  if (opts.trainer !== undefined && !['auto', 'fused', 'tfjs'].includes(opts.trainer)) throw badOption(what, 'trainer', opts.trainer, "'auto', 'fused' or 'tfjs'", "trainer: 'tfjs'");
   if (opts.signal !== undefined && !(opts.signal && typeof opts.signal.aborted === 'boolean' && typeof opts.signal.addEventListener === 'function')) {
     throw badOption(what, 'signal', opts.signal, 'an AbortSignal', 'signal: AbortSignal.timeout(60_000)');
   }
@@ -105,7 +113,7 @@ export async function fitTable(options: AutoencoderOptions, data: TableLike, opt
   const batches = Math.ceil(nTrain / batchSize);
   const shuffled = opts.shuffle === false ? train : new Float32Array(train.length);
   const random = mulberry32((options.seed ?? 42) ^ 0x5eed);
-  const history: History = { loss: [], valLoss: [], epochs: 0, rowsPerSec: 0, rows: 0, elapsedMs: 0, bestEpoch: 0, stopReason: 'epochs' };
+  const history: History = { loss: [], valLoss: [], epochs: 0, rowsPerSec: 0, rows: 0, elapsedMs: 0, bestEpoch: 0, trainer: trainer.kind, stopReason: 'epochs' };
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       if (opts.signal?.aborted) {
@@ -129,6 +137,7 @@ export async function fitTable(options: AutoencoderOptions, data: TableLike, opt
     history.bestEpoch = stopper.finish(history.epochs);
     history.rows = trainer.rows;
     history.rowsPerSec = trainer.rowsPerSec;
+    history.rowsPerCpuSec = trainer.trainCpuMs > 0 ? (trainer.rows / trainer.trainCpuMs) * 1000 : 0;
     // Threshold from held-out rows; without any, from the training rows (optimistic, documented).
     const sample = val.length ? val : train;
     spec.threshold = computeThreshold(rowScores(sample, reconstruct(model, sample, nf), nf), opts.threshold);
@@ -179,6 +188,8 @@ export async function fitStreamData(options: AutoencoderOptions, stream: AsyncIt
         onBatch: opts.onBatch,
       },
     );
+    history.trainer = network!.trainer.kind;
+    history.rowsPerCpuSec = network!.trainer.trainCpuMs > 0 ? (network!.trainer.rows / network!.trainer.trainCpuMs) * 1000 : 0;
     const nf = spec!.features.length;
     spec!.threshold = computeThreshold(rowScores(validation, reconstruct(network!.model, validation, nf), nf), opts.threshold);
     return { spec: spec!, model: network!.model, history };
@@ -190,7 +201,7 @@ export async function fitStreamData(options: AutoencoderOptions, stream: AsyncIt
   }
 }
 
-function progress(epoch: number, epochs: number, loss: number, valLoss: number | undefined, trainer: BatchTrainer, started: number, batch?: number, batches?: number): Progress {
+function progress(epoch: number, epochs: number, loss: number, valLoss: number | undefined, trainer: Trainer, started: number, batch?: number, batches?: number): Progress {
   const p: Progress = { epoch, epochs, loss, valLoss, rows: trainer.rows, rowsPerSec: trainer.rowsPerSec, elapsed: Date.now() - started };
   if (batch !== undefined) Object.assign(p, { batch, batches });
   return p;
@@ -206,8 +217,24 @@ function makeNetwork(options: AutoencoderOptions, spec: PipelineSpec, opts: FitO
     dropout: options.dropout ?? 0,
     seed: options.seed ?? 42,
   });
-  const trainer = new BatchTrainer(model, spec.features.length, options.learningRate ?? 1e-3, options.l2 ?? 0);
+  const trainer = makeTrainer(model, spec.features.length, options.learningRate ?? 1e-3, options.l2 ?? 0, opts.trainer);
   const es = opts.earlyStopping === true ? {} : opts.earlyStopping === false ? undefined : opts.earlyStopping;
   const stopper = new EarlyStopper(model, es);
   return { model, trainer, stopper };
+}
+
+/** The fused trainer where it applies (and unless told otherwise), else tfjs's. */
+export function makeTrainer(model: tf.LayersModel, features: number, learningRate: number, l2: number, choice: FitOptions['trainer'] = defaultTrainer()): Trainer {
+  if (choice === 'tfjs') return new BatchTrainer(model, features, learningRate, l2);
+  const layers = fusedLayers(model);
+  if (typeof layers !== 'string') return new FusedTrainer(model, features, learningRate, l2, layers);
+  if (choice === 'fused') throw new KafkalabError(`The fused trainer cannot train this network (${layers})`, { code: 'BAD_OPTION', hint: "use trainer: 'auto' or 'tfjs'" });
+  return new BatchTrainer(model, features, learningRate, l2);
+}
+
+function defaultTrainer(): FitOptions['trainer'] {
+  const env = process.env.KAFKALAB_TRAINER?.trim().toLowerCase();
+  if (!env) return 'auto';
+  if (env === 'auto' || env === 'fused' || env === 'tfjs') return env;
+  throw new KafkalabError(`KAFKALAB_TRAINER="${env}" is not a trainer`, { code: 'BAD_OPTION', hint: 'use auto, fused or tfjs, or unset it' });
 }

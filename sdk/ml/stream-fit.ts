@@ -4,11 +4,16 @@
  * stream goes (each row with probability `validationSplit`, kept in a uniform reservoir), and
  * every micro-batch is trained on as it arrives. Bounded by rows, time, a signal, early
  * stopping or the end of the stream.
+ *
+ * Delivery: from a kafkalab Stream in a consumer group, nothing is committed while training
+ * runs (a model that dies with its process learned nothing durable); when fit returns, the rows
+ * the model was trained on or held out for validation are committed, up to the first row it
+ * took but did not train on (a last partial batch left untrained by a signal or early stopping).
  */
 import { KafkalabError } from '../util/errors';
 import { columnsOf, rowCount, TableLike } from './input';
 import { FeatureState, featureMatrix, PipelineSpec, scaleInPlace } from './pipeline';
-import { BatchTrainer, EarlyStopper, History, meanError, Progress, shuffleRows } from './train';
+import { EarlyStopper, History, meanError, Progress, shuffleRows, type Trainer } from './train';
 import { mulberry32 } from '../ingest/prng';
 import type { tf } from './backend';
 
@@ -35,7 +40,7 @@ export interface StreamFitOptions {
 export interface StreamModelSetup {
   spec: PipelineSpec;
   model: tf.LayersModel;
-  trainer: BatchTrainer;
+  trainer: Trainer;
   stopper: EarlyStopper;
 }
 
@@ -45,7 +50,12 @@ export interface StreamFitResult {
   validation: Float32Array;
 }
 
-type Chunk = { columns: Record<string, ArrayLike<unknown>>; rows: number };
+type Chunk = { columns: Record<string, ArrayLike<unknown>>; rows: number; /** stream row number of its first row */ start: number };
+
+/** A kafkalab Stream: frames whose commits wait for the caller's acknowledgement. */
+interface Consumable {
+  consume(): AsyncIterator<TableLike> & { ack(rows: number): void; return(): Promise<unknown> };
+}
 
 export async function fitStream(
   stream: AsyncIterable<TableLike>,
@@ -63,6 +73,8 @@ export async function fitStream(
   let reservoir = new Float32Array(0);
   let heldOut = 0; // validation rows seen (the reservoir keeps a uniform sample of them)
   let pending = new Float32Array(0);
+  /** Stream row number of each pending (taken, not yet trained) row. */
+  let pendingIdx: number[] = [];
   let consumed = 0;
   let lossSum = 0;
   let lossRows = 0;
@@ -97,14 +109,16 @@ export async function fitStream(
     sinceEval = 0;
   };
 
-  const train = async (m: Float32Array, final: boolean) => {
+  const train = async ({ m, idx }: { m: Float32Array; idx: number[] }, final: boolean) => {
     const r = ready!;
     const f = r.nf;
     // Carry rows that do not fill a whole batch over to the next micro-batch.
     const all = pending.length ? concat(pending, m) : m;
+    const allIdx = pendingIdx.length ? pendingIdx.concat(idx) : idx;
     const usable = final ? all.length / f : Math.floor(all.length / f / o.batchSize) * o.batchSize;
     const batchRows = all.subarray(0, usable * f);
     pending = all.slice(usable * f);
+    pendingIdx = allIdx.slice(usable);
     if (!usable) return;
     // A micro-batch is a slice of time (a few cars' last seconds): shuffled, so that no
     // mini-batch is one car's trip.
@@ -139,8 +153,8 @@ export async function fitStream(
     return stop;
   };
 
-  /** Features for a chunk, split into held-out (reservoir) and training rows. */
-  const split = (chunk: Chunk): Float32Array => {
+  /** Features for a chunk, split into held-out (reservoir) and training rows (with their stream row numbers). */
+  const split = (chunk: Chunk): { m: Float32Array; idx: number[] } => {
     const r = ready!;
     const m = scaleInPlace(r.spec.scaler, featureMatrix(r.spec, chunk.columns, chunk.rows, r.state));
     const sample = (row: Float32Array) => {
@@ -154,20 +168,20 @@ export async function fitStream(
     if (o.validationSplit <= 0) {
       // No held-out rows: the reservoir samples training rows, for the threshold only.
       for (let i = 0; i < chunk.rows; i++) sample(m.subarray(i * r.nf, (i + 1) * r.nf));
-      return m;
+      return { m, idx: Array.from({ length: chunk.rows }, (_, i) => chunk.start + i) };
     }
     const keep = new Float32Array(m.length);
-    let k = 0;
+    const idx: number[] = [];
     for (let i = 0; i < chunk.rows; i++) {
       const row = m.subarray(i * r.nf, (i + 1) * r.nf);
       if (random() < o.validationSplit) {
         sample(row);
       } else {
-        keep.set(row, k * r.nf);
-        k++;
+        keep.set(row, idx.length * r.nf);
+        idx.push(chunk.start + i);
       }
     }
-    return keep.subarray(0, k * r.nf);
+    return { m: keep.subarray(0, idx.length * r.nf), idx };
   };
 
   const begin = async () => {
@@ -180,7 +194,8 @@ export async function fitStream(
     for (const c of chunks) await train(split(c), false);
   };
 
-  const it = stream[Symbol.asyncIterator]();
+  const consumable = typeof (stream as Partial<Consumable>).consume === 'function' ? (stream as unknown as Consumable).consume() : undefined;
+  const it = consumable ?? stream[Symbol.asyncIterator]();
   let pendingRead = false;
   try {
     for (;;) {
@@ -199,7 +214,7 @@ export async function fitStream(
         continue;
       }
       cols ??= needed(batch);
-      let chunk: Chunk = { columns: columnsOf(batch, cols.columns, cols.optional).columns, rows: n };
+      let chunk: Chunk = { columns: columnsOf(batch, cols.columns, cols.optional).columns, rows: n, start: consumed };
       if (consumed + n > o.maxRows) chunk = sliceChunk(chunk, o.maxRows - consumed);
       consumed += chunk.rows;
       if (!ready) {
@@ -211,19 +226,21 @@ export async function fitStream(
       }
       if (checkStop()) break;
     }
+    if (!ready && warmRows > 0) await begin();
+    if (!ready) {
+      throw new KafkalabError('The stream ended before any rows arrived', {
+        code: 'NO_DATA',
+        hint: "read from 'earliest', or produce data to the topic first",
+      });
+    }
+    if (!stop || stop === 'maxRows' || stop === 'maxMs' || stop === 'signal') {
+      if (pending.length && stop !== 'signal') await train({ m: new Float32Array(0), idx: [] }, true);
+      if (sinceEval > 0 || epoch === 0) await evaluate();
+    }
+    // Trained: every row taken so far was trained on or held out, but those still pending.
+    consumable?.ack(pendingIdx.length ? pendingIdx[0] : consumed);
   } finally {
     await release(stream, it, pendingRead);
-  }
-  if (!ready && warmRows > 0) await begin();
-  if (!ready) {
-    throw new KafkalabError('The stream ended before any rows arrived', {
-      code: 'NO_DATA',
-      hint: "read from 'earliest', or produce data to the topic first",
-    });
-  }
-  if (!stop || stop === 'maxRows' || stop === 'maxMs' || stop === 'signal') {
-    if (pending.length && stop !== 'signal') await train(new Float32Array(0), true);
-    if (sinceEval > 0 || epoch === 0) await evaluate();
   }
   history.stopReason = stop ?? 'end';
   history.epochs = epoch;
@@ -283,5 +300,5 @@ function concat(a: Float32Array, b: Float32Array): Float32Array {
 function sliceChunk(c: Chunk, rows: number): Chunk {
   const columns: Record<string, ArrayLike<unknown>> = {};
   for (const [k, v] of Object.entries(c.columns)) columns[k] = Array.prototype.slice.call(v, 0, rows) as unknown[];
-  return { columns, rows };
+  return { columns, rows, start: c.start };
 }

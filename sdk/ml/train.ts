@@ -48,16 +48,40 @@ export function checkEarlyStopping(es: EarlyStoppingOptions | boolean, what = 'f
   if (es.monitor !== undefined && es.monitor !== 'valLoss' && es.monitor !== 'loss') throw badOption(what, 'monitor', es.monitor, "'valLoss' or 'loss'", "earlyStopping: { monitor: 'loss' }");
 }
 
+/** What trains a network: tfjs op by op (BatchTrainer) or one fused step per batch (FusedTrainer). */
+export interface Trainer {
+  readonly kind: 'tfjs' | 'fused';
+  readonly model: tf.LayersModel;
+  /** One pass over the rows of `matrix` in mini-batches; `onBatch` gets each batch's loss. */
+  pass(matrix: Float32Array, batchSize: number, onBatch?: (batch: number, loss: number) => void, stop?: () => boolean): Promise<{ lossSum: number; rows: number }>;
+  rows: number;
+  trainMs: number;
+  /** CPU time of the process during training steps (robust to a busy machine, unlike trainMs). */
+  trainCpuMs: number;
+  readonly rowsPerSec: number;
+  dispose(): void;
+}
+
+/** Process CPU milliseconds (all threads) since `since`, a process.cpuUsage() value. */
+export function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+}
+
 export interface History {
   loss: number[];
   valLoss: number[];
   epochs: number;
   /** Training rows per second over the whole run (validation and callbacks excluded). */
   rowsPerSec: number;
+  /** Training rows per CPU second of the process (the same steps; what to compare on a shared machine). */
+  rowsPerCpuSec?: number;
   rows: number;
   elapsedMs: number;
   /** 1-based epoch whose weights the model holds at the end. */
   bestEpoch: number;
+  /** Which trainer ran: 'fused' (typed-array steps, the default for dense autoencoders) or 'tfjs'. */
+  trainer?: 'fused' | 'tfjs';
   stopReason: 'epochs' | 'earlyStopping' | 'maxRows' | 'maxMs' | 'signal' | 'end';
 }
 
@@ -72,7 +96,11 @@ export function shuffleRows(src: Float32Array, dst: Float32Array, features: numb
     order[i] = order[j];
     order[j] = t;
   }
-  for (let i = 0; i < rows; i++) dst.set(src.subarray(order[i] * features, (order[i] + 1) * features), i * features);
+  // A plain loop: one subarray view per row costs more than the copy at ~16 floats a row.
+  for (let i = 0, o = 0; i < rows; i++) {
+    const s = order[i] * features;
+    for (let j = 0; j < features; j++) dst[o++] = src[s + j];
+  }
 }
 
 type Step = (x: tf.Tensor2D) => tf.Scalar;
@@ -95,13 +123,15 @@ function activate(name: string, h: tf.Tensor2D): tf.Tensor2D {
   }
 }
 
-export class BatchTrainer {
+export class BatchTrainer implements Trainer {
+  readonly kind = 'tfjs' as const;
   private readonly optimizer: tf.Optimizer;
   private readonly step: Step;
   private readonly vars: tf.Variable[] | undefined;
   private lastYield = Date.now();
   rows = 0;
   trainMs = 0;
+  trainCpuMs = 0;
 
   constructor(readonly model: tf.LayersModel, readonly features: number, learningRate: number, private readonly l2: number) {
     this.optimizer = tf.train.adam(learningRate);
@@ -149,12 +179,14 @@ export class BatchTrainer {
       if (stop?.()) break;
       const n = Math.min(batchSize, rows - start);
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const x = tf.tensor2d(matrix.subarray(start * f, (start + n) * f), [n, f]);
       const cost = this.optimizer.minimize(() => this.step(x), true, this.vars)!;
       const l = cost.dataSync()[0];
       cost.dispose();
       x.dispose();
       this.trainMs += performance.now() - t0;
+      this.trainCpuMs += cpuMsSince(c0);
       lossSum += l * n;
       done += n;
       this.rows += n;

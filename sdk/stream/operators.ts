@@ -9,9 +9,27 @@ import type { Progress } from './queue';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Row = Record<string, any>;
 
+/**
+ * Where a batch's rows come from, carried beside the rows through the operators, so that the
+ * engine commits an input offset only once every output derived from it was acknowledged.
+ * Operators update it for the rows they return.
+ */
+export interface Lineage {
+  /** The oldest input batch (the run's sequence number) any of the rows derive from. */
+  since: number;
+  /**
+   * When traced: per row, the index in the source batch of the input row it derives from.
+   * Undefined once rows aggregate several inputs (windows).
+   */
+  origin?: number[];
+}
+
 export interface Operator {
-  process(rows: Row[]): Row[];
-  flush?(): Row[];
+  process(rows: Row[], lineage?: Lineage): Row[];
+  /** Rows still held when a finite source ends; sets `lineage.since` for them. */
+  flush?(lineage?: Lineage): Row[];
+  /** The oldest input batch whose rows this operator holds in its state (undefined: none). */
+  holding?(): number | undefined;
   /**
    * Source progress around a batch: `partitions` marks arrive before the batch's rows, `ended`
    * marks after them. An operator that takes progress does not pass it on (its output rows no
@@ -31,20 +49,38 @@ export interface OperatorStats {
 }
 
 export function filterOp(fn: (r: Row, i: number) => unknown): Operator {
-  return { process: (rows) => rows.filter((r, i) => fn(r, i)) };
+  return {
+    process(rows, lineage) {
+      const origin = lineage?.origin;
+      if (!origin) return rows.filter((r, i) => fn(r, i));
+      const out: Row[] = [];
+      const from: number[] = [];
+      for (let i = 0; i < rows.length; i++) {
+        if (!fn(rows[i], i)) continue;
+        out.push(rows[i]);
+        from.push(origin[i]);
+      }
+      lineage.origin = from;
+      return out;
+    },
+  };
 }
 
 /** `fn` may return a row, an array of rows (flat-map) or null/undefined to drop the row. */
 export function mapOp(fn: (r: Row, i: number) => Row | Row[] | null | undefined): Operator {
   return {
-    process(rows) {
+    process(rows, lineage) {
+      const origin = lineage?.origin;
+      const from: number[] = [];
       const out: Row[] = [];
       for (let i = 0; i < rows.length; i++) {
         const v = fn(rows[i], i);
         if (v === null || v === undefined) continue;
         if (Array.isArray(v)) out.push(...v);
         else out.push(v);
+        if (origin) while (from.length < out.length) from.push(origin[i]);
       }
+      if (lineage && origin) lineage.origin = from;
       return out;
     },
   };

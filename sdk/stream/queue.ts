@@ -19,6 +19,11 @@ export interface Progress {
   partitions?: number[];
   /** Partitions that will produce nothing more (their last rows were pushed before this mark). */
   ended?: number[];
+  /**
+   * Read positions: per partition, the offset after the last record read before this mark
+   * (records that produced no row included). The engine commits them once acknowledged.
+   */
+  offsets?: Map<number, number>;
 }
 
 /** A batch as a queue hands it out: rows, plus the progress marks pushed among them. */
@@ -81,6 +86,27 @@ export class BatchQueue<T> implements AsyncIterator<T[]> {
   fail(err: unknown): void {
     this.failure ??= err;
     this.end();
+  }
+
+  /**
+   * Drops what waits in the queue for partitions this reader lost (a rebalance revoked them):
+   * their rows and their read positions, which must not be committed by this reader now.
+   */
+  discard(drop: (item: T) => boolean, partitions: number[]): void {
+    const keep: T[] = [];
+    let m = 0;
+    for (let i = 0; i <= this.buf.length; i++) {
+      for (; m < this.marks.length && this.marks[m].at <= i; m++) this.marks[m].at = keep.length;
+      if (i < this.buf.length && !drop(this.buf[i])) keep.push(this.buf[i]);
+    }
+    this.buf = keep;
+    for (const mark of this.marks) {
+      const offsets = mark.progress.offsets;
+      if (!offsets || !partitions.some((p) => offsets.has(p))) continue;
+      const left = new Map([...offsets].filter(([p]) => !partitions.includes(p)));
+      mark.progress = { ...mark.progress, offsets: left };
+    }
+    if (this.buf.length < this.highWater) this.releaseSpace();
   }
 
   get closed(): boolean {

@@ -9,17 +9,20 @@ import type { DataFrame } from 'danfojs-node';
 import { KafkalabError } from '../util/errors';
 import { buildFrame } from '../frame/dataframe';
 import type { Schema } from '../frame/columns';
-import { anonymizeOp, AnonymizeOptions, filterOp, mapOp, Operator, OperatorFactory, Row } from './operators';
+import { anonymizeOp, AnonymizeOptions, filterOp, mapOp, OperatorFactory, Row } from './operators';
 import { AggSpec, windowOp, WindowOptions } from './window';
-import { Batch, BatchOptions, BatchQueue, Progress } from './queue';
+import { BatchOptions, BatchQueue } from './queue';
+import { Run, type SourceControl, type SourceIterator } from './run';
 
 export interface StreamSource {
   /**
    * Opens the source; the iterator's `return()` releases whatever it holds (consumers, groups).
-   * Batches may carry `progress` marks (see BatchQueue.mark). An iterator with a `ready`
-   * promise (a BatchQueue) says when it is positioned; others count as positioned at once.
+   * Batches may carry `progress` marks (see BatchQueue.mark), read positions among them. An
+   * iterator with a `ready` promise (a BatchQueue) says when it is positioned; others count as
+   * positioned at once. `commit` and `drain`, when offered, let a run commit what its outputs'
+   * acknowledgements allow and stop without dropping what was read (see run.ts).
    */
-  open(): AsyncIterator<Row[]> & { ready?: Promise<void> };
+  open(control?: SourceControl): SourceIterator;
   /** A sink that writes rows to a topic (Kafka-backed sources provide one). */
   sink?(topic: string): Promise<Sink>;
 }
@@ -39,10 +42,22 @@ export interface StreamStats {
   untimed: number;
   watermark: number;
   warnings: string[];
+  /** With a group: the offsets (partition → next offset) this run has committed. */
+  committed: Record<number, number>;
+}
+
+/** Frames whose commits follow the caller's acknowledgements (Stream.consume). */
+export interface FrameConsumer extends AsyncIterator<DataFrame> {
+  /** The first `rows` rows handed out (cumulative over the run) were processed. */
+  ack(rows: number): void;
+  return(): Promise<IteratorResult<DataFrame>>;
 }
 
 export interface Job {
-  /** Stops reading, flushes what was produced, releases the consumer. */
+  /**
+   * Stops reading, writes what was already read (drains) and commits what Kafka acknowledged,
+   * then releases the consumer. Rows held in open windows stay uncommitted for the next run.
+   */
   stop(): Promise<void>;
   /** Settles when the job ends by itself (finite source) or fails. */
   readonly done: Promise<void>;
@@ -50,7 +65,7 @@ export interface Job {
 }
 
 export function newStats(): StreamStats {
-  return { batches: 0, rows: 0, failures: {}, late: 0, untimed: 0, watermark: -Infinity, warnings: [] };
+  return { batches: 0, rows: 0, failures: {}, late: 0, untimed: 0, watermark: -Infinity, warnings: [], committed: {} };
 }
 
 interface Deferred {
@@ -70,7 +85,7 @@ function deferred(): Deferred {
 }
 
 export class Stream implements AsyncIterable<DataFrame> {
-  private readonly live = new Set<AsyncIterator<Row[]>>();
+  private readonly live = new Set<Run>();
   private positioned = deferred();
 
   constructor(
@@ -138,45 +153,69 @@ export class Stream implements AsyncIterable<DataFrame> {
     return this.positioned.promise;
   }
 
-  /** Batches of rows after every operation (the engine's own output; frames are built from it). */
-  async *batches(): AsyncGenerator<Row[]> {
+  /** Starts a run: fresh operators and stats, the source opened (see run.ts). */
+  private open(trace = false): Run {
     Object.assign(this.stats, newStats()); // stats describe the latest run
     const ops = this.ops.map((make) => make(this.stats));
     if (this.positioned.settled) this.positioned = deferred();
     const positioned = this.positioned;
-    const it = this.source.open();
-    this.live.add(it);
-    if (it.ready) void it.ready.then(positioned.resolve, positioned.resolve);
+    const run = new Run((control) => this.source.open(control), ops, this.stats, trace);
+    this.live.add(run);
+    void run.closed.then(() => {
+      this.live.delete(run);
+      positioned.resolve();
+    });
+    if (run.it.ready) void run.it.ready.then(positioned.resolve, positioned.resolve);
     else positioned.resolve();
+    return run;
+  }
+
+  /**
+   * Batches of rows after every operation (the engine's own output; frames are built from it).
+   * A batch counts as processed when the loop asks for the next one: only then may a group
+   * commit the offsets behind it. A batch the loop breaks out of is read again by the group's
+   * next run.
+   */
+  async *batches(): AsyncGenerator<Row[]> {
+    const run = this.open();
     try {
       for (;;) {
-        const { value, done } = await it.next();
-        if (done) break;
-        const batch = value as Batch<Row>;
-        for (const p of batch.progress ?? []) if (p.partitions) deliver(ops, { partitions: p.partitions });
-        let rows: Row[] = batch;
-        for (const op of ops) rows = op.process(rows);
-        for (const p of batch.progress ?? []) if (p.ended) deliver(ops, { ended: p.ended });
-        if (rows.length) yield this.count(rows);
-      }
-      // End of a finite source: windows still open are complete now.
-      for (let i = 0; i < ops.length; i++) {
-        let rows = ops[i].flush?.() ?? [];
-        for (const op of ops.slice(i + 1)) rows = op.process(rows);
-        if (rows.length) yield this.count(rows);
+        const rows = await run.next();
+        if (!rows) break;
+        yield rows;
+        run.ackAll();
       }
     } finally {
-      this.live.delete(it);
-      positioned.resolve();
-      // Also after a natural end: a bounded group stream leaves its group here.
-      await it.return?.();
+      // Also after a natural end: a bounded group stream commits and leaves its group here.
+      await run.close();
     }
   }
 
-  private count(rows: Row[]): Row[] {
-    this.stats.batches++;
-    this.stats.rows += rows.length;
-    return rows;
+  /**
+   * Frames of one run whose input offsets are committed only as the caller acknowledges them:
+   * `ack(rows)` says the first `rows` rows handed out so far were processed (cumulative; a
+   * frame may be acknowledged in part). For work that becomes durable later than the next read,
+   * such as training from a stream (committed when the model is trained). `return()` commits
+   * what was acknowledged and releases the source.
+   */
+  consume(): FrameConsumer {
+    const run = this.open(true);
+    let schema: Schema | undefined;
+    return {
+      next: async () => {
+        const rows = await run.next();
+        if (!rows) return { done: true, value: undefined };
+        const built = buildFrame(rows, schema);
+        schema = built.schema;
+        for (const w of built.warnings) if (!this.stats.warnings.includes(w)) this.stats.warnings.push(w);
+        return { done: false, value: built.df };
+      },
+      return: async () => {
+        await run.close();
+        return { done: true, value: undefined };
+      },
+      ack: (rows) => run.ack(rows),
+    };
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<DataFrame> {
@@ -189,16 +228,24 @@ export class Stream implements AsyncIterable<DataFrame> {
     }
   }
 
-  /** Reads until n rows went through the pipeline (or the source ends), then releases the source. */
+  /**
+   * Reads until n rows went through the pipeline (or the source ends), then releases the
+   * source. With a group, it commits the input records behind the n rows it returns (up to the
+   * last one's offset when no window sits between; else the batches fully taken).
+   */
   async take(n: number): Promise<DataFrame> {
     const out: Row[] = [];
     if (n > 0) {
-      for await (const rows of this.batches()) {
-        for (const r of rows) {
-          out.push(r);
-          if (out.length >= n) break;
+      const run = this.open(true);
+      try {
+        while (out.length < n) {
+          const rows = await run.next();
+          if (!rows) break;
+          for (let i = 0; i < rows.length && out.length < n; i++) out.push(rows[i]);
         }
-        if (out.length >= n) break;
+        run.ack(out.length);
+      } finally {
+        await run.close();
       }
     }
     return buildFrame(out).df;
@@ -207,7 +254,15 @@ export class Stream implements AsyncIterable<DataFrame> {
   /** Every row of a finite stream (an in-memory or bounded source). */
   async collect(): Promise<Row[]> {
     const out: Row[] = [];
-    for await (const rows of this.batches()) out.push(...rows);
+    const run = this.open();
+    try {
+      for (let rows = await run.next(); rows; rows = await run.next()) {
+        for (const r of rows) out.push(r);
+        run.ackAll();
+      }
+    } finally {
+      await run.close();
+    }
     return out;
   }
 
@@ -228,15 +283,17 @@ export class Stream implements AsyncIterable<DataFrame> {
       }
       sink = await this.source.sink(target);
     } else sink = target;
-    const gen = this.batches();
-    let stopping = false;
+    const run = this.open();
     const done = (async () => {
       try {
-        for await (const rows of gen) {
+        // At least once: a batch's input offsets are committed only after the sink's write
+        // (acks=all) resolved, and only once nothing upstream still holds rows behind them.
+        for (let rows = await run.next(); rows; rows = await run.next()) {
           await sink.write(rows, this.keyField);
-          if (stopping) break;
+          run.ackAll();
         }
       } finally {
+        await run.close();
         await sink.close();
       }
     })();
@@ -245,25 +302,17 @@ export class Stream implements AsyncIterable<DataFrame> {
       stats: this.stats,
       done,
       stop: async () => {
-        stopping = true;
-        for (const it of [...this.live]) await it.return?.();
+        run.drain();
         await done.catch(() => undefined);
       },
     };
   }
 
-  /** Releases every consumer this stream holds open (ends `for await` loops over it). */
+  /**
+   * Releases every consumer this stream holds open (ends `for await` loops over it), after
+   * committing what was acknowledged; a batch still being processed is not.
+   */
   async stop(): Promise<void> {
-    for (const it of [...this.live]) await it.return?.();
-  }
-}
-
-/** Progress goes to the first operator that takes it (see Operator.progress). */
-function deliver(ops: Operator[], p: Progress): void {
-  for (const op of ops) {
-    if (op.progress) {
-      op.progress(p);
-      return;
-    }
+    for (const run of [...this.live]) await run.close();
   }
 }

@@ -10,7 +10,7 @@
  */
 import { KafkalabError } from '../util/errors';
 import { parseDuration } from '../util/duration';
-import type { Operator, Row } from './operators';
+import type { Lineage, Operator, Row } from './operators';
 import type { Progress } from './queue';
 
 export interface WindowOptions {
@@ -92,6 +92,8 @@ interface Bucket {
   key: unknown;
   count: number;
   accs: Acc[];
+  /** The oldest input batch behind this window's rows: its offsets stay uncommitted until the window is emitted. */
+  since: number;
 }
 
 export function eventTime(v: unknown): number {
@@ -190,13 +192,22 @@ export function windowOp(opts: WindowOptions, spec: AggSpec, stats: WindowStats)
     stats.watermark = marks.update(now) - lateness;
   };
 
-  const emit = (all: boolean): Row[] => {
+  let held: number | undefined;
+  const emit = (all: boolean, lineage: Lineage | undefined): Row[] => {
     const ready: Bucket[] = [];
+    let oldestOut = Infinity;
+    held = undefined;
     for (const [id, b] of open) {
       if (all || b.start + size <= stats.watermark) {
         ready.push(b);
         open.delete(id);
-      }
+        if (b.since < oldestOut) oldestOut = b.since;
+      } else if (held === undefined || b.since < held) held = b.since;
+    }
+    if (lineage) {
+      // An emitted window derives from inputs as old as its first row, not from this batch.
+      lineage.since = oldestOut;
+      lineage.origin = undefined;
     }
     ready.sort((a, b) => a.start - b.start || String(a.key).localeCompare(String(b.key)));
     return ready.map((b) => {
@@ -209,7 +220,8 @@ export function windowOp(opts: WindowOptions, spec: AggSpec, stats: WindowStats)
   };
 
   return {
-    process(rows) {
+    process(rows, lineage) {
+      const since = lineage?.since ?? 0;
       const now = Date.now();
       advance(now); // partitions may have gone idle since the last batch
       for (const r of rows) {
@@ -226,17 +238,18 @@ export function windowOp(opts: WindowOptions, spec: AggSpec, stats: WindowStats)
           const id = `${s}\u0000${key}`;
           let b = open.get(id);
           if (!b) {
-            b = { start: s, key, count: 0, accs: distinctFields.map(() => new Acc()) };
+            b = { start: s, key, count: 0, accs: distinctFields.map(() => new Acc()), since };
             open.set(id, b);
           }
           b.count++;
+          if (since < b.since) b.since = since;
           for (let i = 0; i < distinctFields.length; i++) b.accs[i].add(r[distinctFields[i]]);
           counted = true;
         }
         if (!counted) stats.late++;
         if (marks.observe(r[PARTITION_FIELD], t, now)) advance(now);
       }
-      return emit(false);
+      return emit(false, lineage);
     },
     progress(p: Progress) {
       const now = Date.now();
@@ -244,6 +257,7 @@ export function windowOp(opts: WindowOptions, spec: AggSpec, stats: WindowStats)
       if (p.ended) marks.end(p.ended);
       advance(now);
     },
-    flush: () => emit(true),
+    flush: (lineage) => emit(true, lineage),
+    holding: () => held,
   };
 }

@@ -1,0 +1,182 @@
+/**
+ * Fault trials for a stream job (stream-job.ts) on the embedded broker: the job is killed -9 or
+ * stopped with job.stop() at random moments, restarted in the same consumer group each time, and
+ * finally run until the group has committed every input record. After each fault the harness
+ * counts the records the group had committed that the output does not hold (lost: they will
+ * never be read again); at the end, lost and duplicated records by sequence number.
+ */
+import { spawn, type ChildProcess } from 'child_process';
+import * as path from 'path';
+import type { KafkaConnection } from '../../sdk/kafka/connect';
+import { recordsOf } from '../../sdk/frame/dataframe';
+import { mulberry32 } from '../../sdk/ingest/prng';
+
+export type Fault = 'kill' | 'stop';
+
+export interface ChaosOptions {
+  kafka: KafkaConnection;
+  bootstrap: string;
+  records: number;
+  partitions: number;
+  faults: Fault[];
+  seed: number;
+  /** Per-process label, so topic and group names do not collide between runs. */
+  name: string;
+  log?: (line: string) => void;
+}
+
+export interface Trial {
+  fault: Fault;
+  /** Output records (with duplicates) when the fault hit. */
+  outAtFault: number;
+  /** Input records below the group's committed offsets after the fault. */
+  committed: number;
+  /** Distinct input records in the output after the fault. */
+  written: number;
+  /** Committed input records missing from the output (all faults so far): lost for good. */
+  lost: number;
+  ms: number;
+}
+
+export interface ChaosResult {
+  trials: Trial[];
+  records: number;
+  outTotal: number;
+  distinct: number;
+  lost: number;
+  duplicates: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class JobProcess {
+  private readonly child: ChildProcess;
+  private out = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(env: Record<string, string>) {
+    this.child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'stream-job.ts')], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (d) => (this.out += d));
+    let err = '';
+    this.child.stderr!.on('data', (d) => (err += d));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => (code && code !== 0 && err ? process.stderr.write(err) : undefined, resolve(code))));
+  }
+
+  async until(line: string, ms: number): Promise<string> {
+    const end = Date.now() + ms;
+    while (!this.out.includes(line)) {
+      if (this.child.exitCode !== null) throw new Error(`the job exited (${this.child.exitCode}) before printing ${line}`);
+      if (Date.now() > end) throw new Error(`timed out waiting for the job to print ${line}`);
+      await sleep(20);
+    }
+    return this.out;
+  }
+
+  kill(): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  async stop(ms: number): Promise<void> {
+    this.child.stdin!.write('stop\n');
+    const code = await Promise.race([this.exited, sleep(ms).then(() => 'timeout' as const)]);
+    if (code === 'timeout') {
+      await this.kill();
+      throw new Error(`job.stop() did not finish within ${ms} ms`);
+    }
+    if (code !== 0) throw new Error(`the job exited with ${code} after stop`);
+  }
+}
+
+async function highWatermarks(kafka: KafkaConnection, topic: string): Promise<Map<number, number>> {
+  const offsets = await kafka.admin.fetchTopicOffsets(topic);
+  return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+}
+
+async function committedOffsets(kafka: KafkaConnection, group: string, topic: string): Promise<Map<number, number>> {
+  const c = await kafka.admin.fetchOffsets({ groupId: group, topics: [topic] });
+  return new Map((c[0]?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
+}
+
+const sum = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+/** Which input records (partition/offset) the output holds, and how many output records there are. */
+async function outputState(kafka: KafkaConnection, topic: string): Promise<{ total: number; seen: Set<string>; seqs: Set<number> }> {
+  const rows = recordsOf(await kafka.topic(topic).read({ from: 'earliest', to: 'latest' }));
+  const seen = new Set<string>();
+  const seqs = new Set<number>();
+  for (const r of rows) {
+    seen.add(`${r.p}:${r.o}`);
+    seqs.add(Number(r.seq));
+  }
+  return { total: rows.length, seen, seqs };
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
+  const log = o.log ?? (() => undefined);
+  const random = mulberry32(o.seed);
+  const IN = `chaos-in-${o.name}`;
+  const OUT = `chaos-out-${o.name}`;
+  const GROUP = `chaos-job-${o.name}`;
+  const { kafka } = o;
+  await kafka.createTopic(IN, { partitions: o.partitions });
+  await kafka.createTopic(OUT, { partitions: o.partitions });
+  const rows = Array.from({ length: o.records }, (_, seq) => ({ seq, k: `k${seq % 97}` }));
+  for (let i = 0; i < rows.length; i += 20_000) await kafka.topic(IN).produce(rows.slice(i, i + 20_000), { key: 'k' });
+  const inputEnd = await highWatermarks(kafka, IN);
+  const env = { BOOTSTRAP: o.bootstrap, IN, OUT, GROUP };
+
+  const trials: Trial[] = [];
+  let lostBefore = 0;
+  for (const fault of o.faults) {
+    const started = Date.now();
+    const job = new JobProcess(env);
+    try {
+      await job.until('RUNNING', 60_000);
+      // Strike somewhere in what is left to do, so that every trial hits a job in full flow.
+      const before = sum(await highWatermarks(kafka, OUT));
+      const left = Math.max(0, o.records - sum(await committedOffsets(kafka, GROUP, IN)));
+      const target = before + Math.floor(left * (0.05 + 0.5 * random()));
+      const end = Date.now() + 60_000;
+      while (sum(await highWatermarks(kafka, OUT)) < target && Date.now() < end) await sleep(5);
+      const outAtFault = sum(await highWatermarks(kafka, OUT));
+      if (fault === 'kill') await job.kill();
+      else await job.stop(30_000);
+      const committed = await committedOffsets(kafka, GROUP, IN);
+      const state = await outputState(kafka, OUT);
+      let lost = 0;
+      for (const [p, c] of committed) for (let off = 0; off < c; off++) if (!state.seen.has(`${p}:${off}`)) lost++;
+      const trial = { fault, outAtFault, committed: sum(committed), written: state.seen.size, lost, ms: Date.now() - started };
+      trials.push(trial);
+      log(`trial ${trials.length} ${fault === 'kill' ? 'kill -9   ' : 'job.stop()'} after ${trial.ms} ms: output held ${outAtFault} records at the fault; group committed ${trial.committed}, output has ${trial.written} distinct inputs; committed but never written: ${lost - lostBefore} by this fault (${lost} in all)`);
+      lostBefore = lost;
+    } finally {
+      await job.kill();
+    }
+  }
+
+  // Recovery: one more run, until the group has committed every input record, then a clean stop.
+  const job = new JobProcess(env);
+  try {
+    await job.until('RUNNING', 60_000);
+    const end = Date.now() + 120_000;
+    for (;;) {
+      const c = await committedOffsets(kafka, GROUP, IN);
+      if ([...inputEnd].every(([p, e]) => (c.get(p) ?? 0) >= e)) break;
+      if (Date.now() > end) throw new Error(`the group did not commit every input record within 120 s (${sum(c)} of ${o.records})`);
+      await sleep(100);
+    }
+    await job.stop(30_000);
+  } finally {
+    await job.kill();
+  }
+  const state = await outputState(kafka, OUT);
+  const distinct = state.seqs.size;
+  const result = { trials, records: o.records, outTotal: state.total, distinct, lost: o.records - distinct, duplicates: state.total - distinct };
+  log(`after recovery: ${o.records} input records, ${state.total} output records, ${distinct} distinct: ${result.lost} lost, ${result.duplicates} duplicates`);
+  return result;
+}

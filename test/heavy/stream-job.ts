@@ -1,0 +1,44 @@
+/**
+ * A stream job as a user runs it, in its own process so that a test can kill -9 it:
+ * `topic.stream({ group, from: 'earliest' }).map(f).to(out)`. Prints `RUNNING` once the job
+ * runs; the line `stop` on stdin calls `job.stop()`, then it prints `STOPPED` and exits.
+ * Each output row names the input record it came from (`p`, `o`), so a test can tell which
+ * committed input never reached the output.
+ * Environment: BOOTSTRAP, IN, OUT, GROUP, and BATCH (rows per micro-batch, default 1000).
+ */
+import { connect } from '../../sdk/kafka/connect';
+
+async function main(): Promise<void> {
+  const env = (name: string): string => {
+    const v = process.env[name];
+    if (!v) throw new Error(`${name} is not set`);
+    return v;
+  };
+  const kafka = await connect({ brokers: env('BOOTSTRAP') });
+  const job = await kafka
+    .topic(env('IN'))
+    .stream({ group: env('GROUP'), from: 'earliest', batch: { size: Number(process.env.BATCH ?? 1000), ms: 100 } })
+    .map((r) => ({ seq: r.seq, k: r.k, p: r._partition, o: r._offset }))
+    .to(env('OUT'));
+  process.stdout.write('RUNNING\n');
+  let input = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', async (chunk: string) => {
+    input += chunk;
+    if (!input.includes('stop\n')) return;
+    input = '';
+    await job.stop();
+    await kafka.close();
+    process.stdout.write(`STOPPED ${JSON.stringify(job.stats.committed ?? null)}\n`);
+    process.exit(0);
+  });
+  job.done.catch((e) => {
+    process.stderr.write(`job failed: ${e?.stack ?? e}\n`);
+    process.exit(2);
+  });
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e?.stack ?? e}\n`);
+  process.exit(1);
+});
