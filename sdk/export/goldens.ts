@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { mulberry32 } from '../ingest/prng';
+import { mulberry32 } from '../util/prng';
 import { FeatureState, recordProblem, recordsMatrix, rowScores, scaleInPlace, type PipelineSpec } from '../ml/pipeline';
 
 export interface Golden {

@@ -6,10 +6,10 @@
 import type { Message } from 'kafkajs';
 import { Stream, newStats } from '../stream/stream';
 import { BatchQueue, type BatchOptions } from '../stream/queue';
-import { Pacer, checkSpeed } from '../stream/replay';
+import { Pacer, checkSpeed } from '../stream/pacer';
 import { backoff, sleep } from '../util/retry';
 import type { Row } from '../stream/operators';
-import type { KafkaConnection } from './connect';
+import type { KafkaClient } from './client';
 import { openFetcher, type KafkajsMessage, type TopicFetcher } from './fetcher';
 import { resolveTopicRanges } from './read';
 import { RowDecoder, type SourceOptions } from './source';
@@ -124,7 +124,7 @@ export async function* timeOrdered(
   }
 }
 
-export async function replayInto(conn: KafkaConnection, topic: string, opts: ReplayOptions & { into: string }): Promise<ReplayReport> {
+export async function replayInto(conn: KafkaClient, topic: string, opts: ReplayOptions & { into: string }): Promise<ReplayReport> {
   const speed = checkSpeed(opts.speed);
   const t0 = Date.now();
   const ranges = await resolveTopicRanges(conn, topic, opts);
@@ -177,15 +177,15 @@ export async function replayInto(conn: KafkaConnection, topic: string, opts: Rep
  * replayed as their timestamp (the original one in a header), so time retention counts from
  * the replay, not from the original time.
  */
-async function ensureTarget(conn: KafkaConnection, source: string, into: string): Promise<boolean> {
+async function ensureTarget(conn: KafkaClient, source: string, into: string): Promise<boolean> {
   if ((await conn.admin.listTopics()).includes(into)) return false;
   const partitions = (await conn.requireTopic(source)).partitions.length;
-  await conn.createTopic(into, { partitions });
+  await conn.ensureTopic(into, { partitions });
   return true;
 }
 
 /** A replay as a stream: rows come out at the replay's pace, `_timestamp` the original time. */
-export function replayStream(conn: KafkaConnection, topic: string, opts: ReplayOptions): Stream {
+export function replayStream(conn: KafkaClient, topic: string, opts: ReplayOptions): Stream {
   const speed = checkSpeed(opts.speed);
   const stats = newStats();
   return new Stream(

@@ -115,17 +115,3 @@ export function numericColumn(t: TableLike, name: string): Float64Array {
   }
   return out;
 }
-
-/** Rows [from, to) of a table: records stay records, a DataFrame or columns give a columns object. */
-export function sliceRows(t: TableLike, from: number, to: number): TableLike {
-  if (Array.isArray(t)) return t.slice(from, to);
-  if (!isDataFrame(t)) {
-    const out: ColumnsObject = {};
-    for (const [k, v] of Object.entries(t)) out[k] = Array.prototype.slice.call(v, from, to) as unknown[];
-    return out;
-  }
-  const { columns, rows } = columnsOf(t, columnNames(t));
-  const out: ColumnsObject = {};
-  for (const [k, v] of Object.entries(columns)) out[k] = Array.prototype.slice.call(v, from, Math.min(to, rows)) as unknown[];
-  return out;
-}

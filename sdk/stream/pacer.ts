@@ -1,6 +1,6 @@
 /**
- * Replay pacing, independent of Kafka: records from several partitions come out in timestamp
- * order (each partition's own order kept), each at start + (timestamp - first) / speed.
+ * Replay pacing, independent of Kafka: each record is due at start + (timestamp - first) / speed.
+ * (The replay itself, over a topic, is sdk/kafka/replay.ts.)
  */
 import { KafkalabError } from '../util/errors';
 
@@ -27,22 +27,3 @@ export class Pacer {
     return Math.max(0, due - now);
   }
 }
-
-/**
- * K-way merge by timestamp of per-partition sequences. Only a partition's head is compared, so
- * records of one partition keep their offset order even when their timestamps go backwards.
- */
-export function mergeByTime<T extends { timestamp: number }>(parts: T[][]): T[] {
-  const idx = parts.map(() => 0);
-  const out: T[] = [];
-  const total = parts.reduce((s, p) => s + p.length, 0);
-  while (out.length < total) {
-    let best = -1;
-    for (let i = 0; i < parts.length; i++) {
-      if (idx[i] < parts[i].length && (best < 0 || parts[i][idx[i]].timestamp < parts[best][idx[best]].timestamp)) best = i;
-    }
-    out.push(parts[best][idx[best]++]);
-  }
-  return out;
-}
-
