@@ -4,7 +4,8 @@
  * topic in a header.
  */
 import { KafkalabError } from '../util/errors';
-import { FieldSet, scanJson } from './json-scan';
+import { ColumnSet } from '../runtime/decode/columns';
+import { JsonScanner } from '../runtime/decode/json-scan';
 
 export type KeyOption = number | string | ((topic: string, value: unknown) => string | null | undefined);
 
@@ -62,14 +63,16 @@ export type Verdict = Accepted | { ok: false; reason: string };
 
 /**
  * The bridge's per-message check, with key and timestamp. When no `validate` function or key
- * function needs the parsed object, the payload is scanned in place (json-scan.ts) and only
- * the required, key and timestamp fields' values are decoded; otherwise, and whenever the scan
- * rejects or cannot decide, checkPayload (JSON.parse) gives the verdict and the reason.
+ * function needs the parsed object, the payload is scanned in place by the runtime's JSON
+ * scanner (the one read() decodes with) and only the required, key and timestamp fields' values
+ * are decoded; otherwise, and whenever the scan gives up, checkPayload (JSON.parse) gives the
+ * verdict and the reason.
  */
 export function payloadChecker(rules: PayloadRules, key: KeyOption | undefined, timestampField: string | undefined): (payload: Buffer, topic: string) => Verdict {
   const keyField = typeof key === 'string' ? key : undefined;
   const fields = [...new Set([...rules.required, ...(keyField ? [keyField] : []), ...(timestampField ? [timestampField] : [])])];
-  const wanted = new FieldSet(fields);
+  // Writes no cells: only validates, and notes where the wanted top-level values are.
+  const scanner = new JsonScanner(new ColumnSet(), () => null, { spans: fields });
   const at = (name: string | undefined) => (name === undefined ? -1 : fields.indexOf(name));
   const requiredAt = rules.required.map((f) => at(f));
   const keyAt = at(keyField);
@@ -91,9 +94,8 @@ export function payloadChecker(rules: PayloadRules, key: KeyOption | undefined, 
 
   return (payload, topic) => {
     if (payload.length > rules.maxBytes || payload.length === 0) return slow(payload, topic);
-    const scan = scanJson(payload, wanted);
-    if (!scan || !scan.object) return slow(payload, topic);
-    const { spans } = scan;
+    if (!scanner.write(payload)) return slow(payload, topic);
+    const spans = scanner.spans;
     const missing: string[] = [];
     for (let r = 0; r < requiredAt.length; r++) {
       const s = spans[requiredAt[r] * 2];

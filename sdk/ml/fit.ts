@@ -8,10 +8,10 @@ import { KafkalabError } from '../util/errors';
 import { parseDuration } from '../util/duration';
 import { badOption, checkOptions, optionKeys } from '../util/options';
 import { mulberry32 } from '../util/prng';
-import type { tf } from './backend';
+import type { tf } from '../runtime/score/backend';
 import { columnNames, columnsOf, rowCount, TableLike } from './input';
-import { Activation, buildNetwork, reconstruct } from './model';
-import { FeatureState, featureMatrix, fitScaler, PipelineSpec, rowScores, scaleInPlace } from './pipeline';
+import { Activation, buildNetwork } from './model';
+import { FeatureState, featureMatrix, fitScaler, forward, PipelineSpec, rowScores, scaleInPlace } from '../runtime';
 import { type AutoencoderOptions, makeSpec, neededColumns, type NeededColumns } from './spec';
 import { fitStream } from './stream-fit';
 import { checkThresholdRule, computeThreshold, ThresholdRule } from './threshold';
@@ -140,7 +140,7 @@ export async function fitTable(options: AutoencoderOptions, data: TableLike, opt
     history.rowsPerCpuSec = trainer.trainCpuMs > 0 ? (trainer.rows / trainer.trainCpuMs) * 1000 : 0;
     // Threshold from held-out rows; without any, from the training rows (optimistic, documented).
     const sample = val.length ? val : train;
-    spec.threshold = computeThreshold(rowScores(sample, reconstruct(model, sample, nf), nf), opts.threshold);
+    spec.threshold = computeThreshold(rowScores(sample, forward(model, sample, sample.length / nf, nf), nf), opts.threshold);
   } catch (err) {
     model.dispose();
     throw err;
@@ -191,7 +191,7 @@ export async function fitStreamData(options: AutoencoderOptions, stream: AsyncIt
     history.trainer = network!.trainer.kind;
     history.rowsPerCpuSec = network!.trainer.trainCpuMs > 0 ? (network!.trainer.rows / network!.trainer.trainCpuMs) * 1000 : 0;
     const nf = spec!.features.length;
-    spec!.threshold = computeThreshold(rowScores(validation, reconstruct(network!.model, validation, nf), nf), opts.threshold);
+    spec!.threshold = computeThreshold(rowScores(validation, forward(network!.model, validation, validation.length / nf, nf), nf), opts.threshold);
     return { spec: spec!, model: network!.model, history };
   } catch (err) {
     network?.model.dispose();

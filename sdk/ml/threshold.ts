@@ -4,7 +4,7 @@
 import { KafkalabError } from '../util/errors';
 import { badOption, checkOptions } from '../util/options';
 import { meanStd, percentile } from './metrics';
-import type { ThresholdSpec } from './pipeline';
+import type { ThresholdSpec } from '../runtime';
 
 /** `{ percentile: 99.5 }` of the validation errors, `{ k: 3 }` for mean + 3 std, or a fixed `{ value }`. */
 export type ThresholdRule = { percentile: number } | { k: number } | { value: number };

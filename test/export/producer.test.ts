@@ -9,8 +9,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
 import { keyPartition } from '../../sdk/protocol/batch-encoding';
 import { createResultProducer } from '../../sdk/export/templates/app/src/producer';
-import { topFeaturesInto } from '../../sdk/export/templates/app/src/topk';
-import { topFeatures } from '../../sdk/ml/pipeline';
+import { topFeatures, topFeaturesInto } from '../../sdk/runtime';
 
 /** The hand-encoded path, unless kafkajs's internals are switched off (test/kafka/public-api.test.ts runs this file so). */
 const FAST_ENCODER = process.env.KAFKALAB_KAFKAJS_INTERNALS === 'off' ? 'kafkajs' : 'kafkalab';

@@ -1,7 +1,8 @@
 /**
  * Publishing results. The fast path encodes each partition's record batch itself
- * (batch-encoding.ts, kafkalab's one encoder) and sends one Produce request per leader through kafkajs's own cluster and
- * connection layer (adapter.ts), so metadata, TLS, SASL, reconnects and the wire stay kafkajs's;
+ * (RecordBatchWriter, kafkalab's one encoder) and sends one Produce request per leader through
+ * kafkajs's own cluster and connection layer (kafkalab's adapter): both come from the runtime
+ * package, so metadata, TLS, SASL, reconnects and the wire stay kafkajs's;
  * only the per-record encoding, which profiling showed to be ~40% of the app's CPU, is replaced.
  * When the adapter's self-check of kafkajs's internals fails, or PRODUCE_ENCODER=kafkajs,
  * results go through `producer.send` as ordinary messages.
@@ -10,13 +11,9 @@
  * kafkajs's producer does (refresh metadata, back off); a partition already acknowledged is not
  * sent again, so a retry adds no duplicates of its own.
  */
+import { isRetriable, keyPartition, LEADER_MOVED, openCluster, PRODUCE_VERSIONS, produceToLeaders, RecordBatchWriter, retry, type ClusterClient } from '@kafkalab/runtime';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from './log';
-import { openCluster, type ClusterClient } from './adapter';
-import { isRetriable, LEADER_MOVED } from './kafka-errors';
-import { PRODUCE_VERSIONS, produceToLeaders } from './raw-produce';
-import { retry } from './retry';
-import { RecordBatchWriter, keyPartition } from './batch-encoding';
 
 export interface OutputBatch {
   add(key: Buffer | null, value: string, timestamp: number): void;

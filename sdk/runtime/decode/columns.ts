@@ -4,9 +4,12 @@
  * Records are written field by field straight into typed storage, so a read of a million
  * records never holds a million row objects.
  */
-export type ColumnType = 'null' | 'int' | 'float' | 'bool' | 'string';
+import { KafkalabError } from '../../util/errors';
+import { flattenValue } from './flatten';
+import type { CellValue } from './values';
 
-export type CellValue = number | string | boolean | null;
+export type ColumnType = 'null' | 'int' | 'float' | 'bool' | 'string';
+export type { CellValue };
 
 const INITIAL_CAPACITY = 1024;
 
@@ -137,6 +140,16 @@ export class Column {
     return this.type === 'string' ? (this.str as (string | null)[]) : undefined;
   }
 
+  /** Empties the column and forgets its type, keeping its storage (a decoder reused batch after batch). */
+  clear(): void {
+    this.nulls?.fill(0, 0, this.length);
+    this.length = 0;
+    this.nullCount = 0;
+    this.type = 'null';
+    this.str = null;
+    this.num ??= new Float64Array(INITIAL_CAPACITY);
+  }
+
   /** Drops rows from n on (used by `limit`). */
   truncate(n: number): void {
     if (n >= this.length) return;
@@ -145,7 +158,11 @@ export class Column {
       for (let i = n; i < s.length; i++) if (s[i] === null) this.nullCount--;
       s.length = n;
     } else if (this.nulls) {
-      for (let i = n; i < this.length; i++) if (this.nulls[i]) this.nullCount--;
+      // Cleared, not only uncounted: the rows are written again (a record that failed half way).
+      for (let i = n; i < this.length; i++) {
+        if (this.nulls[i]) this.nullCount--;
+        this.nulls[i] = 0;
+      }
     }
     this.length = n;
   }
@@ -257,6 +274,34 @@ export class ColumnSet {
     }
   }
 
+  /** One cell of the current row; a field already written in it (a name clash) keeps its first value. */
+  write(name: string, v: CellValue): void {
+    const col = this.column(name);
+    if (col.length !== this.rows) {
+      // A value field named like a metadata column, or `a.b` given both flat and nested.
+      this.warn(`field "${name}" appears twice in a record (or clashes with a metadata column); kept the first`);
+      return;
+    }
+    if (v === null) col.pushNull();
+    else if (typeof v === 'number') this.warn(col.pushNumber(v));
+    else this.warn(col.push(v));
+  }
+
+  /**
+   * A row from a JavaScript value (a row object, or what JSON.parse returned), flattened by the
+   * type rules (values.ts); fields for which `keep` says false are left out. Returns why the
+   * value cannot be a row (then no row is added).
+   */
+  addValue(value: unknown, keep?: (name: string) => boolean): string | undefined {
+    const failed = flattenValue(value, keep ? (name, v) => keep(name) && this.write(name, v) : (name, v) => this.write(name, v));
+    if (failed !== undefined) {
+      this.abortRow();
+      return failed;
+    }
+    this.endRow();
+    return undefined;
+  }
+
   /** Closes the current row: every column not written in it gets a null. */
   endRow(): void {
     const n = ++this.rows;
@@ -275,6 +320,14 @@ export class ColumnSet {
     this.rows = n;
   }
 
+  /** No rows, columns kept with their types forgotten: each batch's types are inferred afresh, as a read of it would. */
+  clear(): void {
+    for (const c of this.columns) c.clear();
+    this.rows = 0;
+    this.warnings.length = 0;
+    this.warned.clear();
+  }
+
   /** A column set rebuilt from columns of equal length (received from a worker thread). */
   static fromColumns(columns: Column[], rows: number, warnings: string[] = []): ColumnSet {
     const set = new ColumnSet(undefined, 16);
@@ -290,4 +343,32 @@ export class ColumnSet {
   schema(): Schema {
     return this.columns.map((c) => ({ name: c.name, type: c.type }));
   }
+}
+
+/**
+ * Column arrays of a set for the scoring rows (rows.ts): numbers (NaN for null) for numeric
+ * columns, the values for string and boolean columns, undefined for a column the set lacks.
+ */
+export function rowColumns(set: ColumnSet, names: readonly string[]): Record<string, ArrayLike<unknown> | undefined> {
+  const out: Record<string, ArrayLike<unknown> | undefined> = {};
+  for (const name of names) {
+    const c = set.get(name);
+    if (c === undefined) out[name] = undefined;
+    else if (c.type === 'string') out[name] = c.strings();
+    else if (c.type === 'bool') out[name] = Array.from({ length: c.length }, (_, i) => c.get(i));
+    else out[name] = c.numbers();
+  }
+  return out;
+}
+
+/** Row objects (nested ones flattened) as column arrays, by the same rules as a read; throws on a record that cannot be a row. */
+export function recordColumns(records: readonly object[], names?: readonly string[]): { columns: Record<string, ArrayLike<unknown> | undefined>; rows: number; names: string[] } {
+  const set = new ColumnSet(undefined, Math.max(16, records.length));
+  const keep = names ? new Set(names) : undefined;
+  records.forEach((r, i) => {
+    const failed = set.addValue(r, keep && ((name) => keep.has(name)));
+    if (failed) throw new KafkalabError(`Row ${i} cannot be read: ${failed}`, { code: 'BAD_INPUT' });
+  });
+  const all = set.columns.map((c) => c.name);
+  return { columns: rowColumns(set, names ?? all), rows: set.rows, names: all };
 }

@@ -1,11 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   FeatureState, PipelineSpec, checkPipeline, featureMatrix, featureErrors, fitScaler, recordsMatrix, rowScores,
   scaleInPlace, topFeatures, recordProblem, windowFeatureNames, PIPELINE_VERSION,
-} from '../../sdk/ml/pipeline';
+} from '../../../sdk/runtime';
 
 function spec(): PipelineSpec {
   const windows = [{ field: 'vib', size: 3, stats: ['mean', 'std', 'peak', 'diff'] as const }].map((w) => ({ ...w, stats: [...w.stats] }));
@@ -18,12 +16,6 @@ function spec(): PipelineSpec {
     schema: { fields: [{ name: 'car', type: 'string' }, { name: 'vib', type: 'number' }, { name: 'temp', type: 'number' }] },
   };
 }
-
-test('pipeline.ts imports nothing (it is copied into exported apps)', () => {
-  const src = readFileSync(join(__dirname, '../../sdk/ml/pipeline.ts'), 'utf8');
-  assert.not.match(src, /^\s*import\s/m);
-  assert.not.match(src, /require\(/);
-});
 
 test('windowed features are per key, over the last N readings, with fills for missing values', () => {
   const s = checkPipeline(spec());
@@ -87,7 +79,10 @@ test('scalers, errors, scores and top features', () => {
 test('record problems and pipeline checks', () => {
   const s = spec();
   assert.is(recordProblem(s, { car: 'a', vib: 1 }), undefined);
-  assert.match(recordProblem(s, [1])!, /not a JSON object/);
+  assert.match(recordProblem(s, [1])!, /no "car"/); // not an object: the one cell `value`, as read() makes it
+  assert.match(recordProblem(s, { car: 'a', vib: null, temp: null })!, /none of the model inputs/); // null is missing
+  assert.match(recordProblem(s, { car: 'a', vib: 1e39 })!, /"vib" is 1e\+39, beyond the float32 range/);
+  assert.is(recordProblem(s, { car: 'a', vib: 'x' }), undefined); // present, not numeric: the fill
   assert.match(recordProblem(s, { vib: 1 })!, /no "car"/);
   assert.match(recordProblem(s, { car: 'a', other: 1 })!, /none of the model inputs/);
   assert.throws(() => checkPipeline({ ...s, version: 99 }), /version 99/);

@@ -1,8 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ColumnSet } from '../../sdk/frame/columns';
-import { RecordDecoder, splitCsvLine } from '../../sdk/frame/decode';
-import { columnsOf, describeColumns, matrixOf, recordsOf, toDataFrame, buildFrame, isMaterialized } from '../../sdk/frame/dataframe';
+import { ColumnSet } from '../../../sdk/runtime/decode/columns';
+import { RecordDecoder, splitCsvLine } from '../../../sdk/runtime/decode/record-decoder';
+import { DECODE_FAILURE, MAX_DEPTH } from '../../../sdk/runtime/decode/values';
+import { columnsOf, describeColumns, matrixOf, recordsOf, toDataFrame, buildFrame, isMaterialized } from '../../../sdk/frame/dataframe';
 
 const rec = (value: string | null, offset: number, key: string | null = 'k') => ({
   key: key === null ? null : Buffer.from(key),
@@ -51,6 +52,34 @@ test('mixed types become strings with one warning; bad JSON is a reason, not an 
   assert.equal([0, 1, 2, 3].map((i) => set.get('v')!.get(i)), ['1', '1.5', 'high', 'higher']);
   assert.is(set.warnings.length, 1);
   assert.match(set.warnings[0], /column "v" has mixed types/);
+});
+
+test('a 10,000-deep record is a counted failure, not a stack overflow; the limit is the same on both paths', () => {
+  const deep = (n: number, open = '{"a":', close = '}') => open.repeat(n) + '1' + close.repeat(n);
+  const set = new ColumnSet();
+  const d = new RecordDecoder(set);
+  assert.is(d.decode(rec(deep(10_000), 0)), DECODE_FAILURE.tooDeep);
+  assert.is(d.decode(rec('{"x":' + deep(10_000, '[', ']') + '}', 1)), DECODE_FAILURE.tooDeep);
+  assert.is(d.add(null, deep(10_000), 0, 2, 0), DECODE_FAILURE.tooDeep); // a string value: JSON.parse path only
+  assert.is(d.decode(rec('{"ok":1}', 3)), undefined);
+  assert.is(set.rows, 1);
+  for (const n of [MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1]) {
+    const text = deep(n);
+    const viaScanner = new RecordDecoder(new ColumnSet()).decode(rec(text, 0));
+    const viaParse = new RecordDecoder(new ColumnSet()).add(null, text, 0, 0, 0);
+    assert.is(viaScanner, viaParse, `depth ${n}`);
+    assert.is(viaScanner, n > MAX_DEPTH ? DECODE_FAILURE.tooDeep : undefined);
+  }
+});
+
+test('a record that fails half way leaves no trace in the row that follows (nulls included)', () => {
+  const set = new ColumnSet();
+  const d = new RecordDecoder(set);
+  assert.is(d.decode(rec('{"a":null,"a":1}', 0)), undefined); // the scanner writes null, gives up on the duplicate
+  assert.is(set.get('a')!.get(0), 1, 'JSON.parse: the last duplicate wins');
+  assert.is(d.decode(rec('{"a.b":1,"a":{"b":2}}', 1)), undefined);
+  assert.is(set.get('a.b')!.get(1), 1, 'a flattened name given twice: the first wins');
+  assert.match(set.warnings.join(), /appears twice/);
 });
 
 test('schema stays stable across column sets and projections skip fields', () => {

@@ -1,7 +1,14 @@
-import { KafkalabError } from '../util/errors';
+/**
+ * Record values into a ColumnSet, one row per record: JSON (the byte scanner, else JSON.parse and
+ * flatten.ts), CSV lines, UTF-8 text or raw bytes. read(), stream() and the exported app decode
+ * with this class, so a record is the same row in all three, or fails for the same reason.
+ */
+import { KafkalabError } from '../../util/errors';
 import { Column, ColumnSet, Schema } from './columns';
-import { FastJson } from './fastjson';
+import { flattenValue } from './flatten';
 import { StringCache } from './intern';
+import { JsonScanner } from './json-scan';
+import { DECODE_FAILURE, numericText, type CellValue } from './values';
 
 /** How record values are decoded: JSON objects (default), CSV lines, UTF-8 text or raw bytes. */
 export type Format = 'json' | 'csv' | 'string' | 'bytes';
@@ -39,8 +46,6 @@ export interface RawRecord {
   headers?: Record<string, unknown>;
 }
 
-const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
 /**
  * Decodes record values into a ColumnSet. One instance per read or stream, so that the
  * column order and types stay stable across batches and partitions.
@@ -50,19 +55,12 @@ export class RecordDecoder {
   private readonly allowed: Set<string> | null;
   private readonly csvHeader: string[] | undefined;
   private readonly delimiter: string;
-  private readonly skip = new Column('\0skip');
-  // Flattened-field cache: records of one topic nearly always share their key order, so a
-  // pointer comparison with the previous record's keys finds the column without a Map lookup.
-  private cacheKeys: string[] = [];
-  private cachePrefix: string[] = [];
-  private cacheCols: Column[] = [];
-  private slot = 0;
   private key!: Column;
   private partition!: Column;
   private offset!: Column;
   private timestamp!: Column;
   private headersCol: Column | null = null;
-  private readonly fast: FastJson;
+  private readonly fast: JsonScanner;
   private readonly keys = new StringCache();
 
   constructor(readonly set: ColumnSet, opts: DecodeOptions & { headers?: boolean } = {}) {
@@ -76,7 +74,7 @@ export class RecordDecoder {
     for (const m of META_COLUMNS) set.column(m.name);
     this.bindMeta();
     if (opts.headers) this.headersCol = set.column('_headers');
-    this.fast = new FastJson(set, (name) => (this.allowed && !this.allowed.has(name) ? null : set.column(name)));
+    this.fast = new JsonScanner(set, (name) => (this.allowed && !this.allowed.has(name) ? null : set.column(name)));
   }
 
   private bindMeta(): void {
@@ -149,40 +147,45 @@ export class RecordDecoder {
   ): string | undefined {
     let parsed: unknown;
     if (this.format === 'json') {
-      if (v === null) return 'null value';
+      if (v === null) return DECODE_FAILURE.nullValue;
       try {
         parsed = JSON.parse(typeof v === 'string' ? v : v.toString('utf8'));
       } catch {
-        return 'invalid JSON';
+        return DECODE_FAILURE.invalidJson;
       }
     }
     const set = this.set;
     this.writeMeta(k, partition, offset, timestamp, headers);
-    this.slot = 0;
     switch (this.format) {
-      case 'json':
-        if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) this.writeObject(parsed as Record<string, unknown>, '');
-        else this.writeValue('value', '', parsed);
-        break;
-      case 'csv': {
-        const text = v === null ? '' : typeof v === 'string' ? v : v.toString('utf8');
-        const fields = splitCsvLine(text.replace(/\r?\n$/, ''), this.delimiter);
-        for (let i = 0; i < fields.length; i++) {
-          const name = this.csvHeader?.[i] ?? `c${i}`;
-          this.writeValue(name, '', csvCell(fields[i]));
+      case 'json': {
+        const failed = flattenValue(parsed, this.cell);
+        if (failed !== undefined) {
+          set.abortRow();
+          return failed;
         }
         break;
       }
+      case 'csv': {
+        const text = v === null ? '' : typeof v === 'string' ? v : v.toString('utf8');
+        const fields = splitCsvLine(text.replace(/\r?\n$/, ''), this.delimiter);
+        for (let i = 0; i < fields.length; i++) this.cell(this.csvHeader?.[i] ?? `c${i}`, csvCell(fields[i]));
+        break;
+      }
       case 'string':
-        this.writeValue('value', '', v === null ? null : typeof v === 'string' ? v : v.toString('utf8'));
+        this.cell('value', v === null ? null : typeof v === 'string' ? v : v.toString('utf8'));
         break;
       case 'bytes':
-        this.writeValue('value', '', v === null ? null : (typeof v === 'string' ? Buffer.from(v) : v).toString('base64'));
+        this.cell('value', v === null ? null : (typeof v === 'string' ? Buffer.from(v) : v).toString('base64'));
         break;
     }
     set.endRow();
     return undefined;
   }
+
+  /** One cell of the current row, unless the `columns` option leaves it out. */
+  private readonly cell = (name: string, v: CellValue): void => {
+    if (this.allowed === null || this.allowed.has(name)) this.set.write(name, v);
+  };
 
   private writeMeta(k: Buffer | string | null, partition: number, offset: number, timestamp: number, headers?: Record<string, unknown>): void {
     if (k === null || k === undefined) this.key.pushNull();
@@ -191,42 +194,6 @@ export class RecordDecoder {
     this.offset.pushNumber(offset);
     this.timestamp.pushNumber(timestamp);
     if (this.headersCol) this.headersCol.push(headers && Object.keys(headers).length ? headersToJson(headers) : null);
-  }
-
-  private writeObject(obj: Record<string, unknown>, prefix: string): void {
-    for (const k in obj) {
-      const v = obj[k];
-      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-        this.writeObject(v as Record<string, unknown>, prefix === '' ? k : prefix + '.' + k);
-      } else {
-        this.writeValue(k, prefix, v);
-      }
-    }
-  }
-
-  private writeValue(k: string, prefix: string, v: unknown): void {
-    const i = this.slot++;
-    let col: Column;
-    if (this.cacheKeys[i] === k && this.cachePrefix[i] === prefix) {
-      col = this.cacheCols[i];
-    } else {
-      const name = prefix === '' ? k : prefix + '.' + k;
-      col = this.allowed && !this.allowed.has(name) ? this.skip : this.set.column(name);
-      this.cacheKeys[i] = k;
-      this.cachePrefix[i] = prefix;
-      this.cacheCols[i] = col;
-    }
-    if (col === this.skip) return;
-    if (col.length !== this.set.rows) {
-      // Already written in this row: a value field named like a metadata column, or `a.b`
-      // given both flat and nested. The first one wins.
-      this.set.warn(`field "${col.name}" appears twice in a record (or clashes with a metadata column); kept the first`);
-      return;
-    }
-    if (typeof v === 'number') this.set.warn(col.pushNumber(v));
-    else if (v === null || v === undefined) col.pushNull();
-    else if (typeof v === 'string' || typeof v === 'boolean') this.set.warn(col.push(v));
-    else this.set.warn(col.push(JSON.stringify(v)));
   }
 }
 
@@ -276,9 +243,10 @@ export function splitCsvLine(line: string, delimiter = ','): string[] {
   return out;
 }
 
-function csvCell(s: string): number | string | boolean | null {
+function csvCell(s: string): CellValue {
   if (s === '') return null;
-  if (NUMERIC.test(s)) return Number(s);
+  const n = numericText(s);
+  if (!Number.isNaN(n)) return n;
   if (s === 'true') return true;
   if (s === 'false') return false;
   return s;

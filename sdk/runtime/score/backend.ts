@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { dirname, join } from 'node:path';
-import { KafkalabError } from '../util/errors';
-import { defaultLogger, Logger } from '../util/log';
+import { KafkalabError } from '../../util/errors';
+import { defaultLogger, Logger } from '../../util/log';
 
 // Production mode: no debug checks, and no console banners from tfjs (library code stays quiet).
 tf.enableProdMode();
