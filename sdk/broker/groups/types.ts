@@ -99,6 +99,11 @@ export interface OffsetFetchResult {
   }>;
 }
 
+export interface OffsetDeleteResult {
+  errorCode: number;
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
+}
+
 export interface MemberDescription {
   memberId: string;
   groupInstanceId: string | null;
