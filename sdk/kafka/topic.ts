@@ -10,7 +10,7 @@ import type { CsvOptions } from '../runtime/decode/record-decoder';
 import type { BatchOptions } from '../stream/queue';
 import { Stream, newStats, type Sink } from '../stream/stream';
 import type { Row } from '../stream/operators';
-import type { KafkaConnection } from './connect';
+import type { KafkaClient } from './client';
 import { readTopic, type ReadOptions } from './read';
 import { fetchSource, type SourceOptions } from './source';
 import { GroupSource } from './group-source';
@@ -78,7 +78,7 @@ function checkNested(what: string, opts: { batch?: unknown; csv?: unknown } | un
 
 export class Topic {
   constructor(
-    private readonly conn: KafkaConnection,
+    private readonly conn: KafkaClient,
     readonly name: string,
   ) {}
 
@@ -193,7 +193,7 @@ export class Topic {
 }
 
 /** A source whose errors (a lost broker, a deleted topic) come out explained. */
-function explained(conn: KafkaConnection, topic: string, op: string, open: () => SourceIterator): SourceIterator {
+function explained(conn: KafkaClient, topic: string, op: string, open: () => SourceIterator): SourceIterator {
   let source: SourceIterator;
   try {
     source = open();
@@ -308,7 +308,7 @@ function toMessage(r: Row, opts: ProduceOptions, encoded?: Buffer): Message {
 }
 
 /** Writes stream output rows to a topic, keyed by the stream's key field. */
-async function topicSink(conn: KafkaConnection, topic: string): Promise<Sink> {
+async function topicSink(conn: KafkaClient, topic: string): Promise<Sink> {
   await conn.requireTopic(topic);
   await conn.call('stream to()', topic, () => conn.producer());
   return {
