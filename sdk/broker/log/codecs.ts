@@ -231,17 +231,21 @@ class Growable {
 /** One LZ4 block: sequences of (literal run, match at a 16-bit offset back); the last has literals only. */
 function lz4Block(src: Buffer, start: number, end: number, out: Growable): void {
   let pos = start;
+  // A 4-bit length of 15 continues in following bytes, each added, until one is not 255.
+  const extended = (nibble: number, what: string): number => {
+    let n = nibble;
+    if (nibble !== 15) return n;
+    let b: number;
+    do {
+      if (pos >= end) throw new CorruptCompression('lz4', `truncated ${what} length`);
+      b = src[pos++];
+      n += b;
+    } while (b === 255);
+    return n;
+  };
   while (pos < end) {
     const token = src[pos++];
-    let lit = token >>> 4;
-    if (lit === 15) {
-      let b: number;
-      do {
-        if (pos >= end) throw new CorruptCompression('lz4', 'truncated literal length');
-        b = src[pos++];
-        lit += b;
-      } while (b === 255);
-    }
+    const lit = extended(token >>> 4, 'literal');
     if (pos + lit > end) throw new CorruptCompression('lz4', 'literals run past the block');
     out.ensure(lit);
     src.copy(out.buf, out.length, pos, pos + lit);
@@ -251,16 +255,7 @@ function lz4Block(src: Buffer, start: number, end: number, out: Growable): void 
     if (pos + 2 > end) throw new CorruptCompression('lz4', 'truncated match offset');
     const offset = src.readUInt16LE(pos);
     pos += 2;
-    let len = token & 15;
-    if (len === 15) {
-      let b: number;
-      do {
-        if (pos >= end) throw new CorruptCompression('lz4', 'truncated match length');
-        b = src[pos++];
-        len += b;
-      } while (b === 255);
-    }
-    len += 4;
+    const len = extended(token & 15, 'match') + 4;
     if (offset === 0 || offset > out.length) throw new CorruptCompression('lz4', 'match outside the output');
     out.ensure(len);
     copyWithin(out.buf, out.length, offset, len);

@@ -4,21 +4,13 @@
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LogError, LogManager, PartitionLog } from '../../../sdk/broker/log';
+import { LogManager, PartitionLog } from '../../../sdk/broker/log';
 import { brokerConfigsReadOnly, describeBrokerConfigs } from '../../../sdk/broker/broker-configs';
 import type { BrokerState } from '../../../sdk/broker/registry';
-import { buildBatch, parseBatches, tempDir, valuesBatch } from './batches';
+import { buildBatch, codeOf, parseBatches, tempDir, valuesBatch } from './batches';
 
 const T0 = 1_700_000_000_000;
 
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as LogError).code;
-  }
-  return undefined;
-}
 
 test('deleteRecordsBefore moves the log start offset durably; reads below are out of range; segments below go', () => {
   const { dir, remove } = tempDir('admin');

@@ -205,3 +205,13 @@ export function readRecords(log: { logStartOffset: number; nextOffset: number; r
   }
   return out;
 }
+
+/** The Kafka error code a storage call fails with, or undefined when it does not fail. */
+export function codeOf(fn: () => unknown): number | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: number }).code;
+  }
+  return undefined;
+}

@@ -4,16 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LogError, LogManager } from '../../../sdk/broker/log';
 import type { Logger } from '../../../sdk/util/log';
-import { parseBatches, tempDir, valuesBatch } from './batches';
+import { codeOf, parseBatches, tempDir, valuesBatch } from './batches';
 
-const codeOf = (fn: () => unknown): number | undefined => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as LogError).code;
-  }
-  return undefined;
-};
 
 test('topic names are validated like Kafka', () => {
   const { dir, remove } = tempDir('mgr');
