@@ -23,7 +23,7 @@ import type { Row } from '../stream/operators';
 import { BatchQueue } from '../stream/queue';
 import type { SourceControl, SourceIterator } from '../stream/run';
 import type { StreamStats } from '../stream/stream';
-import type { KafkaConnection } from './connect';
+import type { KafkaClient } from './client';
 import type { KafkajsMessage } from './fetcher';
 import { resolveTopicRanges } from './read';
 import { RowDecoder, type SourceOptions } from './source';
@@ -107,7 +107,7 @@ export class GroupSource implements SourceIterator {
   private untrack = () => {};
 
   constructor(
-    private readonly conn: KafkaConnection,
+    private readonly conn: KafkaClient,
     private readonly topic: string,
     private readonly opts: SourceOptions & { group: string },
     private readonly stats: StreamStats,

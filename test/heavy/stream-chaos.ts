@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import type { KafkaConnection } from '../../sdk/kafka/connect';
 import { recordsOf } from '../../sdk/frame/dataframe';
-import { mulberry32 } from '../../sdk/ingest/prng';
+import { mulberry32 } from '../../sdk/util/prng';
 
 export type Fault = 'kill' | 'stop';
 

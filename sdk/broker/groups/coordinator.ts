@@ -323,7 +323,7 @@ export class GroupCoordinator {
     if (!groupId) return noPartitions(E.INVALID_GROUP_ID);
     if (!group && !this.store.groups().includes(groupId)) return noPartitions(E.GROUP_ID_NOT_FOUND);
     const active = group !== undefined && !group.isIdle;
-    if (active && group.protocolType !== 'consumer') return noPartitions(E.GROUP_NOT_EMPTY);
+    if (active && group.protocolType !== 'consumer') return noPartitions(E.NON_EMPTY_GROUP);
     const subscribed = active ? subscribedTopics(group) : new Set<string>();
     const doomed: Array<{ topic: string; partition: number }> = [];
     const result = topics.map((t) => ({
@@ -378,7 +378,7 @@ export class GroupCoordinator {
   /** Like DeleteGroups: only an empty group can go, together with its committed offsets. */
   deleteGroup(groupId: string): number {
     const group = this.byId.get(groupId);
-    if (group && !group.isIdle) return E.GROUP_NOT_EMPTY;
+    if (group && !group.isIdle) return E.NON_EMPTY_GROUP;
     if (!group && !this.store.groups().includes(groupId)) return E.GROUP_ID_NOT_FOUND;
     if (group) this.rb.transition(group, 'Dead', 'deleted');
     this.byId.delete(groupId);
