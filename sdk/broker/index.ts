@@ -14,6 +14,7 @@ import { AppendNotifier } from './notifier';
 import { ProducerStates } from './producers';
 import { loadHandlers, serviceFactories, type BrokerConfig, type BrokerState, type Service } from './registry';
 import { BrokerServer } from './server';
+import { defaultMemoryLimits, memoryLimitsProblem, type MemoryLimits } from './memory-budget';
 import type { GroupCoordinator } from './groups/coordinator';
 import type { GroupSettings } from './groups/service';
 
@@ -36,6 +37,13 @@ export interface BrokerOptions {
   maxFrameBytes?: number;
   /** Close connections idle this long (Kafka's connections.max.idle.ms). Default 10 minutes; 0 = never. */
   idleConnectionMs?: number;
+  /**
+   * Request memory bounds (see memory-budget.ts): `queuedMaxRequestBytes` (Kafka's
+   * queued.max.request.bytes; default 2 x maxFrameBytes = 200 MiB) for all connections together,
+   * `connectionMaxRequestBytes` (default maxFrameBytes) for one, `frameTimeoutMs` (default 60 s)
+   * for a frame to arrive whole once its reading started.
+   */
+  memory?: Partial<MemoryLimits>;
   /** Defaults for every topic's log (segment size, retention...). */
   log?: Partial<LogConfig>;
   /** How often retention runs. Default 5 minutes (Kafka's log.retention.check.interval.ms). */
@@ -57,6 +65,8 @@ export interface Broker {
   readonly clusterId: string;
   /** Open client connections, for tests and diagnostics. */
   readonly connections: number;
+  /** Request memory right now (see the `memory` option): bytes held, the peak, connections waiting for room. */
+  readonly requestMemory: { usedBytes: number; peakBytes: number; waitingConnections: number; limits: MemoryLimits };
   /** The group coordinator, read-only introspection: `describe(groupId)`, `groups()`. */
   readonly groups: GroupCoordinator;
   /** Closes listeners and connections, closes services, flushes and closes the logs. */
@@ -122,6 +132,10 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
 
   try {
     const { clusterId } = readClusterMeta(dataDir, nodeId);
+    const maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME;
+    const memory: MemoryLimits = { ...defaultMemoryLimits(maxFrameBytes), ...definedOnly(opts.memory ?? {}) };
+    const memoryProblem = memoryLimitsProblem(memory, maxFrameBytes);
+    if (memoryProblem) throw new KafkalabError(`Invalid memory option: ${memoryProblem}`, { code: 'BAD_OPTION' });
     loadHandlers();
     logs = LogManager.open(path.join(dataDir, 'topics'), { defaults: opts.log, logger: logger.child('log'), cleanerIntervalMs: opts.cleanerIntervalMs });
     offsets = OffsetStore.open(path.join(dataDir, 'groups'), { logger: logger.child('offsets') });
@@ -133,8 +147,9 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       autoCreateTopics: opts.autoCreateTopics ?? true,
       defaultPartitions: partitions,
       maxPartitionsPerTopic: opts.maxPartitionsPerTopic ?? 1000,
-      maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME,
+      maxFrameBytes,
       idleConnectionMs: opts.idleConnectionMs ?? 600_000,
+      memory,
       log: opts.log ?? {},
       groups: opts.groups,
     };
@@ -189,6 +204,9 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       get connections() {
         return srv.connectionCount;
       },
+      get requestMemory() {
+        return { usedBytes: srv.budget.usedBytes, peakBytes: srv.budget.peak, waitingConnections: srv.budget.waitingReaders, limits: { ...memory } };
+      },
       get groups() {
         return state.service<GroupCoordinator>('groups');
       },
@@ -216,4 +234,8 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
     if (err instanceof Error && err.name === 'LogError') throw new KafkalabError(err.message, { code: 'BROKER_STORAGE', cause: err });
     throw err;
   }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -37,6 +37,7 @@ import type { Writer } from '../protocol/writer';
 import type { RequestHeader } from '../protocol/header';
 import type { In, Message, Out } from '../protocol/schema';
 import type { LogConfig, LogManager, OffsetStore } from './log';
+import type { MemoryLimits } from './memory-budget';
 import type { AppendNotifier } from './notifier';
 import type { ProducerStates } from './producers';
 
@@ -78,6 +79,8 @@ export interface BrokerConfig {
   maxFrameBytes: number;
   /** Connections with no traffic and nothing in flight for this long are closed; 0 = never. */
   idleConnectionMs: number;
+  /** Bounds on request memory (memory-budget.ts). */
+  memory: MemoryLimits;
   log: Partial<LogConfig>;
 }
 

@@ -12,12 +12,12 @@ import { ErrorCode } from '../protocol/errors';
 import type { Logger } from '../util/log';
 import { handlerFor, isFlexible, supportedApis, NO_RESPONSE, type ApiHandler, type BrokerState, type ConnectionInfo, type RequestContext } from './registry';
 import { ANONYMOUS, securityOf, type SaslExchange, type Security } from './security';
+import { FrameReader, MemoryBudget } from './memory-budget';
 
 /** Requests read ahead of their responses on one connection before reading pauses. */
 const MAX_IN_FLIGHT = 64;
 /** Bytes queued in the socket before reading pauses (backpressure from slow readers). */
 const WRITE_HIGH_WATER = 8 * 1024 * 1024;
-const MIN_FRAME = 8; // api key + version + correlation id
 /** What a connection may ask before it has authenticated, when the broker requires it. */
 const PRE_AUTHENTICATION_APIS = new Set([API_VERSIONS_KEY, 17 /* SaslHandshake */, 36 /* SaslAuthenticate */]);
 
@@ -30,6 +30,8 @@ interface Pending {
   out: Buffer[] | null;
   /** Close the connection once this response is written. */
   closeAfter?: string;
+  /** Request bytes held in the memory budget until the response is done. */
+  bytes: number;
 }
 
 export class Connection implements ConnectionInfo {
@@ -41,9 +43,9 @@ export class Connection implements ConnectionInfo {
   authenticated = false;
   sasl: { mechanism: string; exchange: SaslExchange; raw: boolean } | null = null;
   private readonly security: Security;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private need = -1;
+  /** Frames in, within the broker's memory budget (memory-budget.ts). */
+  private readonly reader: FrameReader;
+  private budgetPaused = false;
   private queue: Pending[] = [];
   private closeListeners: Array<() => void> = [];
   private readPaused = false;
@@ -51,11 +53,17 @@ export class Connection implements ConnectionInfo {
   /** Last time bytes came in or a response went out (Date.now()). */
   lastActive = Date.now();
 
-  constructor(readonly id: number, private readonly socket: net.Socket, private readonly state: BrokerState) {
+  constructor(readonly id: number, private readonly socket: net.Socket, private readonly state: BrokerState, budget: MemoryBudget) {
     this.host = socket.remoteAddress ?? '?';
     this.port = socket.remotePort ?? 0;
     this.logger = state.logger.child(`conn${id}`);
     this.security = securityOf(state);
+    this.reader = new FrameReader(budget, state.config.maxFrameBytes, {
+      frame: (frame, bytes) => (this.sasl?.raw ? this.onRawSaslToken(frame, this.sasl.exchange, bytes) : this.onFrame(frame, bytes)),
+      flow: (reading) => this.setBudgetPaused(!reading),
+      fail: (reason) => this.close(reason),
+      rawFrames: () => this.sasl?.raw === true,
+    });
     socket.setNoDelay(true);
     socket.on('data', (d) => this.onData(d));
     socket.on('drain', () => this.maybeResume());
@@ -84,7 +92,7 @@ export class Connection implements ConnectionInfo {
   private onClosed(): void {
     if (this.closed) return;
     this.closed = true;
-    this.chunks = [];
+    this.reader.close();
     this.queue = [];
     const fns = this.closeListeners;
     this.closeListeners = [];
@@ -94,60 +102,18 @@ export class Connection implements ConnectionInfo {
   private onData(data: Buffer): void {
     if (this.closed) return;
     this.lastActive = Date.now();
-    this.chunks.push(data);
-    this.buffered += data.length;
-    this.processBuffered();
+    this.reader.push(data);
   }
 
-  /** Handles every complete frame buffered, until reading is paused (backpressure) or the data runs out. */
-  private processBuffered(): void {
-    while (!this.closed && !this.readPaused) {
-      if (this.need < 0) {
-        if (this.buffered < 4) return;
-        const size = this.peekSize();
-        if (size < MIN_FRAME && !this.sasl?.raw) return this.close(`frame of ${size} bytes is too small`);
-        if (size > this.state.config.maxFrameBytes) {
-          return this.close(`frame of ${size} bytes exceeds the maximum of ${this.state.config.maxFrameBytes} (maxFrameBytes)`);
-        }
-        this.need = size + 4;
-      }
-      if (this.buffered < this.need) return;
-      const frame = this.take(this.need);
-      this.need = -1;
-      if (this.sasl?.raw) this.onRawSaslToken(frame.subarray(4), this.sasl.exchange);
-      else this.onFrame(frame.subarray(4));
-    }
+  /** The memory budget has no room for the next frame (or room again): stop or restart reading. */
+  private setBudgetPaused(paused: boolean): void {
+    if (this.budgetPaused === paused || this.closed) return;
+    this.budgetPaused = paused;
+    if (paused) this.socket.pause();
+    else if (!this.readPaused) this.socket.resume();
   }
 
-  private peekSize(): number {
-    // Rare: the size prefix straddles chunks; merge what is buffered once.
-    if (this.chunks[0].length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-    return this.chunks[0].readInt32BE(0);
-  }
-
-  /** The next n buffered bytes as one buffer (a view when they sit in one chunk). */
-  private take(n: number): Buffer {
-    this.buffered -= n;
-    const first = this.chunks[0];
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let at = 0;
-    while (at < n) {
-      const c = this.chunks[0];
-      const m = Math.min(c.length, n - at);
-      c.copy(out, at, 0, m);
-      at += m;
-      if (m === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(m);
-    }
-    return out;
-  }
-
-  private onFrame(frame: Buffer): void {
+  private onFrame(frame: Buffer, bytes: number): void {
     const r = new Reader(frame);
     let header: RequestHeader;
     try {
@@ -163,7 +129,7 @@ export class Connection implements ConnectionInfo {
     if (!handler) return this.close(`unknown API key ${header.apiKey}`, { correlationId: header.correlationId });
     const { apiVersion: version } = header;
     if (version < handler.minVersion || version > handler.maxVersion) {
-      if (header.apiKey === API_VERSIONS_KEY) return this.answerUnsupportedApiVersions(header.correlationId);
+      if (header.apiKey === API_VERSIONS_KEY) return this.answerUnsupportedApiVersions(header.correlationId, bytes);
       return this.close(`${handler.name} v${version} is not supported (supported: ${handler.minVersion}-${handler.maxVersion})`);
     }
     let request: unknown;
@@ -173,7 +139,7 @@ export class Connection implements ConnectionInfo {
       const why = err instanceof ProtocolError ? err.message : String(err);
       return this.close(`malformed ${handler.name} v${version} request (${why})`, { correlationId: header.correlationId });
     }
-    const slot: Pending = { correlationId: header.correlationId, handler, version, done: false, out: null };
+    const slot: Pending = { correlationId: header.correlationId, handler, version, done: false, out: null, bytes };
     this.queue.push(slot);
     const ctx: RequestContext = {
       broker: this.state,
@@ -212,6 +178,7 @@ export class Connection implements ConnectionInfo {
       return this.failed(slot.handler!, err);
     }
     slot.done = true;
+    this.reader.done(slot.bytes);
     this.flush();
   }
 
@@ -225,11 +192,12 @@ export class Connection implements ConnectionInfo {
   }
 
   /** Kafka's rule: an ApiVersions request at a version we do not know gets a v0 answer with error 35. */
-  private answerUnsupportedApiVersions(correlationId: number): void {
+  private answerUnsupportedApiVersions(correlationId: number, bytes: number): void {
     const w = new Writer(512).int32(0);
     encodeResponseHeader(w, correlationId, 0);
     ApiVersionsResponse.encode(w, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: supportedApis(), throttleTimeMs: 0 }, 0);
-    this.queue.push({ correlationId, version: 0, done: true, out: sizePrefixed(w) });
+    this.queue.push({ correlationId, version: 0, done: true, out: sizePrefixed(w), bytes });
+    this.reader.done(bytes);
     this.flush();
   }
 
@@ -261,7 +229,8 @@ export class Connection implements ConnectionInfo {
   }
 
   /** After a SaslHandshake v0, SASL tokens come as bare size-prefixed frames, answered the same way. */
-  private onRawSaslToken(token: Buffer, exchange: SaslExchange): void {
+  private onRawSaslToken(token: Buffer, exchange: SaslExchange, bytes: number): void {
+    this.reader.done(bytes);
     let step: ReturnType<SaslExchange['step']>;
     try {
       step = exchange.step(token);
@@ -286,6 +255,7 @@ export class Connection implements ConnectionInfo {
   private pauseReading(): void {
     if (this.readPaused) return;
     this.readPaused = true;
+    this.reader.setBlocked(true);
     this.socket.pause();
   }
 
@@ -293,9 +263,9 @@ export class Connection implements ConnectionInfo {
     if (!this.readPaused || this.closed) return;
     if (this.queue.length < MAX_IN_FLIGHT / 2 && this.socket.writableLength <= WRITE_HIGH_WATER) {
       this.readPaused = false;
-      this.socket.resume();
+      if (!this.budgetPaused) this.socket.resume();
       // Frames that arrived in the same chunk as the ones before the pause are still buffered.
-      if (this.buffered > 0) setImmediate(() => this.processBuffered());
+      setImmediate(() => this.reader.setBlocked(this.readPaused));
     }
   }
 }
@@ -317,11 +287,14 @@ export class BrokerServer {
   private server: net.Server;
   private connections = new Set<Connection>();
   private nextId = 1;
+  /** Shared by every connection: the broker-wide bound on request memory. */
+  readonly budget: MemoryBudget;
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly state: BrokerState) {
+    this.budget = new MemoryBudget(state.config.memory);
     this.server = net.createServer({ noDelay: true }, (socket) => {
-      const conn = new Connection(this.nextId++, socket, state);
+      const conn = new Connection(this.nextId++, socket, state, this.budget);
       this.connections.add(conn);
       conn.onClose(() => this.connections.delete(conn));
       state.logger.debug('connection accepted', { id: conn.id, peer: `${conn.host}:${conn.port}` });

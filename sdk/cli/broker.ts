@@ -21,6 +21,8 @@ const spec = {
   retention: { type: 'string' },
   segmentBytes: { type: 'number' },
   cleanerInterval: { type: 'string' },
+  queuedMaxRequestBytes: { type: 'number' },
+  frameTimeout: { type: 'string' },
   logLevel: { type: 'string', default: 'warn' },
   schemaRegistryPort: { type: 'number' },
 } as const;
@@ -43,6 +45,8 @@ Options:
   --retention DURATION     default retention by time, e.g. 7d, 12h, or -1 to keep forever (default 7d)
   --segment-bytes N        roll log segments past this size (default 64 MiB)
   --cleaner-interval DURATION  how often compacted topics are checked for cleaning, e.g. 15s (default 15s; 0 = never)
+  --queued-max-request-bytes N  bytes of requests all connections together may hold; reading pauses beyond (default 2 x --max-frame-bytes)
+  --frame-timeout DURATION a request frame must arrive whole within this long, else its connection closes (default 60s)
   --log-level LEVEL        debug, info, warn or error, on stderr (default warn)
   --schema-registry-port N also run a Schema Registry (Confluent's REST API) on this port,
                            schemas kept in the _schemas topic (0 = any free port)
@@ -63,6 +67,10 @@ Prints "kafkalab broker listening on HOST:PORT" when ready (then, with --schema-
       autoCreateTopics: f.autoCreateTopics,
       advertisedHost: f.advertisedHost,
       maxFrameBytes: f.maxFrameBytes,
+      memory: {
+        queuedMaxRequestBytes: f.queuedMaxRequestBytes,
+        frameTimeoutMs: f.frameTimeout === undefined ? undefined : parseDuration(f.frameTimeout, '--frame-timeout'),
+      },
       cleanerIntervalMs: f.cleanerInterval === undefined ? undefined : f.cleanerInterval === '0' ? 0 : parseDuration(f.cleanerInterval, '--cleaner-interval'),
       log,
       logger: consoleLogger({ level, namespace: 'broker' }),

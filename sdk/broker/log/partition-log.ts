@@ -171,7 +171,7 @@ export class PartitionLog implements CleanableLog {
       setMaxTimestamp(buf, at, true, logAppendTime);
       return logAppendTime;
     }
-    let computed: { timestamp: number } | null;
+    let computed: number | null;
     try {
       computed = maxRecordTimestamp(buf, at);
     } catch (err) {
@@ -182,7 +182,7 @@ export class PartitionLog implements CleanableLog {
     }
     // Records this Node cannot decompress: the header's claim, but never below the first
     // record's own timestamp (the base timestamp), so a -1 claim still lands in the time index.
-    const timestamp = computed ? computed.timestamp : Math.max(readInt64(buf, at + OFF_MAX_TIMESTAMP), readInt64(buf, at + OFF_BASE_TIMESTAMP));
+    const timestamp = computed ?? Math.max(readInt64(buf, at + OFF_MAX_TIMESTAMP), readInt64(buf, at + OFF_BASE_TIMESTAMP));
     setMaxTimestamp(buf, at, false, timestamp);
     return timestamp;
   }
