@@ -99,13 +99,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** The bench's broker settings: no limit on queued messages, no in-flight limit of its own. */
+export const UNLIMITED_QUEUES = ['max_queued_messages 0', 'max_queued_bytes 0', 'max_inflight_messages 0'];
+
 /**
- * Starts `mosquitto -c <temp config>` on a free loopback port: no persistence, no limit on the
- * messages queued for an offline persistent session (max_queued_messages 0), and the in-flight
- * window set by each MQTT 5 client's Receive Maximum (max_inflight_messages 0 lifts the 3.1.1
- * default of 20). Resolves once it accepts connections.
+ * Starts `mosquitto -c <temp config>` on a free loopback port, without persistence. By default
+ * (the bench's) with no limit on the messages queued for an offline persistent session
+ * (max_queued_messages 0) and the in-flight window set by each MQTT 5 client's Receive Maximum
+ * (max_inflight_messages 0 lifts the 3.1.1 default of 20); tests pass other `settings` lines.
+ * Resolves once it accepts connections.
  */
-export async function startBenchMosquitto(binary: string): Promise<BenchMosquitto> {
+export async function startBenchMosquitto(binary: string, settings: string[] = UNLIMITED_QUEUES): Promise<BenchMosquitto> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-bench-mosquitto-'));
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
@@ -115,9 +119,7 @@ export async function startBenchMosquitto(binary: string): Promise<BenchMosquitt
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
       'persistence false',
-      'max_queued_messages 0',
-      'max_queued_bytes 0',
-      'max_inflight_messages 0',
+      ...settings,
       'log_dest stderr',
       'log_type error',
       'log_type warning',

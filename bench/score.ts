@@ -19,8 +19,8 @@ import * as path from 'path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { startBroker } from '../sdk/broker';
 import { installAndBuild, runIn, startAppProcess, type AppProcess } from '../sdk/export/process';
-import { carReadings, generateCarReadings } from '../sdk/ingest/simulator';
-import { Autoencoder } from '../sdk/ml/autoencoder';
+import { CAR_FEATURES, carReadings, generateCarReadings } from '../sdk/ingest/simulator';
+import { Autoencoder } from '../sdk';
 
 function flag(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     await admin.connect();
     // The default car autoencoder: 16 raw features, layers [14, 7, 14], no windows (the Python
     // baseline implements the same arithmetic).
-    const ae = new Autoencoder({ seed: 42 });
+    const ae = new Autoencoder({ features: [...CAR_FEATURES], seed: 42 });
     await ae.fit(carReadings({ cars: 20, readingsPerCar: 500, anomalyRate: 0, seed: 3 }) as unknown as Record<string, unknown>[], { epochs: 5, batchSize: 256 });
     const appDir = path.join(tmp, 'scorer');
     await ae.export(appDir, { input: 'bench-input', output: 'bench-output', outputMode: MODE as 'all' | 'anomalies' });

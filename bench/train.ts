@@ -8,8 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Autoencoder } from '../sdk/ml/autoencoder';
-import { initBackend, tf, type BackendName } from '../sdk/ml/backend';
-import { buildNetwork, reconstruct } from '../sdk/ml/model';
+import { initBackend, tf, type BackendName } from '../sdk/runtime/score/backend';
+import { buildNetwork } from '../sdk/ml/model';
+import { forward } from '../sdk/runtime';
 import { CAR_FEATURES, generateCarReadings } from '../sdk/ingest/simulator';
 import { danfo } from '../sdk/frame/dataframe';
 
@@ -96,7 +97,7 @@ async function benchBackend(name: BackendName, cols: Record<string, Float64Array
   const nf = CAR_FEATURES.length;
   const matrix = fusedAe.matrix(cols);
   const m0 = performance.now();
-  reconstruct(fusedAe.model, matrix, nf, 32768);
+  forward(fusedAe.model, matrix, matrix.length / nf, nf, 32768);
   const modelMs = performance.now() - m0;
   console.log(`${name}: score ${fmt((scores.length / scoreMs) * 1000)} rows/s end to end (columns -> scores; ${fmt(scores.length / scoreCpuS)} per CPU second), ${fmt((scores.length / modelMs) * 1000)} rows/s model only (chunks of 32768) [load ${load()}]`);
   const frameRows = Math.min(ROWS, 200_000);

@@ -15,7 +15,7 @@ export type { WindowOptions, AggSpec, AggFunction } from './stream/window';
 export type { BatchOptions } from './stream/queue';
 export { toDataFrame, frameFromRecords, recordsOf, columnsOf, matrixOf, describeColumns, readReport, attrsOf, isMaterialized, columnBytes } from './frame/dataframe';
 export type { DataFrame, ReadReport, ColumnStats, FrameAttrs } from './frame/dataframe';
-export type { Format, CsvOptions } from './frame/decode';
+export type { Format, CsvOptions } from './runtime/decode/record-decoder';
 export { generateCarReadings, carReadings, CAR_FEATURES, CAR_SENSOR_FIELDS, CAR_READING_FIELDS, ANOMALY_TYPES } from './ingest/simulator';
 export type { CarReading, CarReadingsOptions, CarFeature, AnomalyType } from './ingest/simulator';
 export { simulateCars, startMqttBroker, ingestMqtt, writeCarReadings, readCarReadings } from './ingest';

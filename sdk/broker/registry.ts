@@ -43,6 +43,7 @@ import type { ProducerStates } from './producers';
 export const NO_RESPONSE: unique symbol = Symbol('no response');
 export type HandlerResult<Res> = Res | typeof NO_RESPONSE;
 
+/** A registered API as the server runs it (built by registerApi from the definition). */
 export interface ApiHandler<Req = any, Res = any> {
   key: number;
   name: string;
@@ -140,15 +141,9 @@ export function registerApi<Q extends Message<any>, S extends Message<any>>(def:
     handle: def.handle as ApiHandler['handle'],
     encodeResponse: response.encode,
   };
-  registerHandler(h);
-}
-
-/** Registers hand-written codecs (handlers not yet described declaratively). */
-export function registerHandler<Req, Res>(h: ApiHandler<Req, Res>): void {
   const prev = handlers.get(h.key);
   if (prev) throw new Error(`API key ${h.key} registered twice (${prev.name}, ${h.name})`);
-  if (h.minVersion > h.maxVersion) throw new Error(`${h.name}: minVersion > maxVersion`);
-  handlers.set(h.key, h as ApiHandler);
+  handlers.set(h.key, h);
 }
 
 export function registerService(name: string, factory: (broker: BrokerState) => Service): void {

@@ -8,6 +8,7 @@ import { untilStopSignal } from './signals';
 import { consoleLogger, type LogLevel } from '../util/log';
 import { KafkalabError } from '../util/errors';
 import { parseKeyOption } from '../ingest/payload';
+import * as http from 'http';
 
 const spec = {
   mqtt: { type: 'string', default: 'mqtt://localhost:1883' },
@@ -30,6 +31,11 @@ const spec = {
   required: { type: 'string' },
   raw: { type: 'boolean', default: false },
   statsEvery: { type: 'number', default: 10 },
+  sequence: { type: 'string' },
+  probeQueue: { type: 'boolean', default: false },
+  noWatchDrops: { type: 'boolean', default: false },
+  metricsPort: { type: 'number' },
+  metricsHost: { type: 'string', default: '127.0.0.1' },
   logLevel: { type: 'string', default: 'info' },
 } as const;
 
@@ -63,6 +69,14 @@ Options:
   --max-in-flight N      messages per connection awaiting Kafka before MQTT delivery pauses (default 500;
                          keep below Mosquitto's max_queued_messages, 1000 by default)
   --stats-every S        print counters to stderr every S seconds (default 10; 0 = never)
+  --sequence FIELD       JSON field with a per-device sequence number: missing numbers are counted
+                         (sequenceGaps), whoever lost them
+  --probe-queue          at start, measure how many messages the MQTT broker queues for an absent
+                         session (5000 tiny QoS 1 messages to a probe topic) and warn when it is small
+  --no-watch-drops       do not follow the MQTT broker's $SYS drop counter (Mosquitto's
+                         $SYS/broker/publish/messages/dropped, followed by default)
+  --metrics-port N       serve the counters at http://HOST:N/metrics (Prometheus text format)
+  --metrics-host HOST    address for --metrics-port (default 127.0.0.1)
   --log-level LEVEL      debug, info, warn or error (default info)
 
 Example:
@@ -100,8 +114,13 @@ Example:
       maxInFlight: f.maxInFlight,
       required: f.required?.split(',').map((x) => x.trim()).filter(Boolean),
       json: !f.raw,
+      sequence: f.sequence,
+      probeQueue: f.probeQueue,
+      watchDrops: !f.noWatchDrops,
       logger,
     });
+    const metrics = f.metricsPort === undefined ? undefined : await serveMetrics(f.metricsHost, f.metricsPort, () => bridge.metrics());
+    if (metrics) process.stderr.write(`kafkalab ingest: metrics at http://${f.metricsHost}:${metrics.port}/metrics\n`);
     process.stderr.write(`kafkalab ingest: ${filters.join(', ')} → ${f.to} (Ctrl-C stops after draining)\n`);
     let last = bridge.stats();
     const timer =
@@ -109,14 +128,29 @@ Example:
         ? setInterval(() => {
             const s = bridge.stats();
             const rate = Math.round((s.produced - last.produced) / f.statsEvery);
-            process.stderr.write(`ingest: received ${s.received}, produced ${s.produced} (${rate}/s), dead-lettered ${s.deadLettered}, in flight ${s.inFlight}, errors ${s.errors}${s.kafkaConnected ? '' : ' [Kafka unreachable, retrying]'}${s.mqttConnected ? '' : ' [MQTT reconnecting]'}\n`);
+            const lost = `${s.brokerDropped ? `, MQTT broker dropped ${s.brokerDropped}` : ''}${s.sequenceGaps ? `, sequence gaps ${s.sequenceGaps}` : ''}`;
+            process.stderr.write(`ingest: received ${s.received}, produced ${s.produced} (${rate}/s), dead-lettered ${s.deadLettered}, in flight ${s.inFlight}, errors ${s.errors}${lost}${s.kafkaConnected ? '' : ' [Kafka unreachable, retrying]'}${s.mqttConnected ? '' : ' [MQTT reconnecting]'}\n`);
             last = s;
           }, f.statsEvery * 1000)
         : undefined;
     await untilStopSignal();
     clearInterval(timer);
+    await metrics?.close();
     const final = await bridge.stop();
     process.stdout.write(JSON.stringify(final) + '\n');
     return 0;
   },
 };
+
+/** A tiny /metrics endpoint for the bridge's counters. */
+async function serveMetrics(host: string, port: number, text: () => string): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text());
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  return { port: (server.address() as { port: number }).port, close: () => new Promise((r) => server.close(() => r())) };
+}

@@ -1,33 +1,33 @@
 /**
- * Golden records for the exported app's own tests: inputs plus the scores the notebook side
- * computes for them at export time. The app must reproduce those scores with its own install.
+ * Golden records for the exported app's own tests: inputs plus the verdicts the notebook side
+ * computes for them at export time (a score, or the reason the record is dead-lettered). The
+ * app must reproduce them with its own install: same runtime package, its own TensorFlow.js.
  */
-import { promises as fs } from 'fs';
-import * as path from 'path';
 import { mulberry32 } from '../ingest/prng';
-import { FeatureState, recordProblem, recordsMatrix, rowScores, scaleInPlace, type PipelineSpec } from '../ml/pipeline';
+import { recordColumns, type PipelineSpec, type Scorer } from '../runtime';
 
 export interface Golden {
   tolerance: number;
   threshold: number;
   records: Record<string, unknown>[];
-  /** null where the pipeline rejects the record (it goes to the dead-letter topic). */
+  /** null where the record cannot be scored (it goes to the dead-letter topic). */
   scores: (number | null)[];
+  /** Why a record cannot be scored (the dead-letter reason), null where it is scored. */
+  problems: (string | null)[];
 }
 
-/** Scores records in order from fresh window state; returns one score per valid record. */
-export type ScoreRecords = (records: Record<string, unknown>[]) => Promise<ArrayLike<number>>;
-
-export async function buildGolden(spec: PipelineSpec, records: Record<string, unknown>[], score: ScoreRecords, tolerance: number): Promise<Golden> {
-  const valid = records.filter((r) => recordProblem(spec, r) === undefined);
-  const scores = valid.length ? Array.from(await score(valid)) : [];
-  if (scores.length !== valid.length) throw new Error(`golden scoring returned ${scores.length} scores for ${valid.length} records`);
-  let at = 0;
+/** Scores `records` in order from fresh window state, as the notebook does. */
+export function buildGolden(scorer: Scorer, records: Record<string, unknown>[], tolerance: number): Golden {
+  const spec = scorer.spec;
+  const names = spec.key === undefined ? spec.inputs.map((i) => i.name) : [...spec.inputs.map((i) => i.name), spec.key];
+  const { columns, rows } = recordColumns(records, names);
+  const { scores, problems } = scorer.scoreRows(columns, rows, scorer.newState());
   return {
     tolerance,
-    threshold: spec.threshold.value,
+    threshold: scorer.threshold,
     records,
-    scores: records.map((r) => (recordProblem(spec, r) === undefined ? scores[at++] : null)),
+    scores: Array.from(scores, (s, i) => (problems[i] === undefined ? s : null)),
+    problems: problems.map((p) => p ?? null),
   };
 }
 
@@ -50,13 +50,13 @@ export function syntheticRecords(spec: PipelineSpec, count = 120): Record<string
   const out: Record<string, unknown>[] = [];
   for (let i = 0; i < count; i++) {
     const rec: Record<string, unknown> = {};
-    if (spec.key !== undefined) rec[spec.key] = `golden-${i % keys}`;
-    for (const field of spec.schema?.fields ?? []) if (field.type === 'string' && field.name !== spec.key) rec[field.name] = 'golden';
+    if (spec.key !== undefined) setField(rec, spec.key, `golden-${i % keys}`);
+    for (const field of spec.schema?.fields ?? []) if (field.type === 'string' && field.name !== spec.key) setField(rec, field.name, 'golden');
     const outlier = i % 10 === 9;
     spec.inputs.forEach((inp, j) => {
       const c = centre[j];
       const z = (c.minmax ? rand() : gauss()) * (outlier ? 6 : 1);
-      rec[inp.name] = round(c.offset + c.scale * z);
+      setField(rec, inp.name, round(c.offset + c.scale * z));
     });
     out.push(rec);
   }
@@ -65,29 +65,15 @@ export function syntheticRecords(spec: PipelineSpec, count = 120): Record<string
   return out;
 }
 
-/**
- * Scores records with kafkalab's own TensorFlow.js and pipeline module, from a saved model
- * folder: the notebook side of the comparison when the model object has no `score` for records.
- */
-export async function referenceScorer(modelDir: string, spec: PipelineSpec): Promise<ScoreRecords> {
-  // Loaded only here: TensorFlow.js is heavy and the generator needs it only without scoreRecords.
-  const { initBackend, tf } = require('../ml/backend') as typeof import('../ml/backend');
-  await initBackend();
-  const json = JSON.parse(await fs.readFile(path.join(modelDir, 'model.json'), 'utf8'));
-  const specs = [];
-  const buffers: Buffer[] = [];
-  for (const group of json.weightsManifest) {
-    specs.push(...group.weights);
-    for (const p of group.paths) buffers.push(await fs.readFile(path.join(modelDir, p)));
+/** Sets a flattened field name (`vib.x`) as the nested value it was read from. */
+function setField(rec: Record<string, unknown>, name: string, value: unknown): void {
+  const parts = name.split('.');
+  let at = rec;
+  for (const p of parts.slice(0, -1)) {
+    if (at[p] === null || typeof at[p] !== 'object') at[p] = {};
+    at = at[p] as Record<string, unknown>;
   }
-  const all = Buffer.concat(buffers);
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) }));
-  return async (records) => {
-    const x = scaleInPlace(spec.scaler, recordsMatrix(spec, records, new FeatureState(spec)));
-    const nf = spec.features.length;
-    const y = tf.tidy(() => (model.predict(tf.tensor2d(x, [records.length, nf])) as import('@tensorflow/tfjs').Tensor).dataSync() as Float32Array);
-    return rowScores(x, y, nf);
-  };
+  at[parts[parts.length - 1]] = value;
 }
 
 function round(x: number): number {

@@ -2,15 +2,21 @@
  * Export: a trained model plus a generated, standalone streaming scoring app.
  *
  *   await exportScoringApp(savedModel('models/vibration'), 'apps/vibration-scorer', { input: 'car-sensors', output: 'car-anomalies' });
+ *   await ae.export('apps/vibration-scorer', { input: 'car-sensors', output: 'car-anomalies' });
  *
- * The app's scoring is the notebook's to the bit: kafkalab's `sdk/ml/pipeline.ts` is copied
- * verbatim into the app, next to the saved model and its `pipeline.json`.
+ * The app's decoding and scoring are the notebook's own code: the runtime (sdk/runtime) packed
+ * as `@kafkalab/runtime` into the app's vendor/ folder (runtime-package.ts), next to the saved
+ * model and its `pipeline.json`. The app's src/ holds only what is the app's: configuration,
+ * consumer group, batching, output, HTTP, logs.
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { Autoencoder } from '../ml/autoencoder';
+import { checkPipeline, Scorer, type PipelineSpec } from '../runtime';
 import { KafkalabError } from '../util/errors';
-import { checkPipeline, type PipelineSpec } from '../ml/pipeline';
-import { buildGolden, referenceScorer, syntheticRecords, type ScoreRecords } from './goldens';
+import { checkOptions, optionKeys } from '../util/options';
+import { buildGolden, syntheticRecords } from './goldens';
+import { packRuntime, RUNTIME_PACKAGE } from './runtime-package';
 import { packageRoot, renderTemplates } from './templates';
 
 /** What the generator needs from a model: the notebook's Autoencoder provides it. */
@@ -19,8 +25,8 @@ export interface ExportableModel {
   readonly spec: PipelineSpec;
   /** Writes model.json, the weight shards and pipeline.json into `dir` (TensorFlow.js layers format). */
   save(dir: string): Promise<void>;
-  /** Scores records in order from fresh window state (the golden scores); kafkalab's own pipeline and TensorFlow.js when absent. */
-  scoreRecords?: ScoreRecords;
+  /** The model as the runtime scores with it (the golden verdicts); loaded from the saved files when absent. */
+  scorer?(): Promise<Scorer>;
 }
 
 export interface ExportOptions {
@@ -60,15 +66,9 @@ export interface ExportResult {
   goldenRecords: number;
 }
 
-/** kafkalab source files an exported app carries as they are: [kafkalab path, app path]. Each imports nothing but kafkajs and the others (raw-produce.ts: adapter.ts). */
-export const SHARED_SOURCES: readonly [string, string][] = [
-  ['sdk/ml/pipeline.ts', 'src/pipeline.ts'],
-  ['sdk/protocol/crc32c.ts', 'src/crc32c.ts'],
-  ['sdk/protocol/batch-encoding.ts', 'src/batch-encoding.ts'],
-  ['sdk/kafka/raw-produce.ts', 'src/raw-produce.ts'],
-  ['sdk/kafka/adapter.ts', 'src/adapter.ts'],
-  ['sdk/frame/json-number.ts', 'src/json-number.ts'],
-];
+export const EXPORT_OPTIONS = optionKeys<ExportOptions>()([
+  'input', 'output', 'dlq', 'group', 'name', 'outputMode', 'brokers', 'autoOffsetReset', 'batchSize', 'batchMs', 'topFeatures', 'golden', 'tolerance', 'force',
+]);
 
 /** A model folder written by `ae.save(dir)`: model.json, weights and pipeline.json. */
 export async function savedModel(dir: string): Promise<ExportableModel> {
@@ -102,9 +102,10 @@ export async function exportScoringApp(model: ExportableModel | string, dir: str
   if (opts.input === opts.output) throw new KafkalabError(`export: input and output are the same topic "${opts.input}"`, { code: 'BAD_OPTION', hint: 'write scores to a topic of their own, e.g. car-anomalies' });
   const target = path.resolve(dir);
   await prepareFolder(target, opts.force ?? false);
+  const root = packageRoot();
+  const runtime = await packRuntime(root, target);
 
   const name = opts.name ?? npmName(path.basename(target));
-  const root = packageRoot();
   const version = (pkg: string) => (JSON.parse(require('fs').readFileSync(require.resolve(`${pkg}/package.json`, { paths: [root] }), 'utf8')) as { version: string }).version;
   const values: Record<string, string> = {
     APP_NAME: name,
@@ -127,17 +128,15 @@ export async function exportScoringApp(model: ExportableModel | string, dir: str
     KAFKAJS_VERSION: version('kafkajs'),
     TFJS_VERSION: version('@tensorflow/tfjs'),
     TFJS_WASM_VERSION: version('@tensorflow/tfjs-backend-wasm'),
+    RUNTIME_PACKAGE: runtime.name,
+    RUNTIME_VERSION: runtime.version,
+    RUNTIME_TARBALL: runtime.file,
     TYPESCRIPT_VERSION: version('typescript'),
     TYPES_NODE_VERSION: version('@types/node'),
   };
 
   const files = await renderTemplates(target, values);
-  // Verbatim, never forked: the app's arithmetic is the notebook's, its record batches and
-  // partitions are the bridge's (the template's same-named files only re-export these for kafkalab's tests).
-  for (const [from, to] of SHARED_SOURCES) {
-    await fs.copyFile(path.join(root, ...from.split('/')), path.join(target, ...to.split('/')));
-    if (!files.includes(path.join(...to.split('/')))) files.push(path.join(...to.split('/')));
-  }
+  files.push(path.join(...runtime.file.split('/')));
 
   const modelDir = path.join(target, 'model');
   await m.save(modelDir);
@@ -149,8 +148,8 @@ export async function exportScoringApp(model: ExportableModel | string, dir: str
   for (const f of await fs.readdir(modelDir)) files.push(path.join('model', f));
 
   const records = opts.golden ?? syntheticRecords(spec);
-  const score = m.scoreRecords ?? (await referenceScorer(modelDir, spec));
-  const golden = await buildGolden(spec, records, score, opts.tolerance ?? 1e-5);
+  const scorer = m.scorer ? await m.scorer() : await Scorer.load(modelDir);
+  const golden = buildGolden(scorer, records, opts.tolerance ?? 1e-5);
   await fs.writeFile(path.join(target, 'test', 'golden.json'), JSON.stringify(golden) + '\n');
   files.push(path.join('test', 'golden.json'));
 
@@ -169,8 +168,19 @@ async function prepareFolder(dir: string, force: boolean): Promise<void> {
   if (existing.length && !force) {
     throw new KafkalabError(`export: ${dir} is not empty`, { code: 'EXPORT_EXISTS', hint: 'choose a new folder, or pass { force: true } (CLI: --force) to regenerate it' });
   }
-  // Keep node_modules and the lock file so that regenerating does not reinstall from scratch.
+  // Keep node_modules and the lock file so that regenerating does not reinstall from scratch,
+  // except the runtime package: its tarball is new, and npm must take it afresh.
   for (const e of existing) await fs.rm(path.join(dir, e), { recursive: true, force: true });
+  await fs.rm(path.join(dir, 'node_modules', ...RUNTIME_PACKAGE.split('/')), { recursive: true, force: true });
+  const lockFile = path.join(dir, 'package-lock.json');
+  try {
+    const lock = JSON.parse(await fs.readFile(lockFile, 'utf8')) as { packages?: Record<string, unknown>; dependencies?: Record<string, unknown> };
+    delete lock.packages?.[`node_modules/${RUNTIME_PACKAGE}`];
+    delete lock.dependencies?.[RUNTIME_PACKAGE];
+    await fs.writeFile(lockFile, JSON.stringify(lock, null, 2) + '\n');
+  } catch {
+    // no lock file (or not one npm wrote): npm install makes a new one
+  }
 }
 
 function npmName(base: string): string {
@@ -182,3 +192,17 @@ function positiveInt(n: number, what: string): number {
   if (!Number.isInteger(n) || n < 1) throw new KafkalabError(`export: ${what} must be a positive integer, got ${n}`, { code: 'BAD_OPTION' });
   return n;
 }
+
+declare module '../ml/autoencoder' {
+  interface Autoencoder {
+    /** Generates a standalone scoring app (see the export section of the README). */
+    export(dir: string, opts: ExportOptions): Promise<ExportResult>;
+  }
+}
+
+// `ae.export()` lives here, not in ml: export depends on the model, never the other way round.
+Autoencoder.prototype.export = async function (this: Autoencoder, dir: string, opts: ExportOptions): Promise<ExportResult> {
+  checkOptions('export()', opts ?? null, EXPORT_OPTIONS);
+  const scorer = new Scorer(this.spec, this.model);
+  return exportScoringApp({ spec: this.spec, save: (d: string) => this.save(d), scorer: async () => scorer }, dir, opts);
+};

@@ -6,7 +6,8 @@
  */
 import type { DataFrame } from 'danfojs-node';
 import { KafkalabError, closest } from '../util/errors';
-import { Column, ColumnSet, ColumnType, Schema } from './columns';
+import { Column, ColumnSet, ColumnType, Schema } from '../runtime/decode/columns';
+import { toNumber as cellNumber } from '../runtime/decode/values';
 
 export type { DataFrame };
 
@@ -223,28 +224,11 @@ export function frameFromRecords(records: Record<string, unknown>[], columnOrder
  */
 export function buildFrame(records: Record<string, unknown>[], schema?: Schema): { df: DataFrame; schema: Schema; warnings: string[] } {
   const set = new ColumnSet(schema, Math.max(16, records.length));
-  for (const r of records) {
-    writeFlat(set, r, '');
-    set.endRow();
-  }
+  records.forEach((r, i) => {
+    const failed = set.addValue(r);
+    if (failed) set.warn(`row ${i} left out: ${failed}`);
+  });
   return { df: toDataFrame(set), schema: set.schema(), warnings: set.warnings };
-}
-
-function writeFlat(set: ColumnSet, obj: Record<string, unknown>, prefix: string): void {
-  for (const k in obj) {
-    const v = obj[k];
-    const name = prefix === '' ? k : `${prefix}.${k}`;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) {
-      writeFlat(set, v as Record<string, unknown>, name);
-      continue;
-    }
-    const col = set.column(name);
-    if (col.length !== set.rows) continue;
-    if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) col.pushNull();
-    else if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') set.warn(col.push(v));
-    else if (v instanceof Date) col.push(v.getTime());
-    else set.warn(col.push(JSON.stringify(v)));
-  }
 }
 
 /** Calls fn for every value of a column, from the typed columns when the frame has them. */
@@ -342,12 +326,11 @@ export function matrixOf(df: DataFrame, names: string[], opts: { dtype?: 'float3
   return { data, rows: n, cols: k, columns: names.slice() };
 }
 
+/** A cell as a number by the runtime's rule (values.ts); text that holds no number throws. */
 function toNumber(v: unknown, name: string, i: number): number {
   if (typeof v === 'number') return v;
-  if (v === null || v === undefined) return NaN;
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  const n = Number(v);
-  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(n)) return n;
+  const n = cellNumber(v);
+  if (!Number.isNaN(n) || v === null || v === undefined || (typeof v === 'string' && v.trim() === '')) return n;
   throw new KafkalabError(`Column "${name}" is not numeric (row ${i} holds ${JSON.stringify(v)})`, {
     code: 'NOT_NUMERIC',
     hint: 'pick numeric columns, or map the values to numbers first',

@@ -13,6 +13,9 @@ import type { KafkaConnection } from '../kafka/connect';
 import { MqttSubscriber, type DeliveredMessage } from './mqtt-subscriber';
 import { checkFilter, keyFor, payloadChecker, type KeyOption, type PayloadRules } from './payload';
 import { createBridgeProducer, type BridgeProducer, type BridgeRecord } from './kafka-producer';
+import { BrokerWatch, MOSQUITTO_DROPPED_TOPIC, probeQueue } from './mqtt-sys';
+import { SequenceGaps } from './sequence-gaps';
+import { bridgeMetrics } from './bridge-metrics';
 
 export interface IngestOptions {
   /** MQTT broker URL, e.g. 'mqtt://localhost:1883' (mqtts:// for TLS; user:password@ in the URL works). */
@@ -71,6 +74,22 @@ export interface IngestOptions {
   acks?: -1 | 1;
   compression?: CompressionTypes;
   logger?: Logger;
+  /**
+   * JSON field holding a per-device sequence number (device = the record key, else the MQTT
+   * topic): numbers that never arrive are counted in `sequenceGaps`, whoever lost them.
+   */
+  sequence?: string;
+  /**
+   * Follow the MQTT broker's count of dropped messages under $SYS (default true: Mosquitto's
+   * `$SYS/broker/publish/messages/dropped`); a list of topics for other brokers' counters; false: off.
+   */
+  watchDrops?: boolean | string[];
+  /**
+   * At start, measure how many messages the MQTT broker queues for an absent session (publishes
+   * this many tiny QoS 1 messages to a probe topic; true = 5000) and warn when it is small.
+   * Off by default: it takes a second or two and shows in the broker's own drop counter.
+   */
+  probeQueue?: boolean | number;
 }
 
 export interface IngestStats {
@@ -93,10 +112,28 @@ export interface IngestStats {
   mqttConnected: boolean;
   kafkaConnected: boolean;
   lastError?: string;
+  /**
+   * Messages the MQTT broker reported dropping since the bridge started (its $SYS counter,
+   * broker-wide: drops for any client count; updated every sys_interval). Undefined when the
+   * broker offers no such counter or drops are not watched.
+   */
+  brokerDropped?: number;
+  /** The MQTT broker's own name and version ($SYS/broker/version), when it says. */
+  mqttBroker?: string;
+  /** Messages the MQTT broker queued for an absent session in the start-up probe (probeQueue). */
+  brokerQueue?: number;
+  /** With `sequence`: numbers missing between the messages each device sent. */
+  sequenceGaps?: number;
+  /** With `sequence`: numbers that arrived more than once (redeliveries). */
+  sequenceRepeats?: number;
+  /** With `sequence`: devices that started their numbering over. */
+  sequenceResets?: number;
 }
 
 export interface IngestBridge {
   stats(): IngestStats;
+  /** The counters in Prometheus' text format (for a /metrics endpoint). */
+  metrics(): string;
   /** Stops taking messages, produces and acknowledges what is in flight (up to timeoutMs), then disconnects. */
   stop(opts?: { timeoutMs?: number }): Promise<IngestStats>;
 }
@@ -142,7 +179,8 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
   const drainWaiters: (() => void)[] = [];
 
   const rules: PayloadRules = { json: o.json, required: o.required, maxBytes: o.maxBytes, validate: options.validate };
-  const check = payloadChecker(rules, o.key, o.timestamp);
+  const check = payloadChecker(rules, o.key, o.timestamp, options.sequence);
+  const sequences = options.sequence === undefined ? undefined : new SequenceGaps();
 
   const onMessage = (msg: DeliveredMessage) => {
     if (stopping) return; // not acknowledged: the broker keeps it for the next session
@@ -155,6 +193,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
     if (msg.redelivered) s.redelivered++;
     const checked = check(msg.payload, msg.topic);
     if (checked.ok && checked.keyError) logger.warn('key function threw; producing without a key', { error: checked.keyError });
+    if (sequences && checked.ok && checked.seq !== undefined) sequences.observe(checked.key ?? msg.topic, checked.seq);
     if (!checked.ok && !o.dlq) {
       s.deadLettered++;
       s.inFlight--;
@@ -257,19 +296,57 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
       logger.error('MQTT error', { error: err.message });
     });
   }
+  const dropTopics = o.watchDrops === false ? [] : o.watchDrops === true ? [MOSQUITTO_DROPPED_TOPIC] : o.watchDrops;
+  const watch = dropTopics.length
+    ? new BrokerWatch({
+        url: o.mqtt,
+        clientId: `${o.clientId}-sys`,
+        username: o.username,
+        password: o.password,
+        dropTopics,
+        logger: logger.child('mqtt-sys'),
+        onDropped: (delta, total) =>
+          logger.warn('the MQTT broker dropped messages (its broker-wide $SYS counter grew); some may have been on their way to this bridge', {
+            dropped: delta,
+            sinceStart: total,
+            hint: 'Mosquitto drops QoS 1 messages beyond max_queued_messages (default 1000) per session: raise it in mosquitto.conf',
+          }),
+      })
+    : undefined;
   try {
-    await Promise.all(subscribers.map((sub) => sub.start()));
+    await Promise.all([...subscribers.map((sub) => sub.start()), watch?.start()]);
   } catch (err) {
     await Promise.all(subscribers.map((sub) => sub.close()));
+    await watch?.close();
     await producer.disconnect().catch(() => undefined);
     if (ownConnection) await conn.close();
     throw err;
   }
+  let brokerQueue: number | undefined;
+  if (o.probeQueue > 0) {
+    try {
+      const probe = () => probeQueue({ url: o.mqtt, clientId: o.clientId, username: o.username, password: o.password, count: o.probeQueue, logger: logger.child('mqtt-probe') });
+      brokerQueue = (watch ? await watch.excluding(probe, (p) => p.published - p.queued) : await probe()).queued;
+    } catch (err) {
+      logger.warn('could not measure the MQTT broker queue', { error: (err as Error).message });
+    }
+  }
+  warnAboutQueue(logger, o, watch, brokerQueue);
   logger.info('bridge started', { mqtt: o.mqtt, from: o.filters, to: o.to, dlq: o.dlq });
 
+  const stats = (): IngestStats => ({
+    ...s,
+    mqttConnected: subscribers.every((sub) => sub.connected),
+    mqttReconnects: reconnects(),
+    ...(watch?.watching ? { brokerDropped: watch.dropped } : {}),
+    ...(watch?.version ? { mqttBroker: watch.version } : {}),
+    ...(brokerQueue !== undefined ? { brokerQueue } : {}),
+    ...(sequences ? { sequenceGaps: sequences.stats().gaps, sequenceRepeats: sequences.stats().repeats, sequenceResets: sequences.stats().resets } : {}),
+  });
   let stopped: Promise<IngestStats> | undefined;
   return {
-    stats: () => ({ ...s, mqttConnected: subscribers.every((sub) => sub.connected), mqttReconnects: reconnects() }),
+    stats,
+    metrics: () => bridgeMetrics(stats()),
     stop: (opts = {}) =>
       (stopped ??= (async () => {
         stopping = true;
@@ -285,9 +362,11 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
           }
         }
         await Promise.all(subscribers.map((sub) => sub.close()));
+        const final = { ...stats(), mqttConnected: false };
+        await watch?.close();
         await producer.disconnect().catch(() => undefined);
         if (ownConnection) await conn.close();
-        return { ...s, mqttConnected: false, mqttReconnects: reconnects() };
+        return final;
       })()),
   };
 }
@@ -333,7 +412,32 @@ function normalize(opts: IngestOptions) {
     maxBytes: opts.maxBytes ?? 1024 * 1024,
     topicHeader: opts.topicHeader ?? false,
     acks: opts.acks ?? -1,
+    watchDrops: opts.watchDrops ?? true,
+    probeQueue: opts.probeQueue === true ? 5000 : opts.probeQueue === false || opts.probeQueue === undefined ? 0 : positive('probeQueue', opts.probeQueue),
   };
+}
+
+/**
+ * Says at start how much of an outage the MQTT side absorbs: measured (probeQueue) it warns when
+ * the broker's queue is small; on Mosquitto without a measurement it says what the default is.
+ */
+function warnAboutQueue(logger: Logger, o: ReturnType<typeof normalize>, watch: BrokerWatch | undefined, queue: number | undefined): void {
+  const isMosquitto = watch?.version?.toLowerCase().includes('mosquitto') ?? false;
+  const setting = isMosquitto ? 'max_queued_messages in mosquitto.conf' : "the MQTT broker's per-session queue limit";
+  if (queue !== undefined && queue < o.probeQueue) {
+    const absorbed = o.connections * (o.maxInFlight + queue);
+    logger.warn(`the MQTT broker queues at most ${queue} messages per session: a Kafka outage or a stalled bridge loses messages once about ${absorbed} wait (${o.connections} connection(s) x (${o.maxInFlight} in flight + ${queue} queued))`, {
+      hint: `raise ${setting}; drops are reported in stats().brokerDropped`,
+    });
+  } else if (queue !== undefined) {
+    logger.info(`the MQTT broker queued all ${queue} probe messages for an absent session`);
+  } else if (isMosquitto) {
+    logger.info(`MQTT broker is ${watch?.version}: it drops QoS 1 messages beyond max_queued_messages (default 1000) per session; watching its $SYS drop counter`, {
+      hint: 'probeQueue: true measures the limit at start',
+    });
+  } else if (!watch?.watching || !watch.version) {
+    logger.info('the MQTT broker publishes no drop counter the bridge knows', { hint: 'pass sequence: "<field>" to count gaps per device' });
+  }
 }
 
 async function ensureTopics(conn: KafkaConnection, topics: string[], partitions: number | undefined, logger: Logger): Promise<void> {

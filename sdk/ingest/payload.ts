@@ -4,7 +4,8 @@
  * topic in a header.
  */
 import { KafkalabError } from '../util/errors';
-import { FieldSet, scanJson } from './json-scan';
+import { ColumnSet } from '../runtime/decode/columns';
+import { JsonScanner } from '../runtime/decode/json-scan';
 
 export type KeyOption = number | string | ((topic: string, value: unknown) => string | null | undefined);
 
@@ -57,33 +58,40 @@ export interface Accepted {
   timestamp: number | undefined;
   /** What a key function threw (the record then has no key). */
   keyError?: string;
+  /** The per-device sequence number, when a sequence field was asked for and holds a number. */
+  seq?: number;
 }
 export type Verdict = Accepted | { ok: false; reason: string };
 
 /**
  * The bridge's per-message check, with key and timestamp. When no `validate` function or key
- * function needs the parsed object, the payload is scanned in place (json-scan.ts) and only
- * the required, key and timestamp fields' values are decoded; otherwise, and whenever the scan
- * rejects or cannot decide, checkPayload (JSON.parse) gives the verdict and the reason.
+ * function needs the parsed object, the payload is scanned in place by the runtime's JSON
+ * scanner (the one read() decodes with) and only the required, key and timestamp fields' values
+ * are decoded; otherwise, and whenever the scan gives up, checkPayload (JSON.parse) gives the
+ * verdict and the reason.
  */
-export function payloadChecker(rules: PayloadRules, key: KeyOption | undefined, timestampField: string | undefined): (payload: Buffer, topic: string) => Verdict {
+export function payloadChecker(rules: PayloadRules, key: KeyOption | undefined, timestampField: string | undefined, sequenceField?: string): (payload: Buffer, topic: string) => Verdict {
   const keyField = typeof key === 'string' ? key : undefined;
-  const fields = [...new Set([...rules.required, ...(keyField ? [keyField] : []), ...(timestampField ? [timestampField] : [])])];
-  const wanted = new FieldSet(fields);
+  const fields = [...new Set([...rules.required, ...(keyField ? [keyField] : []), ...(timestampField ? [timestampField] : []), ...(sequenceField ? [sequenceField] : [])])];
+  // Writes no cells: only validates, and notes where the wanted top-level values are.
+  const scanner = new JsonScanner(new ColumnSet(), () => null, { spans: fields });
   const at = (name: string | undefined) => (name === undefined ? -1 : fields.indexOf(name));
   const requiredAt = rules.required.map((f) => at(f));
   const keyAt = at(keyField);
   const tsAt = at(timestampField);
+  const seqAt = at(sequenceField);
   const scannable = rules.json && !rules.validate && typeof key !== 'function';
 
   const slow = (payload: Buffer, topic: string): Verdict => {
     const checked = checkPayload(payload, topic, rules);
     if (!checked.ok) return checked;
     const timestamp = timestampMs(timestampField, checked.value);
+    const raw = sequenceField === undefined ? undefined : checked.value?.[sequenceField];
+    const seq = typeof raw === 'number' ? { seq: raw } : {};
     try {
-      return { ok: true, key: keyFor(key, topic, checked.value), timestamp };
+      return { ok: true, key: keyFor(key, topic, checked.value), timestamp, ...seq };
     } catch (err) {
-      return { ok: true, key: null, timestamp, keyError: (err as Error).message };
+      return { ok: true, key: null, timestamp, keyError: (err as Error).message, ...seq };
     }
   };
   if (!scannable) return slow;
@@ -91,9 +99,8 @@ export function payloadChecker(rules: PayloadRules, key: KeyOption | undefined, 
 
   return (payload, topic) => {
     if (payload.length > rules.maxBytes || payload.length === 0) return slow(payload, topic);
-    const scan = scanJson(payload, wanted);
-    if (!scan || !scan.object) return slow(payload, topic);
-    const { spans } = scan;
+    if (!scanner.write(payload)) return slow(payload, topic);
+    const spans = scanner.spans;
     const missing: string[] = [];
     for (let r = 0; r < requiredAt.length; r++) {
       const s = spans[requiredAt[r] * 2];
@@ -113,6 +120,10 @@ export function payloadChecker(rules: PayloadRules, key: KeyOption | undefined, 
       // Numbers are read straight from their bytes (JSON's grammar is a subset of Number()'s).
       if (c === 0x2d || (c >= 0x30 && c <= 0x39)) timestamp = validMs(Number(payload.toString('latin1', s, spans[tsAt * 2 + 1])));
       else if (c === 0x22) timestamp = timestampMs(timestampField, { [timestampField as string]: valueOf(tsAt) });
+    }
+    if (seqAt >= 0 && spans[seqAt * 2] >= 0) {
+      const c = payload[spans[seqAt * 2]];
+      if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return { ok: true, key: k, timestamp, seq: Number(payload.toString('latin1', spans[seqAt * 2], spans[seqAt * 2 + 1])) };
     }
     return { ok: true, key: k, timestamp };
   };

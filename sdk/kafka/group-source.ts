@@ -169,6 +169,24 @@ export class GroupSource implements SourceIterator {
     await this.consumer.disconnect(); // sends LeaveGroup: no member left behind
   }
 
+  /** Whether records of this partition are still wanted now. */
+  private reading(p: number): boolean {
+    return !this.draining && !this.stopped && !this.done.has(p) && (this.assigned?.includes(p) ?? false);
+  }
+
+  /**
+   * Waits until the queue has room. A slow consumer of the stream blocks the push; the
+   * membership is kept alive meanwhile. False when the group is rebalancing: kafkajs must
+   * rejoin now, so the caller returns.
+   */
+  private async room(pushed: Promise<void>, heartbeat: () => Promise<void>): Promise<boolean> {
+    const done = pushed.then(() => true);
+    while (!(await Promise.race([done, new Promise<false>((r) => setTimeout(() => r(false), 3000).unref())]))) {
+      if (!(await heartbeat().then(() => true, () => false))) return false;
+    }
+    return true;
+  }
+
   private finishIfDone(): void {
     if (this.bounded && this.assigned && this.assigned.every((p) => this.done.has(p))) this.q.end();
   }
@@ -251,38 +269,42 @@ export class GroupSource implements SourceIterator {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
         const p = batch.partition;
-        // Neither queued nor resolved: whoever reads the partition next fetches it again.
-        if (this.draining || this.stopped || this.done.has(p) || !this.assigned?.includes(p)) return;
         const end = this.bounded ? (this.endOf.get(p) ?? Infinity) : Infinity;
-        const queued = this.queuedTo.get(p) ?? -1;
-        for (const m of batch.messages) {
-          const offset = Number(m.offset);
-          if (offset >= end) break;
-          if (offset >= queued) this.decoder.add(p, m as KafkajsMessage); // kafkajs drops control records itself
-        }
         // Read up to here: the batch's last offset (control records included), or `to`.
-        const next = Math.min(end, Number(batch.lastOffset()) + 1);
-        resolveOffset(String(next - 1));
-        if (next <= queued) return;
-        this.queuedTo.set(p, next);
-        // Rows are queued synchronously, each micro-batch's worth followed by the read position
-        // after it (a fetch may bring a partition's whole backlog: commits follow batch by
-        // batch, not fetch by fetch); the promise only waits for room (backpressure).
-        const rows = this.decoder.take();
-        const size = this.q.size;
-        let pushing: Promise<void> = Promise.resolve();
-        for (let i = 0; i < rows.length; i += size) {
-          const chunk = rows.length <= size ? rows : rows.slice(i, i + size);
-          pushing = this.q.push(chunk);
-          if (i + size < rows.length) this.q.mark({ offsets: new Map([[p, Number(chunk[chunk.length - 1]._offset) + 1]]) });
-        }
-        const pushed = pushing.then(() => true);
-        this.q.mark({ offsets: new Map([[p, next]]) });
-        if (this.bounded && next >= end) this.finish([p]);
-        // A slow consumer of the stream blocks the push; keep the membership alive meanwhile,
-        // and let kafkajs rejoin at once when the group rebalances.
-        while (!(await Promise.race([pushed, new Promise<false>((r) => setTimeout(() => r(false), 3000).unref())]))) {
-          if (!(await heartbeat().then(() => true, () => false))) return;
+        const batchEnd = Math.min(end, Number(batch.lastOffset()) + 1);
+        const queuedFrom = this.queuedTo.get(p) ?? -1;
+        const messages = batch.messages;
+        // A micro-batch's worth at a time, each followed by its read position and waiting for
+        // room: memory stays bounded by the queue, a stop does not have a whole fetch to write,
+        // and commits follow batch by batch. What is not queued is not resolved: whoever reads
+        // the partition next fetches it again.
+        for (let i = 0; ; ) {
+          if (!this.reading(p)) return;
+          let next = -1;
+          for (let rows = 0; i < messages.length && rows < this.q.size; i++) {
+            const offset = Number(messages[i].offset);
+            if (offset >= end) {
+              i = messages.length;
+              break;
+            }
+            if (offset >= queuedFrom) {
+              this.decoder.add(p, messages[i] as KafkajsMessage); // kafkajs drops control records itself
+              rows++;
+            }
+            next = offset + 1;
+          }
+          const whole = i >= messages.length;
+          if (whole) next = batchEnd;
+          if (next > (this.queuedTo.get(p) ?? -1)) {
+            this.queuedTo.set(p, next);
+            resolveOffset(String(next - 1));
+            // Rows are queued synchronously, then the position after them; the promise waits for room.
+            const pushed = this.q.push(this.decoder.take());
+            this.q.mark({ offsets: new Map([[p, next]]) });
+            if (whole && this.bounded && next >= end) this.finish([p]);
+            if (!(await this.room(pushed, heartbeat))) return;
+          } else if (whole && this.bounded && next >= end) this.finish([p]);
+          if (whole) return;
         }
       },
     });

@@ -5,8 +5,8 @@
  * raw path cannot serve). One set per partition keeps a frame's rows in partition, offset order
  * whatever order the responses arrive in.
  */
-import { ColumnSet } from '../frame/columns';
-import { RecordDecoder, type DecodeOptions } from '../frame/decode';
+import { ColumnSet } from '../runtime/decode/columns';
+import { RecordDecoder, type DecodeOptions } from '../runtime/decode/record-decoder';
 import { AbortedTransactions, compressedBatches, readHeaders, scanRecordSet, walkRecordSet, type RecordVisitor } from '../frame/batches';
 import { KafkalabError } from '../util/errors';
 import type { KafkajsMessage, PartitionFetch, TopicFetcher } from './fetcher';

@@ -6,7 +6,7 @@
  */
 import { Worker, isMainThread, parentPort, workerData } from 'worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
-import { Column, ColumnSet, type ColumnData } from '../frame/columns';
+import { Column, ColumnSet, type ColumnData } from '../runtime/decode/columns';
 import { LegacyRecordFormatError } from '../frame/batches';
 import type { Logger } from '../util/log';
 import type { ClientConfig } from './connect';

@@ -5,8 +5,8 @@
  * partition; kafkajs's regular fetch is the fallback route (read-worker.ts).
  */
 import * as os from 'os';
-import { ColumnSet } from '../frame/columns';
-import { RecordDecoder, type DecodeOptions } from '../frame/decode';
+import { ColumnSet } from '../runtime/decode/columns';
+import { RecordDecoder, type DecodeOptions } from '../runtime/decode/record-decoder';
 import { attrsOf, toDataFrame, type DataFrame, type ReadReport } from '../frame/dataframe';
 import { KafkalabError } from '../util/errors';
 import type { KafkaConnection } from './connect';

@@ -6,8 +6,8 @@
  * read()'s RecordDecoder, so a format gives the same columns and values in a stream, a replay
  * and a read.
  */
-import { ColumnSet } from '../frame/columns';
-import { RecordDecoder, type DecodeOptions } from '../frame/decode';
+import { ColumnSet } from '../runtime/decode/columns';
+import { RecordDecoder, type DecodeOptions } from '../runtime/decode/record-decoder';
 import type { Row } from '../stream/operators';
 import { BatchQueue, type BatchOptions } from '../stream/queue';
 import type { StreamStats } from '../stream/stream';

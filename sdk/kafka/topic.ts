@@ -5,7 +5,7 @@ import type { Message } from 'kafkajs';
 import { KafkalabError, closest, editDistance } from '../util/errors';
 import { badOption, checkOptions, describeValue, optionKeys } from '../util/options';
 import { recordsOf, type DataFrame } from '../frame/dataframe';
-import type { CsvOptions } from '../frame/decode';
+import type { CsvOptions } from '../runtime/decode/record-decoder';
 import type { BatchOptions } from '../stream/queue';
 import { Stream, newStats, type Sink } from '../stream/stream';
 import type { Row } from '../stream/operators';

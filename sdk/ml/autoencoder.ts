@@ -1,22 +1,22 @@
 /**
  * The Autoencoder: learns normal behaviour from the chosen features (raw readings plus
- * windowed statistics per key), and scores rows by how badly it reconstructs them. All feature
- * arithmetic goes through pipeline.ts, so the exported app computes exactly the same scores.
+ * windowed statistics per key), and scores rows by how badly it reconstructs them. Scoring is
+ * the runtime's Scorer (sdk/runtime/score), the code an exported app runs: same rows rejected,
+ * same features, same scores. `ae.export()` is added by sdk/export (ml does not depend on export).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { DataFrame } from 'danfojs-node';
 import { KafkalabError } from '../util/errors';
 import { badOption, checkOptions, optionKeys } from '../util/options';
-import type { ExportOptions, ExportResult } from '../export/index';
 import { defaultLogger, Logger } from '../util/log';
-import { initBackend, tf } from './backend';
+import { initBackend, tf } from '../runtime/score/backend';
+import { loadModel } from '../runtime/score/model';
 import { checkFitOptions, fitStreamData, fitTable, type FitOptions } from './fit';
 import { columnNames, columnsOf, isDataFrame, rowCount, TableLike } from './input';
-import { fileLoadHandler, fileSaveHandler, writeAtomic } from './io';
+import { fileSaveHandler, writeAtomic } from './io';
 import { Evaluation, evaluateScores } from './metrics';
-import { reconstruct } from './model';
-import { checkPipeline, featureErrors, topFeatures, FeatureState, featureMatrix, PipelineSpec, rowScores, scaleInPlace, windowFeatureNames, type ThresholdSpec } from './pipeline';
+import { checkPipeline, FeatureState, featureMatrix, PipelineSpec, scaleInPlace, Scorer, topFeatures, windowFeatureNames, type RowScores, type ThresholdSpec } from '../runtime';
 import type { History } from './train';
 import { frameWithColumns, isPredicted, predictedLabel, predictedScores } from './table';
 import { AUTOENCODER_OPTIONS, type AutoencoderOptions, checkAutoencoderOptions } from './spec';
@@ -55,9 +55,12 @@ export interface EvaluateOptions {
 
 export interface FeatureScores {
   features: string[];
-  /** Squared error per row and feature, row-major. */
+  /** Squared error per row and feature, row-major (NaN for a row that cannot be scored). */
   errors: Float32Array;
+  /** NaN for a row that cannot be scored. */
   scores: Float32Array;
+  /** Per row: why it cannot be scored (what an exported app's dead-letter header says), or undefined. */
+  problems: (string | undefined)[];
   rows: number;
 }
 
@@ -67,9 +70,6 @@ export const EXPLAIN_OPTIONS = optionKeys<ExplainOptions>()(['stateful', 'state'
 export const PREDICT_STREAM_OPTIONS = optionKeys<Omit<PredictOptions, 'state' | 'stateful'>>()(['top']);
 export const EVALUATE_OPTIONS = optionKeys<EvaluateOptions>()(['label', 'typeColumn', 'scores', 'threshold']);
 export const LOAD_OPTIONS = optionKeys<{ logger?: Logger }>()(['logger']);
-export const EXPORT_OPTIONS = optionKeys<ExportOptions>()([
-  'input', 'output', 'dlq', 'group', 'name', 'outputMode', 'brokers', 'autoOffsetReset', 'batchSize', 'batchMs', 'topFeatures', 'golden', 'tolerance', 'force',
-]);
 
 function checkScoreOptions(what: string, opts: ExplainOptions, allowed: readonly string[]): void {
   checkOptions(what, opts, allowed);
@@ -97,6 +97,7 @@ export class Autoencoder {
   history: History | undefined;
   private net: tf.LayersModel | undefined;
   private pipeline: PipelineSpec | undefined;
+  private scorer: Scorer | undefined;
   private online: FeatureState | undefined;
   private readonly log: Logger;
 
@@ -154,6 +155,7 @@ export class Autoencoder {
     if (this.net && this.net !== model) this.net.dispose();
     this.net = model;
     this.pipeline = spec;
+    this.scorer = new Scorer(spec, model);
     this.online = undefined;
   }
 
@@ -165,13 +167,22 @@ export class Autoencoder {
 
   private scaledMatrix(data: TableLike, opts: ScoreOptions): Float32Array {
     const spec = this.spec;
+    const { columns, rows } = columnsOf(data, this.inputColumns());
+    return scaleInPlace(spec.scaler, featureMatrix(spec, columns, rows, this.stateFor(opts)));
+  }
+
+  private inputColumns(): string[] {
+    const spec = this.spec;
+    return spec.key ? [...spec.inputs.map((i) => i.name), spec.key] : spec.inputs.map((i) => i.name);
+  }
+
+  /** The window state a call continues: the one passed, the online one when stateful, else a fresh one. */
+  private stateFor(opts: ScoreOptions): FeatureState {
+    const spec = this.spec;
     if (opts.state && opts.state.spec.features.join('\n') !== spec.features.join('\n')) {
       throw new KafkalabError('The window state passed as `state` belongs to another model', { code: 'BAD_OPTION', hint: 'create it from this model: new FeatureState(ae.spec) (again after each fit)' });
     }
-    const cols = spec.key ? [...spec.inputs.map((i) => i.name), spec.key] : spec.inputs.map((i) => i.name);
-    const { columns, rows } = columnsOf(data, cols);
-    const state = opts.state ?? (opts.stateful ? (this.online ??= new FeatureState(spec)) : new FeatureState(spec));
-    return scaleInPlace(spec.scaler, featureMatrix(spec, columns, rows, state));
+    return opts.state ?? (opts.stateful ? (this.online ??= new FeatureState(spec)) : new FeatureState(spec));
   }
 
   /** Forgets the window state kept by `stateful` scoring. */
@@ -179,41 +190,50 @@ export class Autoencoder {
     this.online = undefined;
   }
 
-  /** Reconstruction error per row (the anomaly score), synchronous. */
+  /** Every row through the runtime's Scorer: scores and errors, NaN where a row cannot be scored. */
+  private rowScores(data: TableLike, opts: ScoreOptions): RowScores {
+    if (!this.scorer) throw notFitted();
+    const { columns, rows } = columnsOf(data, this.inputColumns());
+    return this.scorer.scoreRows(columns, rows, this.stateFor(opts));
+  }
+
+  /** Reconstruction error per row (the anomaly score), synchronous; NaN for a row that cannot be scored (see explain()). */
   scoreSync(data: TableLike, opts: ScoreOptions = {}): Float32Array {
     checkScoreOptions('score()', opts, SCORE_OPTIONS);
-    const m = this.scaledMatrix(data, opts);
-    const nf = this.spec.features.length;
-    return rowScores(m, reconstruct(this.model, m, nf), nf);
+    return this.rowScores(data, opts).scores;
   }
 
   async score(data: TableLike, opts: ScoreOptions = {}): Promise<Float32Array> {
     return this.scoreSync(data, opts);
   }
 
-  /** Per-feature squared errors (row-major, `features` columns) and the row scores. */
+  /** Per-feature squared errors (row-major, `features` columns), the row scores and why rows cannot be scored. */
   async scoreFeatures(data: TableLike, opts: ScoreOptions = {}): Promise<FeatureScores> {
     checkScoreOptions('scoreFeatures()', opts, SCORE_OPTIONS);
-    return this.featureScores(data, opts);
+    const { errors, scores, problems, rows } = this.rowScores(data, opts);
+    return { features: this.features, errors, scores, problems, rows };
   }
 
-  private featureScores(data: TableLike, opts: ScoreOptions): FeatureScores {
-    const m = this.scaledMatrix(data, opts);
-    const nf = this.spec.features.length;
-    const out = reconstruct(this.model, m, nf);
-    return { features: this.features, errors: featureErrors(m, out), scores: rowScores(m, out, nf), rows: m.length / nf };
-  }
-
-  /** Per row: score, anomaly flag, and the `top` features with the largest errors and their share of the error. */
+  /**
+   * Per row: score, anomaly flag, and the `top` features with the largest errors and their share
+   * of the error; a row that cannot be scored has score NaN and `problem`, the reason an exported
+   * app gives when it dead-letters that record.
+   */
   async explain(data: TableLike, opts: ExplainOptions = {}) {
     checkScoreOptions('explain()', opts, EXPLAIN_OPTIONS);
-    const { features, errors, scores, rows } = this.featureScores(data, opts);
+    const { errors, scores, problems, rows } = this.rowScores(data, opts);
+    const features = this.features;
     const nf = features.length;
     const top = opts.top ?? 3;
-    const out: { row: number; score: number; anomaly: boolean; top: { feature: string; error: number; share: number }[] }[] = [];
+    const out: { row: number; score: number; anomaly: boolean; top: { feature: string; error: number; share: number }[]; problem?: string }[] = [];
     for (let r = 0; r < rows; r++) {
-      const anomaly = scores[r] > this.threshold;
+      const anomaly = this.scorer!.isAnomaly(scores[r]);
       if (opts.onlyAnomalies && !anomaly) continue;
+      const problem = problems[r];
+      if (problem !== undefined) {
+        out.push({ row: r, score: scores[r], anomaly, top: [], problem });
+        continue;
+      }
       const total = scores[r] * nf || 1;
       const idx = topFeatures(errors, nf, r, top);
       out.push({ row: r, score: scores[r], anomaly, top: idx.map((f) => ({ feature: features[f], error: errors[r * nf + f], share: errors[r * nf + f] / total })) });
@@ -221,18 +241,23 @@ export class Autoencoder {
     return out;
   }
 
-  /** The input frame plus `score`, `anomaly` (0/1) and `top_feature` (and `top_feature_2`… with `top`). */
+  /**
+   * The input frame plus `score`, `anomaly` (0/1) and `top_feature` (and `top_feature_2`… with
+   * `top`); plus `problem` when some row cannot be scored (its score is NaN, anomaly 0).
+   */
   async predict(data: TableLike, opts: PredictOptions = {}): Promise<DataFrame> {
     checkScoreOptions('predict()', opts, PREDICT_OPTIONS);
-    const { features, errors, scores, rows } = this.featureScores(data, opts);
+    const { errors, scores, problems, rows } = this.rowScores(data, opts);
+    const features = this.features;
     const nf = features.length;
     const top = opts.top ?? 1;
-    const threshold = this.threshold;
-    const extra: Record<string, unknown[]> = { score: Array.from(scores), anomaly: Array.from(scores, (s) => (s > threshold ? 1 : 0)) };
-    for (let t = 0; t < top; t++) extra[t === 0 ? 'top_feature' : `top_feature_${t + 1}`] = new Array(rows);
+    const extra: Record<string, unknown[]> = { score: Array.from(scores), anomaly: Array.from(scores, (s) => (this.scorer!.isAnomaly(s) ? 1 : 0)) };
+    for (let t = 0; t < top; t++) extra[t === 0 ? 'top_feature' : `top_feature_${t + 1}`] = new Array(rows).fill(null);
     for (let r = 0; r < rows && top > 0; r++) {
+      if (problems[r] !== undefined) continue;
       topFeatures(errors, nf, r, top).forEach((f, t) => (extra[t === 0 ? 'top_feature' : `top_feature_${t + 1}`][r] = features[f]));
     }
+    if (problems.some((p) => p !== undefined)) extra.problem = problems.map((p) => p ?? null);
     return frameWithColumns(data, extra, { score: 'float32', anomaly: 'int32' });
   }
 
@@ -267,7 +292,7 @@ export class Autoencoder {
    * Sets the threshold from labelled rows: the one that best meets `target` (F1 by default) on
    * them. Returns the threshold report (also in `ae.spec.threshold` and pipeline.json).
    */
-  async calibrate(data: TableLike, opts: CalibrateOptions = {}): Promise<ThresholdSpec> {
+  async calibrate(data: TableLike, opts: CalibrateOptions = {}): Promise<ThresholdSpec & { summary: string }> {
     checkCalibrateOptions(opts);
     const names = columnNames(data);
     const label = labelColumn(names, opts.label);
@@ -303,7 +328,7 @@ export class Autoencoder {
     } catch (err) {
       throw new KafkalabError(`Cannot load ${file} (${(err as Error).message})`, { code: 'MODEL_LOAD', hint: 'pass a folder written by `await ae.save(dir)`', cause: err });
     }
-    const model = await tf.loadLayersModel(fileLoadHandler(dir));
+    const model = await loadModel(dir);
     // Only the options this version knows: a pipeline.json from a newer kafkalab still loads.
     const saved = (spec.metadata?.options ?? {}) as Record<string, unknown>;
     const options = Object.fromEntries(Object.entries(saved).filter(([k]) => (AUTOENCODER_OPTIONS as readonly string[]).includes(k))) as AutoencoderOptions;
@@ -311,13 +336,6 @@ export class Autoencoder {
     ae.install(spec, model);
     ae.history = spec.metadata?.history as History | undefined;
     return ae;
-  }
-
-  /** Generates a standalone scoring app (see the export section of the README). */
-  async export(dir: string, opts: ExportOptions): Promise<ExportResult> {
-    checkOptions('export()', opts ?? null, EXPORT_OPTIONS);
-    const { exportScoringApp } = require('../export/index') as typeof import('../export/index');
-    return exportScoringApp({ spec: this.spec, save: (d: string) => this.save(d), scoreRecords: async (records) => this.scoreSync(records) }, dir, opts);
   }
 
   /** Layer table and pipeline summary, as text. */
@@ -334,6 +352,7 @@ export class Autoencoder {
   dispose(): void {
     this.net?.dispose();
     this.net = undefined;
+    this.scorer = undefined;
   }
 }
 

@@ -6,7 +6,7 @@
 import { KafkalabError } from '../util/errors';
 import { badOption, checkOptions, optionKeys } from '../util/options';
 import { bestThreshold, meanStd } from './metrics';
-import type { ThresholdSpec } from './pipeline';
+import type { ThresholdSpec } from '../runtime';
 import { withExpectations } from './threshold';
 import { medianMad } from './tail';
 

@@ -7,7 +7,7 @@ import { closest, KafkalabError } from '../util/errors';
 import { badOption, checkOptions, optionKeys } from '../util/options';
 import { danfo } from '../frame/dataframe';
 import { columnNames, columnsOf, rowCount, TableLike } from './input';
-import { featureMatrix, PIPELINE_VERSION, WINDOW_STATS, windowFeatureNames, type PipelineSpec, type WindowFeatureSpec, type WindowStat } from './pipeline';
+import { featureMatrix, PIPELINE_VERSION, WINDOW_STATS, windowFeatureNames, type PipelineSpec, type WindowFeatureSpec, type WindowStat } from '../runtime';
 
 export type { WindowFeatureSpec, WindowStat };
 

@@ -8,10 +8,10 @@ import { KafkalabError } from '../util/errors';
 import { parseDuration } from '../util/duration';
 import { badOption, checkOptions, optionKeys } from '../util/options';
 import { mulberry32 } from '../ingest/prng';
-import type { tf } from './backend';
+import type { tf } from '../runtime/score/backend';
 import { columnNames, columnsOf, rowCount, TableLike } from './input';
-import { Activation, buildNetwork, reconstruct } from './model';
-import { FeatureState, featureMatrix, fitScaler, PipelineSpec, rowScores, scaleInPlace } from './pipeline';
+import { Activation, buildNetwork } from './model';
+import { FeatureState, featureMatrix, fitScaler, forward, PipelineSpec, rowScores, scaleInPlace } from '../runtime';
 import { type AutoencoderOptions, makeSpec, neededColumns, type NeededColumns } from './spec';
 import { fitStream } from './stream-fit';
 import { checkThresholdRule, computeThreshold, ThresholdRule } from './threshold';
@@ -162,7 +162,7 @@ export async function fitTable(options: AutoencoderOptions, data: TableLike, opt
     // Threshold from held-out rows; without any, from the training rows (optimistic, documented).
     const sample = val.length ? val : train;
     const context = { validation: split.info, rowsPerHour: rowsPerHour(time ? columns[time] : undefined, rows) };
-    spec.threshold = computeThreshold(rowScores(sample, reconstruct(model, sample, nf), nf), opts.threshold, context);
+    spec.threshold = computeThreshold(rowScores(sample, forward(model, sample, sample.length / nf, nf), nf), opts.threshold, context);
   } catch (err) {
     model.dispose();
     throw err;
@@ -218,7 +218,7 @@ export async function fitStreamData(options: AutoencoderOptions, stream: AsyncIt
     const validationInfo = { by: opts.validationSplit === 0 ? ('training' as const) : ('random' as const), fraction: opts.validationSplit ?? 0.1, rows: validation.length / spec!.features.length };
     history.rowsPerCpuSec = network!.trainer.trainCpuMs > 0 ? (network!.trainer.rows / network!.trainer.trainCpuMs) * 1000 : 0;
     const nf = spec!.features.length;
-    spec!.threshold = computeThreshold(rowScores(validation, reconstruct(network!.model, validation, nf), nf), opts.threshold, { validation: validationInfo });
+    spec!.threshold = computeThreshold(rowScores(validation, forward(network!.model, validation, validation.length / nf, nf), nf), opts.threshold, { validation: validationInfo });
     return { spec: spec!, model: network!.model, history };
   } catch (err) {
     network?.model.dispose();

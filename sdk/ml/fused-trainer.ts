@@ -7,7 +7,7 @@
  * scoring, save and export all read it as before. Networks it cannot run (dropout layers, a
  * layer without bias, an activation it has no form for) use tfjs's BatchTrainer instead.
  */
-import { tf } from './backend';
+import { tf } from '../runtime/score/backend';
 import { FusedDense, type DenseLayerSpec } from './fused-dense';
 import { simdSupported } from './wasm/emit';
 import { SimdDense } from './wasm/dense-simd';

@@ -1,16 +1,16 @@
 // Models: the autoencoder, its backend, features, scalers, thresholds and metrics.
 export { Autoencoder } from './autoencoder';
 export type { AutoencoderOptions, FitOptions, ScoreOptions, PredictOptions, ExplainOptions, EvaluateOptions, FeatureScores } from './autoencoder';
-export { backend, initBackend } from './backend';
-export type { BackendName } from './backend';
+export { backend, initBackend } from '../runtime/score/backend';
+export type { BackendName } from '../runtime/score/backend';
 export { Scaler, StandardScaler, MinMaxScaler } from './scaler';
 export type { ScalerKind } from './scaler';
 export { addWindowFeatures, rolling } from './features';
 export {
   FeatureState, featureMatrix, recordsMatrix, windowFeatureNames, windowFeatureName, fitScaler, scaleInPlace, featureErrors, rowScores,
   topFeatures, recordProblem, checkPipeline, PIPELINE_VERSION, WINDOW_STATS,
-} from './pipeline';
-export type { PipelineSpec, WindowFeatureSpec, WindowStat, ScalerSpec, ThresholdSpec, InputSpec, ModelSpec } from './pipeline';
+} from '../runtime';
+export type { PipelineSpec, WindowFeatureSpec, WindowStat, ScalerSpec, ThresholdSpec, InputSpec, ModelSpec } from '../runtime';
 export { percentile, meanStd, confusion, precisionRecallF1, rocAuc, detectionMetrics, evaluateScores, bestThreshold } from './metrics';
 export type { Confusion, DetectionMetrics, Evaluation, TypeMetrics } from './metrics';
 export { computeThreshold, describeThreshold, DEFAULT_THRESHOLD, THRESHOLD_METHODS } from './threshold';

@@ -7,6 +7,7 @@
  * 96 ms for `getColumnData` (lowMemoryMode transposes everything).
  */
 import type { DataFrame } from 'danfojs-node';
+import { flattenValue, recordColumns, toNumber } from '../runtime';
 import { KafkalabError, closest } from '../util/errors';
 
 /** Row objects; any object type (e.g. `CarReading[]`) is accepted, not only index-signature records. */
@@ -39,10 +40,14 @@ export function isDataFrame(x: unknown): x is DataFrame {
   return !!x && typeof x === 'object' && !Array.isArray(x) && Array.isArray((x as DanfoInternals).columns) && 'shape' in (x as object) && typeof (x as { addColumn?: unknown }).addColumn === 'function';
 }
 
-/** The column names of a table (for records: the first record's keys). */
+/** The column names of a table (for records: the first record's fields, nested ones flattened as `a.b`). */
 export function columnNames(t: TableLike): string[] {
   if (isDataFrame(t)) return [...(t as unknown as DanfoInternals).columns];
-  if (Array.isArray(t)) return t.length ? Object.keys(t[0]) : [];
+  if (Array.isArray(t)) {
+    const names: string[] = [];
+    if (t.length) flattenValue(t[0], (name) => void names.push(name));
+    return [...new Set(names)];
+  }
   return Object.keys(t);
 }
 
@@ -90,11 +95,9 @@ export function columnsOf(t: TableLike, names: string[], optional: string[] = []
       wanted.forEach((n, j) => (columns[n] = out[j]));
     }
   } else if (isRecords(t)) {
-    for (const n of wanted) {
-      const col = new Array<unknown>(rows);
-      for (let i = 0; i < rows; i++) col[i] = (t[i] as Record<string, unknown>)[n];
-      columns[n] = col;
-    }
+    // Flattened and typed as a read of the same records as JSON would be (the runtime's rules).
+    const read = recordColumns(t, wanted).columns;
+    for (const n of wanted) if (read[n] !== undefined) columns[n] = read[n] as ArrayLike<unknown>;
   } else {
     for (const n of wanted) {
       if (t[n].length !== rows) throw new KafkalabError(`Column "${n}" has ${t[n].length} values, the others ${rows}`, { code: 'BAD_INPUT', hint: 'pass columns of equal length' });
@@ -104,28 +107,11 @@ export function columnsOf(t: TableLike, names: string[], optional: string[] = []
   return { columns, rows, names: all };
 }
 
-/** Numeric column as Float64Array (non-numbers become NaN). */
+/** Numeric column as Float64Array (cells read by the runtime's rule; non-numbers become NaN). */
 export function numericColumn(t: TableLike, name: string): Float64Array {
   const { columns, rows } = columnsOf(t, [name]);
   const c = columns[name];
   const out = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) {
-    const v = c[i];
-    out[i] = typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : v === null || v === undefined || v === '' ? NaN : Number(v);
-  }
-  return out;
-}
-
-/** Rows [from, to) of a table: records stay records, a DataFrame or columns give a columns object. */
-export function sliceRows(t: TableLike, from: number, to: number): TableLike {
-  if (Array.isArray(t)) return t.slice(from, to);
-  if (!isDataFrame(t)) {
-    const out: ColumnsObject = {};
-    for (const [k, v] of Object.entries(t)) out[k] = Array.prototype.slice.call(v, from, to) as unknown[];
-    return out;
-  }
-  const { columns, rows } = columnsOf(t, columnNames(t));
-  const out: ColumnsObject = {};
-  for (const [k, v] of Object.entries(columns)) out[k] = Array.prototype.slice.call(v, from, Math.min(to, rows)) as unknown[];
+  for (let i = 0; i < rows; i++) out[i] = toNumber(c[i]);
   return out;
 }

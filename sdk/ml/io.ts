@@ -5,10 +5,9 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { tf } from './backend';
-import { KafkalabError } from '../util/errors';
+import { tf } from '../runtime/score/backend';
+import { MODEL_FILE } from '../runtime/score/model';
 
-export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 
 /** An IOHandler that writes `model.json` and one weights shard into `dir`. */
@@ -31,37 +30,6 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
       await writeAtomic(path.join(dir, WEIGHTS_FILE), Buffer.from(weights));
       await writeAtomic(path.join(dir, MODEL_FILE), JSON.stringify(modelJson));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    },
-  };
-}
-
-/** An IOHandler that reads `dir/model.json` and its weight shards (any number of them). */
-export function fileLoadHandler(dir: string): tf.io.IOHandler {
-  return {
-    async load(): Promise<tf.io.ModelArtifacts> {
-      const file = path.join(dir, MODEL_FILE);
-      let json: tf.io.ModelJSON;
-      try {
-        json = JSON.parse(await fs.readFile(file, 'utf8')) as tf.io.ModelJSON;
-      } catch (err) {
-        throw new KafkalabError(`Cannot read ${file} (${(err as Error).message})`, {
-          code: 'MODEL_LOAD',
-          hint: 'pass a folder written by `await ae.save(dir)`',
-          cause: err,
-        });
-      }
-      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        const specs: tf.io.WeightsManifestEntry[] = [];
-        const buffers: ArrayBuffer[] = [];
-        for (const group of manifest) {
-          specs.push(...group.weights);
-          for (const p of group.paths) {
-            const b = await fs.readFile(path.join(dir, p));
-            buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
-          }
-        }
-        return [specs, tf.io.CompositeArrayBuffer.join(buffers)];
-      });
     },
   };
 }

@@ -2,7 +2,7 @@
  * The dense autoencoder network: building it with seeded initialisers, running it over a
  * row-major matrix in large chunks, and snapshotting weights for early stopping.
  */
-import { tf } from './backend';
+import { tf } from '../runtime/score/backend';
 import { KafkalabError } from '../util/errors';
 
 export const ACTIVATIONS = ['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear', 'softplus', 'swish', 'relu6'] as const;
@@ -53,23 +53,6 @@ export function buildNetwork(c: NetworkConfig): tf.LayersModel {
     }),
   );
   return model;
-}
-
-/**
- * Runs the network over `rows` rows of `matrix` in chunks, returning the reconstruction as one
- * Float32Array. `model.apply` on whole chunks: `model.predict` slices into batches of 32 and
- * concatenates, which is 50x slower here.
- */
-export function reconstruct(model: tf.LayersModel, matrix: Float32Array, features: number, chunk = 32768): Float32Array {
-  const rows = matrix.length / features;
-  const out = new Float32Array(matrix.length);
-  for (let start = 0; start < rows; start += chunk) {
-    const n = Math.min(chunk, rows - start);
-    const y = tf.tidy(() => model.apply(tf.tensor2d(matrix.subarray(start * features, (start + n) * features), [n, features]), { training: false }) as tf.Tensor);
-    out.set(y.dataSync() as Float32Array, start * features);
-    y.dispose();
-  }
-  return out;
 }
 
 export type WeightSnapshot = tf.Tensor[];

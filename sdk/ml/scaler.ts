@@ -3,7 +3,7 @@
  * its training rows and saved in pipeline.json). The arithmetic is pipeline.ts's.
  */
 import { KafkalabError } from '../util/errors';
-import { fitScaler, scaleInPlace, type ScalerSpec } from './pipeline';
+import { fitScaler, scaleInPlace, type ScalerSpec } from '../runtime';
 
 export type ScalerKind = ScalerSpec['kind'];
 

@@ -8,13 +8,13 @@ import { badOption, checkOptions, optionKeys } from '../util/options';
 import { checkWindows, firstDuplicate } from './features';
 import type { Logger } from '../util/log';
 import type { TableLike } from './input';
-import { MODEL_FILE } from './io';
+import { MODEL_FILE } from '../runtime/score/model';
 import { type Activation, checkActivation, defaultLayers } from './model';
-import { PIPELINE_VERSION, windowFeatureNames, type PipelineSpec, type ScalerSpec, type WindowFeatureSpec } from './pipeline';
+import { PIPELINE_VERSION, windowFeatureNames, type PipelineSpec, type ScalerSpec, type WindowFeatureSpec } from '../runtime';
 import { inferFeatures } from './table';
 
 export interface AutoencoderOptions {
-  /** Raw numeric fields the model reads (default CAR_FEATURES when present, else all numeric columns). */
+  /** Raw numeric fields the model reads (default: every numeric column but Kafka metadata, time, counters and labels). */
   features?: string[];
   /** Rolling statistics per key added as features, e.g. [{ field: 'engine_vibration_amplitude', size: 10, stats: ['mean', 'std', 'peak'] }]. */
   windows?: WindowFeatureSpec[];

@@ -12,10 +12,10 @@
  */
 import { KafkalabError } from '../util/errors';
 import { columnsOf, rowCount, TableLike } from './input';
-import { FeatureState, featureMatrix, PipelineSpec, scaleInPlace } from './pipeline';
+import { FeatureState, featureMatrix, PipelineSpec, scaleInPlace } from '../runtime';
 import { EarlyStopper, History, meanError, Progress, shuffleRows, type Trainer } from './train';
 import { mulberry32 } from '../ingest/prng';
-import type { tf } from './backend';
+import type { tf } from '../runtime/score/backend';
 
 export interface StreamFitOptions {
   batchSize: number;

@@ -4,14 +4,12 @@
  */
 import type { DataFrame } from 'danfojs-node';
 import { danfo } from '../frame/dataframe';
-import { CAR_FEATURES } from '../ingest/simulator';
 import { KafkalabError } from '../util/errors';
 import { columnNames, columnsOf, isDataFrame, numericColumn, rowCount, TableLike } from './input';
 
-/** CAR_FEATURES when the data holds all of them, else every numeric column not in `exclude`. */
+/** Every numeric column not in `exclude` (numbers in the first 100 rows, nothing else but missing values). */
 export function inferFeatures(sample: TableLike, exclude: Set<string>): string[] {
   const names = columnNames(sample);
-  if (CAR_FEATURES.every((f) => names.includes(f))) return [...CAR_FEATURES];
   const rows = Math.min(rowCount(sample), 100);
   const candidates = names.filter((n) => !exclude.has(n));
   const { columns } = columnsOf(sample, candidates);

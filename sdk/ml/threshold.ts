@@ -11,7 +11,7 @@
 import { KafkalabError } from '../util/errors';
 import { badOption, checkOptions } from '../util/options';
 import { meanStd, percentile } from './metrics';
-import type { ThresholdSpec } from './pipeline';
+import type { ThresholdSpec } from '../runtime';
 import type { ValidationInfo } from './split';
 import { fitParetoTail, MAD_TO_SIGMA, medianMad, tailQuantile, tailRate } from './tail';
 

@@ -4,9 +4,9 @@
  * runs callbacks), seeded shuffling, early stopping with best-weight restore.
  */
 import { badOption, checkOptions, optionKeys } from '../util/options';
-import { tf } from './backend';
-import { disposeSnapshot, reconstruct, restoreWeights, snapshotWeights, WeightSnapshot } from './model';
-import { rowScores } from './pipeline';
+import { tf } from '../runtime/score/backend';
+import { disposeSnapshot, restoreWeights, snapshotWeights, WeightSnapshot } from './model';
+import { forward, rowScores } from '../runtime';
 
 // A type alias, not an interface: it is then assignable to index-signature types such as the
 // kernel's EpochInfo, so `fit(df, { ...trainingProgress() })` type-checks.
@@ -212,7 +212,7 @@ export class BatchTrainer implements Trainer {
 /** Mean reconstruction error (the score) over a validation matrix. */
 export function meanError(model: tf.LayersModel, matrix: Float32Array, features: number): number {
   if (!matrix.length) return NaN;
-  const scores = rowScores(matrix, reconstruct(model, matrix, features), features);
+  const scores = rowScores(matrix, forward(model, matrix, matrix.length / features, features), features);
   let sum = 0;
   for (let i = 0; i < scores.length; i++) sum += scores[i];
   return sum / scores.length;

@@ -8,7 +8,7 @@
 import type { DataFrame } from 'danfojs-node';
 import { KafkalabError } from '../util/errors';
 import { buildFrame } from '../frame/dataframe';
-import type { Schema } from '../frame/columns';
+import type { Schema } from '../runtime/decode/columns';
 import { anonymizeOp, AnonymizeOptions, filterOp, mapOp, OperatorFactory, Row } from './operators';
 import { AggSpec, windowOp, WindowOptions } from './window';
 import { BatchOptions, BatchQueue } from './queue';

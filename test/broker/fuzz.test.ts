@@ -12,10 +12,10 @@ import { encodeRecordBatch } from '../../sdk/protocol/record-batch';
 import { ProduceRequest } from '../../sdk/protocol/messages/produce';
 import { FetchRequest } from '../../sdk/protocol/messages/fetch';
 import { MetadataRequest } from '../../sdk/protocol/messages/metadata';
-import { encodeListOffsetsRequest } from '../../sdk/protocol/messages/list-offsets';
-import { encodeCreateTopicsRequest } from '../../sdk/protocol/messages/create-topics';
-import { encodeDeleteTopicsRequest } from '../../sdk/protocol/messages/delete-topics';
-import { encodeInitProducerIdRequest } from '../../sdk/protocol/messages/init-producer-id';
+import { ListOffsetsRequest } from '../../sdk/protocol/messages/list-offsets';
+import { CreateTopicsRequest } from '../../sdk/protocol/messages/create-topics';
+import { DeleteTopicsRequest } from '../../sdk/protocol/messages/delete-topics';
+import { InitProducerIdRequest } from '../../sdk/protocol/messages/init-producer-id';
 
 const FRAMES = 10_000;
 const WORKERS = 6;
@@ -49,11 +49,11 @@ const seeds: Buffer[] = [
   frame(0, 3, (w) => ProduceRequest.encode(w, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'fuzz-target', partitionData: [{ index: 0, records: batch }] }] }, 3)),
   frame(1, 11, (w) => FetchRequest.encode(w, { replicaId: -1, maxWaitMs: 5, minBytes: 1, maxBytes: 65536, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'fuzz-target', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 65536 }] }], forgottenTopicsData: [], rackId: '' }, 11)),
   frame(1, 4, (w) => FetchRequest.encode(w, { replicaId: -1, maxWaitMs: 5, minBytes: 1, maxBytes: 65536, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'fuzz-target', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 1, logStartOffset: -1, partitionMaxBytes: 65536 }] }], forgottenTopicsData: [], rackId: '' }, 4)),
-  frame(2, 5, (w) => encodeListOffsetsRequest(w, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'fuzz-target', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: Date.now(), maxNumOffsets: 1 }] }] }, 5)),
-  frame(2, 0, (w) => encodeListOffsetsRequest(w, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'fuzz-target', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 }] }] }, 0)),
-  frame(19, 4, (w) => encodeCreateTopicsRequest(w, { topics: [{ name: 'fuzz-created', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [{ name: 'retention.ms', value: '1000' }] }], timeoutMs: 100, validateOnly: false }, 4)),
-  frame(20, 3, (w) => encodeDeleteTopicsRequest(w, { topicNames: ['fuzz-created'], timeoutMs: 100 }, 3)),
-  frame(22, 1, (w) => encodeInitProducerIdRequest(w, { transactionalId: null, transactionTimeoutMs: 1000 }, 1)),
+  frame(2, 5, (w) => ListOffsetsRequest.encode(w, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'fuzz-target', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: Date.now(), maxNumOffsets: 1 }] }] }, 5)),
+  frame(2, 0, (w) => ListOffsetsRequest.encode(w, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'fuzz-target', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 }] }] }, 0)),
+  frame(19, 4, (w) => CreateTopicsRequest.encode(w, { topics: [{ name: 'fuzz-created', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [{ name: 'retention.ms', value: '1000' }] }], timeoutMs: 100, validateOnly: false }, 4)),
+  frame(20, 3, (w) => DeleteTopicsRequest.encode(w, { topicNames: ['fuzz-created'], timeoutMs: 100 }, 3)),
+  frame(22, 1, (w) => InitProducerIdRequest.encode(w, { transactionalId: null, transactionTimeoutMs: 1000 }, 1)),
 ];
 
 function mutate(): Buffer {

@@ -7,7 +7,7 @@ import { MetadataResponse, MetadataRequest } from '../../sdk/protocol/messages/m
 import { ProduceResponse, ProduceRequest } from '../../sdk/protocol/messages/produce';
 import { FetchResponse, FetchRequest } from '../../sdk/protocol/messages/fetch';
 import type { In } from '../../sdk/protocol/schema';
-import { decodeListOffsetsResponse, encodeListOffsetsRequest } from '../../sdk/protocol/messages/list-offsets';
+import { ListOffsetsResponse, ListOffsetsRequest } from '../../sdk/protocol/messages/list-offsets';
 import { encodeRecordBatch, decodeRecords } from '../../sdk/protocol/record-batch';
 import { Writer } from '../../sdk/protocol/writer';
 
@@ -34,7 +34,7 @@ test('ApiVersions v3 (flexible header) lists the registered APIs; v0 and Metadat
   const v3 = ApiVersionsResponse.decode(await c.request(18, 3, (w) => w.compactString('test').compactString('1').taggedFields(), { flexibleHeader: true }), 3);
   assert.is(v3.errorCode, 0);
   const keys = new Map(v3.apiKeys.map((k) => [k.apiKey, k]));
-  for (const [key, min, max] of [[0, 0, 12], [1, 4, 17], [2, 0, 5], [3, 0, 13], [18, 0, 4], [19, 0, 4], [20, 0, 3], [22, 0, 1]]) {
+  for (const [key, min, max] of [[0, 0, 12], [1, 4, 17], [2, 0, 10], [3, 0, 13], [18, 0, 4], [19, 0, 7], [20, 0, 6], [22, 0, 5]]) {
     assert.equal(keys.get(key), { apiKey: key, minVersion: min, maxVersion: max });
   }
   // kafka-python style: both requests written before any answer is read.
@@ -147,8 +147,8 @@ test('ListOffsets: earliest, latest, by timestamp, none later', async () => {
     await c.request(0, 8, produce('times', 0, encodeRecordBatch([{ key: null, value: Buffer.from(String(ts)), timestamp: ts }])));
   }
   const ask = async (timestamp: number) => {
-    const r = await c.request(2, 5, (w) => encodeListOffsetsRequest(w, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'times', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }] }, 5));
-    const p = decodeListOffsetsResponse(r, 5).topics[0].partitions[0];
+    const r = await c.request(2, 5, (w) => ListOffsetsRequest.encode(w, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'times', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }] }, 5));
+    const p = ListOffsetsResponse.decode(r, 5).topics[0].partitions[0];
     return [p.offset, p.timestamp];
   };
   assert.equal(await ask(-2), [0, -1]);

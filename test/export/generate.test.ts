@@ -5,7 +5,8 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { exportScoringApp, SHARED_SOURCES } from '../../sdk/export';
+import { exportScoringApp } from '../../sdk/export';
+import { importClosure } from '../../sdk/export/runtime-package';
 import { main } from '../../sdk/cli/main';
 import { saveSmallModel } from './model-fixture';
 
@@ -33,25 +34,37 @@ async function listFiles(dir: string, rel = ''): Promise<string[]> {
   return out.sort();
 }
 
-test('writes the whole project, placeholders filled, shared sources copied verbatim', async () => {
+test('writes the whole project, placeholders filled, the runtime as a vendored package', async () => {
   const app = path.join(tmp, 'Vibration Scorer');
   const result = await exportScoringApp(modelDir, app, { input: 'car-sensors', output: 'car-anomalies', outputMode: 'anomalies', batchSize: 512 });
   assert.is(result.name, 'vibration-scorer');
   const files = await listFiles(app);
   assert.equal(files, result.files);
-  for (const f of ['package.json', 'tsconfig.json', 'Dockerfile', 'README.md', '.dockerignore', 'src/main.ts', 'src/app.ts', 'src/pipeline.ts', 'model/model.json', 'model/weights.bin', 'model/pipeline.json', 'test/golden.json', 'test/golden.test.ts']) {
+  for (const f of ['package.json', 'tsconfig.json', 'Dockerfile', 'README.md', '.dockerignore', 'src/main.ts', 'src/app.ts', 'src/chunk.ts', 'model/model.json', 'model/weights.bin', 'model/pipeline.json', 'test/golden.json', 'test/golden.test.ts', 'vendor/kafkalab-runtime-0.1.0.tgz']) {
     assert.ok(files.includes(f), `missing ${f}`);
   }
-  for (const f of files.filter((f) => !f.endsWith('.bin'))) {
+  for (const f of files.filter((f) => !f.endsWith('.bin') && !f.endsWith('.tgz'))) {
     assert.not.match(await fs.readFile(path.join(app, f), 'utf8'), /\{\{[A-Z_]+\}\}/, `unfilled placeholder in ${f}`);
   }
-  for (const [from, to] of SHARED_SOURCES) {
-    assert.is(await fs.readFile(path.join(app, to), 'utf8'), await fs.readFile(path.join(root, from), 'utf8'), `${to} is ${from}`);
+  // No copies of kafkalab's code in the app's own source: decoding, pipeline and model call come from the package.
+  for (const f of files.filter((f) => f.startsWith('src/'))) {
+    const text = await fs.readFile(path.join(app, f), 'utf8');
+    assert.not.match(text, /from '\.\.\/\.\.\//, `${f} reaches outside the app`);
+    assert.not.match(text, /JSON\.parse\(m\.value|class FeatureState|function jsonNumber/, `${f} decodes or scores by itself`);
   }
-  for (const f of files.filter((f) => f.endsWith('.ts'))) {
-    assert.not.match(await fs.readFile(path.join(app, f), 'utf8'), /from '\.\.\/\.\.\//, `${f} reaches outside the app (a template stub left in place)`);
-  }
+  for (const gone of ['src/pipeline.ts', 'src/flatjson.ts', 'src/json-number.ts', 'src/scorer.ts', 'src/model.ts']) assert.not.ok(files.includes(gone), `${gone} is no longer the app's`);
   const pkg = JSON.parse(await fs.readFile(path.join(app, 'package.json'), 'utf8'));
+  assert.is(pkg.dependencies['@kafkalab/runtime'], 'file:vendor/kafkalab-runtime-0.1.0.tgz');
+  // The tarball holds the runtime's compiled closure (JS and types) under package/, and a manifest with its real dependencies.
+  const tgz = path.join(app, 'vendor/kafkalab-runtime-0.1.0.tgz');
+  const listing = (await run('tar', ['-tzf', tgz])).stdout.trim().split('\n').sort();
+  const closure = importClosure(path.join(root, 'dist'));
+  assert.equal(listing, ['package/package.json', ...closure.files.map((f) => `package/${f}`)].sort());
+  assert.ok(listing.includes('package/sdk/runtime/decode/json-scan.js') && listing.includes('package/sdk/runtime/score/scorer.d.ts'));
+  const manifest = JSON.parse((await run('tar', ['-xzOf', tgz, 'package/package.json'])).stdout);
+  assert.is(manifest.name, '@kafkalab/runtime');
+  assert.is(manifest.main, 'sdk/runtime/index.js');
+  assert.equal(Object.keys(manifest.dependencies).sort(), ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'kafkajs']);
   const ours = JSON.parse(await fs.readFile(path.join(root, 'node_modules/kafkajs/package.json'), 'utf8'));
   assert.is(pkg.dependencies.kafkajs, ours.version, 'dependencies pinned to the versions kafkalab uses');
   assert.is(pkg.dependencies['@tensorflow/tfjs'], '4.22.0');
@@ -69,8 +82,15 @@ test('writes the whole project, placeholders filled, shared sources copied verba
 
 test('the generated project passes tsc --strict and its own golden tests', async () => {
   const app = path.join(tmp, 'Vibration Scorer');
-  // The app's dependencies are kafkalab's own (same pinned versions): link them instead of installing.
-  await fs.symlink(path.join(root, 'node_modules'), path.join(app, 'node_modules'), 'dir');
+  // The app's dependencies are kafkalab's own (same pinned versions): link them instead of
+  // installing, all but the runtime package, unpacked from the app's tarball as npm would.
+  const own = path.join(app, 'node_modules', '@kafkalab', 'runtime');
+  await fs.mkdir(own, { recursive: true });
+  await run('tar', ['-xzf', path.join(app, 'vendor/kafkalab-runtime-0.1.0.tgz'), '-C', own, '--strip-components=1']);
+  for (const entry of await fs.readdir(path.join(root, 'node_modules'))) {
+    if (entry === '.bin' || entry === '@kafkalab') continue;
+    await fs.symlink(path.join(root, 'node_modules', entry), path.join(app, 'node_modules', entry), 'dir');
+  }
   const tsc = await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: app });
   assert.is(tsc.stdout.trim(), '');
   const tsconfig = JSON.parse(await fs.readFile(path.join(app, 'tsconfig.json'), 'utf8'));
@@ -79,6 +99,8 @@ test('the generated project passes tsc --strict and its own golden tests', async
   assert.match(t.stdout, /# pass 4\n/);
   assert.match(t.stdout, /# fail 0\n/);
   assert.match(t.stdout, /golden: 121 records on wasm/);
+  // The app resolved the runtime from its own node_modules (the tarball), not from kafkalab's tree.
+  assert.match(await fs.readFile(path.join(app, 'dist/src/chunk.js'), 'utf8'), /require\("@kafkalab\/runtime"\)/);
 });
 
 test('refuses a non-empty folder without force, and checks topics', async () => {
@@ -127,6 +149,7 @@ test('kafkalab export on the command line, with golden records from a JSON-lines
   const golden = JSON.parse(await fs.readFile(path.join(app, 'test/golden.json'), 'utf8'));
   assert.equal(golden.records, rows);
   assert.is(golden.scores[2], null);
+  assert.is(golden.problems[2], 'record has no "carId"');
   assert.ok(golden.scores[1] > golden.scores[0]);
   assert.match(await fs.readFile(path.join(app, 'src/defaults.ts'), 'utf8'), "groupId: 'g1'");
 });

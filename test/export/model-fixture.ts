@@ -5,9 +5,9 @@
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { initBackend, tf } from '../../sdk/ml/backend';
+import { initBackend, tf } from '../../sdk/runtime/score/backend';
 import { carReadings, CAR_FEATURES } from '../../sdk/ingest/simulator';
-import { FeatureState, fitScaler, recordsMatrix, rowScores, scaleInPlace, windowFeatureNames, PIPELINE_VERSION, type PipelineSpec, type WindowFeatureSpec } from '../../sdk/ml/pipeline';
+import { FeatureState, fitScaler, recordsMatrix, rowScores, scaleInPlace, windowFeatureNames, PIPELINE_VERSION, type PipelineSpec, type WindowFeatureSpec } from '../../sdk/runtime';
 
 export async function saveSmallModel(dir: string, opts: { windows?: boolean; epochs?: number } = {}): Promise<PipelineSpec> {
   await initBackend();

@@ -9,8 +9,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
 import { crc32c, keyPartition, RecordBatchWriter } from '../../sdk/export/templates/app/src/recordbatch';
 import { createResultProducer } from '../../sdk/export/templates/app/src/producer';
-import { topFeaturesInto } from '../../sdk/export/templates/app/src/topk';
-import { topFeatures } from '../../sdk/ml/pipeline';
+import { topFeatures, topFeaturesInto } from '../../sdk/runtime';
 import { crc32c as protocolCrc } from '../../sdk/protocol/crc32c';
 import { decodeRecords, validateBatches } from '../../sdk/protocol/record-batch';
 

@@ -29,9 +29,11 @@ test('simulate --mqtt feeds ingest --from --to; SIGINT drains and prints the cou
   const kb = await startBroker({ port: 0 });
   const mb = await startMqttBroker({ port: 0 });
   const kafka = await connect({ brokers: kb.bootstrap });
-  const ingest = kafkalab(['ingest', '--mqtt', mb.url, '--from', 'cars/+/sensors', '--to', 'car-sensors', '--key', '1', '--timestamp', 'ts', '--brokers', kb.bootstrap, '--stats-every', '0', '--log-level', 'warn']);
+  const ingest = kafkalab(['ingest', '--mqtt', mb.url, '--from', 'cars/+/sensors', '--to', 'car-sensors', '--key', '1', '--timestamp', 'ts', '--brokers', kb.bootstrap, '--stats-every', '0', '--log-level', 'warn', '--sequence', 'seq', '--metrics-port', '0']);
   try {
     assert.ok(await waitFor(() => ingest.stderr().includes('cars/+/sensors → car-sensors'), 20_000), `ingest started: ${ingest.stderr()}`);
+    const metricsUrl = /metrics at (http:\/\/\S+)/.exec(ingest.stderr())?.[1];
+    assert.ok(metricsUrl, ingest.stderr());
     const sim = kafkalab(['simulate', '--mqtt', mb.url, '--cars', '5', '--rate', 'inf', '--count', '300', '--seed', '3']);
     assert.is(await sim.exit, 0, sim.stderr());
     const result = JSON.parse(sim.stdout());
@@ -42,11 +44,15 @@ test('simulate --mqtt feeds ingest --from --to; SIGINT drains and prints the cou
       return offsets.reduce((s, o) => s + Number(o.high), 0);
     };
     assert.ok(await waitFor(async () => (await count()) === 300, 15_000), `in Kafka: ${await count()}`);
+    const metrics = await (await fetch(metricsUrl!)).text();
+    assert.match(metrics, /^kafkalab_ingest_produced_total 300$/m);
+    assert.match(metrics, /^kafkalab_ingest_sequence_gaps 0$/m, 'every car reading arrived: no gap');
     ingest.child.kill('SIGINT');
     assert.is(await ingest.exit, 0, ingest.stderr());
     const stats = JSON.parse(ingest.stdout().trim().split('\n').pop()!);
     assert.is(stats.produced, 300);
     assert.is(stats.inFlight, 0);
+    assert.is(stats.sequenceGaps, 0);
   } finally {
     if (ingest.child.exitCode === null) ingest.child.kill('SIGKILL');
     await kafka.close();

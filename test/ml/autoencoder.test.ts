@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Autoencoder } from '../../sdk/ml/autoencoder';
-import { backend, tf } from '../../sdk/ml/backend';
+import { backend, tf } from '../../sdk/runtime/score/backend';
 import { addWindowFeatures } from '../../sdk/ml/features';
 import { CAR_FEATURES, carReadings } from '../../sdk/ingest/simulator';
 import { frameFromRecords } from '../../sdk/frame/dataframe';

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Autoencoder } from '../../sdk/ml/autoencoder';
-import { tf } from '../../sdk/ml/backend';
+import { tf } from '../../sdk/runtime/score/backend';
 import { bestThreshold } from '../../sdk/ml/metrics';
 import { CAR_FEATURES, carReadings, ANOMALY_TYPES } from '../../sdk/ingest/simulator';
 import { frameFromRecords } from '../../sdk/frame/dataframe';

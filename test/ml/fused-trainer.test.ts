@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Autoencoder } from '../../sdk/ml/autoencoder';
-import { initBackend, tf } from '../../sdk/ml/backend';
+import { initBackend, tf } from '../../sdk/runtime/score/backend';
 import { ACTIVATIONS, buildNetwork, type Activation } from '../../sdk/ml/model';
 import { BatchTrainer } from '../../sdk/ml/train';
 import { FusedTrainer, fusedLayers } from '../../sdk/ml/fused-trainer';

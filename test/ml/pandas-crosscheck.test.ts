@@ -4,7 +4,7 @@ import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { carReadings } from '../../sdk/ingest/simulator';
-import { featureMatrix, PIPELINE_VERSION, windowFeatureNames, type PipelineSpec, type WindowFeatureSpec } from '../../sdk/ml/pipeline';
+import { featureMatrix, PIPELINE_VERSION, windowFeatureNames, type PipelineSpec, type WindowFeatureSpec } from '../../sdk/runtime';
 import { percentile, rocAuc } from '../../sdk/ml/metrics';
 import { missingPython, needing } from '../helpers/skip';
 

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Autoencoder } from '../../sdk/ml/autoencoder';
-import { tf } from '../../sdk/ml/backend';
+import { tf } from '../../sdk/runtime/score/backend';
 import type { Progress } from '../../sdk/ml/train';
 import { CAR_FEATURES, carReadings, type CarReading } from '../../sdk/ingest/simulator';
 import { frameFromRecords } from '../../sdk/frame/dataframe';

@@ -1,5 +1,5 @@
 /**
- * ListOffsets (2), v0-5.
+ * ListOffsets (2), v0-10.
  * Behavior:
  * - Timestamp -1: the log end offset (high watermark); -2: the log start offset.
  * - Any other timestamp: the first offset whose record timestamp is >= it, found through the
@@ -8,27 +8,20 @@
  * Version notes:
  * - v0 answers in old_style_offsets (a one-element list); v1+ in offset/timestamp;
  *   v4+ carries the leader epoch (constant 0). Isolation levels are equivalent (no transactions).
+ * - v7+ may ask for -3 (the record with the largest timestamp); v8's -4 (earliest local) is the
+ *   log start offset and v9's -5 (latest tiered) is -1 (no tiered storage), as on an untiered
+ *   Kafka topic; v10's timeout is moot (answers never wait).
  */
-import { registerHandler } from '../registry';
+import { registerApi } from '../registry';
 import { ErrorCode } from '../../protocol/errors';
 import { LEADER_EPOCH } from './03_metadata';
-import {
-  decodeListOffsetsRequest,
-  encodeListOffsetsResponse,
-  EARLIEST_TIMESTAMP,
-  LATEST_TIMESTAMP,
-  type ListOffsetsPartitionResponse,
-  type ListOffsetsRequest,
-  type ListOffsetsResponse,
-} from '../../protocol/messages/list-offsets';
+import { EARLIEST_LOCAL_TIMESTAMP, EARLIEST_TIMESTAMP, LATEST_TIERED_TIMESTAMP, LATEST_TIMESTAMP, ListOffsetsRequest, ListOffsetsResponse, type ListOffsetsPartitionResponse } from '../../protocol/messages/list-offsets';
 
-registerHandler<ListOffsetsRequest, ListOffsetsResponse>({
-  key: 2,
-  name: 'ListOffsets',
+registerApi({
+  request: ListOffsetsRequest,
+  response: ListOffsetsResponse,
   minVersion: 0,
-  maxVersion: 5,
-  flexibleVersion: 6,
-  decodeRequest: decodeListOffsetsRequest,
+  maxVersion: 10,
   handle: (req, ctx) => ({
     throttleTimeMs: 0,
     topics: req.topics.map((t) => ({
@@ -44,13 +37,19 @@ registerHandler<ListOffsetsRequest, ListOffsetsResponse>({
         });
         const log = ctx.broker.logs.partition(t.name, p.partitionIndex);
         if (!log) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        if (p.timestamp === LATEST_TIMESTAMP) return answer(ErrorCode.NONE, log.nextOffset);
-        if (p.timestamp === EARLIEST_TIMESTAMP) return answer(ErrorCode.NONE, log.logStartOffset);
+        switch (p.timestamp) {
+          case LATEST_TIMESTAMP:
+            return answer(ErrorCode.NONE, log.nextOffset);
+          case EARLIEST_TIMESTAMP:
+          case EARLIEST_LOCAL_TIMESTAMP:
+            return answer(ErrorCode.NONE, log.logStartOffset);
+          case LATEST_TIERED_TIMESTAMP:
+            return answer(ErrorCode.NONE);
+        }
         if (p.timestamp < 0) return answer(ErrorCode.UNSUPPORTED_VERSION);
         const found = log.offsetForTimestamp(p.timestamp);
         return found ? answer(ErrorCode.NONE, found.offset, found.timestamp) : answer(ErrorCode.NONE);
       }),
     })),
   }),
-  encodeResponse: encodeListOffsetsResponse,
 });

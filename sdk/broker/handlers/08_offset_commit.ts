@@ -1,5 +1,5 @@
 /**
- * OffsetCommit (8), v0-7.
+ * OffsetCommit (8), v0-9.
  * Behavior:
  * - Offsets persist in the broker's offset store and survive restarts.
  * - Standalone consumers (assign(), no group membership) commit with generation -1 and an
@@ -8,19 +8,17 @@
  * - Partitions that do not exist get UNKNOWN_TOPIC_OR_PARTITION (3); metadata over 4 KiB gets 12.
  * Version notes:
  * - v0 has no generation/member (standalone); v1's commit timestamp and v2-4's retention time
- *   are ignored (retention is a broker matter); v6+ leader epochs are stored and returned.
+ *   are ignored (retention is a broker matter); v6+ leader epochs are stored and returned;
+ *   v9's member epoch (KIP-848 groups) is read as the classic generation.
  */
-import { registerHandler } from '../registry';
-import { decodeOffsetCommitRequest, encodeOffsetCommitResponse, type OffsetCommitRequest, type OffsetCommitResponse } from '../../protocol/messages/offset-commit';
+import { registerApi } from '../registry';
+import { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/messages/offset-commit';
 import { groupsOf } from '../groups/service';
 
-registerHandler<OffsetCommitRequest, OffsetCommitResponse>({
-  key: 8,
-  name: 'OffsetCommit',
+registerApi({
+  request: OffsetCommitRequest,
+  response: OffsetCommitResponse,
   minVersion: 0,
-  maxVersion: 7,
-  flexibleVersion: 8,
-  decodeRequest: decodeOffsetCommitRequest,
-  handle: (req, ctx) => ({ throttleTimeMs: 0, ...groupsOf(ctx).commitOffsets(req) }),
-  encodeResponse: encodeOffsetCommitResponse,
+  maxVersion: 9,
+  handle: (req, ctx) => ({ throttleTimeMs: 0, ...groupsOf(ctx).commitOffsets({ ...req, generationId: req.generationIdOrMemberEpoch }) }),
 });

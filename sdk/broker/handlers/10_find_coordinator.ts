@@ -1,35 +1,42 @@
 /**
- * FindCoordinator (10), v0-2.
+ * FindCoordinator (10), v0-6.
  * Behavior:
  * - This single node coordinates every group and every transactional id, so the answer is
  *   always this broker's advertised host and port (the bound port when it listens on port 0).
  * - An empty key is INVALID_REQUEST for transactions and INVALID_GROUP_ID for groups, as in Kafka.
+ * - Key types other than group (0) and transaction (1), such as v6's share groups (2), get
+ *   INVALID_REQUEST.
+ * Version notes:
+ * - v4+ batch several keys; each gets its own answer in coordinators[].
  */
-import { registerHandler } from '../registry';
-import {
-  decodeFindCoordinatorRequest,
-  encodeFindCoordinatorResponse,
-  type FindCoordinatorRequest,
-  type FindCoordinatorResponse,
-} from '../../protocol/messages/find-coordinator';
+import { registerApi, type RequestContext } from '../registry';
+import { ErrorCode } from '../../protocol/errors';
+import { COORDINATOR_GROUP, COORDINATOR_TRANSACTION, FindCoordinatorRequest, FindCoordinatorResponse } from '../../protocol/messages/find-coordinator';
 import { GroupErrorCode } from '../groups/types';
 
-const INVALID_REQUEST = 42;
+const BATCHED_FROM_VERSION = 4;
 
-registerHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
-  key: 10,
-  name: 'FindCoordinator',
+function coordinatorFor(key: string, keyType: number, ctx: RequestContext) {
+  const { nodeId, advertisedHost, advertisedPort } = ctx.broker.config;
+  if (keyType !== COORDINATOR_GROUP && keyType !== COORDINATOR_TRANSACTION) {
+    return { key, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `unsupported coordinator key type ${keyType}`, nodeId: -1, host: '', port: -1 };
+  }
+  if (key === '') {
+    const errorCode = keyType === COORDINATOR_TRANSACTION ? ErrorCode.INVALID_REQUEST : GroupErrorCode.INVALID_GROUP_ID;
+    return { key, errorCode, errorMessage: 'empty coordinator key', nodeId: -1, host: '', port: -1 };
+  }
+  return { key, errorCode: 0, errorMessage: null, nodeId, host: advertisedHost, port: advertisedPort };
+}
+
+registerApi({
+  request: FindCoordinatorRequest,
+  response: FindCoordinatorResponse,
   minVersion: 0,
-  maxVersion: 2,
-  flexibleVersion: 3,
-  decodeRequest: decodeFindCoordinatorRequest,
+  maxVersion: 6,
   handle: (req, ctx) => {
-    const { nodeId, advertisedHost, advertisedPort } = ctx.broker.config;
-    if (req.key === '') {
-      const errorCode = req.keyType === 1 ? INVALID_REQUEST : GroupErrorCode.INVALID_GROUP_ID;
-      return { throttleTimeMs: 0, errorCode, errorMessage: 'empty coordinator key', nodeId: -1, host: '', port: -1 };
+    if (ctx.header.apiVersion >= BATCHED_FROM_VERSION) {
+      return { throttleTimeMs: 0, coordinators: req.coordinatorKeys.map((key) => coordinatorFor(key, req.keyType, ctx)) };
     }
-    return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, nodeId, host: advertisedHost, port: advertisedPort };
+    return { throttleTimeMs: 0, ...coordinatorFor(req.key, req.keyType, ctx) };
   },
-  encodeResponse: encodeFindCoordinatorResponse,
 });

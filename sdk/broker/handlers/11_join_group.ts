@@ -1,5 +1,5 @@
 /**
- * JoinGroup (11), v0-5.
+ * JoinGroup (11), v0-9.
  * Behavior:
  * - v4+: an empty member id gets MEMBER_ID_REQUIRED (79) and a generated id to rejoin with;
  *   static members (group.instance.id, v5) skip that round trip.
@@ -10,21 +10,29 @@
  *   a member without a common protocol, or with another protocol type, gets 23.
  * Version notes:
  * - v0 has no rebalance timeout (the session timeout is used); v0-4 members carry no instance id.
+ * - v7+ answer the protocol type; v8's reason is logged; v9's skip_assignment is always false
+ *   (the leader assigns, as with every classic-protocol broker).
  */
-import { registerHandler } from '../registry';
-import { decodeJoinGroupRequest, encodeJoinGroupResponse, type JoinGroupRequest, type JoinGroupResponse } from '../../protocol/messages/join-group';
+import { registerApi } from '../registry';
+import { JoinGroupRequest, JoinGroupResponse } from '../../protocol/messages/join-group';
 import { clientHostOf, groupsOf } from '../groups/service';
 
-registerHandler<JoinGroupRequest, JoinGroupResponse>({
-  key: 11,
-  name: 'JoinGroup',
+registerApi({
+  request: JoinGroupRequest,
+  response: JoinGroupResponse,
   minVersion: 0,
-  maxVersion: 5,
-  flexibleVersion: 6,
-  decodeRequest: decodeJoinGroupRequest,
+  maxVersion: 9,
   handle: async (req, ctx) => {
+    if (req.reason) ctx.logger.debug('member joins', { group: req.groupId, member: req.memberId, reason: req.reason });
     const res = await groupsOf(ctx).join({
-      ...req,
+      groupId: req.groupId,
+      sessionTimeoutMs: req.sessionTimeoutMs,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      memberId: req.memberId,
+      groupInstanceId: req.groupInstanceId,
+      protocolType: req.protocolType,
+      // Copies: protocol metadata outlives the request frame while the rebalance is held.
+      protocols: req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
       clientId: ctx.header.clientId ?? '',
       clientHost: clientHostOf(ctx),
       requireKnownMemberId: ctx.header.apiVersion >= 4,
@@ -33,11 +41,12 @@ registerHandler<JoinGroupRequest, JoinGroupResponse>({
       throttleTimeMs: 0,
       errorCode: res.errorCode,
       generationId: res.generationId,
-      protocolName: res.protocolName ?? '',
+      protocolType: res.protocolType,
+      // Before v7 the name is not nullable: "" stands for "none chosen yet".
+      protocolName: res.protocolName ?? (ctx.header.apiVersion >= 7 ? null : ''),
       leader: res.leader,
       memberId: res.memberId,
       members: res.members,
     };
   },
-  encodeResponse: encodeJoinGroupResponse,
 });

@@ -1,22 +1,19 @@
 /**
- * Heartbeat (12), v0-3.
+ * Heartbeat (12), v0-4.
  * Behavior:
  * - Keeps the member's session alive. REBALANCE_IN_PROGRESS (27) while the group rebalances
  *   tells the member to rejoin; 22/25 for a stale generation or an unknown member; 82 for a
  *   static member replaced by a newer instance.
  * - A member without heartbeats for its session timeout is removed and the group rebalances.
  */
-import { registerHandler } from '../registry';
-import { decodeHeartbeatRequest, encodeHeartbeatResponse, type HeartbeatRequest, type HeartbeatResponse } from '../../protocol/messages/heartbeat';
+import { registerApi } from '../registry';
+import { HeartbeatRequest, HeartbeatResponse } from '../../protocol/messages/heartbeat';
 import { groupsOf } from '../groups/service';
 
-registerHandler<HeartbeatRequest, HeartbeatResponse>({
-  key: 12,
-  name: 'Heartbeat',
+registerApi({
+  request: HeartbeatRequest,
+  response: HeartbeatResponse,
   minVersion: 0,
-  maxVersion: 3,
-  flexibleVersion: 4,
-  decodeRequest: decodeHeartbeatRequest,
+  maxVersion: 4,
   handle: (req, ctx) => ({ throttleTimeMs: 0, errorCode: groupsOf(ctx).heartbeat(req) }),
-  encodeResponse: encodeHeartbeatResponse,
 });

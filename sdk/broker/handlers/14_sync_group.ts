@@ -1,26 +1,29 @@
 /**
- * SyncGroup (14), v0-3.
+ * SyncGroup (14), v0-5.
  * Behavior:
  * - The leader's request carries every member's assignment; followers' requests are held until
  *   it arrives. In a Stable group the member's current assignment comes back at once.
  * - Wrong generation: ILLEGAL_GENERATION (22); unknown member: UNKNOWN_MEMBER_ID (25); a new
  *   rebalance started: REBALANCE_IN_PROGRESS (27), the member rejoins.
  * - Members that never send SyncGroup within the rebalance timeout are removed.
+ * Version notes:
+ * - v5+ answer the group's protocol type and name.
  */
-import { registerHandler } from '../registry';
-import { decodeSyncGroupRequest, encodeSyncGroupResponse, type SyncGroupRequest, type SyncGroupResponse } from '../../protocol/messages/sync-group';
+import { registerApi } from '../registry';
+import { SyncGroupRequest, SyncGroupResponse } from '../../protocol/messages/sync-group';
 import { groupsOf } from '../groups/service';
 
-registerHandler<SyncGroupRequest, SyncGroupResponse>({
-  key: 14,
-  name: 'SyncGroup',
+registerApi({
+  request: SyncGroupRequest,
+  response: SyncGroupResponse,
   minVersion: 0,
-  maxVersion: 3,
-  flexibleVersion: 4,
-  decodeRequest: decodeSyncGroupRequest,
+  maxVersion: 5,
   handle: async (req, ctx) => {
-    const res = await groupsOf(ctx).sync(req);
-    return { throttleTimeMs: 0, errorCode: res.errorCode, assignment: res.assignment };
+    const res = await groupsOf(ctx).sync({
+      ...req,
+      // Copies: the leader's assignments outlive the request frame.
+      assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: Buffer.from(a.assignment) })),
+    });
+    return { throttleTimeMs: 0, errorCode: res.errorCode, protocolType: res.protocolType, protocolName: res.protocolName, assignment: res.assignment };
   },
-  encodeResponse: encodeSyncGroupResponse,
 });

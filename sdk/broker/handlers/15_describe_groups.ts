@@ -1,37 +1,39 @@
 /**
- * DescribeGroups (15), v0-4.
+ * DescribeGroups (15), v0-6.
  * Behavior:
  * - State, protocol type and members (client id, host) of each group. As in Kafka, member
  *   metadata, assignments and the chosen protocol are filled only while the group is Stable.
  * - An unknown group is described as Dead with no members (no error); an empty id gets 24.
  * Version notes:
- * - v3+ authorized operations are answered as "not computed" (no ACLs here); v4 adds instance ids.
+ * - v3+ authorized operations are answered as "not computed" (no ACLs here); v4 adds instance ids;
+ *   v6's error message is set with the error (empty group id).
  */
-import { registerHandler } from '../registry';
-import {
-  AUTHORIZED_OPERATIONS_OMITTED,
-  decodeDescribeGroupsRequest,
-  encodeDescribeGroupsResponse,
-  type DescribeGroupsRequest,
-  type DescribeGroupsResponse,
-} from '../../protocol/messages/describe-groups';
+import { registerApi } from '../registry';
+import { AUTHORIZED_OPERATIONS_OMITTED, DescribeGroupsRequest, DescribeGroupsResponse } from '../../protocol/messages/describe-groups';
 import { groupsOf } from '../groups/service';
 import { GroupErrorCode } from '../groups/types';
 
 const NONE = Buffer.alloc(0);
 
-registerHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
-  key: 15,
-  name: 'DescribeGroups',
+registerApi({
+  request: DescribeGroupsRequest,
+  response: DescribeGroupsResponse,
   minVersion: 0,
-  maxVersion: 4,
-  flexibleVersion: 5,
-  decodeRequest: decodeDescribeGroupsRequest,
+  maxVersion: 6,
   handle: (req, ctx) => ({
     throttleTimeMs: 0,
     groups: req.groups.map((groupId) => {
       if (!groupId) {
-        return { errorCode: GroupErrorCode.INVALID_GROUP_ID, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+        return {
+          errorCode: GroupErrorCode.INVALID_GROUP_ID,
+          errorMessage: 'empty group id',
+          groupId,
+          groupState: '',
+          protocolType: '',
+          protocolData: '',
+          members: [],
+          authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+        };
       }
       const d = groupsOf(ctx).describe(groupId);
       const stable = d.state === 'Stable';
@@ -53,5 +55,4 @@ registerHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
       };
     }),
   }),
-  encodeResponse: encodeDescribeGroupsResponse,
 });

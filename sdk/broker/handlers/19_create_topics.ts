@@ -1,5 +1,5 @@
 /**
- * CreateTopics (19), v0-4.
+ * CreateTopics (19), v0-7.
  * Behavior:
  * - Errors per topic: 36 TOPIC_ALREADY_EXISTS, 17 INVALID_TOPIC_EXCEPTION (Kafka's name
  *   rules), 37 INVALID_PARTITIONS, 38 INVALID_REPLICATION_FACTOR (one broker: only 1 or -1),
@@ -9,18 +9,16 @@
  *   types and ranges: unknown names and bad values get 40 naming the key; cleanup.policy
  *   compact / compact,delete, retention, segment and timestamp-type configs act on the log.
  * - validate_only (v1+) checks everything and creates nothing.
+ * Version notes:
+ * - v5+ answer the partition count, replication factor (1) and every config of each topic
+ *   (as DescribeConfigs would); v7+ its id.
  */
-import { registerHandler } from '../registry';
+import { registerApi } from '../registry';
 import { kafkaCodeOf } from '../topics';
 import { ErrorCode } from '../../protocol/errors';
 import { validateTopicName } from '../log/config';
-import {
-  decodeCreateTopicsRequest,
-  encodeCreateTopicsResponse,
-  type CreatableTopic,
-  type CreateTopicsRequest,
-  type CreateTopicsResponse,
-} from '../../protocol/messages/create-topics';
+import { configSourceCode } from '../../protocol/messages/describe-configs';
+import { CreateTopicsRequest, CreateTopicsResponse, type CreatableTopic } from '../../protocol/messages/create-topics';
 
 class Refusal {
   constructor(readonly code: number, readonly message: string) {}
@@ -33,18 +31,17 @@ function topicConfigs(t: CreatableTopic): Record<string, string | null> {
   return out;
 }
 
-registerHandler<CreateTopicsRequest, CreateTopicsResponse>({
-  key: 19,
-  name: 'CreateTopics',
+registerApi({
+  request: CreateTopicsRequest,
+  response: CreateTopicsResponse,
   minVersion: 0,
-  maxVersion: 4,
-  flexibleVersion: 5,
-  decodeRequest: decodeCreateTopicsRequest,
+  maxVersion: 7,
   handle: (req, ctx) => {
     const { logs, config } = ctx.broker;
     const seen = new Map<string, number>();
     for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
     const topics = req.topics.map((t) => {
+      const refused = (errorCode: number, errorMessage: string) => ({ name: t.name, errorCode, errorMessage, configs: null });
       try {
         if (seen.get(t.name)! > 1) throw new Refusal(ErrorCode.INVALID_REQUEST, `topic ${t.name} appears more than once in the request`);
         validateTopicName(t.name);
@@ -64,17 +61,26 @@ registerHandler<CreateTopicsRequest, CreateTopicsResponse>({
           throw new Refusal(ErrorCode.INVALID_PARTITIONS, `${partitions} partitions is more than this broker allows per topic (maxPartitionsPerTopic ${config.maxPartitionsPerTopic})`);
         }
         const cfg = topicConfigs(t);
-        if (req.validateOnly) logs.validateTopicConfigs(cfg);
-        else logs.createTopic(t.name, partitions, cfg);
-        return { name: t.name, errorCode: 0, errorMessage: null };
+        if (req.validateOnly) {
+          logs.validateTopicConfigs(cfg);
+          return { name: t.name, errorCode: 0, errorMessage: null, numPartitions: partitions, replicationFactor: 1, configs: [] };
+        }
+        const created = logs.createTopic(t.name, partitions, cfg);
+        const configs = logs.describeTopicConfigs(t.name).map((c) => ({
+          name: c.name,
+          value: c.value,
+          readOnly: c.readOnly,
+          configSource: configSourceCode(c.source),
+          isSensitive: c.sensitive,
+        }));
+        return { name: t.name, topicId: created.id, errorCode: 0, errorMessage: null, numPartitions: partitions, replicationFactor: 1, configs };
       } catch (err) {
-        if (err instanceof Refusal) return { name: t.name, errorCode: err.code, errorMessage: err.message };
+        if (err instanceof Refusal) return refused(err.code, err.message);
         const code = kafkaCodeOf(err);
         if (code === undefined) throw err;
-        return { name: t.name, errorCode: code, errorMessage: (err as Error).message };
+        return refused(code, (err as Error).message);
       }
     });
     return { throttleTimeMs: 0, topics };
   },
-  encodeResponse: encodeCreateTopicsResponse,
 });

@@ -1,41 +1,50 @@
 /**
- * DeleteTopics (20), v0-3.
+ * DeleteTopics (20), v0-6.
  * Behavior:
  * - Deletes the topic's log and its committed group offsets and producer state; errors per topic
  *   (3 UNKNOWN_TOPIC_OR_PARTITION). Deletion is synchronous, so the topic is gone on return.
+ * Version notes:
+ * - v5+ answer error messages; v6+ name topics by name or by id (100 UNKNOWN_TOPIC_ID) and
+ *   are answered with both.
  */
-import { registerHandler } from '../registry';
-import { kafkaCodeOf } from '../topics';
-import {
-  decodeDeleteTopicsRequest,
-  encodeDeleteTopicsResponse,
-  type DeleteTopicsRequest,
-  type DeleteTopicsResponse,
-} from '../../protocol/messages/delete-topics';
+import { registerApi, type RequestContext } from '../registry';
+import { findTopicById, kafkaCodeOf } from '../topics';
+import { ErrorCode } from '../../protocol/errors';
+import { ZERO_UUID } from '../../protocol/schema';
+import { DeleteTopicsRequest, DeleteTopicsResponse } from '../../protocol/messages/delete-topics';
 
-registerHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
-  key: 20,
-  name: 'DeleteTopics',
+const BY_ID_FROM_VERSION = 6;
+
+function deleteTopic(ctx: RequestContext, name: string, topicId: Buffer) {
+  const { logs, offsets, producers } = ctx.broker;
+  try {
+    logs.deleteTopic(name);
+    offsets.deleteTopic(name);
+    producers.dropTopic(name);
+    ctx.logger.info('deleted topic', { topic: name });
+    return { name, topicId, errorCode: 0, errorMessage: null };
+  } catch (err) {
+    const code = kafkaCodeOf(err);
+    if (code === undefined) throw err;
+    return { name, topicId, errorCode: code, errorMessage: (err as Error).message };
+  }
+}
+
+registerApi({
+  request: DeleteTopicsRequest,
+  response: DeleteTopicsResponse,
   minVersion: 0,
-  maxVersion: 3,
-  flexibleVersion: 4,
-  decodeRequest: decodeDeleteTopicsRequest,
+  maxVersion: 6,
   handle: (req, ctx) => {
-    const { logs, offsets, producers } = ctx.broker;
-    const responses = req.topicNames.map((name) => {
-      try {
-        logs.deleteTopic(name);
-        offsets.deleteTopic(name);
-        producers.dropTopic(name);
-        ctx.logger.info('deleted topic', { topic: name });
-        return { name, errorCode: 0 };
-      } catch (err) {
-        const code = kafkaCodeOf(err);
-        if (code === undefined) throw err;
-        return { name, errorCode: code };
-      }
+    if (ctx.header.apiVersion < BY_ID_FROM_VERSION) {
+      return { throttleTimeMs: 0, responses: req.topicNames.map((name) => deleteTopic(ctx, name, ZERO_UUID)) };
+    }
+    const responses = req.topics.map(({ name, topicId }) => {
+      if (name !== null) return deleteTopic(ctx, name, ctx.broker.logs.topic(name)?.id ?? ZERO_UUID);
+      const found = findTopicById(ctx.broker, topicId);
+      if (!found) return { name: null, topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'unknown topic id' };
+      return deleteTopic(ctx, found.name, topicId);
     });
     return { throttleTimeMs: 0, responses };
   },
-  encodeResponse: encodeDeleteTopicsResponse,
 });

@@ -1,21 +1,19 @@
 /**
- * DeleteGroups (42), v0-1.
+ * DeleteGroups (42), v0-2.
  * Behavior:
  * - Deletes empty groups together with their committed offsets. A group with members gets
  *   GROUP_NOT_EMPTY (68), an unknown one GROUP_ID_NOT_FOUND (69), an empty id 24.
  */
-import { registerHandler } from '../registry';
-import { decodeDeleteGroupsRequest, encodeDeleteGroupsResponse, type DeleteGroupsRequest, type DeleteGroupsResponse } from '../../protocol/messages/delete-groups';
+import { registerApi } from '../registry';
+import { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/messages/delete-groups';
 import { groupsOf } from '../groups/service';
 import { GroupErrorCode } from '../groups/types';
 
-registerHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
-  key: 42,
-  name: 'DeleteGroups',
+registerApi({
+  request: DeleteGroupsRequest,
+  response: DeleteGroupsResponse,
   minVersion: 0,
-  maxVersion: 1,
-  flexibleVersion: 2,
-  decodeRequest: decodeDeleteGroupsRequest,
+  maxVersion: 2,
   handle: (req, ctx) => ({
     throttleTimeMs: 0,
     results: req.groupsNames.map((groupId) => ({
@@ -23,5 +21,4 @@ registerHandler<DeleteGroupsRequest, DeleteGroupsResponse>({
       errorCode: groupId ? groupsOf(ctx).deleteGroup(groupId) : GroupErrorCode.INVALID_GROUP_ID,
     })),
   }),
-  encodeResponse: encodeDeleteGroupsResponse,
 });

@@ -1,67 +1,45 @@
 /**
- * CreateTopics (key 19), versions 0-4 (flexible from 5, not advertised).
- *
- * CreateTopicsRequest => [topics: name:string num_partitions:int32 replication_factor:int16
- *     [assignments: partition_index:int32 [broker_ids:int32]]
- *     [configs: name:string value:nullable_string]]
- *   timeout_ms:int32 validate_only:bool (v1+)
- * CreateTopicsResponse => throttle_time_ms:int32 (v2+)
- *   [topics: name:string error_code:int16 error_message:nullable_string (v1+)]
+ * CreateTopics (key 19), versions 0-7, flexible from 5.
+ * Version notes: v1 adds validate_only and error messages; v5 answers the created topic's
+ * partitions, replication factor and configs; v7 its topic id.
  */
-import type { Reader } from '../reader';
-import type { Writer } from '../writer';
+import { array, bool, int16, int32, int8, message, string, types, uuid, ZERO_UUID, type Out } from '../schema';
 
-export interface CreatableTopic {
-  name: string;
-  numPartitions: number;
-  replicationFactor: number;
-  assignments: Array<{ partitionIndex: number; brokerIds: number[] }>;
-  configs: Array<{ name: string; value: string | null }>;
-}
-export interface CreateTopicsRequest {
-  topics: CreatableTopic[];
-  timeoutMs: number;
-  validateOnly: boolean;
-}
-export interface CreateTopicsResponse {
-  throttleTimeMs: number;
-  topics: Array<{ name: string; errorCode: number; errorMessage: string | null }>;
-}
+export const CreateTopicsRequest = message({ name: 'CreateTopicsRequest', apiKey: 19, versions: '0-7', flexible: '5+' }, {
+  topics: array({
+    name: string(),
+    numPartitions: int32(),
+    replicationFactor: int16(),
+    assignments: array({ partitionIndex: int32(), brokerIds: array(types.int32) }),
+    configs: array({ name: string(), value: string('0+', { nullable: '0+' }) }),
+  }),
+  timeoutMs: int32('0+', { default: 60000 }),
+  validateOnly: bool('1+', { default: false }),
+});
+export type CreateTopicsRequest = Out<typeof CreateTopicsRequest>;
+export type CreatableTopic = CreateTopicsRequest['topics'][number];
 
-export function decodeCreateTopicsRequest(r: Reader, version: number): CreateTopicsRequest {
-  return {
-    topics: r.array((r) => ({
-      name: r.string(),
-      numPartitions: r.int32(),
-      replicationFactor: r.int16(),
-      assignments: r.array((r) => ({ partitionIndex: r.int32(), brokerIds: r.array((r) => r.int32()) })),
-      configs: r.array((r) => ({ name: r.string(), value: r.nullableString() })),
-    })),
-    timeoutMs: r.int32(),
-    validateOnly: version >= 1 ? r.boolean() : false,
-  };
-}
-
-export function encodeCreateTopicsRequest(w: Writer, req: CreateTopicsRequest, version: number): void {
-  w.array(req.topics, (w, t) => {
-    w.string(t.name).int32(t.numPartitions).int16(t.replicationFactor);
-    w.array(t.assignments, (w, a) => w.int32(a.partitionIndex).array(a.brokerIds, (w, b) => w.int32(b)));
-    w.array(t.configs, (w, c) => w.string(c.name).nullableString(c.value));
-  });
-  w.int32(req.timeoutMs);
-  if (version >= 1) w.boolean(req.validateOnly);
-}
-
-export function encodeCreateTopicsResponse(w: Writer, res: CreateTopicsResponse, version: number): void {
-  if (version >= 2) w.int32(res.throttleTimeMs);
-  w.array(res.topics, (w, t) => {
-    w.string(t.name).int16(t.errorCode);
-    if (version >= 1) w.nullableString(t.errorMessage);
-  });
-}
-
-export function decodeCreateTopicsResponse(r: Reader, version: number): CreateTopicsResponse {
-  const throttleTimeMs = version >= 2 ? r.int32() : 0;
-  const topics = r.array((r) => ({ name: r.string(), errorCode: r.int16(), errorMessage: version >= 1 ? r.nullableString() : null }));
-  return { throttleTimeMs, topics };
-}
+export const CreateTopicsResponse = message({ name: 'CreateTopicsResponse', apiKey: 19, versions: '0-7', flexible: '5+' }, {
+  throttleTimeMs: int32('2+'),
+  topics: array({
+    name: string(),
+    topicId: uuid('7+', { default: ZERO_UUID }),
+    errorCode: int16(),
+    errorMessage: string('1+', { nullable: '0+', default: null }),
+    topicConfigErrorCode: int16('5+', { tag: 0 }),
+    numPartitions: int32('5+', { default: -1 }),
+    replicationFactor: int16('5+', { default: -1 }),
+    configs: array(
+      {
+        name: string('5+'),
+        value: string('5+', { nullable: '5+' }),
+        readOnly: bool('5+'),
+        configSource: int8('5+', { default: -1 }),
+        isSensitive: bool('5+'),
+      },
+      '5+',
+      { nullable: '5+' },
+    ),
+  }),
+});
+export type CreateTopicsResponse = Out<typeof CreateTopicsResponse>;

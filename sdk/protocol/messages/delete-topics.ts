@@ -1,32 +1,24 @@
 /**
- * DeleteTopics (key 20), versions 0-3 (flexible from 4, not advertised).
- *
- * DeleteTopicsRequest => [topic_names:string] timeout_ms:int32
- * DeleteTopicsResponse => throttle_time_ms:int32 (v1+) [responses: name:string error_code:int16]
+ * DeleteTopics (key 20), versions 0-6, flexible from 4.
+ * Version notes: v5 adds error messages; v6 names topics by name or by id (topics[] replaces
+ * topic_names) and answers with both.
  */
-import type { Reader } from '../reader';
-import type { Writer } from '../writer';
+import { array, int16, int32, message, string, types, uuid, ZERO_UUID, type Out } from '../schema';
 
-export interface DeleteTopicsRequest {
-  topicNames: string[];
-  timeoutMs: number;
-}
-export interface DeleteTopicsResponse {
-  throttleTimeMs: number;
-  responses: Array<{ name: string; errorCode: number }>;
-}
+export const DeleteTopicsRequest = message({ name: 'DeleteTopicsRequest', apiKey: 20, versions: '0-6', flexible: '4+' }, {
+  topics: array({ name: string('6+', { nullable: '6+', default: null }), topicId: uuid('6+', { default: ZERO_UUID }) }, '6+'),
+  topicNames: array(types.string, '0-5'),
+  timeoutMs: int32(),
+});
+export type DeleteTopicsRequest = Out<typeof DeleteTopicsRequest>;
 
-export function decodeDeleteTopicsRequest(r: Reader, _version: number): DeleteTopicsRequest {
-  return { topicNames: r.array((r) => r.string()), timeoutMs: r.int32() };
-}
-export function encodeDeleteTopicsRequest(w: Writer, req: DeleteTopicsRequest, _version: number): void {
-  w.array(req.topicNames, (w, t) => w.string(t)).int32(req.timeoutMs);
-}
-export function encodeDeleteTopicsResponse(w: Writer, res: DeleteTopicsResponse, version: number): void {
-  if (version >= 1) w.int32(res.throttleTimeMs);
-  w.array(res.responses, (w, t) => w.string(t.name).int16(t.errorCode));
-}
-export function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTopicsResponse {
-  const throttleTimeMs = version >= 1 ? r.int32() : 0;
-  return { throttleTimeMs, responses: r.array((r) => ({ name: r.string(), errorCode: r.int16() })) };
-}
+export const DeleteTopicsResponse = message({ name: 'DeleteTopicsResponse', apiKey: 20, versions: '0-6', flexible: '4+' }, {
+  throttleTimeMs: int32('1+'),
+  responses: array({
+    name: string('0+', { nullable: '6+' }),
+    topicId: uuid('6+', { default: ZERO_UUID }),
+    errorCode: int16(),
+    errorMessage: string('5+', { nullable: '5+', default: null }),
+  }),
+});
+export type DeleteTopicsResponse = Out<typeof DeleteTopicsResponse>;

@@ -1,42 +1,38 @@
 /**
- * FindCoordinator (key 10), versions 0-2 (flexible from 3, not advertised).
- *
- * FindCoordinatorRequest => key:string key_type:int8 (v1+; 0 = group, 1 = transaction)
- * FindCoordinatorResponse => throttle_time_ms:int32 (v1+) error_code:int16
- *   error_message:nullable_string (v1+) node_id:int32 host:string port:int32
+ * FindCoordinator (key 10), versions 0-6, flexible from 3.
+ * Version notes: v1 adds the key type (0 group, 1 transaction); v4 batches keys
+ * (coordinator_keys in, coordinators[] out, replacing the single key and answer); v6 adds key
+ * type 2 (share groups).
  */
-import type { Reader } from '../reader';
-import type { Writer } from '../writer';
+import { array, int16, int32, int8, message, string, types, type Out } from '../schema';
 
-export interface FindCoordinatorRequest {
-  key: string;
-  keyType: number;
-}
-export interface FindCoordinatorResponse {
-  throttleTimeMs: number;
-  errorCode: number;
-  errorMessage: string | null;
-  nodeId: number;
-  host: string;
-  port: number;
-}
+export const COORDINATOR_GROUP = 0;
+export const COORDINATOR_TRANSACTION = 1;
 
-export function decodeFindCoordinatorRequest(r: Reader, version: number): FindCoordinatorRequest {
-  return { key: r.string(), keyType: version >= 1 ? r.int8() : 0 };
-}
-export function encodeFindCoordinatorRequest(w: Writer, req: FindCoordinatorRequest, version: number): void {
-  w.string(req.key);
-  if (version >= 1) w.int8(req.keyType);
-}
-export function encodeFindCoordinatorResponse(w: Writer, res: FindCoordinatorResponse, version: number): void {
-  if (version >= 1) w.int32(res.throttleTimeMs);
-  w.int16(res.errorCode);
-  if (version >= 1) w.nullableString(res.errorMessage);
-  w.int32(res.nodeId).string(res.host).int32(res.port);
-}
-export function decodeFindCoordinatorResponse(r: Reader, version: number): FindCoordinatorResponse {
-  const throttleTimeMs = version >= 1 ? r.int32() : 0;
-  const errorCode = r.int16();
-  const errorMessage = version >= 1 ? r.nullableString() : null;
-  return { throttleTimeMs, errorCode, errorMessage, nodeId: r.int32(), host: r.string(), port: r.int32() };
-}
+export const FindCoordinatorRequest = message({ name: 'FindCoordinatorRequest', apiKey: 10, versions: '0-6', flexible: '3+' }, {
+  key: string('0-3'),
+  keyType: int8('1+', { default: 0 }),
+  coordinatorKeys: array(types.string, '4+'),
+});
+export type FindCoordinatorRequest = Out<typeof FindCoordinatorRequest>;
+
+export const FindCoordinatorResponse = message({ name: 'FindCoordinatorResponse', apiKey: 10, versions: '0-6', flexible: '3+' }, {
+  throttleTimeMs: int32('1+'),
+  errorCode: int16('0-3'),
+  errorMessage: string('1-3', { nullable: '1-3' }),
+  nodeId: int32('0-3'),
+  host: string('0-3'),
+  port: int32('0-3'),
+  coordinators: array(
+    {
+      key: string('4+'),
+      nodeId: int32('4+'),
+      host: string('4+'),
+      port: int32('4+'),
+      errorCode: int16('4+'),
+      errorMessage: string('4+', { nullable: '4+' }),
+    },
+    '4+',
+  ),
+});
+export type FindCoordinatorResponse = Out<typeof FindCoordinatorResponse>;

@@ -1,32 +1,22 @@
 /**
- * InitProducerId (key 22), versions 0-1 (flexible from 2, not advertised).
- *
- * InitProducerIdRequest => transactional_id:nullable_string transaction_timeout_ms:int32
- * InitProducerIdResponse => throttle_time_ms:int32 error_code:int16 producer_id:int64 producer_epoch:int16
+ * InitProducerId (key 22), versions 0-5, flexible from 2.
+ * Version notes: v3 lets a producer bump its own epoch (producer id and epoch in the request,
+ * KIP-360); v4 allows PRODUCER_FENCED; v5 is v4 for transactions v2.
  */
-import type { Reader } from '../reader';
-import type { Writer } from '../writer';
+import { int16, int32, int64, message, string, type Out } from '../schema';
 
-export interface InitProducerIdRequest {
-  transactionalId: string | null;
-  transactionTimeoutMs: number;
-}
-export interface InitProducerIdResponse {
-  throttleTimeMs: number;
-  errorCode: number;
-  producerId: number;
-  producerEpoch: number;
-}
+export const InitProducerIdRequest = message({ name: 'InitProducerIdRequest', apiKey: 22, versions: '0-5', flexible: '2+' }, {
+  transactionalId: string('0+', { nullable: '0+' }),
+  transactionTimeoutMs: int32(),
+  producerId: int64('3+', { default: -1 }),
+  producerEpoch: int16('3+', { default: -1 }),
+});
+export type InitProducerIdRequest = Out<typeof InitProducerIdRequest>;
 
-export function decodeInitProducerIdRequest(r: Reader, _version: number): InitProducerIdRequest {
-  return { transactionalId: r.nullableString(), transactionTimeoutMs: r.int32() };
-}
-export function encodeInitProducerIdRequest(w: Writer, req: InitProducerIdRequest, _version: number): void {
-  w.nullableString(req.transactionalId).int32(req.transactionTimeoutMs);
-}
-export function encodeInitProducerIdResponse(w: Writer, res: InitProducerIdResponse, _version: number): void {
-  w.int32(res.throttleTimeMs).int16(res.errorCode).int64(res.producerId).int16(res.producerEpoch);
-}
-export function decodeInitProducerIdResponse(r: Reader, _version: number): InitProducerIdResponse {
-  return { throttleTimeMs: r.int32(), errorCode: r.int16(), producerId: r.int64(), producerEpoch: r.int16() };
-}
+export const InitProducerIdResponse = message({ name: 'InitProducerIdResponse', apiKey: 22, versions: '0-5', flexible: '2+' }, {
+  throttleTimeMs: int32(),
+  errorCode: int16(),
+  producerId: int64('0+', { default: -1 }),
+  producerEpoch: int16(),
+});
+export type InitProducerIdResponse = Out<typeof InitProducerIdResponse>;

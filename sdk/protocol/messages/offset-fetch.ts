@@ -1,72 +1,47 @@
 /**
- * OffsetFetch (key 9), versions 0-5 (flexible from 6, not advertised).
- *
- * OffsetFetchRequest => group_id:string [topics: name:string [partition_indexes:int32]]
- *   (topics nullable from v2: null = every partition the group committed)
- * OffsetFetchResponse => throttle_time_ms:int32 (v3+)
- *   [topics: name:string
- *     [partitions: partition_index:int32 committed_offset:int64 committed_leader_epoch:int32 (v5+)
- *       metadata:nullable_string error_code:int16]]
- *   error_code:int16 (v2+)
+ * OffsetFetch (key 9), versions 0-9, flexible from 6.
+ * Version notes: null topics (v2+) = every partition the group committed; v2 adds a top-level
+ * error code; v5 leader epochs; v7 require_stable; v8 batches several groups in one request
+ * (groups[] replaces group_id/topics on both sides); v9 adds KIP-848 member id and epoch.
  */
-import type { Reader } from '../reader';
-import type { Writer } from '../writer';
+import { array, bool, int16, int32, int64, message, string, types, type Out } from '../schema';
 
-export interface OffsetFetchRequest {
-  groupId: string;
-  topics: Array<{ name: string; partitionIndexes: number[] }> | null;
-}
-export interface OffsetFetchResponsePartition {
-  partitionIndex: number;
-  /** -1 when the group committed nothing for the partition. */
-  committedOffset: number;
-  committedLeaderEpoch: number;
-  metadata: string | null;
-  errorCode: number;
-}
-export interface OffsetFetchResponse {
-  throttleTimeMs: number;
-  topics: Array<{ name: string; partitions: OffsetFetchResponsePartition[] }>;
-  errorCode: number;
-}
+export const OffsetFetchRequest = message({ name: 'OffsetFetchRequest', apiKey: 9, versions: '0-9', flexible: '6+' }, {
+  groupId: string('0-7'),
+  topics: array({ name: string('0-7'), partitionIndexes: array(types.int32, '0-7') }, '0-7', { nullable: '2-7' }),
+  groups: array(
+    {
+      groupId: string('8+'),
+      memberId: string('9+', { nullable: '9+', default: null }),
+      memberEpoch: int32('9+', { default: -1 }),
+      topics: array({ name: string('8+'), partitionIndexes: array(types.int32, '8+') }, '8+', { nullable: '8+' }),
+    },
+    '8+',
+  ),
+  requireStable: bool('7+', { default: false }),
+});
+export type OffsetFetchRequest = Out<typeof OffsetFetchRequest>;
 
-const topicEntry = (r: Reader) => ({ name: r.string(), partitionIndexes: r.array((r) => r.int32()) });
+const partition = (v: string) => ({
+  partitionIndex: int32(v),
+  committedOffset: int64(v),
+  committedLeaderEpoch: int32(v === '0-7' ? '5-7' : v, { default: -1 }),
+  metadata: string(v, { nullable: v }),
+  errorCode: int16(v),
+});
 
-export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest {
-  const groupId = r.string();
-  const topics = version >= 2 ? r.nullableArray(topicEntry) : r.array(topicEntry);
-  return { groupId, topics };
-}
-export function encodeOffsetFetchRequest(w: Writer, req: OffsetFetchRequest, version: number): void {
-  w.string(req.groupId);
-  const item = (w: Writer, t: { name: string; partitionIndexes: number[] }) => void w.string(t.name).array(t.partitionIndexes, (w, p) => void w.int32(p));
-  if (version >= 2) w.nullableArray(req.topics, item);
-  else w.array(req.topics ?? [], item);
-}
-export function encodeOffsetFetchResponse(w: Writer, res: OffsetFetchResponse, version: number): void {
-  if (version >= 3) w.int32(res.throttleTimeMs);
-  w.array(res.topics, (w, t) => {
-    w.string(t.name);
-    w.array(t.partitions, (w, p) => {
-      w.int32(p.partitionIndex).int64(p.committedOffset);
-      if (version >= 5) w.int32(p.committedLeaderEpoch);
-      w.nullableString(p.metadata).int16(p.errorCode);
-    });
-  });
-  if (version >= 2) w.int16(res.errorCode);
-}
-export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFetchResponse {
-  const throttleTimeMs = version >= 3 ? r.int32() : 0;
-  const topics = r.array((r) => ({
-    name: r.string(),
-    partitions: r.array((r) => ({
-      partitionIndex: r.int32(),
-      committedOffset: r.int64(),
-      committedLeaderEpoch: version >= 5 ? r.int32() : -1,
-      metadata: r.nullableString(),
-      errorCode: r.int16(),
-    })),
-  }));
-  const errorCode = version >= 2 ? r.int16() : 0;
-  return { throttleTimeMs, topics, errorCode };
-}
+export const OffsetFetchResponse = message({ name: 'OffsetFetchResponse', apiKey: 9, versions: '0-9', flexible: '6+' }, {
+  throttleTimeMs: int32('3+'),
+  topics: array({ name: string('0-7'), partitions: array(partition('0-7'), '0-7') }, '0-7'),
+  errorCode: int16('2-7', { default: 0 }),
+  groups: array(
+    {
+      groupId: string('8+'),
+      topics: array({ name: string('8+'), partitions: array(partition('8+'), '8+') }, '8+'),
+      errorCode: int16('8+', { default: 0 }),
+    },
+    '8+',
+  ),
+});
+export type OffsetFetchResponse = Out<typeof OffsetFetchResponse>;
+export type OffsetFetchResponsePartition = OffsetFetchResponse['topics'][number]['partitions'][number];

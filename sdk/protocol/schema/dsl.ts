@@ -18,7 +18,8 @@
  * - flexible versions (message level) switch strings, bytes and arrays to their compact forms
  *   and add a tagged-field section to every struct; fields with `tag` live only there.
  * - Out<M> is what decode returns (every field present); In<M> is what encode takes: fields that
- *   have a default or a tag may be left out.
+ *   have a default or a tag, or exist only in some versions, may be left out (they then encode
+ *   as their default).
  */
 export interface Range {
   readonly min: number;
@@ -101,7 +102,8 @@ export interface FieldOptions<D = unknown> {
   default?: D;
 }
 type Nullable<T, O> = O extends { nullable: string } ? T | null : T;
-type IsOptional<O> = O extends { default: unknown } ? true : O extends { tag: number } ? true : false;
+/** Encode may leave a field out when it has a default or a tag, or exists in only some versions. */
+type IsOptional<O, V extends string> = O extends { default: unknown } ? true : O extends { tag: number } ? true : V extends '0+' ? false : true;
 
 function primitive<T>(name: Primitive): PrimitiveType<T> {
   return { kind: 'primitive', name };
@@ -135,12 +137,12 @@ function field<O, I, Opt extends boolean>(type: AnyType, spec: string, opts: Fie
     default: opts.default,
   };
 }
-type PrimitiveField<T> = <const O extends FieldOptions<T | null> = Record<never, never>>(
-  versions?: string,
+type PrimitiveField<T> = <const V extends string = '0+', const O extends FieldOptions<T | null> = Record<never, never>>(
+  versions?: V,
   opts?: O,
-) => Field<Nullable<T, O>, Nullable<T, O>, IsOptional<O>>;
+) => Field<Nullable<T, O>, Nullable<T, O>, IsOptional<O, V>>;
 function primitiveField<T>(type: PrimitiveType<T>): PrimitiveField<T> {
-  return ((spec = '0+', opts?: FieldOptions) => field(type, spec, opts)) as PrimitiveField<T>;
+  return ((spec: string = '0+', opts?: FieldOptions) => field(type, spec, opts)) as PrimitiveField<T>;
 }
 
 export const int8 = primitiveField(types.int8);
@@ -167,25 +169,25 @@ function structType(fields: Fields): StructType {
 }
 
 /** An array of a primitive (`array(types.int32)`) or of structs (`array({ name: string(), ... })`). */
-export function array<const E extends Fields | PrimitiveType, const O extends FieldOptions<null> = Record<never, never>>(
+export function array<const E extends Fields | PrimitiveType, const V extends string = '0+', const O extends FieldOptions<null> = Record<never, never>>(
   of: E,
-  spec = '0+',
+  spec: V = '0+' as V,
   opts?: O,
-): Field<Nullable<ElemOut<E>[], O>, Nullable<ElemIn<E>[], O>, IsOptional<O>> {
+): Field<Nullable<ElemOut<E>[], O>, Nullable<ElemIn<E>[], O>, IsOptional<O, V>> {
   return field({ kind: 'array', of: isType(of) ? of : structType(of as Fields) }, spec, opts);
 }
 
 /**
  * A struct-valued field. Tagged struct fields are optional: undefined when absent on the wire.
  */
-export function struct<const F extends Fields, const O extends FieldOptions<null> = Record<never, never>>(
+export function struct<const F extends Fields, const V extends string = '0+', const O extends FieldOptions<null> = Record<never, never>>(
   fields: F,
-  spec = '0+',
+  spec: V = '0+' as V,
   opts?: O,
 ): Field<
   O extends { tag: number } ? OutOf<F> | undefined : Nullable<OutOf<F>, O>,
   O extends { tag: number } ? InOf<F> | undefined : Nullable<InOf<F>, O>,
-  IsOptional<O>
+  IsOptional<O, V>
 > {
   return field(structType(fields), spec, opts);
 }

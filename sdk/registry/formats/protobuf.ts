@@ -1,7 +1,7 @@
 /**
  * Protobuf for the registry and the serdes: a schema is a .proto file's text, or (as
- * Confluent's Python serializer sends it) a base64 FileDescriptorProto; references are the
- * files it imports, by import name. Google's well-known types are known without a reference.
+ * Confluent's Python serializer sends it) a base64 FileDescriptorProto, stored as .proto text
+ * (./proto-text.ts); references are the files it imports, by import name. Google's well-known types are known without a reference.
  *
  * Compatibility: the registry compares the two files message by message (by full name) and field
  * by field (by number). Incompatible, as in Confluent's Protobuf checker: a message removed, the
@@ -14,6 +14,7 @@
  */
 import * as protobuf from 'protobufjs';
 import { invalidSchema } from '../errors';
+import { descriptorToProto } from './proto-text';
 import { incompatibility, type ParsedSchema, type ResolvedReference, type SchemaFormat } from './format';
 
 export interface ProtobufSchema extends ParsedSchema {
@@ -32,22 +33,30 @@ function descriptors(): any {
   return (descriptorExt ??= require('protobufjs/ext/descriptor'));
 }
 
-/** One file's content as protobufjs JSON, from .proto text or a base64 FileDescriptorProto. */
+/**
+ * .proto text as given, or a base64 FileDescriptorProto printed as .proto text (as Confluent's
+ * registry stores it).
+ */
+export function protoText(text: string, what = 'the schema'): string {
+  if (/[;{]/.test(text)) return text;
+  const compact = text.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return text;
+  try {
+    const ext = descriptors();
+    const fdp = ext.FileDescriptorProto.toObject(ext.FileDescriptorProto.decode(Buffer.from(compact, 'base64')), { enums: String });
+    return descriptorToProto(fdp);
+  } catch (e) {
+    throw invalidSchema(`Invalid schema: ${what} is neither .proto text nor a base64 FileDescriptorProto (${(e as Error).message})`);
+  }
+}
+
+/** One file's content as protobufjs JSON. */
 function fileJson(text: string, what: string): { json: protobuf.INamespace; imports: string[]; packageName: string } {
   try {
     const parsed = protobuf.parse(text, new protobuf.Root(), PARSE_OPTIONS);
     return { json: parsed.root.toJSON(), imports: parsed.imports ?? [], packageName: parsed.package ?? '' };
-  } catch (textError) {
-    const compact = text.replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) throw invalidSchema(`Invalid schema: ${what} does not parse as .proto (${(textError as Error).message})`);
-    try {
-      const ext = descriptors();
-      const fdp = ext.FileDescriptorProto.decode(Buffer.from(compact, 'base64'));
-      const root = (protobuf.Root as any).fromDescriptor({ file: [fdp] }) as protobuf.Root;
-      return { json: root.toJSON(), imports: fdp.dependency ?? [], packageName: fdp.package ?? '' };
-    } catch (e) {
-      throw invalidSchema(`Invalid schema: ${what} is neither .proto text nor a base64 FileDescriptorProto (${(e as Error).message})`);
-    }
+  } catch (e) {
+    throw invalidSchema(`Invalid schema: ${what} does not parse as .proto (${(e as Error).message})`);
   }
 }
 
@@ -66,10 +75,11 @@ export function parseProtobuf(schema: string, references: ResolvedReference[] = 
   const known = new Set<string>();
   for (const ref of references) {
     if (ref.schemaType !== 'PROTOBUF') throw invalidSchema(`Invalid schema: reference '${ref.name}' is ${ref.schemaType}, not PROTOBUF`);
-    root.addJSON(fileJson(ref.schema, `reference '${ref.name}'`).json.nested ?? {});
+    root.addJSON(fileJson(protoText(ref.schema, `reference '${ref.name}'`), `reference '${ref.name}'`).json.nested ?? {});
     known.add(ref.name);
   }
-  const main = fileJson(schema, 'the schema');
+  const text = protoText(schema);
+  const main = fileJson(text, 'the schema');
   for (const imp of main.imports) {
     if (known.has(imp)) continue;
     const common = protobuf.common.get(imp);
@@ -83,7 +93,7 @@ export function parseProtobuf(schema: string, references: ResolvedReference[] = 
     throw invalidSchema(`Invalid schema: ${(e as Error).message}`);
   }
   const messages = topMessages(main.json, main.packageName);
-  return { schemaType: 'PROTOBUF', canonical: schema.trim(), recordName: messages[0], root, messages, packageName: main.packageName };
+  return { schemaType: 'PROTOBUF', canonical: text.trim(), recordName: messages[0], root, messages, packageName: main.packageName };
 }
 
 const SCALAR_GROUPS: string[][] = [['int32', 'uint32', 'int64', 'uint64', 'bool'], ['sint32', 'sint64'], ['fixed32', 'sfixed32'], ['fixed64', 'sfixed64'], ['string', 'bytes']];

@@ -113,22 +113,33 @@ export class SchemaDecoder {
     if (!isFramed(bytes)) throw new KafkalabError('Not a Confluent-framed record (no magic byte 0 and schema id)', { code: 'NOT_FRAMED' });
     const id = schemaIdOf(bytes);
     const fetched = await this.client.schemaById(id);
-    let start = HEADER_BYTES;
-    let key = String(id);
-    let messageName: string | undefined;
-    if (fetched.schemaType === 'PROTOBUF') {
-      const { indexes, payloadStart } = decodeMessageIndexes(bytes);
-      start = payloadStart;
-      key = `${id}:${indexes.join(',')}`;
-      messageName = await this.messageNameAt(id, indexes);
+    if (fetched.schemaType !== 'PROTOBUF') return { id, schemaType: fetched.schemaType, value: (await this.codec(id, [])).decode(bytes.subarray(HEADER_BYTES)) };
+    let read: { indexes: number[]; payloadStart: number } | undefined;
+    try {
+      read = decodeMessageIndexes(bytes);
+      return { id, schemaType: 'PROTOBUF', value: (await this.codec(id, read.indexes)).decode(bytes.subarray(read.payloadStart)) };
+    } catch (e) {
+      // Some producers (@kafkajs/confluent-schema-registry) write no message indexes: the
+      // payload starts right after the id and means the first message.
+      if (read && read.indexes.length === 1 && read.indexes[0] === 0) throw e;
+      return { id, schemaType: 'PROTOBUF', value: (await this.codec(id, [0])).decode(bytes.subarray(HEADER_BYTES)) };
     }
+  }
+
+  private codec(id: number, indexes: number[]): Promise<SchemaCodec> {
+    const key = `${id}:${indexes.join(',')}`;
     let codec = this.codecs.get(key);
     if (!codec) {
-      codec = this.client.resolveReferences(fetched.references).then((refs) => codecFor(fetched.schemaType, fetched.schema, refs, { messageName }));
+      codec = (async () => {
+        const fetched = await this.client.schemaById(id);
+        const refs = await this.client.resolveReferences(fetched.references);
+        const messageName = fetched.schemaType === 'PROTOBUF' ? await this.messageNameAt(id, indexes) : undefined;
+        return codecFor(fetched.schemaType, fetched.schema, refs, { messageName });
+      })();
       this.codecs.set(key, codec);
       codec.catch(() => this.codecs.delete(key));
     }
-    return { id, schemaType: fetched.schemaType, value: (await codec).decode(bytes.subarray(start)) };
+    return codec;
   }
 
   private async messageNameAt(id: number, indexes: number[]): Promise<string> {

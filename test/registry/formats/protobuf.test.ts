@@ -34,6 +34,39 @@ test('parse: a base64 FileDescriptorProto and a reference by import name', () =>
   assert.equal(d.root.lookupType('lab.Reading').fieldsArray.map((f) => [f.name, f.type]), [['speed', 'double'], ['vin', 'string']]);
 });
 
+test('a descriptor is stored as .proto text that parses to the same messages (maps, oneofs, nesting, enums, labels)', () => {
+  const rich = proto(`
+message Reading {
+  string motor = 1;
+  map<string, double> gauges = 2;
+  oneof source { string sensor = 3; int32 channel = 4; }
+  repeated Bearing bearings = 5;
+  State state = 6;
+  optional double spare = 7;
+  message Bearing { float vib = 1; map<int32, Bearing> children = 2; }
+  enum State { RUN = 0; STOP = 1; }
+}
+enum Level { LOW = 0; HIGH = 1; }
+message Other { Level level = 1; Reading.Bearing b = 2; }`);
+  const descriptor = require('protobufjs/ext/descriptor');
+  const root = new protobuf.Root();
+  protobuf.parse(rich, root, { keepCase: true });
+  root.resolveAll();
+  const b64 = Buffer.from(descriptor.FileDescriptorProto.encode((root as any).toDescriptor('proto3').file[0]).finish()).toString('base64');
+  const fromText = parseProtobuf(rich);
+  const fromDescriptor = parseProtobuf(b64);
+  assert.match(fromDescriptor.canonical, /^syntax = "proto3";\npackage lab;/);
+  assert.match(fromDescriptor.canonical, /map<string, double> gauges = 2;/);
+  assert.match(fromDescriptor.canonical, /oneof source \{\n    string sensor = 3;\n    int32 channel = 4;\n  \}/);
+  const shape = (p: ReturnType<typeof parseProtobuf>) =>
+    [...p.messages, 'lab.Reading.Bearing'].map((n) =>
+      [...p.root.lookupType(n).fieldsArray].sort((a, b) => a.id - b.id).map((f) => [f.name, f.id, f.type.replace(/^\.?lab\./, '').replace(/^Reading\./, ''), f.repeated, f.map, f.partOf?.name ?? null]),
+    );
+  assert.equal(shape(fromDescriptor), shape(fromText));
+  assert.equal(protobufFormat.incompatibilities(fromDescriptor, fromText), []);
+  assert.equal(parseProtobuf(fromDescriptor.canonical).canonical, fromDescriptor.canonical, 'the text is stable');
+});
+
 test('compatible changes: fields added or removed, wire-compatible scalar changes, enum values', () => {
   const v1 = proto('message M { int32 a = 1; string s = 2; enum E { X = 0; Y = 1; } E e = 3; }');
   assert.equal(problems(proto('message M { int32 a = 1; string s = 2; enum E { X = 0; Y = 1; Z = 2; } E e = 3; double added = 4; }'), v1), []);

@@ -1,17 +1,18 @@
 /**
  * The streaming loop: consume a batch per partition (consumer group, so instances share the
- * partitions), decode and validate, score through the micro-batcher, publish results and
- * dead letters, and only then commit the batch's offsets (at-least-once).
+ * partitions), decode and prepare it with kafkalab's runtime (chunk.ts), score through the
+ * micro-batcher, publish results and dead letters, and only then commit the batch's offsets
+ * (at-least-once).
  */
+import { reasonKind, type Scorer } from '@kafkalab/runtime';
 import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
-import { FlatJson } from './flatjson';
+import { ChunkDecoder, type Chunk } from './chunk';
 import { float32Json } from './format';
 import { createResultProducer, sendChunks } from './producer';
 import { MatrixBatcher } from './batcher';
 import type { Config } from './config';
 import { kafkaLogCreator, type Logger } from './log';
 import type { Metrics } from './metrics';
-import type { Scorer } from './scorer';
 
 export const DLQ_HEADERS = {
   reason: 'kafkalab.error',
@@ -83,8 +84,10 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   await consumer.connect();
   await consumer.subscribe({ topics: [config.inputTopic], fromBeginning: config.fromBeginning });
 
-  const passthrough = config.passthroughFields.length > 0;
-  const flat = new FlatJson([...scorer.spec.inputs.map((i) => i.name), ...(scorer.spec.key === undefined ? [] : [scorer.spec.key]), ...config.passthroughFields]);
+  const chunks = new ChunkDecoder(scorer, config.passthroughFields);
+  // One window state for every partition this instance reads: a key's records share one
+  // partition when producers key records by the window key, so partitions never interleave a key.
+  const state = scorer.newState();
   // The constant parts of every result, formatted once.
   const threshold = `,"threshold":${num(scorer.threshold)},"anomaly":`;
   const featureJson = scorer.spec.features.map((f) => `{"feature":${JSON.stringify(f)},"error":`);
@@ -97,31 +100,19 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
 
     // Window state advances here, synchronously and in offset order; only the model call waits
     // for the batcher, so concurrent partitions never interleave one key's readings.
-    const chunks: { matrix: Float32Array; rows: number; source: KafkaMessage[]; records: unknown[] }[] = [];
+    const prepared: Chunk[] = [];
     const dead: Message[] = [];
     for (let at = 0; at < messages.length; at += config.batchSize) {
-      const slice = messages.slice(at, at + config.batchSize);
-      const matrix = new Float32Array(slice.length * scorer.width);
-      const source: KafkaMessage[] = [];
-      const records: unknown[] = [];
-      for (const m of slice) {
-        const decoded = decode(m, flat);
-        const problem = decoded instanceof Rejected ? decoded.reason : scorer.prepare(decoded, matrix, source.length);
-        if (problem) {
-          dead.push(deadLetter(m, topic, partition, problem));
-          continue;
-        }
-        source.push(m);
-        if (passthrough) records.push(decoded);
-      }
-      chunks.push({ matrix: matrix.subarray(0, source.length * scorer.width), rows: source.length, source, records });
+      const chunk = chunks.decode(messages.slice(at, at + config.batchSize), partition, state);
+      for (const d of chunk.dead) dead.push(deadLetter(d.message, topic, partition, d.reason));
+      prepared.push(chunk);
     }
-    const reconstructions = await Promise.all(chunks.map((c) => batcher.submit(c.matrix, c.rows)));
+    const reconstructions = await Promise.all(prepared.map((c) => batcher.submit(c.matrix, c.rows)));
 
     const results = output.batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
     const source = `,"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":`;
     let anomalies = 0;
-    chunks.forEach((c, i) => {
+    prepared.forEach((c, i) => {
       const recon = reconstructions[i];
       const scores = scorer.scores(c.matrix, recon);
       let errors: Float32Array | undefined; // only when some row is published (anomalies mode often has none)
@@ -137,7 +128,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
           const base = r * scorer.width;
           for (let k = 0; k < n; k++) t += `${k ? ',' : ''}${featureJson[top[k]]}${float32Json(errors[base + top[k]])}}`;
         }
-        const fields = passthrough ? passthroughJson(c.records[r] as Record<string, unknown>, config.passthroughFields) : '';
+        const fields = config.passthroughFields.length ? `,"fields":{${c.fields[r]}}` : '';
         const key = m.key === null ? 'null' : JSON.stringify(m.key.toString('utf8'));
         results.add(m.key, `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly},"top":[${t}]${fields}}`, Number(m.timestamp));
       }
@@ -146,7 +137,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     await Promise.all([results.send(), sendChunks(producer, config.dlqTopic, dead)]);
     metrics.recordsOut.inc(results.count);
     metrics.anomalies.inc(anomalies);
-    if (dead.length) for (const d of dead) metrics.dlq.inc(1, { reason: reasonClass(String(d.headers![DLQ_HEADERS.reason])) });
+    if (dead.length) for (const d of dead) metrics.dlq.inc(1, { reason: reasonKind(String(d.headers![DLQ_HEADERS.reason])) });
 
     // A revoked partition belongs to another member now: it re-reads from the last commit,
     // which duplicates these outputs but loses nothing.
@@ -179,29 +170,6 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   };
 }
 
-/** The parsed value, or why it cannot be parsed. */
-class Rejected {
-  constructor(readonly reason: string) {}
-}
-
-/** The parsed value (only the fields the app reads when the fast path takes it), or why it cannot be parsed. */
-function decode(m: KafkaMessage, flat: FlatJson): unknown {
-  if (m.value === null || m.value.length === 0) return new Rejected('empty value');
-  const fast = flat.parse(m.value);
-  if (fast !== undefined) return fast;
-  try {
-    return JSON.parse(m.value.toString('utf8'));
-  } catch (err) {
-    return new Rejected(`invalid JSON: ${(err as Error).message}`);
-  }
-}
-
-function passthroughJson(record: Record<string, unknown>, names: string[]): string {
-  let s = '';
-  for (const n of names) if (record[n] !== undefined) s += `${s ? ',' : ''}${JSON.stringify(n)}:${JSON.stringify(record[n])}`;
-  return `,"fields":{${s}}`;
-}
-
 function deadLetter(m: KafkaMessage, topic: string, partition: number, reason: string): Message {
   return {
     key: m.key,
@@ -216,12 +184,6 @@ function deadLetter(m: KafkaMessage, topic: string, partition: number, reason: s
       [DLQ_HEADERS.timestamp]: m.timestamp,
     },
   };
-}
-
-function reasonClass(reason: string): string {
-  if (reason.startsWith('invalid JSON')) return 'invalid_json';
-  if (reason === 'empty value') return 'empty_value';
-  return 'invalid_record';
 }
 
 /** JSON has no NaN or Infinity; a float32 overflow must not make the output unparsable. */

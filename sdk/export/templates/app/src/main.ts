@@ -2,13 +2,13 @@
  * Entry point: configuration, model, HTTP endpoints, then the streaming loop until SIGTERM or
  * SIGINT, which drain the in-flight batch, commit it and leave the consumer group.
  */
+import { Scorer, type BackendName } from '@kafkalab/runtime';
 import { startApp, type RunningApp } from './app';
 import { ConfigError, describeConfig, loadConfig } from './config';
 import { defaults } from './defaults';
 import { startHttp } from './http';
 import { jsonLogger, type Logger } from './log';
 import { Metrics } from './metrics';
-import { Scorer } from './scorer';
 
 async function main(): Promise<void> {
   let log: Logger = jsonLogger('info');
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
 
-  scorer = await Scorer.load(config.modelDir, { threshold: config.threshold });
+  scorer = await Scorer.load(config.modelDir, { threshold: config.threshold, backend: (process.env.TFJS_BACKEND || undefined) as BackendName | undefined });
   log.info('model loaded', { backend: scorer.backend, features: scorer.spec.features, threshold: scorer.threshold, modelDir: config.modelDir });
   metrics.info.set(1, { backend: scorer.backend, features: scorer.width, input_topic: config.inputTopic, output_topic: config.outputTopic, group: config.groupId });
 

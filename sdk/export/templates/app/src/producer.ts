@@ -1,7 +1,7 @@
 /**
  * Publishing results. The fast path encodes each partition's record batch itself
  * (recordbatch.ts) and sends one Produce request per leader through kafkajs's own cluster and
- * connection layer (adapter.ts), so metadata, TLS, SASL, reconnects and the wire stay kafkajs's;
+ * connection layer (kafkalab's adapter, from the runtime package), so metadata, TLS, SASL, reconnects and the wire stay kafkajs's;
  * only the per-record encoding, which profiling showed to be ~40% of the app's CPU, is replaced.
  * When the adapter's self-check of kafkajs's internals fails, or PRODUCE_ENCODER=kafkajs,
  * results go through `producer.send` as ordinary messages.
@@ -10,10 +10,9 @@
  * kafkajs's producer does (refresh metadata, back off); a partition already acknowledged is not
  * sent again, so a retry adds no duplicates of its own.
  */
+import { openCluster, PRODUCE_VERSIONS, produceToLeaders, type ClusterClient } from '@kafkalab/runtime';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from './log';
-import { openCluster, type ClusterClient } from './adapter';
-import { PRODUCE_VERSIONS, produceToLeaders } from './raw-produce';
 import { RecordBatchWriter, keyPartition } from './recordbatch';
 
 export interface OutputBatch {

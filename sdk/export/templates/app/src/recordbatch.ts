@@ -11,13 +11,11 @@
  * Record => Length varint | Attributes int8 | TimestampDelta varlong | OffsetDelta varint |
  *   Key varint-bytes | Value varint-bytes | [Header] (varint count)
  *
- * crc32c.ts and batch-encoding.ts are kafkalab's own files, copied verbatim at export time.
+ * The CRC and varint helpers come from kafkalab's runtime package (the bridge's own).
  */
-import { varintSize, writeInt64, writeVarint } from './batch-encoding';
-import { crc32c } from './crc32c';
+import { crc32c, varintSize, writeInt64, writeVarint } from '@kafkalab/runtime';
 
-export { keyPartition } from './batch-encoding';
-export { crc32c };
+export { crc32c, keyPartition } from '@kafkalab/runtime';
 
 const HEADER = 61;
 const CRC_FROM = 21;

@@ -1,0 +1,67 @@
+/**
+ * A chunk of consumed messages to model input, with kafkalab's runtime doing all the work the
+ * notebook does (decoding, flattening, type rules, rejected rows, window state, scaling): the
+ * app only keeps track of which message each prepared row came from.
+ */
+import { ColumnSet, RecordDecoder, rowColumns, type FeatureState, type Scorer } from '@kafkalab/runtime';
+import type { KafkaMessage } from 'kafkajs';
+
+export interface Chunk {
+  /** Scaled feature rows of the messages that can be scored, row-major. */
+  matrix: Float32Array;
+  rows: number;
+  /** The message of each prepared row. */
+  source: KafkaMessage[];
+  /** Per prepared row, the JSON members of the passthrough fields (`"vin":"X","seq":3`), when configured. */
+  fields: string[];
+  /** Messages that cannot be scored and why: decoding (the reason a notebook read reports) or the model's rows rule. */
+  dead: { message: KafkaMessage; reason: string }[];
+}
+
+export class ChunkDecoder {
+  private readonly set = new ColumnSet();
+  private readonly decoder: RecordDecoder;
+  private readonly names: string[];
+
+  constructor(
+    private readonly scorer: Scorer,
+    private readonly passthrough: readonly string[],
+  ) {
+    const spec = scorer.spec;
+    this.names = [...spec.inputs.map((i) => i.name), ...(spec.key === undefined ? [] : [spec.key])];
+    this.decoder = new RecordDecoder(this.set, { columns: [...this.names, ...passthrough] });
+  }
+
+  /**
+   * Decodes and prepares `messages` of one partition, in offset order, advancing `state`.
+   * Synchronous: the shared column set is free again when it returns.
+   */
+  decode(messages: KafkaMessage[], partition: number, state: FeatureState): Chunk {
+    const set = this.set;
+    set.clear();
+    const dead: Chunk['dead'] = [];
+    const byRow: KafkaMessage[] = [];
+    for (const m of messages) {
+      const reason = this.decoder.add(m.key, m.value, partition, Number(m.offset), Number(m.timestamp));
+      if (reason !== undefined) dead.push({ message: m, reason });
+      else byRow.push(m);
+    }
+    const p = this.scorer.prepare(rowColumns(set, this.names), set.rows, state);
+    for (let r = 0; r < set.rows; r++) {
+      const reason = p.problems[r];
+      if (reason !== undefined) dead.push({ message: byRow[r], reason });
+    }
+    const source = Array.from(p.index, (r) => byRow[r]);
+    const fields = this.passthrough.length ? Array.from(p.index, (r) => this.fieldsJson(r)) : [];
+    return { matrix: p.matrix, rows: p.rows, source, fields, dead };
+  }
+
+  private fieldsJson(row: number): string {
+    let s = '';
+    for (const name of this.passthrough) {
+      const v = this.set.get(name)?.get(row);
+      if (v !== undefined && v !== null) s += `${s ? ',' : ''}${JSON.stringify(name)}:${JSON.stringify(v)}`;
+    }
+    return s;
+  }
+}

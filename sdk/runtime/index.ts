@@ -1,0 +1,35 @@
+/**
+ * kafkalab's record-to-score runtime: the one implementation of what happens between a Kafka
+ * record and its anomaly score, run by the notebook (topic.read/stream, Autoencoder.score,
+ * predict, explain) and by every exported scoring app, which depends on it as the package
+ * `@kafkalab/runtime` (packed from this tree at export time).
+ *
+ *   decode/   where a record becomes a row (and a column): the JSON byte scanner, the JSON.parse
+ *             path, the type rules (values.ts), typed columns, the record decoder and its
+ *             failure reasons
+ *   score/    where a score is computed: pipeline.json, window features per key, the scaler,
+ *             the TensorFlow.js backend and model call, scores, verdicts and top features
+ *   kafka.ts  what an app needs beside scoring: the raw produce path and record-batch helpers
+ *
+ * It imports only Node's built-ins, kafkajs and TensorFlow.js (test/runtime/closure.test.ts
+ * walks its imports), so that an app carries nothing of the notebook side.
+ */
+export { Column, ColumnSet, recordColumns, rowColumns, type CellValue, type ColumnData, type ColumnType, type Schema } from './decode/columns';
+export { flattenValue, type CellSink } from './decode/flatten';
+export { JsonScanner, type ScanOptions } from './decode/json-scan';
+export { FORMATS, META_COLUMNS, RecordDecoder, splitCsvLine, type CsvOptions, type DecodeOptions, type Format, type RawRecord } from './decode/record-decoder';
+export { DECODE_FAILURE, FLOAT32_MAX, MAX_DEPTH, isMissing, numericText, toNumber } from './decode/values';
+
+export { backend, initBackend, tf, type BackendName } from './score/backend';
+export { FeatureState, featureMatrix, recordsMatrix } from './score/features';
+export { fileLoadHandler, forward, loadModel, MODEL_FILE } from './score/model';
+export {
+  checkPipeline, featurePlan, PIPELINE_VERSION, WINDOW_STATS, windowFeatureName, windowFeatureNames,
+  type FeatureSource, type InputSpec, type ModelSpec, type PipelineSpec, type ScalerSpec, type ThresholdSpec, type WindowFeatureSpec, type WindowStat,
+} from './score/pipeline';
+export { featureErrors, rowScores, topFeatures, topFeaturesInto } from './score/reconstruction';
+export { prepareRows, reasonKind, recordProblem, ROW_PROBLEM, type PreparedRows, type RowColumns } from './score/rows';
+export { fitScaler, scaleInPlace, scaleRow } from './score/scaler';
+export { Scorer, type Contribution, type RowScores } from './score/scorer';
+
+export * from './kafka';

@@ -1,0 +1,151 @@
+/**
+ * From a row's raw readings to its feature row: the fill for a missing reading, the rolling
+ * statistics per key, the features in the spec's order. One FeatureState per ordered stream of
+ * rows: it must see each key's rows in time order (a topic's partition order when the window
+ * key is the partitioning key).
+ */
+import { recordColumns } from '../decode/columns';
+import { toNumber } from '../decode/values';
+import { featurePlan, type FeatureSource, type PipelineSpec } from './pipeline';
+
+interface KeyState {
+  /** One ring buffer of `size` values per window; `count` readings seen so far. */
+  rings: Float64Array[];
+  count: number;
+  last: Float64Array;
+}
+
+export class FeatureState {
+  readonly spec: PipelineSpec;
+  private readonly sources: FeatureSource[];
+  private readonly windowInput: number[];
+  private readonly keys = new Map<string, KeyState>();
+  private readonly values: Float64Array;
+  private readonly readings: Float64Array;
+  private readonly stats: Float64Array[];
+
+  constructor(spec: PipelineSpec) {
+    this.spec = spec;
+    const plan = featurePlan(spec);
+    this.sources = plan.sources;
+    this.windowInput = plan.windowInput;
+    this.values = new Float64Array(spec.inputs.length);
+    this.readings = new Float64Array(spec.inputs.length);
+    this.stats = spec.windows.map(() => new Float64Array(8));
+  }
+
+  /** Number of keys with state (e.g. cars seen). */
+  get size(): number {
+    return this.keys.size;
+  }
+
+  reset(): void {
+    this.keys.clear();
+  }
+
+  /**
+   * Feeds one row and writes its feature row at `out[offset..]`. `readings[i]` is input i as a
+   * number (toNumber), NaN or infinite when missing or not numeric: the input's fill takes its place.
+   */
+  push(key: string, readings: ArrayLike<number>, out: Float32Array | Float64Array, offset = 0): void {
+    const inputs = this.spec.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const v = readings[i];
+      this.values[i] = Number.isFinite(v) ? v : inputs[i].fill;
+    }
+    if (this.spec.windows.length) this.updateWindows(key);
+    for (let f = 0; f < this.sources.length; f++) {
+      const s = this.sources[f];
+      out[offset + f] = s.input >= 0 ? this.values[s.input] : this.stats[s.window][s.stat];
+    }
+  }
+
+  /** `push` with input i's raw cell from `get(i)` (any type; read with toNumber). */
+  row(key: string, get: (input: number) => unknown, out: Float32Array | Float64Array, offset = 0): void {
+    const raw = this.readings;
+    for (let i = 0; i < raw.length; i++) raw[i] = toNumber(get(i));
+    this.push(key, raw, out, offset);
+  }
+
+  private updateWindows(key: string): void {
+    let st = this.keys.get(key);
+    if (!st) {
+      st = { rings: this.spec.windows.map((w) => new Float64Array(w.size)), count: 0, last: new Float64Array(this.spec.windows.length) };
+      this.keys.set(key, st);
+    }
+    const windows = this.spec.windows;
+    for (let w = 0; w < windows.length; w++) {
+      const size = windows[w].size;
+      const ring = st.rings[w];
+      const x = this.values[this.windowInput[w]];
+      ring[st.count % size] = x;
+      const n = Math.min(st.count + 1, size);
+      // Summed directly over the ring each time: exact and order-fixed, so every path agrees
+      // to the bit; windows are small, so this costs less than it would to keep it fast.
+      let sum = 0;
+      let min = Infinity;
+      let max = -Infinity;
+      let peak = 0;
+      for (let j = 0; j < n; j++) {
+        const v = ring[j];
+        sum += v;
+        if (v < min) min = v;
+        if (v > max) max = v;
+        const a = Math.abs(v);
+        if (a > peak) peak = a;
+      }
+      const mean = sum / n;
+      let sq = 0;
+      for (let j = 0; j < n; j++) {
+        const d = ring[j] - mean;
+        sq += d * d;
+      }
+      // In WINDOW_STATS order: mean, std, min, max, peak, range, diff, run.
+      const out = this.stats[w];
+      out[0] = mean;
+      out[1] = Math.sqrt(sq / n);
+      out[2] = min;
+      out[3] = max;
+      out[4] = peak;
+      out[5] = max - min;
+      out[6] = st.count === 0 ? 0 : x - st.last[w];
+      let run = 1;
+      const newest = st.count % size;
+      while (run < n && ring[(newest - run + size) % size] === x) run++;
+      out[7] = run;
+      st.last[w] = x;
+    }
+    st.count++;
+  }
+}
+
+/**
+ * Feature matrix (row-major Float32Array, rows x features) from column arrays, every row taken
+ * in order (training and the window helpers; scoring goes through rows.ts, which also rejects
+ * rows). `columns` holds one array per input name (and the key column when the spec has one).
+ * Pass `state` to continue the windows of an earlier call (consecutive micro-batches).
+ */
+export function featureMatrix(
+  spec: PipelineSpec,
+  columns: Record<string, ArrayLike<unknown> | undefined>,
+  rows: number,
+  state: FeatureState = new FeatureState(spec),
+): Float32Array {
+  const nf = spec.features.length;
+  const out = new Float32Array(rows * nf);
+  const cols = spec.inputs.map((inp) => columns[inp.name]);
+  const keyCol = spec.key === undefined ? undefined : columns[spec.key];
+  let r = 0;
+  const get = (i: number): unknown => {
+    const c = cols[i];
+    return c === undefined ? undefined : c[r];
+  };
+  for (; r < rows; r++) state.row(keyCol === undefined ? '' : String(keyCol[r]), get, out, r * nf);
+  return out;
+}
+
+/** Feature matrix of row objects (nested fields flattened as a read flattens them), rows taken in order. */
+export function recordsMatrix(spec: PipelineSpec, records: readonly object[], state: FeatureState = new FeatureState(spec)): Float32Array {
+  const { columns, rows } = recordColumns(records);
+  return featureMatrix(spec, columns, rows, state);
+}

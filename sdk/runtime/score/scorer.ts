@@ -1,0 +1,126 @@
+/**
+ * Where a score is computed: a trained pipeline (pipeline.json) and its network, from decoded
+ * rows to scores, verdicts and the features behind them. The notebook's Autoencoder and the
+ * exported app hold one each and call the same methods.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { KafkalabError } from '../../util/errors';
+import { backend, initBackend, type BackendName, type tf } from './backend';
+import { FeatureState } from './features';
+import { forward, loadModel } from './model';
+import { checkPipeline, type PipelineSpec } from './pipeline';
+import { featureErrors, rowScores, topFeatures, topFeaturesInto } from './reconstruction';
+import { prepareRows, type PreparedRows, type RowColumns } from './rows';
+
+export interface Contribution {
+  feature: string;
+  /** Squared reconstruction error of this feature (scaled units); the score is their mean. */
+  error: number;
+}
+
+/** Scores of a table's rows, one per row: NaN where the row cannot be scored (`problems` says why). */
+export interface RowScores {
+  scores: Float32Array;
+  /** Squared error per row and feature, row-major; NaN rows where the row cannot be scored. */
+  errors: Float32Array;
+  problems: (string | undefined)[];
+  rows: number;
+}
+
+export class Scorer {
+  readonly width: number;
+
+  constructor(
+    readonly spec: PipelineSpec,
+    readonly model: tf.LayersModel,
+    private readonly thresholdOverride?: number,
+  ) {
+    this.width = spec.features.length;
+  }
+
+  /** The model folder written by `ae.save(dir)` (or an exported app's `model/`), on the backend chosen (see backend.ts). */
+  static async load(dir: string, opts: { threshold?: number; backend?: BackendName } = {}): Promise<Scorer> {
+    const file = path.join(dir, 'pipeline.json');
+    let spec: PipelineSpec;
+    try {
+      spec = checkPipeline(JSON.parse(await fs.readFile(file, 'utf8')) as PipelineSpec);
+    } catch (err) {
+      throw new KafkalabError(`Cannot load ${file} (${(err as Error).message})`, { code: 'MODEL_LOAD', hint: 'pass the folder holding pipeline.json and model.json', cause: err });
+    }
+    await initBackend(opts.backend);
+    const model = await loadModel(dir);
+    const shape = model.inputs[0].shape;
+    if (shape[shape.length - 1] !== spec.features.length) {
+      throw new KafkalabError(`model.json takes ${shape[shape.length - 1]} inputs but pipeline.json lists ${spec.features.length} features`, { code: 'MODEL_LOAD' });
+    }
+    return new Scorer(spec, model, opts.threshold);
+  }
+
+  /** The TensorFlow.js backend the model runs on. */
+  get backend(): BackendName {
+    return backend();
+  }
+
+  /** The threshold in force: the one chosen in the notebook, unless overridden. */
+  get threshold(): number {
+    return this.thresholdOverride ?? this.spec.threshold.value;
+  }
+
+  isAnomaly(score: number): boolean {
+    return score > this.threshold;
+  }
+
+  /** A fresh window state for one ordered stream of rows. */
+  newState(): FeatureState {
+    return new FeatureState(this.spec);
+  }
+
+  /** Which rows can be scored, their window state advanced and their scaled features (see rows.ts). */
+  prepare(columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array): PreparedRows {
+    return prepareRows(this.spec, columns, rows, state, out);
+  }
+
+  /** One model call over `rows` prepared rows; returns the reconstructions, row-major. */
+  reconstruct(matrix: Float32Array, rows: number): Float32Array {
+    return forward(this.model, matrix, rows, this.width);
+  }
+
+  scores(matrix: Float32Array, reconstruction: Float32Array): Float32Array {
+    return rowScores(matrix, reconstruction, this.width);
+  }
+
+  /** Per-feature squared reconstruction errors of a batch, row-major (the score is each row's mean). */
+  errors(matrix: Float32Array, reconstruction: Float32Array): Float32Array {
+    return featureErrors(matrix, reconstruction);
+  }
+
+  /** The `n` features with the largest error in one row of `errors`, largest first. */
+  explain(errors: ArrayLike<number>, row: number, n: number): Contribution[] {
+    if (n <= 0) return [];
+    const base = row * this.width;
+    return topFeatures(errors, this.width, row, n).map((f) => ({ feature: this.spec.features[f], error: errors[base + f] }));
+  }
+
+  /** `explain` as feature indexes written into `out`, without allocating; returns how many. */
+  topInto(errors: ArrayLike<number>, row: number, out: Int32Array): number {
+    return topFeaturesInto(errors, this.width, row, out);
+  }
+
+  /** Scores every row of a table in one model call: the notebook's path (the app batches across partitions itself). */
+  scoreRows(columns: RowColumns, rows: number, state: FeatureState): RowScores {
+    const p = this.prepare(columns, rows, state);
+    const recon = this.reconstruct(p.matrix, p.rows);
+    const w = this.width;
+    const scores = new Float32Array(rows).fill(NaN);
+    const errors = new Float32Array(rows * w).fill(NaN);
+    const s = this.scores(p.matrix, recon);
+    const e = this.errors(p.matrix, recon);
+    for (let k = 0; k < p.rows; k++) {
+      const r = p.index[k];
+      scores[r] = s[k];
+      errors.set(e.subarray(k * w, (k + 1) * w), r * w);
+    }
+    return { scores, errors, problems: p.problems, rows };
+  }
+}
