@@ -125,8 +125,12 @@ export async function fitTable(options: AutoencoderOptions, data: TableLike, opt
   const train = contiguous ? matrix.subarray(0, nTrain * nf) : gatherRows(matrix, nf, split.train);
   const val = contiguous ? matrix.subarray(nTrain * nf) : gatherRows(matrix, nf, split.validation);
   spec.scaler = fitScaler(options.scaler ?? 'standard', train, nf);
-  scaleInPlace(spec.scaler, train);
-  if (!contiguous) scaleInPlace(spec.scaler, val);
+  // Contiguous: train and val are views of one matrix; otherwise two copies.
+  if (contiguous) scaleInPlace(spec.scaler, matrix);
+  else {
+    scaleInPlace(spec.scaler, train);
+    scaleInPlace(spec.scaler, val);
+  }
 
   const { model, trainer, stopper } = makeNetwork(options, spec, opts);
   const epochs = opts.epochs ?? 10;
