@@ -40,6 +40,8 @@ export interface BrokerOptions {
   log?: Partial<LogConfig>;
   /** How often retention runs. Default 5 minutes (Kafka's log.retention.check.interval.ms). */
   retentionCheckMs?: number;
+  /** How often the log cleaner looks for compacted partitions to clean (Kafka's log.cleaner.backoff.ms). Default 15 s; 0 = never. */
+  cleanerIntervalMs?: number;
   nodeId?: number;
   /** Consumer-group settings (Kafka's group.initial.rebalance.delay.ms, group.min/max.session.timeout.ms). */
   groups?: GroupSettings;
@@ -121,7 +123,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
   try {
     const { clusterId } = readClusterMeta(dataDir, nodeId);
     loadHandlers();
-    logs = LogManager.open(path.join(dataDir, 'topics'), { defaults: opts.log, logger: logger.child('log') });
+    logs = LogManager.open(path.join(dataDir, 'topics'), { defaults: opts.log, logger: logger.child('log'), cleanerIntervalMs: opts.cleanerIntervalMs });
     offsets = OffsetStore.open(path.join(dataDir, 'groups'), { logger: logger.child('offsets') });
     const config: BrokerConfig & { groups?: GroupSettings } = {
       nodeId,
@@ -196,6 +198,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
           clearInterval(retention);
           state.appends.cancelAll();
           await srv.close();
+          await logs!.stopCleaner();
           for (const s of services.values()) await s.close?.();
           services.clear();
           logs!.flush();

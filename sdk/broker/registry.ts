@@ -105,6 +105,12 @@ export interface ConnectionInfo {
   readonly port: number;
   clientId: string | null;
   readonly closed: boolean;
+  /** Who is on the other end ('User:ANONYMOUS' until SASL says otherwise; see security.ts). */
+  principal: string;
+  /** Set once SASL authentication succeeded. */
+  authenticated: boolean;
+  /** The SASL exchange in progress after a SaslHandshake; `raw` after a v0 handshake (unframed tokens). */
+  sasl: { mechanism: string; exchange: import('./security').SaslExchange; raw: boolean } | null;
   /** Closes this client's connection (logged as a warning with the reason). */
   close(reason?: string): void;
   /** Runs fn when the connection closes; returns a function that unsubscribes it. */
@@ -116,6 +122,14 @@ export interface RequestContext {
   readonly header: RequestHeader;
   readonly connection: ConnectionInfo;
   readonly logger: Logger;
+  /**
+   * May this connection's principal do `operation` (AclOperation code) on the resource
+   * (AclResourceType code and name)? Asks the security service's authorizer (allow-all by
+   * default); handlers answer the API's *_AUTHORIZATION_FAILED code on false.
+   */
+  authorize(operation: number, resourceType: number, resourceName: string): boolean;
+  /** Sends this request's response, then closes the connection (Kafka's way after a failed SASL authentication). */
+  closeAfterResponse(reason: string): void;
 }
 
 const handlers = new Map<number, ApiHandler>();

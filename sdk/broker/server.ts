@@ -11,12 +11,15 @@ import { ApiVersionsResponse } from '../protocol/messages/api-versions';
 import { ErrorCode } from '../protocol/errors';
 import type { Logger } from '../util/log';
 import { handlerFor, isFlexible, supportedApis, NO_RESPONSE, type ApiHandler, type BrokerState, type ConnectionInfo, type RequestContext } from './registry';
+import { ANONYMOUS, securityOf, type SaslExchange, type Security } from './security';
 
 /** Requests read ahead of their responses on one connection before reading pauses. */
 const MAX_IN_FLIGHT = 64;
 /** Bytes queued in the socket before reading pauses (backpressure from slow readers). */
 const WRITE_HIGH_WATER = 8 * 1024 * 1024;
 const MIN_FRAME = 8; // api key + version + correlation id
+/** What a connection may ask before it has authenticated, when the broker requires it. */
+const PRE_AUTHENTICATION_APIS = new Set([API_VERSIONS_KEY, 17 /* SaslHandshake */, 36 /* SaslAuthenticate */]);
 
 interface Pending {
   correlationId: number;
@@ -25,6 +28,8 @@ interface Pending {
   done: boolean;
   /** Encoded response chunks (size prefix included), or null for no response. */
   out: Buffer[] | null;
+  /** Close the connection once this response is written. */
+  closeAfter?: string;
 }
 
 export class Connection implements ConnectionInfo {
@@ -32,6 +37,10 @@ export class Connection implements ConnectionInfo {
   readonly port: number;
   clientId: string | null = null;
   closed = false;
+  principal = ANONYMOUS;
+  authenticated = false;
+  sasl: { mechanism: string; exchange: SaslExchange; raw: boolean } | null = null;
+  private readonly security: Security;
   private chunks: Buffer[] = [];
   private buffered = 0;
   private need = -1;
@@ -46,6 +55,7 @@ export class Connection implements ConnectionInfo {
     this.host = socket.remoteAddress ?? '?';
     this.port = socket.remotePort ?? 0;
     this.logger = state.logger.child(`conn${id}`);
+    this.security = securityOf(state);
     socket.setNoDelay(true);
     socket.on('data', (d) => this.onData(d));
     socket.on('drain', () => this.maybeResume());
@@ -95,7 +105,7 @@ export class Connection implements ConnectionInfo {
       if (this.need < 0) {
         if (this.buffered < 4) return;
         const size = this.peekSize();
-        if (size < MIN_FRAME) return this.close(`frame of ${size} bytes is too small`);
+        if (size < MIN_FRAME && !this.sasl?.raw) return this.close(`frame of ${size} bytes is too small`);
         if (size > this.state.config.maxFrameBytes) {
           return this.close(`frame of ${size} bytes exceeds the maximum of ${this.state.config.maxFrameBytes} (maxFrameBytes)`);
         }
@@ -104,7 +114,8 @@ export class Connection implements ConnectionInfo {
       if (this.buffered < this.need) return;
       const frame = this.take(this.need);
       this.need = -1;
-      this.onFrame(frame.subarray(4));
+      if (this.sasl?.raw) this.onRawSaslToken(frame.subarray(4), this.sasl.exchange);
+      else this.onFrame(frame.subarray(4));
     }
   }
 
@@ -145,6 +156,9 @@ export class Connection implements ConnectionInfo {
       return this.close(`malformed request header (${(err as Error).message})`);
     }
     if (this.clientId === null) this.clientId = header.clientId;
+    if (this.security.requireAuthentication && !this.authenticated && !PRE_AUTHENTICATION_APIS.has(header.apiKey)) {
+      return this.close(`API key ${header.apiKey} before SASL authentication`, { correlationId: header.correlationId });
+    }
     const handler = handlerFor(header.apiKey);
     if (!handler) return this.close(`unknown API key ${header.apiKey}`, { correlationId: header.correlationId });
     const { apiVersion: version } = header;
@@ -161,7 +175,14 @@ export class Connection implements ConnectionInfo {
     }
     const slot: Pending = { correlationId: header.correlationId, handler, version, done: false, out: null };
     this.queue.push(slot);
-    const ctx: RequestContext = { broker: this.state, header, connection: this, logger: this.logger };
+    const ctx: RequestContext = {
+      broker: this.state,
+      header,
+      connection: this,
+      logger: this.logger,
+      authorize: (operation, resourceType, name) => this.security.authorizer.authorize(this.principal, this.host, operation, { type: resourceType, name }),
+      closeAfterResponse: (reason) => void (slot.closeAfter = reason),
+    };
     let result: unknown;
     try {
       result = handler.handle(request, ctx);
@@ -216,10 +237,12 @@ export class Connection implements ConnectionInfo {
     let wrote = false;
     while (this.queue.length && this.queue[0].done) {
       const slot = this.queue.shift()!;
-      if (!slot.out) continue;
-      if (!wrote) this.socket.cork();
-      wrote = true;
-      for (const chunk of slot.out) this.socket.write(chunk);
+      if (slot.out) {
+        if (!wrote) this.socket.cork();
+        wrote = true;
+        for (const chunk of slot.out) this.socket.write(chunk);
+      }
+      if (slot.closeAfter) return this.endAfterWrites(slot.closeAfter, wrote);
     }
     if (wrote) {
       this.socket.uncork();
@@ -227,6 +250,32 @@ export class Connection implements ConnectionInfo {
     }
     if (this.socket.writableLength > WRITE_HIGH_WATER) this.pauseReading();
     else this.maybeResume();
+  }
+
+  /** Lets what is written reach the client, then closes (requests still queued are dropped). */
+  private endAfterWrites(reason: string, corked: boolean): void {
+    this.logger.info(`closing connection: ${reason}`, { client: this.clientId, peer: `${this.host}:${this.port}` });
+    if (corked) this.socket.uncork();
+    this.socket.end();
+    this.onClosed();
+  }
+
+  /** After a SaslHandshake v0, SASL tokens come as bare size-prefixed frames, answered the same way. */
+  private onRawSaslToken(token: Buffer, exchange: SaslExchange): void {
+    let step: ReturnType<SaslExchange['step']>;
+    try {
+      step = exchange.step(token);
+    } catch (err) {
+      return this.close(`SASL authentication failed (${(err as Error).message})`);
+    }
+    if (step.principal !== undefined) {
+      this.principal = step.principal;
+      this.authenticated = true;
+      this.sasl = null;
+    }
+    const prefix = Buffer.allocUnsafe(4);
+    prefix.writeInt32BE(step.response.length, 0);
+    this.socket.write(Buffer.concat([prefix, step.response]));
   }
 
   /** Nothing in flight and no traffic for `ms`. */

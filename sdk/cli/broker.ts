@@ -20,6 +20,7 @@ const spec = {
   maxFrameBytes: { type: 'number' },
   retention: { type: 'string' },
   segmentBytes: { type: 'number' },
+  cleanerInterval: { type: 'string' },
   logLevel: { type: 'string', default: 'warn' },
   schemaRegistryPort: { type: 'number' },
 } as const;
@@ -41,6 +42,7 @@ Options:
   --max-frame-bytes N      largest request accepted (default 104857600)
   --retention DURATION     default retention by time, e.g. 7d, 12h, or -1 to keep forever (default 7d)
   --segment-bytes N        roll log segments past this size (default 64 MiB)
+  --cleaner-interval DURATION  how often compacted topics are checked for cleaning, e.g. 15s (default 15s; 0 = never)
   --log-level LEVEL        debug, info, warn or error, on stderr (default warn)
   --schema-registry-port N also run a Schema Registry (Confluent's REST API) on this port,
                            schemas kept in the _schemas topic (0 = any free port)
@@ -61,6 +63,7 @@ Prints "kafkalab broker listening on HOST:PORT" when ready (then, with --schema-
       autoCreateTopics: f.autoCreateTopics,
       advertisedHost: f.advertisedHost,
       maxFrameBytes: f.maxFrameBytes,
+      cleanerIntervalMs: f.cleanerInterval === undefined ? undefined : f.cleanerInterval === '0' ? 0 : parseDuration(f.cleanerInterval, '--cleaner-interval'),
       log,
       logger: consoleLogger({ level, namespace: 'broker' }),
     });

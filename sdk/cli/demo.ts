@@ -8,6 +8,7 @@ import type { Command } from './main';
 import { parseFlags } from './args';
 import { fmt, progress, summaryTable } from './progress';
 import { KafkalabError } from '../util/errors';
+import { sleep } from '../util/retry';
 
 const flags = {
   cars: { type: 'number', default: 40 },
@@ -174,7 +175,3 @@ Options:
     }
   },
 };
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

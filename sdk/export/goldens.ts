@@ -3,7 +3,7 @@
  * computes for them at export time (a score, or the reason the record is dead-lettered). The
  * app must reproduce them with its own install: same runtime package, its own TensorFlow.js.
  */
-import { mulberry32 } from '../ingest/prng';
+import { mulberry32 } from '../util/prng';
 import { recordColumns, type PipelineSpec, type Scorer } from '../runtime';
 
 export interface Golden {

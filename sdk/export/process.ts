@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { KafkalabError } from '../util/errors';
+import { sleep } from '../util/retry';
 
 export interface AppProcess {
   readonly child: ChildProcess;
@@ -101,7 +102,7 @@ export function startAppProcess(dir: string, env: Record<string, string>): Promi
           } catch {
             // not listening yet
           }
-          await new Promise((r) => setTimeout(r, 100));
+          await sleep(100);
         }
         throw new KafkalabError(`the app was not ready after ${timeoutMs} ms: ${JSON.stringify(logs.slice(-5))}`, { code: 'EXPORT_RUN' });
       },

@@ -33,7 +33,7 @@ export interface ImportClosure {
   packages: Map<string, string>;
 }
 
-/** The package a bare specifier belongs to (`kafkajs/src/x` → `kafkajs`), or undefined for a built-in. */
+/** The package a bare specifier belongs to (a deep path such as `kafkajs/lib/x` → `kafkajs`), or undefined for a built-in. */
 export function packageOf(spec: string): string | undefined {
   if (spec.startsWith('node:') || BUILTINS.has(spec) || BUILTINS.has(spec.split('/')[0])) return undefined;
   const parts = spec.split('/');

@@ -6,7 +6,7 @@
  * their meaning at any reporting interval. Time is compressed: a bearing wears out in minutes.
  */
 import type { CarModel, CarSignals } from './car-model';
-import { Rng } from './prng';
+import { Rng } from '../util/prng';
 
 export const ANOMALY_TYPES = ['vibration_spike', 'bearing_wear', 'stuck_sensor', 'sensor_dropout', 'tire_pressure_loss'] as const;
 export type AnomalyType = (typeof ANOMALY_TYPES)[number];

@@ -16,6 +16,7 @@ import { createBridgeProducer, type BridgeProducer, type BridgeRecord } from './
 import { BrokerWatch, MOSQUITTO_DROPPED_TOPIC, probeQueue } from './mqtt-sys';
 import { SequenceGaps } from './sequence-gaps';
 import { bridgeMetrics } from './bridge-metrics';
+import { backoff, sleep } from '../util/retry';
 
 export interface IngestOptions {
   /** MQTT broker URL, e.g. 'mqtt://localhost:1883' (mqtts:// for TLS; user:password@ in the URL works). */
@@ -144,7 +145,6 @@ interface Item {
   dead: boolean;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> {
   const o = normalize(options);
@@ -235,8 +235,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
 
   async function send(batch: Item[]): Promise<void> {
     const sending = producer.prepare(batch.map((it) => it.record));
-    let backoff = 100;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       if (abandoned) return;
       try {
         await sending.attempt();
@@ -251,8 +250,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
           // kafkajs sometimes keeps a dead connection after a broker restart: start afresh.
           await producer.reset().catch((e: Error) => logger.debug('producer reset failed', { error: e.message }));
         }
-        await sleep(backoff);
-        backoff = Math.min(2000, backoff * 2);
+        await sleep(backoff(Math.min(attempt, 10)));
       }
     }
     if (!s.kafkaConnected) logger.info('Kafka reachable again');

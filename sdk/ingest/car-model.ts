@@ -5,7 +5,7 @@
  * accelerometers follow road roughness and speed. Values here are the true, healthy signals;
  * sensor faults and mechanical anomalies are applied on top by anomalies.ts.
  */
-import { Rng } from './prng';
+import { Rng } from '../util/prng';
 
 export type Segment = 'idle' | 'city' | 'stop' | 'highway';
 

@@ -1,5 +1,5 @@
 /**
- * How the bridge produces: each partition's records encoded as one batch (record-batches.ts)
+ * How the bridge produces: each partition's records encoded as one batch (RecordBatchWriter)
  * and one Produce request per leader, sent through kafkajs's own cluster and connection layer,
  * so metadata, leader discovery, TLS, SASL, framing and reconnects stay kafkajs's and any real
  * Kafka cluster works. Only the encoding is replaced: kafkajs's per-record encoding cost ~14 µs
@@ -14,7 +14,7 @@ import { Partitioners, type CompressionTypes, type Kafka, type Message, type Pro
 import type { Logger } from '../util/log';
 import { openCluster, type ClusterClient } from '../kafka/adapter';
 import { PRODUCE_VERSIONS, produceToLeaders } from '../kafka/raw-produce';
-import { encodeBatch, keyPartition, type OutRecord } from './record-batches';
+import { keyPartition, RecordBatchWriter, type HeaderBytes } from '../protocol/batch-encoding';
 
 export interface BridgeRecord {
   topic: string;
@@ -160,19 +160,23 @@ class RawProducer implements BridgeProducer {
   }
 
   private encode(records: readonly BridgeRecord[], now: number): Map<string, Map<number, Buffer>> {
-    const grouped = new Map<string, OutRecord[][]>();
+    // Sized from the average record, so a partition's buffer rarely grows while it is written.
+    let bytes = 0;
+    for (const r of records) bytes += r.value.length + 32;
+    const perRecord = bytes / Math.max(1, records.length);
+    const writers = new Map<string, (RecordBatchWriter | undefined)[]>();
     for (const r of records) {
-      let parts = grouped.get(r.topic);
-      if (!parts) grouped.set(r.topic, (parts = new Array(this.partitionCount(r.topic))));
+      let parts = writers.get(r.topic);
+      if (!parts) writers.set(r.topic, (parts = new Array(this.partitionCount(r.topic))));
       const key = r.key === null ? null : this.bytesOf(this.keyBytes, r.key);
       const p = key === null ? this.roundRobin++ % parts.length : keyPartition(key, parts.length);
-      const headers = r.headers ? Object.entries(r.headers).map(([k, v]): [Buffer, Buffer] => [this.bytesOf(this.headerNames, k), Buffer.from(v, 'utf8')]) : undefined;
-      (parts[p] ??= []).push({ key, value: r.value, timestamp: r.timestamp ?? now, headers });
+      const headers = r.headers ? Object.entries(r.headers).map(([k, v]): HeaderBytes => [this.bytesOf(this.headerNames, k), Buffer.from(v, 'utf8')]) : undefined;
+      (parts[p] ??= new RecordBatchWriter(Math.ceil((perRecord * records.length) / parts.length) + 1024)).append(key, r.value, r.timestamp ?? now, headers);
     }
     const out = new Map<string, Map<number, Buffer>>();
-    for (const [topic, parts] of grouped) {
+    for (const [topic, parts] of writers) {
       const batches = new Map<number, Buffer>();
-      parts.forEach((recs, p) => recs && batches.set(p, encodeBatch(recs)));
+      parts.forEach((w, p) => w && batches.set(p, w.finish()));
       out.set(topic, batches);
     }
     return out;

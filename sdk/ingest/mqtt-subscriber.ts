@@ -16,6 +16,7 @@ import * as mqttPacket from 'mqtt-packet';
 import { KafkalabError } from '../util/errors';
 import type { Logger } from '../util/log';
 import { decodeConnack, decodePublish, decodeSuback, encodePubacks, FrameReader, PacketType } from './mqtt-frames';
+import { backoff } from '../util/retry';
 
 export interface DeliveredMessage {
   topic: string;
@@ -54,7 +55,8 @@ export class MqttSubscriber extends EventEmitter {
   private socket: net.Socket | undefined;
   private generation = 0;
   private closed = false;
-  private backoffMs = 100;
+  /** Reconnects in a row since the last CONNACK: the backoff grows with it. */
+  private failedReconnects = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private awaitingPong = false;
@@ -154,7 +156,7 @@ export class MqttSubscriber extends EventEmitter {
           return;
         }
         this.connected = true;
-        this.backoffMs = 100;
+        this.failedReconnects = 0;
         this.schedulePing(gen);
         // Subscribing again on a resumed session is harmless and covers a session the broker lost.
         this.write(gen, {
@@ -266,12 +268,12 @@ export class MqttSubscriber extends EventEmitter {
     }
     if (fatal) this.emit('error', err);
     if (wasConnected) this.emit('offline', err);
-    this.opts.logger.warn('MQTT connection lost; reconnecting', { error: err.message, inMs: this.backoffMs });
+    const delay = backoff(this.failedReconnects++, { initialMs: 100, maxMs: MAX_BACKOFF_MS });
+    this.opts.logger.warn('MQTT connection lost; reconnecting', { error: err.message, inMs: delay });
     this.reconnectTimer = setTimeout(() => {
       this.reconnects++;
       this.open(false);
-    }, this.backoffMs);
-    this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
+    }, delay);
   }
 
   /** Sends DISCONNECT (the session stays on the broker for sessionExpirySeconds) and closes. */

@@ -10,6 +10,7 @@
  */
 import type { Logger } from '../util/log';
 import { MqttSubscriber } from './mqtt-subscriber';
+import { sleep } from '../util/retry';
 
 export const MOSQUITTO_DROPPED_TOPIC = '$SYS/broker/publish/messages/dropped';
 const VERSION_TOPIC = '$SYS/broker/version';
@@ -69,7 +70,7 @@ export class BrokerWatch {
       this.o.logger.warn('cannot watch the MQTT broker for dropped messages ($SYS)', { error: (err as Error).message });
       return;
     }
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    await sleep(SETTLE_MS);
     this.settled = true;
   }
 
@@ -167,7 +168,7 @@ export async function probeQueue(o: { url: string; clientId: string; username?: 
   // Queued messages come at once after the session resumes: done once they stop coming.
   for (let seen = -1, waited = 0; (seen !== queued || (queued === 0 && waited < 2000)) && waited < 10_000; waited += 200) {
     seen = queued;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   await back.close();
   return { published: o.count, queued };

@@ -12,6 +12,7 @@ import { defaultLogger, type Logger } from '../util/log';
 import type { KafkaConnection } from '../kafka/connect';
 import { generateCarReadings, type CarReadingsOptions } from './simulator';
 import { generateMotorReadings, type MotorReadingsOptions } from './motors/generator';
+import { sleep } from '../util/retry';
 
 /** Where and how fast a simulated fleet publishes (the same for every data set). */
 export interface PublishOptions {
@@ -84,7 +85,6 @@ interface FleetSpec {
   suffix: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function simulateCars(options: SimulateOptions): Simulation {
   const cars = options.cars ?? 10;

@@ -6,7 +6,7 @@
 import { KafkalabError } from '../util/errors';
 import { AnomalyInjector, ANOMALY_TYPES, type AnomalyType } from './anomalies';
 import { CarModel, type CarSignals } from './car-model';
-import { mixSeed, Rng } from './prng';
+import { mixSeed, Rng } from '../util/prng';
 
 export { ANOMALY_TYPES, BEARING_LABEL_SEVERITY, TIRE_LABEL_LOSS, type AnomalyType } from './anomalies';
 

@@ -5,7 +5,7 @@
  */
 import type { DataFrame } from '../frame/dataframe';
 import { buildFrame } from '../frame/dataframe';
-import type { KafkaConnection } from './connect';
+import type { KafkaClient } from './client';
 import { openFetcher } from './fetcher';
 import { withFreshMetadata } from './read';
 
@@ -27,7 +27,7 @@ const PARTITION_COLUMNS = ['partition', 'messages', 'earliestOffset', 'latestOff
 
 const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
 
-export async function partitionInfo(conn: KafkaConnection, topic: string): Promise<PartitionInfo[]> {
+export async function partitionInfo(conn: KafkaClient, topic: string): Promise<PartitionInfo[]> {
   const offsets = await withFreshMetadata(conn, topic, () => conn.admin.fetchTopicOffsets(topic));
   const parts: PartitionInfo[] = offsets
     .map((o) => ({ partition: o.partition, earliestOffset: Number(o.low), latestOffset: Number(o.high), messages: Number(o.high) - Number(o.low) }))
@@ -42,7 +42,7 @@ export async function partitionInfo(conn: KafkaConnection, topic: string): Promi
  * `earliestOffset` as for one partition: `latestOffset` counts every record ever written,
  * `earliestOffset` those removed by retention. Per-partition offsets: kafka.partitions(topic).
  */
-export async function topicsFrame(conn: KafkaConnection): Promise<DataFrame> {
+export async function topicsFrame(conn: KafkaClient): Promise<DataFrame> {
   const names = (await conn.admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
   const rows = [];
   for (const topic of names) {
@@ -63,7 +63,7 @@ export async function topicsFrame(conn: KafkaConnection): Promise<DataFrame> {
   return frame(rows, TOPIC_COLUMNS);
 }
 
-export async function partitionsFrame(conn: KafkaConnection, topic: string): Promise<DataFrame> {
+export async function partitionsFrame(conn: KafkaClient, topic: string): Promise<DataFrame> {
   await conn.requireTopic(topic);
   const rows = (await partitionInfo(conn, topic)).map((p) => ({ ...p, firstTimestamp: iso(p.firstTimestamp), lastTimestamp: iso(p.lastTimestamp) }));
   return frame(rows, PARTITION_COLUMNS);
@@ -74,7 +74,7 @@ function frame(rows: Record<string, unknown>[], columns: string[]): DataFrame {
 }
 
 /** Fills first/lastTimestamp: one small fetch at each end of every non-empty partition. */
-async function edgeTimestamps(conn: KafkaConnection, topic: string, parts: PartitionInfo[]): Promise<void> {
+async function edgeTimestamps(conn: KafkaClient, topic: string, parts: PartitionInfo[]): Promise<void> {
   const nonEmpty = parts.filter((p) => p.latestOffset > p.earliestOffset);
   if (!nonEmpty.length) return;
   const byPartition = new Map(nonEmpty.map((p) => [p.partition, p]));

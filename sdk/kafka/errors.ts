@@ -3,6 +3,7 @@
  * calls `explainKafkaError` around every client-side Kafka call it makes for a user
  * (createTopic, produce, read, stream). The original error stays reachable as `cause`.
  */
+import { ErrorCode, isRetriable, type ErrorName } from '../protocol/errors';
 import { KafkalabError } from '../util/errors';
 import type { Logger } from '../util/log';
 import { logLevel as kafkajsLevel, type KafkaConfig } from 'kafkajs';
@@ -39,12 +40,15 @@ interface KafkajsLike extends Error {
   topic?: string;
 }
 
-type Entry = { code: string; retriable?: boolean; message: (c: ErrorContext, e: KafkajsLike) => string; hint?: (c: ErrorContext, e: KafkajsLike) => string };
+type Entry = { code: string; message: (c: ErrorContext, e: KafkajsLike) => string; hint?: (c: ErrorContext, e: KafkajsLike) => string };
 
 const topicOf = (c: ErrorContext, e: KafkajsLike) => e.topic ?? c.topic ?? '?';
 
-/** Kafka error types (kafkajs's `type`, the protocol's error names) users run into, and what to say. */
-const KAFKA_ERRORS: Record<string, Entry> = {
+/**
+ * What to say about the Kafka errors users run into, by Kafka's name (kafkajs's `type`); codes and
+ * retriability come from the one table, sdk/protocol/errors.ts.
+ */
+const EXPLAINED: Partial<Record<ErrorName, Entry>> = {
   INVALID_TOPIC_EXCEPTION: { code: 'INVALID_TOPIC', message: (c, e) => `Invalid topic name "${topicOf(c, e)}"`, hint: () => TOPIC_NAME_RULE },
   INVALID_PARTITIONS: {
     code: 'INVALID_PARTITIONS',
@@ -61,7 +65,6 @@ const KAFKA_ERRORS: Record<string, Entry> = {
   POLICY_VIOLATION: { code: 'POLICY_VIOLATION', message: (c, e) => `The cluster's policy refused topic "${topicOf(c, e)}"`, hint: () => 'ask the cluster operator which names, partition counts and configs are allowed' },
   UNKNOWN_TOPIC_OR_PARTITION: {
     code: 'UNKNOWN_TOPIC',
-    retriable: true,
     // kafkajs rarely says which topic: its metadata refresh covers every topic it has seen.
     message: (c, e) => (e.topic ? `Topic "${e.topic}" (or one of its partitions) does not exist on the broker` : `Kafka says a topic or partition does not exist${c.topic ? ` (during ${c.op ?? 'a request'} on "${c.topic}")` : ''}`),
     hint: () => 'a topic may have been deleted meanwhile (or the broker restarted without its data); list topics with kafka.topics()',
@@ -83,9 +86,10 @@ export function explainKafkaError(err: unknown, ctx: ErrorContext): unknown {
   const e = err as KafkajsLike;
   // The first explainable error inside retries and aggregates decides.
   const inner = innermost(e);
-  const known = inner.type ? KAFKA_ERRORS[inner.type] : undefined;
+  const known = explained(inner.type);
   if (known) {
-    return new KafkalabError(known.message(ctx, inner), { code: known.code, hint: known.hint?.(ctx, inner), retriable: known.retriable ?? false, cause: err });
+    const retriable = isRetriable(ErrorCode[inner.type as ErrorName]);
+    return new KafkalabError(known.message(ctx, inner), { code: known.code, hint: known.hint?.(ctx, inner), retriable, cause: err });
   }
   if (isConnectionLoss(e)) {
     const where = brokerOf(e) ?? ctx.brokers.join(',');
@@ -96,6 +100,10 @@ export function explainKafkaError(err: unknown, ctx: ErrorContext): unknown {
     return new KafkalabError(`${what}: ${inner.message}`, { code: 'KAFKA_ERROR', retriable: inner.retriable === true, cause: err });
   }
   return err;
+}
+
+function explained(type: string | undefined): Entry | undefined {
+  return type && Object.hasOwn(EXPLAINED, type) ? EXPLAINED[type as ErrorName] : undefined;
 }
 
 function chain(e: KafkajsLike): KafkajsLike[] {
@@ -116,7 +124,7 @@ function chain(e: KafkajsLike): KafkajsLike[] {
 
 function innermost(e: KafkajsLike): KafkajsLike {
   const all = chain(e);
-  return all.find((x) => x.type && KAFKA_ERRORS[x.type]) ?? all[all.length - 1];
+  return all.find((x) => explained(x.type)) ?? all[all.length - 1];
 }
 
 function isConnectionLoss(e: KafkajsLike): boolean {

@@ -12,10 +12,12 @@ import { CompressionCodecs } from 'kafkajs';
 import * as zlib from 'zlib';
 import { promisify } from 'util';
 import { FetchRequest, FetchResponse, type FetchPartitionResponse } from '../protocol/messages/fetch';
+import { ErrorCode, errorName, LEADER_MOVED } from '../protocol/errors';
 import { Reader } from '../protocol/reader';
 import { Writer } from '../protocol/writer';
 import type { CompressedBatch } from '../frame/batches';
 import { KafkalabError } from '../util/errors';
+import { backoff, sleep } from '../util/retry';
 import { isInternalsError } from './adapter';
 import { missingCodecError, TopicClusterClient } from './fetcher';
 
@@ -24,32 +26,7 @@ const MIN_VERSION = 4;
 const MAX_VERSION = 11;
 const READ_COMMITTED = 1;
 
-/** Errors after which the partition's leader is looked up again and the fetch retried. */
-const LEADER_ERRORS: Record<number, string> = {
-  3: 'UNKNOWN_TOPIC_OR_PARTITION',
-  5: 'LEADER_NOT_AVAILABLE',
-  6: 'NOT_LEADER_OR_FOLLOWER',
-  9: 'REPLICA_NOT_AVAILABLE',
-  56: 'KAFKA_STORAGE_ERROR',
-  74: 'FENCED_LEADER_EPOCH',
-  75: 'UNKNOWN_LEADER_EPOCH',
-  78: 'OFFSET_NOT_AVAILABLE',
-};
-const OTHER_ERRORS: Record<number, string> = {
-  [-1]: 'UNKNOWN_SERVER_ERROR',
-  1: 'OFFSET_OUT_OF_RANGE',
-  2: 'CORRUPT_MESSAGE',
-  4: 'INVALID_FETCH_SIZE',
-  29: 'TOPIC_AUTHORIZATION_FAILED',
-  35: 'UNSUPPORTED_VERSION',
-  100: 'UNKNOWN_TOPIC_ID',
-};
-export const OFFSET_OUT_OF_RANGE = 1;
 const ATTEMPTS = 6;
-
-export function kafkaErrorName(code: number): string {
-  return LEADER_ERRORS[code] ?? OTHER_ERRORS[code] ?? `Kafka error ${code}`;
-}
 
 export interface RawPartitionFetch {
   partition: number;
@@ -92,11 +69,11 @@ export class RawFetcher extends TopicClusterClient {
           try {
             const res = await this.send(nodeId, parts, wants, opts);
             for (const p of res) {
-              if (LEADER_ERRORS[p.errorCode] !== undefined) {
+              if (LEADER_MOVED.has(p.errorCode)) {
                 retry.push(p.partition);
-                lastProblem = kafkaErrorName(p.errorCode);
-              } else if (p.errorCode !== 0 && p.errorCode !== OFFSET_OUT_OF_RANGE) {
-                throw new KafkalabError(`Fetching partition ${p.partition} of "${this.topic}" failed: ${kafkaErrorName(p.errorCode)}`, { code: kafkaErrorName(p.errorCode) });
+                lastProblem = errorName(p.errorCode);
+              } else if (p.errorCode !== 0 && p.errorCode !== ErrorCode.OFFSET_OUT_OF_RANGE) {
+                throw new KafkalabError(`Fetching partition ${p.partition} of "${this.topic}" failed: ${errorName(p.errorCode)}`, { code: errorName(p.errorCode) });
               } else out.push(p);
             }
           } catch (e) {
@@ -115,7 +92,7 @@ export class RawFetcher extends TopicClusterClient {
           hint: 'check that the cluster is healthy and the partitions have leaders, then read again',
         });
       }
-      await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** (attempt - 1))));
+      await sleep(backoff(attempt - 1, { initialMs: 50, maxMs: 1000 }));
       await this.cluster.refreshMetadata().catch(() => undefined);
     }
     return out;
@@ -162,7 +139,7 @@ export class RawFetcher extends TopicClusterClient {
       timeoutMs: maxWaitMs + 100,
     });
     if (res.errorCode !== 0) {
-      throw new KafkalabError(`Fetch from broker ${nodeId} failed: ${kafkaErrorName(res.errorCode)}`, { code: kafkaErrorName(res.errorCode) });
+      throw new KafkalabError(`Fetch from broker ${nodeId} failed: ${errorName(res.errorCode)}`, { code: errorName(res.errorCode) });
     }
     const out: RawPartitionFetch[] = [];
     for (const t of res.responses) {

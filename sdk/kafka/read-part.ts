@@ -10,7 +10,8 @@ import { RecordDecoder, type DecodeOptions } from '../runtime/decode/record-deco
 import { AbortedTransactions, compressedBatches, readHeaders, scanRecordSet, walkRecordSet, type RecordVisitor } from '../frame/batches';
 import { KafkalabError } from '../util/errors';
 import type { KafkajsMessage, PartitionFetch, TopicFetcher } from './fetcher';
-import { inflateBatches, kafkaErrorName, OFFSET_OUT_OF_RANGE, type PartitionWant, type RawFetcher, type RawPartitionFetch } from './fetch-raw';
+import { ErrorCode, errorName } from '../protocol/errors';
+import { inflateBatches, type PartitionWant, type RawFetcher, type RawPartitionFetch } from './fetch-raw';
 import type { OffsetRange } from './position';
 
 export interface PartJob {
@@ -82,7 +83,8 @@ class Collector {
   }
 }
 
-interface Position {
+/** Where a lane is in one partition's range, and how much it asks for per fetch. */
+interface PartitionCursor {
   pos: number;
   end: number;
   maxBytes: number;
@@ -102,7 +104,7 @@ export async function readPartRaw(fetcher: RawFetcher, job: PartJob, lanes = LAN
   let failed = false;
   await Promise.all(
     groups.map(async (ranges) => {
-      const state = new Map<number, Position>(ranges.map((r) => [r.partition, { pos: r.from, end: r.to, maxBytes: fetchBytes, stalls: 0 }]));
+      const state = new Map<number, PartitionCursor>(ranges.map((r) => [r.partition, { pos: r.from, end: r.to, maxBytes: fetchBytes, stalls: 0 }]));
       try {
         await lane(fetcher, job, out, state, () => failed);
       } catch (e) {
@@ -116,7 +118,7 @@ export async function readPartRaw(fetcher: RawFetcher, job: PartJob, lanes = LAN
 
 const LANES = 2;
 
-async function lane(fetcher: RawFetcher, job: PartJob, out: Collector, state: Map<number, Position>, stop: () => boolean): Promise<void> {
+async function lane(fetcher: RawFetcher, job: PartJob, out: Collector, state: Map<number, PartitionCursor>, stop: () => boolean): Promise<void> {
   const request = () =>
     state.size && !out.full && !stop() ? fetcher.fetch(new Map([...state].map(([p, s]): [number, PartitionWant] => [p, { offset: s.pos, maxBytes: s.maxBytes }]))) : null;
   const withHeaders = job.decode.headers === true;
@@ -128,7 +130,7 @@ async function lane(fetcher: RawFetcher, job: PartJob, out: Collector, state: Ma
       const s = state.get(f.partition);
       if (!s) continue;
       const from = s.pos;
-      if (f.errorCode === OFFSET_OUT_OF_RANGE) {
+      if (f.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
         outOfRange(f, s, out, job.topic);
       } else {
         const { next, truncated } = scanRecordSet(f.records, from);
@@ -168,7 +170,7 @@ async function lane(fetcher: RawFetcher, job: PartJob, out: Collector, state: Ma
 }
 
 /** Records deleted under the read (retention): carry on from the log start, or stop when nothing is left. */
-function outOfRange(f: RawPartitionFetch, s: Position, out: Collector, topic: string): void {
+function outOfRange(f: RawPartitionFetch, s: PartitionCursor, out: Collector, topic: string): void {
   if (f.logStartOffset > s.pos) {
     out.warn(`partition ${f.partition}: offsets ${s.pos}..${Math.min(f.logStartOffset, s.end) - 1} were deleted during the read (retention)`);
     s.pos = f.logStartOffset;
@@ -176,12 +178,12 @@ function outOfRange(f: RawPartitionFetch, s: Position, out: Collector, topic: st
     out.warn(`partition ${f.partition}: the log ends at offset ${f.highWatermark}, before the requested end ${s.end}`);
     s.pos = s.end;
   } else {
-    throw new KafkalabError(`Fetching partition ${f.partition} of "${topic}" from offset ${s.pos} failed: ${kafkaErrorName(f.errorCode)}`, { code: kafkaErrorName(f.errorCode) });
+    throw new KafkalabError(`Fetching partition ${f.partition} of "${topic}" from offset ${s.pos} failed: ${errorName(f.errorCode)}`, { code: errorName(f.errorCode) });
   }
 }
 
 /** A round without a complete batch: grow the fetch size, or recognise the end. True when handled. */
-function stalled(f: RawPartitionFetch, s: Position, truncated: number, out: Collector): boolean {
+function stalled(f: RawPartitionFetch, s: PartitionCursor, truncated: number, out: Collector): boolean {
   if (truncated > 0) {
     // A batch bigger than the fetch size (a broker may return part of it): ask for all of it.
     const grown = Math.min(0x7fffffff, Math.max(s.maxBytes * 2, truncated));

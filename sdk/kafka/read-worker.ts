@@ -9,7 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Column, ColumnSet, type ColumnData } from '../runtime/decode/columns';
 import { LegacyRecordFormatError } from '../frame/batches';
 import type { Logger } from '../util/log';
-import type { ClientConfig } from './connect';
+import type { ClientConfig } from './client';
 import { isInternalsError, openCluster } from './adapter';
 import { openFetcher } from './fetcher';
 import { RawFetcher, RawFetchUnsupported } from './fetch-raw';

@@ -9,7 +9,8 @@ import { ColumnSet } from '../runtime/decode/columns';
 import { RecordDecoder, type DecodeOptions } from '../runtime/decode/record-decoder';
 import { attrsOf, toDataFrame, type DataFrame, type ReadReport } from '../frame/dataframe';
 import { KafkalabError } from '../util/errors';
-import type { KafkaConnection } from './connect';
+import { retry } from '../util/retry';
+import type { KafkaClient } from './client';
 import type { PartOutput } from './read-part';
 import { cloneable, readInWorker, runPart, type ReadEngine } from './read-worker';
 import { parsePosition, partitionsToRead, resolveRanges, timestampsOf, type OffsetRange, type Position, type TimeOffsets } from './position';
@@ -41,21 +42,19 @@ const SAMPLES = 10;
  * kafkajs's admin offset calls fail with a TypeError when its cached metadata has no leader for
  * the topic yet (just created, or mid-refresh): refresh and try again a few times.
  */
-export async function withFreshMetadata<T>(conn: KafkaConnection, topic: string, call: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await call();
-    } catch (e) {
-      if (attempt >= 4 || !(e instanceof TypeError)) throw e;
-      await conn.admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
-    }
-  }
+export function withFreshMetadata<T>(conn: KafkaClient, topic: string, call: () => Promise<T>): Promise<T> {
+  return retry(call, {
+    attempts: 5,
+    initialMs: 50,
+    maxMs: 400,
+    retriable: (e) => e instanceof TypeError,
+    onRetry: () => conn.admin.fetchTopicMetadata({ topics: [topic] }).then(() => undefined, () => undefined),
+  });
 }
 
 /** Offset ranges [from, to) per partition for a pair of positions; times via the broker's index. */
 export async function resolveTopicRanges(
-  conn: KafkaConnection,
+  conn: KafkaClient,
   topic: string,
   opts: { from?: Position; to?: Position; partitions?: number[] },
   defaults: { from: Position; to: Position } = { from: 'earliest', to: 'latest' },
@@ -84,7 +83,7 @@ export { fetchRanges } from './read-part';
 const PARALLEL_THRESHOLD = 200_000;
 
 /** How many threads a read uses: explicit, or automatic for large unlimited reads. */
-function threadsFor(conn: KafkaConnection, ranges: OffsetRange[], total: number, opts: ReadOptions): number {
+function threadsFor(conn: KafkaClient, ranges: OffsetRange[], total: number, opts: ReadOptions): number {
   const busy = ranges.filter((r) => r.to > r.from).length;
   if (opts.parallel === false || busy < 2) return 1;
   if (!cloneable(conn.clientConfig)) return 1;
@@ -107,12 +106,12 @@ function split(ranges: OffsetRange[], threads: number): OffsetRange[][] {
   return groups.map((g) => g.ranges.sort((a, b) => a.partition - b.partition));
 }
 
-export async function readTopic(conn: KafkaConnection, topic: string, opts: ReadOptions = {}): Promise<DataFrame> {
+export async function readTopic(conn: KafkaClient, topic: string, opts: ReadOptions = {}): Promise<DataFrame> {
   return readTopicWith(conn, topic, opts, 'auto');
 }
 
 /** `readTopic` by a chosen route: 'raw', 'kafkajs' or 'auto' (raw with the kafkajs fallback). */
-export async function readTopicWith(conn: KafkaConnection, topic: string, opts: ReadOptions, engine: ReadEngine): Promise<DataFrame> {
+export async function readTopicWith(conn: KafkaClient, topic: string, opts: ReadOptions, engine: ReadEngine): Promise<DataFrame> {
   const t0 = Date.now();
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 0)) {
     throw new KafkalabError(`Invalid limit ${opts.limit}`, { code: 'BAD_OPTION', hint: 'use a non-negative integer' });

@@ -6,9 +6,10 @@
 import type { Message } from 'kafkajs';
 import { Stream, newStats } from '../stream/stream';
 import { BatchQueue, type BatchOptions } from '../stream/queue';
-import { Pacer, checkSpeed, sleep } from '../stream/replay';
+import { Pacer, checkSpeed } from '../stream/pacer';
+import { backoff, sleep } from '../util/retry';
 import type { Row } from '../stream/operators';
-import type { KafkaConnection } from './connect';
+import type { KafkaClient } from './client';
 import { openFetcher, type KafkajsMessage, type TopicFetcher } from './fetcher';
 import { resolveTopicRanges } from './read';
 import { RowDecoder, type SourceOptions } from './source';
@@ -79,7 +80,7 @@ export async function* timeOrdered(
     const need = new Map([...pos].filter(([p]) => (buf.get(p) as Timed[]).length === 0));
     if (need.size) {
       const worst = Math.max(0, ...[...need.keys()].map((p) => stalls.get(p) ?? 0));
-      if (worst > 0) await sleep(50 * 2 ** worst); // spaced retries, not a busy loop
+      if (worst > 0) await sleep(backoff(worst, { initialMs: 50, maxMs: 10_000 })); // spaced retries, not a busy loop
       for (const res of await fetcher.fetch(need, { partitionBytes: 512 * 1024 })) {
         const start = need.get(res.partition) as number;
         const stopAt = end.get(res.partition) as number;
@@ -123,7 +124,7 @@ export async function* timeOrdered(
   }
 }
 
-export async function replayInto(conn: KafkaConnection, topic: string, opts: ReplayOptions & { into: string }): Promise<ReplayReport> {
+export async function replayInto(conn: KafkaClient, topic: string, opts: ReplayOptions & { into: string }): Promise<ReplayReport> {
   const speed = checkSpeed(opts.speed);
   const t0 = Date.now();
   const ranges = await resolveTopicRanges(conn, topic, opts);
@@ -176,15 +177,15 @@ export async function replayInto(conn: KafkaConnection, topic: string, opts: Rep
  * replayed as their timestamp (the original one in a header), so time retention counts from
  * the replay, not from the original time.
  */
-async function ensureTarget(conn: KafkaConnection, source: string, into: string): Promise<boolean> {
+async function ensureTarget(conn: KafkaClient, source: string, into: string): Promise<boolean> {
   if ((await conn.admin.listTopics()).includes(into)) return false;
   const partitions = (await conn.requireTopic(source)).partitions.length;
-  await conn.createTopic(into, { partitions });
+  await conn.ensureTopic(into, { partitions });
   return true;
 }
 
 /** A replay as a stream: rows come out at the replay's pace, `_timestamp` the original time. */
-export function replayStream(conn: KafkaConnection, topic: string, opts: ReplayOptions): Stream {
+export function replayStream(conn: KafkaClient, topic: string, opts: ReplayOptions): Stream {
   const speed = checkSpeed(opts.speed);
   const stats = newStats();
   return new Stream(

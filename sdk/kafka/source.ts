@@ -12,7 +12,7 @@ import type { Row } from '../stream/operators';
 import { BatchQueue, type BatchOptions } from '../stream/queue';
 import type { StreamStats } from '../stream/stream';
 import type { SourceIterator } from '../stream/run';
-import type { KafkaConnection } from './connect';
+import type { KafkaClient } from './client';
 import { openFetcher, type KafkajsMessage, type TopicFetcher } from './fetcher';
 import { fetchRanges, resolveTopicRanges } from './read';
 import type { Position } from './position';
@@ -74,7 +74,7 @@ export class RowDecoder {
  * Group-less: Fetch rounds from resolved positions, long-polling at the end of the log. Nothing
  * is committed; `drain()` stops fetching and ends after what is queued.
  */
-export function fetchSource(conn: KafkaConnection, topic: string, opts: SourceOptions, stats: StreamStats): SourceIterator {
+export function fetchSource(conn: KafkaClient, topic: string, opts: SourceOptions, stats: StreamStats): SourceIterator {
   const decoder = new RowDecoder(opts, stats);
   let fetcher: TopicFetcher | undefined;
   let stopped = false;

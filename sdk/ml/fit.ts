@@ -7,7 +7,7 @@ import type { Logger } from '../util/log';
 import { KafkalabError } from '../util/errors';
 import { parseDuration } from '../util/duration';
 import { badOption, checkOptions, optionKeys } from '../util/options';
-import { mulberry32 } from '../ingest/prng';
+import { mulberry32 } from '../util/prng';
 import type { tf } from '../runtime/score/backend';
 import { columnNames, columnsOf, rowCount, TableLike } from './input';
 import { Activation, buildNetwork } from './model';

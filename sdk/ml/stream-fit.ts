@@ -14,7 +14,7 @@ import { KafkalabError } from '../util/errors';
 import { columnsOf, rowCount, TableLike } from './input';
 import { FeatureState, featureMatrix, PipelineSpec, scaleInPlace } from '../runtime';
 import { EarlyStopper, History, meanError, Progress, shuffleRows, type Trainer } from './train';
-import { mulberry32 } from '../ingest/prng';
+import { mulberry32 } from '../util/prng';
 import type { tf } from '../runtime/score/backend';
 
 export interface StreamFitOptions {

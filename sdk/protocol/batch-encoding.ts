@@ -1,9 +1,19 @@
 /**
- * The small pieces every hand-written record-batch encoder needs: zig-zag varints on plain
- * numbers, 64-bit integers from numbers, and the Java client's key partitioner. Used by the
- * MQTT bridge's producer and, copied verbatim at export time, by exported scoring apps, so this
- * file imports nothing.
+ * kafkalab's one record-batch encoder (`RecordBatchWriter`: magic 2, uncompressed, written
+ * straight into one growing Buffer, no object or Encoder per record) and what it needs: zig-zag
+ * varints on plain numbers, 64-bit integers from numbers, and the Java client's key
+ * partitioner. The MQTT bridge, tests and tools (`encodeRecordBatch`) and, copied verbatim at
+ * export time, exported scoring apps all encode through it, so this file imports only crc32c.ts.
+ *
+ * RecordBatch => BaseOffset int64 | BatchLength int32 | PartitionLeaderEpoch int32 | Magic int8 |
+ *   CRC uint32 (CRC-32C of Attributes..end) | Attributes int16 | LastOffsetDelta int32 |
+ *   BaseTimestamp int64 | MaxTimestamp int64 | ProducerId int64 | ProducerEpoch int16 |
+ *   BaseSequence int32 | [Record] (int32 count)
+ * Record => Length varint | Attributes int8 | TimestampDelta varlong | OffsetDelta varint |
+ *   Key varint-bytes | Value varint-bytes | [Header] (varint count)
+ * Header => Key varint-string | Value varint-bytes
  */
+import { crc32c } from './crc32c';
 
 /** Bytes of `n` as a zig-zag varint (or varlong: arithmetic keeps values beyond 32 bits exact). */
 export function varintSize(n: number): number {
@@ -57,4 +67,116 @@ export function murmur2(data: Uint8Array): number {
 /** The partition of a keyed record among `partitions`, as the Java client and kafkajs choose it. */
 export function keyPartition(key: Uint8Array, partitions: number): number {
   return (murmur2(key) & 0x7fffffff) % partitions;
+}
+
+const HEADER_BYTES = 61;
+/** The CRC-32C covers attributes (byte 21) to the end. */
+const CRC_FROM = 21;
+
+/** A record header as raw bytes (a null value is written as length -1). */
+export type HeaderBytes = readonly [Uint8Array, Uint8Array | null];
+
+export interface BatchIdentity {
+  /** Offset of the first record (the broker assigns offsets; default 0). */
+  baseOffset?: number;
+  /** Idempotent producers: id, epoch and first sequence (default -1, none). */
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+}
+
+/**
+ * Appends records to one batch; `finish()` writes the header and CRC. Timestamps are deltas from
+ * the first record's (as the Java producer writes them; later records may be earlier), and
+ * MaxTimestamp is the largest. A string value is written as UTF-8 straight into the buffer.
+ */
+export class RecordBatchWriter {
+  private buf: Buffer;
+  private at = HEADER_BYTES;
+  private records = 0;
+  private baseTimestamp = 0;
+  private maxTimestamp = 0;
+
+  constructor(expectedBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(Math.max(HEADER_BYTES + 64, expectedBytes));
+  }
+
+  get count(): number {
+    return this.records;
+  }
+
+  append(key: Uint8Array | null, value: Uint8Array | string | null, timestamp: number, headers?: readonly HeaderBytes[]): void {
+    if (this.records === 0) this.baseTimestamp = this.maxTimestamp = timestamp;
+    else if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
+    const tsDelta = timestamp - this.baseTimestamp;
+    const offsetDelta = this.records;
+    const keyLen = key === null ? 0 : key.length;
+    const isText = typeof value === 'string';
+    // A string's UTF-8 length is known only once written: guess it from its length (exact for ASCII).
+    const valueLen = value === null ? 0 : value.length;
+    let headerBytes = varintSize(headers ? headers.length : 0);
+    if (headers) for (const [k, v] of headers) headerBytes += varintSize(k.length) + k.length + (v === null ? 1 : varintSize(v.length) + v.length);
+    // Worst case: 3 UTF-8 bytes per UTF-16 unit, and every varint at its longest.
+    this.ensure(5 + 1 + 10 + 5 + 5 + keyLen + 5 + (isText ? valueLen * 3 : valueLen) + headerBytes);
+    const guessBody = 1 + varintSize(tsDelta) + varintSize(offsetDelta) + (key === null ? 1 : varintSize(keyLen) + keyLen) + (value === null ? 1 : varintSize(valueLen) + valueLen) + headerBytes;
+    const lenSize = varintSize(guessBody);
+    const start = this.at;
+    const buf = this.buf;
+    let p = start + lenSize;
+    buf[p++] = 0; // record attributes
+    p = writeVarint(buf, p, tsDelta);
+    p = writeVarint(buf, p, offsetDelta);
+    p = writeBytes(buf, p, key);
+    if (value === null || !isText) p = writeBytes(buf, p, value as Uint8Array | null);
+    else {
+      const guessSize = varintSize(valueLen);
+      const written = buf.write(value as string, p + guessSize, 'utf8');
+      if (varintSize(written) !== guessSize) buf.copyWithin(p + varintSize(written), p + guessSize, p + guessSize + written);
+      p = writeVarint(buf, p, written) + written;
+    }
+    p = writeVarint(buf, p, headers ? headers.length : 0);
+    if (headers) for (const [k, v] of headers) p = writeBytes(buf, writeBytes(buf, p, k), v);
+    const body = p - start - lenSize;
+    if (varintSize(body) !== lenSize) {
+      buf.copyWithin(start + varintSize(body), start + lenSize, p);
+      p += varintSize(body) - lenSize;
+    }
+    writeVarint(buf, start, body);
+    this.at = p;
+    this.records++;
+  }
+
+  /** The finished batch: a view of this writer's buffer, valid until the next append. */
+  finish(id: BatchIdentity = {}): Buffer {
+    const b = this.buf;
+    writeInt64(b, 0, id.baseOffset ?? 0);
+    b.writeInt32BE(this.at - 12, 8);
+    b.writeInt32BE(-1, 12); // partition leader epoch: the broker fills it in
+    b[16] = 2; // magic
+    b.writeInt16BE(0, 21); // attributes: uncompressed, create time, not transactional
+    b.writeInt32BE(this.records - 1, 23);
+    writeInt64(b, 27, this.baseTimestamp);
+    writeInt64(b, 35, this.maxTimestamp);
+    writeInt64(b, 43, id.producerId ?? -1);
+    b.writeInt16BE(id.producerEpoch ?? -1, 51);
+    b.writeInt32BE(id.baseSequence ?? -1, 53);
+    b.writeInt32BE(this.records, 57);
+    b.writeUInt32BE(crc32c(b, CRC_FROM, this.at), 17);
+    return b.subarray(0, this.at);
+  }
+
+  private ensure(bytes: number): void {
+    if (this.at + bytes <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + bytes));
+    this.buf.copy(grown, 0, 0, this.at);
+    this.buf = grown;
+  }
+}
+
+/** Varint length then the bytes; null as length -1. */
+function writeBytes(b: Buffer, at: number, bytes: Uint8Array | null): number {
+  if (bytes === null) return writeVarint(b, at, -1);
+  at = writeVarint(b, at, bytes.length);
+  b.set(bytes, at);
+  return at + bytes.length;
 }

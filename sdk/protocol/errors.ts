@@ -1,46 +1,127 @@
-/** The Kafka error codes the broker answers with (a subset of Kafka's table). */
-export const ErrorCode = {
-  NONE: 0,
-  OFFSET_OUT_OF_RANGE: 1,
-  CORRUPT_MESSAGE: 2,
-  UNKNOWN_TOPIC_OR_PARTITION: 3,
-  INVALID_FETCH_SIZE: 4,
-  LEADER_NOT_AVAILABLE: 5,
-  NOT_LEADER_OR_FOLLOWER: 6,
-  REQUEST_TIMED_OUT: 7,
-  MESSAGE_TOO_LARGE: 10,
-  INVALID_TOPIC_EXCEPTION: 17,
-  RECORD_LIST_TOO_LARGE: 18,
-  INVALID_REQUIRED_ACKS: 21,
-  INVALID_TIMESTAMP: 32,
-  UNSUPPORTED_VERSION: 35,
-  TOPIC_ALREADY_EXISTS: 36,
-  INVALID_PARTITIONS: 37,
-  INVALID_REPLICATION_FACTOR: 38,
-  INVALID_REQUEST: 42,
-  INVALID_CONFIG: 40,
-  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
-  DUPLICATE_SEQUENCE_NUMBER: 46,
-  INVALID_PRODUCER_EPOCH: 47,
-  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
-  UNKNOWN_SERVER_ERROR: -1,
-  INVALID_RECORD: 87,
-  TOPIC_DELETION_DISABLED: 73,
-  TOPIC_AUTHORIZATION_FAILED: 29,
-  GROUP_AUTHORIZATION_FAILED: 30,
-  CLUSTER_AUTHORIZATION_FAILED: 31,
-  UNSUPPORTED_SASL_MECHANISM: 33,
-  ILLEGAL_SASL_STATE: 34,
-  INVALID_REPLICA_ASSIGNMENT: 39,
-  INVALID_TXN_STATE: 48,
-  KAFKA_STORAGE_ERROR: 56,
-  SASL_AUTHENTICATION_FAILED: 58,
-  SECURITY_DISABLED: 54,
-  GROUP_ID_NOT_FOUND: 69,
-  FETCH_SESSION_ID_NOT_FOUND: 70,
-  UNSUPPORTED_COMPRESSION_TYPE: 76,
-  GROUP_SUBSCRIBED_TO_TOPIC: 86,
-  UNKNOWN_TOPIC_ID: 100,
-  TRANSACTIONAL_ID_NOT_FOUND: 105,
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+/**
+ * Kafka's error codes, one table for all of kafkalab: the broker answers with them (handlers,
+ * storage, group coordinator), the client side names and judges them (raw fetch, produce
+ * retries), exported apps carry this file verbatim. Names and codes are Kafka's
+ * (org.apache.kafka.common.protocol.Errors); `retriable` is whether Kafka's exception for the
+ * code is a RetriableException. Imports nothing.
+ */
+const TABLE = [
+  [-1, 'UNKNOWN_SERVER_ERROR', false],
+  [0, 'NONE', false],
+  [1, 'OFFSET_OUT_OF_RANGE', false],
+  [2, 'CORRUPT_MESSAGE', true],
+  [3, 'UNKNOWN_TOPIC_OR_PARTITION', true],
+  [4, 'INVALID_FETCH_SIZE', false],
+  [5, 'LEADER_NOT_AVAILABLE', true],
+  [6, 'NOT_LEADER_OR_FOLLOWER', true],
+  [7, 'REQUEST_TIMED_OUT', true],
+  [8, 'BROKER_NOT_AVAILABLE', false],
+  [9, 'REPLICA_NOT_AVAILABLE', true],
+  [10, 'MESSAGE_TOO_LARGE', false],
+  [11, 'STALE_CONTROLLER_EPOCH', false],
+  [12, 'OFFSET_METADATA_TOO_LARGE', false],
+  [13, 'NETWORK_EXCEPTION', true],
+  [14, 'COORDINATOR_LOAD_IN_PROGRESS', true],
+  [15, 'COORDINATOR_NOT_AVAILABLE', true],
+  [16, 'NOT_COORDINATOR', true],
+  [17, 'INVALID_TOPIC_EXCEPTION', false],
+  [18, 'RECORD_LIST_TOO_LARGE', false],
+  [19, 'NOT_ENOUGH_REPLICAS', true],
+  [20, 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', true],
+  [21, 'INVALID_REQUIRED_ACKS', false],
+  [22, 'ILLEGAL_GENERATION', false],
+  [23, 'INCONSISTENT_GROUP_PROTOCOL', false],
+  [24, 'INVALID_GROUP_ID', false],
+  [25, 'UNKNOWN_MEMBER_ID', false],
+  [26, 'INVALID_SESSION_TIMEOUT', false],
+  [27, 'REBALANCE_IN_PROGRESS', false],
+  [28, 'INVALID_COMMIT_OFFSET_SIZE', false],
+  [29, 'TOPIC_AUTHORIZATION_FAILED', false],
+  [30, 'GROUP_AUTHORIZATION_FAILED', false],
+  [31, 'CLUSTER_AUTHORIZATION_FAILED', false],
+  [32, 'INVALID_TIMESTAMP', false],
+  [33, 'UNSUPPORTED_SASL_MECHANISM', false],
+  [34, 'ILLEGAL_SASL_STATE', false],
+  [35, 'UNSUPPORTED_VERSION', false],
+  [36, 'TOPIC_ALREADY_EXISTS', false],
+  [37, 'INVALID_PARTITIONS', false],
+  [38, 'INVALID_REPLICATION_FACTOR', false],
+  [39, 'INVALID_REPLICA_ASSIGNMENT', false],
+  [40, 'INVALID_CONFIG', false],
+  [41, 'NOT_CONTROLLER', true],
+  [42, 'INVALID_REQUEST', false],
+  [43, 'UNSUPPORTED_FOR_MESSAGE_FORMAT', false],
+  [44, 'POLICY_VIOLATION', false],
+  [45, 'OUT_OF_ORDER_SEQUENCE_NUMBER', false],
+  [46, 'DUPLICATE_SEQUENCE_NUMBER', false],
+  [47, 'INVALID_PRODUCER_EPOCH', false],
+  [48, 'INVALID_TXN_STATE', false],
+  [49, 'INVALID_PRODUCER_ID_MAPPING', false],
+  [50, 'INVALID_TRANSACTION_TIMEOUT', false],
+  [51, 'CONCURRENT_TRANSACTIONS', true],
+  [52, 'TRANSACTION_COORDINATOR_FENCED', false],
+  [53, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', false],
+  [54, 'SECURITY_DISABLED', false],
+  [55, 'OPERATION_NOT_ATTEMPTED', false],
+  [56, 'KAFKA_STORAGE_ERROR', true],
+  [57, 'LOG_DIR_NOT_FOUND', false],
+  [58, 'SASL_AUTHENTICATION_FAILED', false],
+  [59, 'UNKNOWN_PRODUCER_ID', false],
+  [60, 'REASSIGNMENT_IN_PROGRESS', false],
+  [67, 'INVALID_PRINCIPAL_TYPE', false],
+  [68, 'NON_EMPTY_GROUP', false],
+  [69, 'GROUP_ID_NOT_FOUND', false],
+  [70, 'FETCH_SESSION_ID_NOT_FOUND', true],
+  [71, 'INVALID_FETCH_SESSION_EPOCH', true],
+  [72, 'LISTENER_NOT_FOUND', true],
+  [73, 'TOPIC_DELETION_DISABLED', false],
+  [74, 'FENCED_LEADER_EPOCH', true],
+  [75, 'UNKNOWN_LEADER_EPOCH', true],
+  [76, 'UNSUPPORTED_COMPRESSION_TYPE', false],
+  [77, 'STALE_BROKER_EPOCH', false],
+  [78, 'OFFSET_NOT_AVAILABLE', true],
+  [79, 'MEMBER_ID_REQUIRED', false],
+  [80, 'PREFERRED_LEADER_NOT_AVAILABLE', true],
+  [81, 'GROUP_MAX_SIZE_REACHED', false],
+  [82, 'FENCED_INSTANCE_ID', false],
+  [83, 'ELIGIBLE_LEADERS_NOT_AVAILABLE', true],
+  [84, 'ELECTION_NOT_NEEDED', true],
+  [85, 'NO_REASSIGNMENT_IN_PROGRESS', false],
+  [86, 'GROUP_SUBSCRIBED_TO_TOPIC', false],
+  [87, 'INVALID_RECORD', false],
+  [88, 'UNSTABLE_OFFSET_COMMIT', true],
+  [89, 'THROTTLING_QUOTA_EXCEEDED', true],
+  [90, 'PRODUCER_FENCED', false],
+  [91, 'RESOURCE_NOT_FOUND', false],
+  [92, 'DUPLICATE_RESOURCE', false],
+  [93, 'UNACCEPTABLE_CREDENTIAL', false],
+  [100, 'UNKNOWN_TOPIC_ID', true],
+  [103, 'INCONSISTENT_TOPIC_ID', true],
+  [105, 'TRANSACTIONAL_ID_NOT_FOUND', false],
+  [106, 'FETCH_SESSION_TOPIC_ID_ERROR', true],
+] as const;
+
+type Entry = (typeof TABLE)[number];
+export type ErrorName = Entry[1];
+
+/** Kafka error codes by name: `ErrorCode.NOT_LEADER_OR_FOLLOWER` is 6. */
+export const ErrorCode = Object.freeze(Object.fromEntries(TABLE.map(([code, name]) => [name, code]))) as { readonly [E in Entry as E[1]]: E[0] };
+export type ErrorCode = Entry[0];
+
+const BY_CODE = new Map<number, Entry>(TABLE.map((e) => [e[0], e]));
+
+/** Kafka's name for a code ("Kafka error N" for a code this table does not know). */
+export function errorName(code: number): string {
+  return BY_CODE.get(code)?.[1] ?? `Kafka error ${code}`;
+}
+
+/** Whether trying again may succeed (Kafka's RetriableException); unknown codes are not. */
+export function isRetriable(code: number): boolean {
+  return BY_CODE.get(code)?.[2] ?? false;
+}
+
+/**
+ * Partition errors after which a client looks the leader up again (refreshes metadata) and
+ * retries: the partition moved, has no leader yet, or the broker's view is behind.
+ */
+export const LEADER_MOVED: ReadonlySet<number> = new Set([3, 5, 6, 9, 56, 74, 75, 78, 100]);

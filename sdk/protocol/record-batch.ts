@@ -9,18 +9,17 @@
  *
  * The CRC-32C covers attributes to the end (byte 21 on); baseOffset and partitionLeaderEpoch sit
  * before it, which is why the broker may rewrite them without touching the checksum.
- * The broker validates and indexes batches by their headers only; `encodeRecordBatch` and
- * `decodeRecords` (uncompressed) exist for tests and tools.
+ * The broker validates and indexes batches by their headers only; `decodeRecords` (uncompressed)
+ * exists for tests and tools, and `encodeRecordBatch` wraps the one encoder (batch-encoding.ts).
  */
 import { crc32c } from './crc32c';
+import { RecordBatchWriter, type BatchIdentity, type HeaderBytes } from './batch-encoding';
 import { Reader } from './reader';
-import { Writer } from './writer';
 
 export const BATCH_HEADER_BYTES = 61;
 /** Bytes before batchLength's count starts: baseOffset + batchLength. */
 export const LOG_OVERHEAD = 12;
 const MAGIC_AT = 16;
-const CRC_AT = 17;
 const ATTRIBUTES_AT = 21;
 
 export interface BatchHeader {
@@ -97,33 +96,15 @@ export interface SimpleRecord {
   headers?: RecordHeader[];
 }
 
-/** Builds one uncompressed v2 batch (for tests, tools and the fuzz client). */
-export function encodeRecordBatch(
-  records: SimpleRecord[],
-  opts: { baseOffset?: number; producerId?: number; producerEpoch?: number; baseSequence?: number; now?: number } = {},
-): Buffer {
+/** One uncompressed v2 batch of `records` (tests, tools, the fuzz client), by kafkalab's one encoder. */
+export function encodeRecordBatch(records: SimpleRecord[], opts: BatchIdentity & { now?: number } = {}): Buffer {
   const now = opts.now ?? Date.now();
-  const baseTimestamp = records.reduce((m, r) => Math.min(m, r.timestamp ?? now), Infinity);
-  const maxTimestamp = records.reduce((m, r) => Math.max(m, r.timestamp ?? now), -Infinity);
-  const body = new Writer(records.length * 32 + 64);
-  records.forEach((rec, i) => {
-    const w = new Writer(64);
-    w.int8(0).varlong((rec.timestamp ?? now) - baseTimestamp).varint(i).varintBytes(rec.key).varintBytes(rec.value);
-    const headers = rec.headers ?? [];
-    w.varint(headers.length);
-    for (const h of headers) w.varintBytes(Buffer.from(h.key)).varintBytes(h.value);
-    const bytes = w.toBuffer();
-    body.varint(bytes.length).raw(bytes);
-  });
-  const recs = body.toBuffer();
-  const w = new Writer(BATCH_HEADER_BYTES + recs.length);
-  w.int64(opts.baseOffset ?? 0).int32(BATCH_HEADER_BYTES - LOG_OVERHEAD + recs.length).int32(-1).int8(2).uint32(0);
-  w.int16(0).int32(records.length - 1).int64(baseTimestamp).int64(maxTimestamp);
-  w.int64(opts.producerId ?? -1).int16(opts.producerEpoch ?? -1).int32(opts.baseSequence ?? -1).int32(records.length);
-  w.raw(recs);
-  const batch = w.toBuffer();
-  batch.writeUInt32BE(crc32c(batch, ATTRIBUTES_AT), CRC_AT);
-  return batch;
+  const w = new RecordBatchWriter(BATCH_HEADER_BYTES + records.reduce((n, r) => n + 32 + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0));
+  for (const r of records) {
+    const headers = r.headers?.map((h): HeaderBytes => [Buffer.from(h.key), h.value]);
+    w.append(r.key, r.value, r.timestamp ?? now, headers);
+  }
+  return Buffer.from(w.finish(opts));
 }
 
 export interface DecodedRecord extends Required<SimpleRecord> {

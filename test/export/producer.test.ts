@@ -1,5 +1,5 @@
 /**
- * The exported app's result publishing: record batches encoded by the app (recordbatch.ts) and
+ * The exported app's result publishing: record batches encoded by the app (batch-encoding.ts) and
  * sent through kafkajs's connection layer must read back, through an unrelated consumer, exactly
  * as kafkajs's own producer would have written them: same bytes, timestamps and partitions.
  */
@@ -7,11 +7,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
-import { crc32c, keyPartition, RecordBatchWriter } from '../../sdk/export/templates/app/src/recordbatch';
+import { keyPartition } from '../../sdk/protocol/batch-encoding';
 import { createResultProducer } from '../../sdk/export/templates/app/src/producer';
 import { topFeatures, topFeaturesInto } from '../../sdk/runtime';
-import { crc32c as protocolCrc } from '../../sdk/protocol/crc32c';
-import { decodeRecords, validateBatches } from '../../sdk/protocol/record-batch';
 
 /** The hand-encoded path, unless kafkajs's internals are switched off (test/kafka/public-api.test.ts runs this file so). */
 const FAST_ENCODER = process.env.KAFKALAB_KAFKAJS_INTERNALS === 'off' ? 'kafkajs' : 'kafkalab';
@@ -121,25 +119,6 @@ test('PRODUCE_ENCODER=kafkajs sends the same records through producer.send', asy
   const byValue = new Map(got.map((g) => [g.value, g]));
   for (const s of sent) assert.is(byValue.get(s.value)!.partition, keyPartition(s.key!, 4));
   await producer.disconnect();
-});
-
-test('a written batch is a valid v2 batch by kafkalab own codec (CRC, counts, timestamps)', () => {
-  const w = new RecordBatchWriter(100);
-  const sent = records(50);
-  for (const r of sent) w.append(r.key, r.value, r.timestamp);
-  const bytes = w.finish();
-  assert.is(crc32c(bytes, 21, bytes.length), protocolCrc(bytes, 21, bytes.length));
-  const headers = validateBatches(Buffer.from(bytes));
-  assert.ok(Array.isArray(headers), JSON.stringify(headers));
-  const [h] = headers as Exclude<ReturnType<typeof validateBatches>, { code: number }>;
-  assert.is(h.recordCount, 50);
-  assert.is(h.maxTimestamp, Math.max(...sent.map((r) => r.timestamp)));
-  const decoded = decodeRecords(Buffer.from(bytes));
-  decoded.forEach((r, i) => {
-    assert.is(r.value!.toString('utf8'), sent[i].value);
-    assert.equal(r.key, sent[i].key);
-    assert.is(r.timestamp, sent[i].timestamp);
-  });
 });
 
 test('topFeaturesInto picks the features pipeline.topFeatures picks, ties included', () => {

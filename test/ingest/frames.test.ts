@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodePublish, FrameReader, PacketType } from '../../sdk/ingest/mqtt-frames';
-import { mulberry32 } from '../../sdk/ingest/prng';
+import { mulberry32 } from '../../sdk/util/prng';
 
 function publish(topic: string, payload: Buffer, id: number): Buffer {
   const t = Buffer.from(topic);

@@ -8,8 +8,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CompressionTypes, Partitioners } from 'kafkajs';
 import { startBroker } from '../../sdk/broker';
-import { decodeRecords, validateBatches } from '../../sdk/protocol/record-batch';
-import { encodeBatch, keyPartition } from '../../sdk/ingest/record-batches';
 import { createBridgeProducer } from '../../sdk/ingest/kafka-producer';
 import { checkPayload, keyFor, payloadChecker, timestampFor, topicLevel } from '../../sdk/ingest/payload';
 import { silentLogger } from '../../sdk/util/log';
@@ -17,39 +15,6 @@ import { connect } from './helpers';
 
 /** The hand-encoded path, unless kafkajs's internals are switched off (test/kafka/public-api.test.ts runs this file so). */
 const FAST_ENCODER = process.env.KAFKALAB_KAFKAJS_INTERNALS === 'off' ? 'kafkajs' : 'kafkalab';
-
-test('encodeBatch writes a valid v2 batch the codec decodes back', () => {
-  const t0 = 1_795_132_800_300;
-  const records = [
-    { key: Buffer.from('car-0001'), value: Buffer.from('{"a":1}'), timestamp: t0 + 5 },
-    { key: null, value: Buffer.alloc(300, 0x61), timestamp: t0 },
-    { key: Buffer.from('k'), value: Buffer.from('é'), timestamp: t0 + 70_000_000_000, headers: [[Buffer.from('dlq.reason'), Buffer.from('bad')]] as [Buffer, Buffer][] },
-  ];
-  const batch = encodeBatch(records);
-  const headers = validateBatches(batch);
-  assert.ok(Array.isArray(headers), JSON.stringify(headers));
-  const h = (headers as { recordCount: number; baseTimestamp: number; maxTimestamp: number }[])[0];
-  assert.is(h.recordCount, 3);
-  assert.is(h.baseTimestamp, t0);
-  assert.is(h.maxTimestamp, t0 + 70_000_000_000);
-  const back = decodeRecords(batch);
-  assert.equal(back.map((r) => r.offset), [0, 1, 2]);
-  assert.equal(back.map((r) => r.timestamp), [t0 + 5, t0, t0 + 70_000_000_000]);
-  assert.equal(back.map((r) => r.key?.toString() ?? null), ['car-0001', null, 'k']);
-  assert.equal(back.map((r) => r.value?.toString()), ['{"a":1}', 'a'.repeat(300), 'é']);
-  assert.equal(back[2].headers.map((x) => [x.key, x.value?.toString()]), [['dlq.reason', 'bad']]);
-});
-
-test('keyPartition is kafkajs DefaultPartitioner (Java murmur2)', () => {
-  const partitioner = Partitioners.DefaultPartitioner();
-  for (const partitions of [1, 3, 4, 7, 12]) {
-    const meta = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0 }));
-    for (const key of ['car-0001', 'car-0999', '', 'a', 'ab', 'abc', 'élan', 'x'.repeat(33)]) {
-      const expected = partitioner({ topic: 't', partitionMetadata: meta as never, message: { key, value: null } });
-      assert.is(keyPartition(Buffer.from(key), partitions), expected, `${key} over ${partitions}`);
-    }
-  }
-});
 
 test('the in-place check gives JSON.parse verdicts, reasons, keys and timestamps', () => {
   const rules = { json: true, required: ['ts', 'carId'], maxBytes: 1 << 20 };

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ANOMALY_TYPES, CAR_FEATURES, CAR_SENSOR_FIELDS, carReadings, generateCarReadings, makeVin, type CarReading } from '../../sdk/ingest/simulator';
-import { Rng } from '../../sdk/ingest/prng';
+import { Rng } from '../../sdk/util/prng';
 
 const byCar = (rows: CarReading[]) => {
   const m = new Map<string, CarReading[]>();

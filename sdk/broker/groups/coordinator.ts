@@ -10,6 +10,7 @@
  * the rebalance reaches the point where Kafka would answer.
  */
 import { randomUUID } from 'crypto';
+import { Reader } from '../../protocol/reader';
 import { silentLogger, type Logger } from '../../util/log';
 import { EMPTY, Group, sameProtocols, type Member } from './group';
 import { commitError, commitOffsets, fetchOffsets, type GroupOffsetStore } from './offsets';
@@ -26,6 +27,7 @@ import {
   type MemberIdentity,
   type OffsetCommitRequest,
   type OffsetCommitResult,
+  type OffsetDeleteResult,
   type OffsetFetchResult,
   type SyncRequest,
   type SyncResponse,
@@ -309,6 +311,33 @@ export class GroupCoordinator {
     return fetchOffsets(this.store, groupId, topics, this.partitionExists, opts.unknownTopicError ?? false);
   }
 
+  /**
+   * OffsetDelete (KIP-496): forgets committed offsets of partitions the group does not consume.
+   * An active consumer group keeps those of topics its members subscribe to (86 per partition);
+   * a group with members of another protocol type refuses (68); an unknown group gets 69.
+   */
+  deleteOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }>): OffsetDeleteResult {
+    const group = this.byId.get(groupId);
+    const noPartitions = (errorCode: number): OffsetDeleteResult => ({ errorCode, topics: [] });
+    if (this.closed) return noPartitions(E.COORDINATOR_NOT_AVAILABLE);
+    if (!groupId) return noPartitions(E.INVALID_GROUP_ID);
+    if (!group && !this.store.groups().includes(groupId)) return noPartitions(E.GROUP_ID_NOT_FOUND);
+    const active = group !== undefined && !group.isIdle;
+    if (active && group.protocolType !== 'consumer') return noPartitions(E.NON_EMPTY_GROUP);
+    const subscribed = active ? subscribedTopics(group) : new Set<string>();
+    const doomed: Array<{ topic: string; partition: number }> = [];
+    const result = topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((partition) => {
+        if (subscribed.has(t.name)) return { partitionIndex: partition, errorCode: E.GROUP_SUBSCRIBED_TO_TOPIC };
+        doomed.push({ topic: t.name, partition });
+        return { partitionIndex: partition, errorCode: E.NONE };
+      }),
+    }));
+    this.store.deletePartitions(groupId, doomed);
+    return { errorCode: E.NONE, topics: result };
+  }
+
   // ---- Introspection and lifecycle -------------------------------------------------------
 
   /** Like Kafka's DescribeGroups: an unknown group is described as Dead with no members. */
@@ -349,7 +378,7 @@ export class GroupCoordinator {
   /** Like DeleteGroups: only an empty group can go, together with its committed offsets. */
   deleteGroup(groupId: string): number {
     const group = this.byId.get(groupId);
-    if (group && !group.isIdle) return E.GROUP_NOT_EMPTY;
+    if (group && !group.isIdle) return E.NON_EMPTY_GROUP;
     if (!group && !this.store.groups().includes(groupId)) return E.GROUP_ID_NOT_FOUND;
     if (group) this.rb.transition(group, 'Dead', 'deleted');
     this.byId.delete(groupId);
@@ -384,4 +413,19 @@ function isFenced(group: Group, memberId: string, groupInstanceId: string | null
   if (groupInstanceId === null) return false;
   const current = group.staticMembers.get(groupInstanceId);
   return current !== undefined && current !== memberId;
+}
+
+/** Topics named in the members' consumer-protocol subscriptions (version, [topic], user data...). */
+function subscribedTopics(group: Group): Set<string> {
+  const out = new Set<string>();
+  for (const m of group.members.values()) {
+    try {
+      const r = new Reader(group.metadataFor(m, group.protocol));
+      r.int16();
+      for (const t of r.array((r) => r.string())) out.add(t);
+    } catch {
+      // Unreadable subscription: nothing known to protect.
+    }
+  }
+  return out;
 }

@@ -19,6 +19,7 @@ export interface GroupOffsetStore {
   list(group: string): Array<{ topic: string; partition: number } & CommittedOffset>;
   groups(): string[];
   deleteGroup(group: string): void;
+  deletePartitions(group: string, partitions: Array<{ topic: string; partition: number }>): void;
 }
 
 /** Kafka's offset.metadata.max.bytes default. */

@@ -3,26 +3,11 @@
  * bytes framing), so handlers stay thin and the state machine can be tested without sockets.
  */
 
-/** Kafka error codes the group APIs answer with. */
-export const GroupErrorCode = {
-  NONE: 0,
-  UNKNOWN_TOPIC_OR_PARTITION: 3,
-  OFFSET_METADATA_TOO_LARGE: 12,
-  COORDINATOR_NOT_AVAILABLE: 15,
-  NOT_COORDINATOR: 16,
-  ILLEGAL_GENERATION: 22,
-  INCONSISTENT_GROUP_PROTOCOL: 23,
-  INVALID_GROUP_ID: 24,
-  UNKNOWN_MEMBER_ID: 25,
-  INVALID_SESSION_TIMEOUT: 26,
-  REBALANCE_IN_PROGRESS: 27,
-  INVALID_COMMIT_OFFSET_SIZE: 28,
-  GROUP_NOT_EMPTY: 68,
-  GROUP_ID_NOT_FOUND: 69,
-  MEMBER_ID_REQUIRED: 79,
-  FENCED_INSTANCE_ID: 82,
-} as const;
-export type GroupErrorCode = (typeof GroupErrorCode)[keyof typeof GroupErrorCode];
+import { ErrorCode } from '../../protocol/errors';
+
+/** Kafka error codes the group APIs answer with: the one table's (sdk/protocol/errors.ts). */
+export const GroupErrorCode = ErrorCode;
+export type GroupErrorCode = ErrorCode;
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -112,6 +97,11 @@ export interface OffsetFetchResult {
     name: string;
     partitions: Array<{ partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; metadata: string | null; errorCode: number }>;
   }>;
+}
+
+export interface OffsetDeleteResult {
+  errorCode: number;
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
 }
 
 export interface MemberDescription {

@@ -10,7 +10,7 @@
  *   OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch 47 INVALID_PRODUCER_EPOCH.
  * - acks=0 sends no response; when such a produce fails the connection is closed, as Kafka does,
  *   so the producer notices. acks must be -1, 0 or 1 (21 INVALID_REQUIRED_ACKS).
- * - Unknown topics are not created here (clients ask Metadata first, which may create them).
+ * - Needs WRITE on the topic (29 otherwise). Unknown topics are not created here (clients ask Metadata first, which may create them).
  * - Transactional produce is refused (53): the broker does not implement transactions.
  * - zstd batches need v7+ (76 UNSUPPORTED_COMPRESSION_TYPE below, as Kafka answers).
  * Version notes:
@@ -27,6 +27,7 @@ import { registerApi, NO_RESPONSE } from '../registry';
 import { kafkaCodeOf } from '../topics';
 import { validateBatches } from '../../protocol/record-batch';
 import { ErrorCode } from '../../protocol/errors';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
 import { LEADER_EPOCH } from './03_metadata';
 import { ProduceRequest, ProduceResponse, type ProducePartitionResponse } from '../../protocol/messages/produce';
 
@@ -44,52 +45,56 @@ registerApi({
     const { logs, producers, appends } = ctx.broker;
     const version = ctx.header.apiVersion;
     const ackable = req.acks === -1 || req.acks === 0 || req.acks === 1;
-    const responses = req.topicData.map((t) => ({
-      name: t.name,
-      partitionResponses: t.partitionData.map((p): ProducePartitionResponse => {
-        const answer = (errorCode: number, errorMessage: string | null = null, baseOffset = -1, logStartOffset = -1, logAppendTimeMs = -1): ProducePartitionResponse => ({
-          index: p.index,
-          errorCode,
-          baseOffset,
-          logAppendTimeMs,
-          logStartOffset,
-          recordErrors: [],
-          errorMessage,
-        });
-        if (version < 3) return answer(ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-2 (message format v0/v1) is not supported; use v3+');
-        if (!ackable) return answer(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${req.acks}`);
-        if (req.transactionalId !== null) {
-          return answer(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported by the kafkalab broker');
-        }
-        const log = logs.partition(t.name, p.index);
-        if (!log) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic-partition ${t.name}-${p.index}`);
-        if (!p.records) return answer(ErrorCode.INVALID_RECORD, 'null record set');
-        const batches = validateBatches(p.records);
-        if (!Array.isArray(batches)) {
-          ctx.logger.warn('rejected produce batch', { topic: t.name, partition: p.index, why: batches.message, client: ctx.connection.clientId });
-          return answer(batches.code, batches.message, -1, log.logStartOffset);
-        }
-        if (batches.length !== 1) return answer(ErrorCode.INVALID_RECORD, `expected exactly one record batch per partition, got ${batches.length}`);
-        const b = batches[0];
-        if ((b.attributes & COMPRESSION_MASK) === ZSTD && version < ZSTD_MIN_VERSION) {
-          return answer(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `zstd batches need Produce v${ZSTD_MIN_VERSION}+ (this request is v${version})`, -1, log.logStartOffset);
-        }
-        if (b.producerId >= 0) producers.loadTail(t.name, p.index, log);
-        const seq = producers.check(t.name, p.index, b.producerId, b.producerEpoch, b.baseSequence, b.recordCount);
-        if (seq.kind === 'duplicate') return answer(ErrorCode.NONE, null, seq.baseOffset, log.logStartOffset);
-        if (seq.kind === 'error') return answer(seq.code, `sequence ${b.baseSequence} rejected for producer ${b.producerId}`, -1, log.logStartOffset);
-        try {
-          const { baseOffset, logAppendTime } = log.append(p.records, LEADER_EPOCH);
-          producers.appended(t.name, p.index, b.producerId, b.producerEpoch, b.baseSequence, b.recordCount, baseOffset);
-          appends.notify(t.name, p.index);
-          return answer(ErrorCode.NONE, null, baseOffset, log.logStartOffset, logAppendTime);
-        } catch (err) {
-          const code = kafkaCodeOf(err);
-          if (code === undefined) throw err;
-          return answer(code, (err as Error).message, -1, log.logStartOffset);
-        }
-      }),
-    }));
+    const responses = req.topicData.map((t) => {
+      const allowed = ctx.authorize(AclOperation.WRITE, AclResourceType.TOPIC, t.name);
+      return {
+        name: t.name,
+        partitionResponses: t.partitionData.map((p): ProducePartitionResponse => {
+          const answer = (errorCode: number, errorMessage: string | null = null, baseOffset = -1, logStartOffset = -1, logAppendTimeMs = -1): ProducePartitionResponse => ({
+            index: p.index,
+            errorCode,
+            baseOffset,
+            logAppendTimeMs,
+            logStartOffset,
+            recordErrors: [],
+            errorMessage,
+          });
+          if (version < 3) return answer(ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-2 (message format v0/v1) is not supported; use v3+');
+          if (!allowed) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `not authorized to write to ${t.name}`);
+          if (!ackable) return answer(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${req.acks}`);
+          if (req.transactionalId !== null) {
+            return answer(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported by the kafkalab broker');
+          }
+          const log = logs.partition(t.name, p.index);
+          if (!log) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic-partition ${t.name}-${p.index}`);
+          if (!p.records) return answer(ErrorCode.INVALID_RECORD, 'null record set');
+          const batches = validateBatches(p.records);
+          if (!Array.isArray(batches)) {
+            ctx.logger.warn('rejected produce batch', { topic: t.name, partition: p.index, why: batches.message, client: ctx.connection.clientId });
+            return answer(batches.code, batches.message, -1, log.logStartOffset);
+          }
+          if (batches.length !== 1) return answer(ErrorCode.INVALID_RECORD, `expected exactly one record batch per partition, got ${batches.length}`);
+          const b = batches[0];
+          if ((b.attributes & COMPRESSION_MASK) === ZSTD && version < ZSTD_MIN_VERSION) {
+            return answer(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `zstd batches need Produce v${ZSTD_MIN_VERSION}+ (this request is v${version})`, -1, log.logStartOffset);
+          }
+          if (b.producerId >= 0) producers.loadTail(t.name, p.index, log);
+          const seq = producers.check(t.name, p.index, b.producerId, b.producerEpoch, b.baseSequence, b.recordCount);
+          if (seq.kind === 'duplicate') return answer(ErrorCode.NONE, null, seq.baseOffset, log.logStartOffset);
+          if (seq.kind === 'error') return answer(seq.code, `sequence ${b.baseSequence} rejected for producer ${b.producerId}`, -1, log.logStartOffset);
+          try {
+            const { baseOffset, logAppendTime } = log.append(p.records, LEADER_EPOCH);
+            producers.appended(t.name, p.index, b.producerId, b.producerEpoch, b.baseSequence, b.recordCount, baseOffset);
+            appends.notify(t.name, p.index);
+            return answer(ErrorCode.NONE, null, baseOffset, log.logStartOffset, logAppendTime);
+          } catch (err) {
+            const code = kafkaCodeOf(err);
+            if (code === undefined) throw err;
+            return answer(code, (err as Error).message, -1, log.logStartOffset);
+          }
+        }),
+      };
+    });
     if (req.acks === 0) {
       // Kafka's signal to a fire-and-forget producer that something failed: drop the connection.
       const failed = responses.flatMap((t) =>

@@ -6,7 +6,7 @@
  *   with data always gets at least one whole batch, so a big batch can never stall a consumer.
  * - Long-poll: with fewer than min_bytes available the request is held until a produce to one
  *   of its partitions brings enough, max_wait_ms passes, the client goes away or the broker stops.
- * - Out-of-range offsets: 1 OFFSET_OUT_OF_RANGE (answered at once, no waiting).
+ * - Needs READ on the topic (29 otherwise). Out-of-range offsets: 1 OFFSET_OUT_OF_RANGE (answered at once, no waiting).
  * - last_stable_offset = high watermark (no transactions); preferred_read_replica = -1;
  *   an empty record set is zero-length bytes, never null.
  * Version notes:
@@ -23,6 +23,7 @@ import { registerApi, type RequestContext } from '../registry';
 import { findTopicById, kafkaCodeOf } from '../topics';
 import { batchSizeAt, OFF_ATTRIBUTES } from '../log/batch';
 import { ErrorCode } from '../../protocol/errors';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
 import { FetchRequest, FetchResponse, type FetchPartitionResponse } from '../../protocol/messages/fetch';
 
 const EMPTY = Buffer.alloc(0);
@@ -52,6 +53,7 @@ function collect(req: FetchRequest, ctx: RequestContext): { res: FetchResponse; 
   let errors = 0;
   const responses = req.topics.map((t) => {
     const name = byId ? findTopicById(ctx.broker, t.topicId)?.name : t.topic;
+    const allowed = name === undefined || ctx.authorize(AclOperation.READ, AclResourceType.TOPIC, name);
     return {
       topic: t.topic,
       topicId: t.topicId,
@@ -66,6 +68,11 @@ function collect(req: FetchRequest, ctx: RequestContext): { res: FetchResponse; 
           preferredReadReplica: -1,
           records: EMPTY,
         };
+        if (!allowed) {
+          out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          errors++;
+          return out;
+        }
         const log = name === undefined ? undefined : logs.partition(name, p.partition);
         if (!log) {
           out.errorCode = name === undefined && byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;

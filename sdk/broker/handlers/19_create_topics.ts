@@ -8,7 +8,7 @@
  * - Topic configs are checked by storage (sdk/broker/log/topic-configs.ts) with Kafka's names,
  *   types and ranges: unknown names and bad values get 40 naming the key; cleanup.policy
  *   compact / compact,delete, retention, segment and timestamp-type configs act on the log.
- * - validate_only (v1+) checks everything and creates nothing.
+ * - validate_only (v1+) checks everything and creates nothing. Needs CREATE on the topic (29).
  * Version notes:
  * - v5+ answer the partition count, replication factor (1) and every config of each topic
  *   (as DescribeConfigs would); v7+ its id.
@@ -16,6 +16,7 @@
 import { registerApi } from '../registry';
 import { kafkaCodeOf } from '../topics';
 import { ErrorCode } from '../../protocol/errors';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
 import { validateTopicName } from '../log/config';
 import { configSourceCode } from '../../protocol/messages/describe-configs';
 import { CreateTopicsRequest, CreateTopicsResponse, type CreatableTopic } from '../../protocol/messages/create-topics';
@@ -44,6 +45,7 @@ registerApi({
       const refused = (errorCode: number, errorMessage: string) => ({ name: t.name, errorCode, errorMessage, configs: null });
       try {
         if (seen.get(t.name)! > 1) throw new Refusal(ErrorCode.INVALID_REQUEST, `topic ${t.name} appears more than once in the request`);
+        if (!ctx.authorize(AclOperation.CREATE, AclResourceType.TOPIC, t.name)) throw new Refusal(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `not authorized to create ${t.name}`);
         validateTopicName(t.name);
         if (logs.topic(t.name)) throw new Refusal(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${t.name} already exists`);
         let partitions = t.numPartitions === -1 ? config.defaultPartitions : t.numPartitions;

@@ -2,7 +2,7 @@
  * DeleteTopics (20), v0-6.
  * Behavior:
  * - Deletes the topic's log and its committed group offsets and producer state; errors per topic
- *   (3 UNKNOWN_TOPIC_OR_PARTITION). Deletion is synchronous, so the topic is gone on return.
+ *   (3 UNKNOWN_TOPIC_OR_PARTITION; 29 without DELETE on the topic). Deletion is synchronous, so the topic is gone on return.
  * Version notes:
  * - v5+ answer error messages; v6+ name topics by name or by id (100 UNKNOWN_TOPIC_ID) and
  *   are answered with both.
@@ -10,6 +10,7 @@
 import { registerApi, type RequestContext } from '../registry';
 import { findTopicById, kafkaCodeOf } from '../topics';
 import { ErrorCode } from '../../protocol/errors';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
 import { ZERO_UUID } from '../../protocol/schema';
 import { DeleteTopicsRequest, DeleteTopicsResponse } from '../../protocol/messages/delete-topics';
 
@@ -17,6 +18,9 @@ const BY_ID_FROM_VERSION = 6;
 
 function deleteTopic(ctx: RequestContext, name: string, topicId: Buffer) {
   const { logs, offsets, producers } = ctx.broker;
+  if (!ctx.authorize(AclOperation.DELETE, AclResourceType.TOPIC, name)) {
+    return { name, topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: `not authorized to delete ${name}` };
+  }
   try {
     logs.deleteTopic(name);
     offsets.deleteTopic(name);

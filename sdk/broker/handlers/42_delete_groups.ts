@@ -2,7 +2,7 @@
  * DeleteGroups (42), v0-2.
  * Behavior:
  * - Deletes empty groups together with their committed offsets. A group with members gets
- *   GROUP_NOT_EMPTY (68), an unknown one GROUP_ID_NOT_FOUND (69), an empty id 24.
+ *   NON_EMPTY_GROUP (68), an unknown one GROUP_ID_NOT_FOUND (69), an empty id 24.
  */
 import { registerApi } from '../registry';
 import { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/messages/delete-groups';

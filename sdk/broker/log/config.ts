@@ -2,6 +2,7 @@
  * Log configuration (the resolved values storage acts on; topic-configs.ts maps Kafka's config
  * names onto them), the storage layer's error type, and Kafka's topic-name rules.
  */
+import { ErrorCode } from '../../protocol/errors';
 
 export interface LogConfig {
   /** Roll the active segment once it would grow past this many bytes. */
@@ -45,18 +46,8 @@ export const DEFAULT_LOG_CONFIG: LogConfig = Object.freeze({
   maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
 });
 
-/** Kafka error codes the storage layer answers with. */
-export const LogErrorCode = {
-  OFFSET_OUT_OF_RANGE: 1,
-  CORRUPT_MESSAGE: 2,
-  UNKNOWN_TOPIC_OR_PARTITION: 3,
-  INVALID_TOPIC_EXCEPTION: 17,
-  TOPIC_ALREADY_EXISTS: 36,
-  INVALID_PARTITIONS: 37,
-  INVALID_CONFIG: 40,
-  INVALID_REQUEST: 42,
-  KAFKA_STORAGE_ERROR: 56,
-} as const;
+/** Kafka error codes the storage layer answers with: the one table's (sdk/protocol/errors.ts). */
+export const LogErrorCode = ErrorCode;
 
 /** A storage failure carrying the Kafka error code the broker should answer with. */
 export class LogError extends Error {

@@ -14,6 +14,7 @@ import { LogConfig, LogError, LogErrorCode, collisionKey, validateTopicName } fr
 import { lockDir, writeFileAtomic } from './durable-file';
 import { SegmentCache } from './segment-cache';
 import { PartitionLog } from './partition-log';
+import { CleanerLoop } from './cleaner-loop';
 import {
   applyIncremental,
   describeTopicConfigs,
@@ -44,6 +45,10 @@ export interface LogManagerOptions {
   maxOpenSegmentFiles?: number;
   /** Most closed segments whose indexes stay in memory (about 3 KiB per MiB of log). Default 256. */
   maxResidentIndexes?: number;
+  /** How often the log cleaner looks for compacted partitions to clean (Kafka's log.cleaner.backoff.ms). Default 15 s; 0 = only cleanNow(). */
+  cleanerIntervalMs?: number;
+  /** Memory bound of the cleaner's key -> offset map (Kafka's log.cleaner.dedupe.buffer.size). Default 32 MiB. */
+  cleanerBufferBytes?: number;
 }
 
 const CATALOG = 'topics.json';
@@ -58,6 +63,7 @@ export class LogManager {
   private readonly logger: Logger;
   private readonly cache: SegmentCache;
   private readonly timer: NodeJS.Timeout | null;
+  private readonly cleaner: CleanerLoop;
   private readonly unlock: () => void;
   private closed = false;
   /** Only a fully loaded manager may mark a clean shutdown (a failed open proves nothing). */
@@ -72,6 +78,11 @@ export class LogManager {
     const interval = opts.flushIntervalMs ?? 1000;
     this.timer = interval > 0 ? setInterval(() => this.flushQuietly(), interval) : null;
     this.timer?.unref();
+    this.cleaner = new CleanerLoop((topic) => this.compactedLogs(topic), {
+      intervalMs: opts.cleanerIntervalMs,
+      bufferBytes: opts.cleanerBufferBytes,
+      logger: this.logger,
+    });
   }
 
   /** Opens a data directory, recovering every partition (CRC-checked after an unclean stop). */
@@ -301,6 +312,33 @@ export class LogManager {
     for (const logs of this.logs.values()) for (const log of logs) log.flush();
   }
 
+  /** The background cleaner's step (see CleanerLoop); resolves to the partitions cleaned. */
+  cleanDirtiest(now: number = Date.now()): Promise<number> {
+    return this.cleaner.cleanDirtiest(now);
+  }
+
+  /**
+   * Compacts now every compacted partition (of `topic`, or all) that has dirty closed segments,
+   * whatever its dirty ratio. Roll the active segment first (roll()) to include the newest records.
+   */
+  cleanNow(topic?: string, now: number = Date.now()): Promise<number> {
+    return this.cleaner.cleanNow(topic, now);
+  }
+
+  /** Stops the cleaner and waits for a pass in progress to end (it abandons at its next step). */
+  stopCleaner(): Promise<void> {
+    return this.cleaner.stop();
+  }
+
+  private compactedLogs(topic?: string): PartitionLog[] {
+    const out: PartitionLog[] = [];
+    for (const [name, logs] of this.logs) {
+      if (topic !== undefined && name !== topic) continue;
+      for (const log of logs) if (!log.isClosed && log.effectiveConfig.cleanupPolicy !== 'delete') out.push(log);
+    }
+    return out;
+  }
+
   private flushQuietly(): void {
     const onError = (err: Error) => this.logger.error('periodic flush failed', { error: err.message });
     for (const logs of this.logs.values()) {
@@ -319,6 +357,7 @@ export class LogManager {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.cleaner.halt();
     let ok = true;
     for (const logs of this.logs.values()) {
       for (const log of logs) {

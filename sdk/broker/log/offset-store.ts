@@ -23,7 +23,9 @@ export type CommittedEntry = { topic: string; partition: number } & CommittedOff
 type Line =
   | { c: string; e: Array<[string, number, number, number, string | null, number]> }
   | { dg: string }
-  | { dt: string };
+  | { dt: string }
+  /** OffsetDelete: some partitions of one group. */
+  | { dp: string; p: Array<[string, number]> };
 
 export interface OffsetStoreOptions {
   logger?: Logger;
@@ -100,6 +102,10 @@ export class OffsetStore {
       }
     } else if ('dg' in line) {
       this.groupsMap.delete(line.dg);
+    } else if ('dp' in line) {
+      const group = this.groupsMap.get(line.dp);
+      for (const [topic, partition] of line.p) group?.delete(key(topic, partition));
+      if (group?.size === 0) this.groupsMap.delete(line.dp);
     } else if ('dt' in line) {
       for (const [name, group] of this.groupsMap) {
         for (const [k, e] of group) if (e.topic === line.dt) group.delete(k);
@@ -149,6 +155,13 @@ export class OffsetStore {
 
   deleteGroup(group: string): void {
     if (this.groupsMap.has(group)) this.write({ dg: group });
+  }
+
+  /** Forgets a group's commits for these partitions (OffsetDelete); the group goes when none are left. */
+  deletePartitions(group: string, partitions: Array<{ topic: string; partition: number }>): void {
+    const entries = this.groupsMap.get(group);
+    const present = partitions.filter((p) => entries?.has(key(p.topic, p.partition)));
+    if (present.length) this.write({ dp: group, p: present.map((p) => [p.topic, p.partition]) });
   }
 
   deleteTopic(topic: string): void {

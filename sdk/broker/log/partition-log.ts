@@ -14,6 +14,7 @@ import {
   OFF_LEADER_EPOCH,
   OFF_MAGIC,
   OFF_MAX_TIMESTAMP,
+  OFF_RECORD_COUNT,
   batchSizeAt,
   isControlBatch,
   readInt64,
@@ -24,7 +25,8 @@ import { CorruptCompression } from './codecs';
 import { LogConfig, LogError, LogErrorCode, MAX_SEGMENT_BYTES } from './config';
 import { writeFileAtomic } from './durable-file';
 import { resolveConfig } from './topic-configs';
-import { MalformedRecords, firstRecordAtOrAfter, maxRecordTimestamp } from './records';
+import { MalformedRecords, firstRecordAtOrAfter, maxRecordTimestamp, recordSection, walkRecords } from './records';
+import { cleanLog, recoverCleaning, type CleanOptions, type CleanResult, type CleanableLog } from './cleaner';
 import { SegmentCache } from './segment-cache';
 import { Segment } from './segment';
 
@@ -42,7 +44,7 @@ export interface PartitionLogOptions {
   verifyCrc?: boolean;
 }
 
-export class PartitionLog {
+export class PartitionLog implements CleanableLog {
   private segments: Segment[] = [];
   private config: LogConfig;
   private readonly cache: SegmentCache;
@@ -63,6 +65,8 @@ export class PartitionLog {
   static open(dir: string, topic: string, partition: number, opts: PartitionLogOptions = {}): PartitionLog {
     const log = new PartitionLog(dir, topic, partition, opts);
     fs.mkdirSync(dir, { recursive: true });
+    const cleaning = recoverCleaning(dir);
+    if (cleaning !== 'none') log.logger.info(`${cleaning} an interrupted compaction pass`, { topic, partition });
     const bases = fs
       .readdirSync(dir)
       .filter((f) => /^\d{20}\.log$/.test(f))
@@ -111,6 +115,10 @@ export class PartitionLog {
     return this.segments.length;
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   get effectiveConfig(): LogConfig {
     return { ...this.config };
   }
@@ -142,6 +150,7 @@ export class PartitionLog {
       }
       const lastOffsetDelta = batches.readInt32BE(at + OFF_LAST_OFFSET_DELTA);
       if (lastOffsetDelta < 0) throw new LogError(LogErrorCode.CORRUPT_MESSAGE, `Negative lastOffsetDelta in batch at byte ${at}`);
+      if (this.config.cleanupPolicy !== 'delete') requireKeys(batches, at, this.topic, this.partition);
       infos.push({ at, baseOffset: next, maxTimestamp: this.stampBatch(batches, at, logAppendTime) });
       next += lastOffsetDelta + 1;
       at += size;
@@ -183,9 +192,11 @@ export class PartitionLog {
     if (a.size === 0) return false;
     if (a.size + bytes > Math.min(this.config.segmentBytes, MAX_SEGMENT_BYTES)) return true;
     if (nextOffset - a.baseOffset > MAX_RELATIVE_OFFSET) return true;
-    // Like Kafka: the age of a segment is measured in record time when records carry it.
+    // Like Kafka: the age of a segment is measured in record time when records carry it, and a
+    // compacted topic rolls by max.compaction.lag.ms too, so its records become cleanable.
     const waited = a.rollTimestamp >= 0 && maxTimestamp >= 0 ? maxTimestamp - a.rollTimestamp : Date.now() - a.createdAt;
-    return waited > this.config.segmentMs;
+    const maxAge = this.config.cleanupPolicy === 'delete' ? this.config.segmentMs : Math.min(this.config.segmentMs, this.config.maxCompactionLagMs);
+    return waited > maxAge;
   }
 
   /** Closes the active segment and starts a new one at the log end offset. */
@@ -209,9 +220,26 @@ export class PartitionLog {
     if (offset === this.nextOffset) return EMPTY;
     for (let i = this.segmentFor(offset); i < this.segments.length; i++) {
       const found = this.segments[i].read(offset, Math.max(1, maxBytes));
-      if (found) return found;
+      if (found) return this.config.cleanupPolicy === 'delete' ? found : this.withNextSegment(found, i, maxBytes);
     }
     return EMPTY;
+  }
+
+  /**
+   * On compacted topics, a read that ends a segment also carries the next segment's first
+   * batches that fit. A cleaned batch keeps its lastOffsetDelta after its last records were
+   * removed; kafkajs, fetching inside such a trailing gap and seeing no later batch, moves on
+   * one offset per fetch. With the next batch in the same answer it jumps the gap at once.
+   */
+  private withNextSegment(found: Buffer, i: number, maxBytes: number): Buffer {
+    const next = this.segments[i + 1];
+    if (!next || found.length >= maxBytes) return found;
+    let last = 0;
+    for (let at = 0; at < found.length; at += batchSizeAt(found, at)) last = at;
+    const lastOffset = readInt64(found, last) + found.readInt32BE(last + OFF_LAST_OFFSET_DELTA);
+    if (this.segments[i].read(lastOffset + 1, 1)) return found; // not the segment's end: nothing to add
+    const more = next.read(next.baseOffset, maxBytes - found.length);
+    return more && more.length <= maxBytes - found.length ? Buffer.concat([found, more]) : found;
   }
 
   /** Index of the last segment whose base offset is <= offset. */
@@ -286,7 +314,8 @@ export class PartitionLog {
   enforceRetention(now: number = Date.now()): number {
     this.assertOpen();
     let deleted = 0;
-    const { retentionMs, retentionBytes } = this.config;
+    const { retentionMs, retentionBytes, cleanupPolicy } = this.config;
+    if (cleanupPolicy === 'compact') return 0; // compacted without delete: kept until superseded
     if (retentionMs >= 0) {
       while (this.segments.length > 1 && now - this.segments[0].largestTimestamp() > retentionMs) {
         this.deleteOldest('time');
@@ -314,6 +343,27 @@ export class PartitionLog {
       baseOffset: segment.baseOffset,
       logStartOffset: this.logStartOffset,
     });
+  }
+
+  /** One compaction pass (cleaner.ts); the LogManager's cleaner calls it when the dirty ratio says so. */
+  clean(opts: CleanOptions = {}): Promise<CleanResult> {
+    return cleanLog(this, { logger: this.logger, ...opts });
+  }
+
+  closedSegments(): Segment[] {
+    return this.segments.slice(0, -1);
+  }
+
+  canReplace(old: Segment[]): boolean {
+    return !this.closed && old.length < this.segments.length && old.every((s, i) => this.segments[i] === s);
+  }
+
+  replaceSegments(old: Segment[], bases: number[], swapFiles: () => void): void {
+    for (const s of old) s.close();
+    swapFiles();
+    const rest = this.segments.slice(old.length);
+    const fresh = bases.map((base, i) => Segment.openClosed(this.dir, base, bases[i + 1] ?? rest[0].baseOffset, this.cache, this.config.indexIntervalBytes));
+    this.segments = [...fresh, ...rest];
   }
 
   /** fsync now: everything appended so far then survives a power loss. */
@@ -356,5 +406,26 @@ function readStartOffset(dir: string): number {
     return Number.isSafeInteger(n) && n > 0 ? n : 0;
   } catch {
     return 0;
+  }
+}
+
+/** Compacted topics refuse records without a key, as Kafka does (error 87 INVALID_RECORD). */
+function requireKeys(buf: Buffer, at: number, topic: string, partition: number): void {
+  let records;
+  try {
+    records = recordSection(buf, at);
+  } catch {
+    return; // corrupt compression is reported by the timestamp pass
+  }
+  if (typeof records === 'string') return; // cannot be read here: accepted unchecked
+  try {
+    walkRecords(records, buf.readInt32BE(at + OFF_RECORD_COUNT), (r) => {
+      if (r.keyLength < 0) {
+        throw new LogError(LogErrorCode.INVALID_RECORD, `Compacted topic cannot accept a record without a key (${topic}-${partition})`);
+      }
+    });
+  } catch (err) {
+    if (err instanceof MalformedRecords) return; // reported by the timestamp pass
+    throw err;
   }
 }

@@ -133,13 +133,9 @@ function parseValue(def: ConfigDef, text: string): unknown {
   }
 }
 
-/** Until the log cleaner lands, compaction is refused rather than accepted and not done. */
-const COMPACTION_AVAILABLE = false;
-
 function cleanupPolicyOf(items: string[], def: ConfigDef, text: string): CleanupPolicy {
   const set = new Set(items.map((i) => i.toLowerCase()));
   if (set.size === 0) throw invalid(def.name, text, 'name compact, delete or both');
-  if (set.has('compact') && !COMPACTION_AVAILABLE) throw invalid(def.name, text, 'log compaction is not implemented yet; use delete');
   return set.has('compact') ? (set.has('delete') ? 'compact,delete' : 'compact') : 'delete';
 }
 

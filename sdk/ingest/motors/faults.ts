@@ -7,7 +7,7 @@
  * faults change only what a sensor reports. Durations are in simulated seconds, so they keep
  * their meaning at any reporting interval; time is compressed (a bearing wears out in hours).
  */
-import { Rng } from '../prng';
+import { Rng } from '../../util/prng';
 import { HEALTHY, type MotorModel, type MotorSignals } from './machine';
 
 export const MOTOR_FAULT_TYPES = ['bearing_wear', 'imbalance', 'overheating', 'electrical', 'sensor_stuck', 'sensor_dropout'] as const;

@@ -10,7 +10,7 @@
  * "vib":{"x":1.57,"y":1.38,"z":0.48},"ambient":23.9,"fault":0,"fault_type":"none"}`.
  */
 import { KafkalabError } from '../../util/errors';
-import { mixSeed, Rng } from '../prng';
+import { mixSeed, Rng } from '../../util/prng';
 import { resolveStart, round } from '../simulator';
 import { FaultInjector, MOTOR_FAULT_TYPES, type MotorFaultType } from './faults';
 import { ProductionLine } from './line';

@@ -7,7 +7,7 @@
  * period of data does not look like an earlier one. That is deliberate: models calibrated on
  * the first hours must cope with the next ones.
  */
-import { Rng } from '../prng';
+import { Rng } from '../../util/prng';
 
 export const MODES = ['full', 'partial', 'low', 'stopped'] as const;
 export type Mode = (typeof MODES)[number];

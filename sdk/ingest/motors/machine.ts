@@ -10,7 +10,7 @@
  * Values here are the true signals. Faults act through `faults` (mechanical and electrical
  * causes, which then propagate through the physics) or on the sensor readings afterwards.
  */
-import { Rng } from '../prng';
+import { Rng } from '../../util/prng';
 import type { LineState } from './line';
 
 /** Sensor values of one reading, in the units of the published record. */

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
 import { crc32c } from '../../../sdk/protocol/crc32c';
+import { decompress } from '../../../sdk/broker/log/codecs';
 
 export interface TestRecord {
   value: string | Buffer | null;
@@ -128,9 +129,11 @@ export interface ParsedBatch {
   maxTimestamp: number;
   crcOk: boolean;
   values: string[];
+  /** Every record with its own offset (compacted batches have gaps). */
+  records: Array<{ offset: number; key: string | null; value: string | null }>;
 }
 
-/** Splits a read answer into batches and decodes uncompressed record values. */
+/** Splits a read answer into batches and decodes their records (compressed ones too). */
 export function parseBatches(buf: Buffer): ParsedBatch[] {
   const out: ParsedBatch[] = [];
   for (let at = 0; at < buf.length; ) {
@@ -138,7 +141,12 @@ export function parseBatches(buf: Buffer): ParsedBatch[] {
     const b = buf.subarray(at, at + size);
     const baseOffset = Number(b.readBigInt64BE(0));
     const values: string[] = [];
-    if ((b.readInt16BE(21) & 7) === 0) {
+    const records: ParsedBatch['records'] = [];
+    const codec = b.readInt16BE(21) & 7;
+    const count = b.readInt32BE(57);
+    const body = codec === 0 ? b : decompress(codec, b.subarray(61), 1 << 26);
+    if (Buffer.isBuffer(body)) {
+      const b = codec === 0 ? body : Buffer.concat([Buffer.alloc(61), body]);
       let p = 61;
       const rv = () => {
         let raw = 0, mul = 1, x: number;
@@ -149,16 +157,18 @@ export function parseBatches(buf: Buffer): ParsedBatch[] {
         } while (x & 0x80);
         return raw % 2 ? -(raw + 1) / 2 : raw / 2;
       };
-      for (let i = 0; i < b.readInt32BE(57); i++) {
+      for (let i = 0; i < count; i++) {
         const len = rv();
         const end = p + len;
         p++;
         rv();
-        rv();
+        const offsetDelta = rv();
         const kl = rv();
+        const key = kl >= 0 ? b.toString('utf8', p, p + kl) : null;
         if (kl > 0) p += kl;
         const vl = rv();
         values.push(vl >= 0 ? b.toString('utf8', p, p + vl) : '<null>');
+        records.push({ offset: baseOffset + offsetDelta, key, value: vl >= 0 ? b.toString('utf8', p, p + vl) : null });
         p = end;
       }
     }
@@ -169,6 +179,7 @@ export function parseBatches(buf: Buffer): ParsedBatch[] {
       maxTimestamp: Number(b.readBigInt64BE(35)),
       crcOk: crc32c(b, 21) === b.readUInt32BE(17),
       values,
+      records,
     });
     at += size;
   }
@@ -178,4 +189,19 @@ export function parseBatches(buf: Buffer): ParsedBatch[] {
 export function tempDir(name: string): { dir: string; remove: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `kafkalab-${name}-`));
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Every record of a partition log from its start, following gaps (compacted topics). */
+export function readRecords(log: { logStartOffset: number; nextOffset: number; read(offset: number, maxBytes: number): Buffer }): ParsedBatch['records'] {
+  const out: ParsedBatch['records'] = [];
+  let offset = log.logStartOffset;
+  for (let guard = 0; offset < log.nextOffset && guard < 1_000_000; guard++) {
+    const batches = parseBatches(log.read(offset, 1 << 16));
+    if (batches.length === 0) break;
+    for (const b of batches) {
+      for (const r of b.records) if (r.offset >= offset) out.push(r);
+      offset = b.lastOffset + 1;
+    }
+  }
+  return out;
 }

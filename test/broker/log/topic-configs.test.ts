@@ -43,6 +43,14 @@ test('CreateTopics configs: Kafka names and types checked, the bad key named, no
     assert.is(failure(() => m.validateTopicConfigs(configs)).code, code);
   }
   m.validateTopicConfigs({ 'cleanup.policy': 'delete' });
+  const both = m.createTopic('both', 1, { 'cleanup.policy': ' delete , compact' });
+  assert.equal(both.configs, { 'cleanup.policy': 'delete , compact' });
+  assert.is(m.partition('both', 0)!.effectiveConfig.cleanupPolicy, 'compact,delete');
+  m.incrementalAlterTopicConfigs('both', [{ name: 'cleanup.policy', op: 3, value: 'delete' }]);
+  assert.is(m.partition('both', 0)!.effectiveConfig.cleanupPolicy, 'compact');
+  m.incrementalAlterTopicConfigs('both', [{ name: 'cleanup.policy', op: 2, value: 'delete,compact' }]);
+  assert.is(m.topicConfigs('both')['cleanup.policy'], 'compact,delete', 'APPEND adds only what is missing');
+  m.deleteTopic('both');
   assert.is(m.topic('t'), undefined, 'validate only creates nothing');
   const t = m.createTopic('t', 1, { 'cleanup.policy': ' delete ', 'retention.ms': '1000', 'compression.type': 'lz4', 'flush.messages': '9223372036854775807' });
   assert.equal(t.configs, { 'cleanup.policy': 'delete', 'retention.ms': '1000', 'compression.type': 'lz4', 'flush.messages': '9223372036854775807' });

@@ -1,5 +1,5 @@
 /**
- * Small seeded pseudo-random generator for the simulator. Math.random cannot be seeded, and a
+ * Small seeded pseudo-random generators for simulators, data splits and tests. Math.random cannot be seeded, and a
  * data set is only reproducible when every draw comes from a seed the user chose.
  */
 
