@@ -40,16 +40,19 @@ class Committer {
   private readonly wanted = new Map<number, number>();
   private readonly sent = new Map<number, number>();
   private running: Promise<void> | undefined;
+  /** Commit metadata sent with every offset (the run's window emission floor). */
+  private metadata: string | null = null;
 
   constructor(
-    private readonly send: (offsets: [number, number][]) => Promise<void>,
+    private readonly send: (offsets: [number, number][], metadata: string | null) => Promise<void>,
     private readonly owns: (partition: number) => boolean,
     private readonly onCommitted: (offsets: [number, number][]) => void,
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  request(offsets: ReadonlyMap<number, number>): void {
+  request(offsets: ReadonlyMap<number, number>, emitted?: number): void {
     for (const [p, o] of offsets) if (this.owns(p)) this.wanted.set(p, o);
+    if (emitted !== undefined) this.metadata = JSON.stringify({ kafkalab: { emitted } });
     this.kick();
   }
 
@@ -76,7 +79,7 @@ class Committer {
       const due = [...this.wanted].filter(([p, o]) => this.owns(p) && this.sent.get(p) !== o);
       if (!due.length) return;
       try {
-        await this.send(due);
+        await this.send(due, this.metadata);
       } catch (err) {
         this.onError(err);
         return;
@@ -115,7 +118,7 @@ export class GroupSource implements SourceIterator {
     this.bounded = opts.to !== undefined;
     this.q = new BatchQueue<Row>(opts.batch, () => this.release());
     this.committer = new Committer(
-      (offsets) => this.consumer.commitOffsets(offsets.map(([partition, offset]) => ({ topic, partition, offset: String(offset) }))),
+      (offsets, metadata) => this.consumer.commitOffsets(offsets.map(([partition, offset]) => ({ topic, partition, offset: String(offset), metadata }))),
       (p) => this.assigned?.includes(p) ?? false,
       (offsets) => {
         for (const [p, o] of offsets) stats.committed[p] = o;
@@ -146,8 +149,8 @@ export class GroupSource implements SourceIterator {
     return this.q.return();
   }
 
-  commit(offsets: ReadonlyMap<number, number>): void {
-    this.committer.request(offsets);
+  commit(offsets: ReadonlyMap<number, number>, info?: { emitted?: number }): void {
+    this.committer.request(offsets, info?.emitted);
   }
 
   drain(): void {
@@ -200,9 +203,10 @@ export class GroupSource implements SourceIterator {
     this.finishIfDone();
   }
 
-  private async committedAt(): Promise<Map<number, number>> {
+  /** The group's committed offsets now, and the window emission floor committed with each (see window.ts). */
+  private async committedAt(): Promise<Map<number, { offset: number; emitted?: number }>> {
     const c = await this.conn.admin.fetchOffsets({ groupId: this.opts.group, topics: [this.topic] });
-    return new Map((c[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    return new Map((c[0]?.partitions ?? []).map((p) => [p.partition, { offset: Number(p.offset), emitted: emittedOf(p.metadata) }]));
   }
 
   /**
@@ -234,12 +238,17 @@ export class GroupSource implements SourceIterator {
     this.committedAt().then(
       (committed) => {
         const start = new Map<number, number>();
+        const emitted = new Map<number, number>();
         for (const p of gained) {
-          const c = committed.get(p) ?? -1;
+          const c = committed.get(p)?.offset ?? -1;
+          const e = committed.get(p)?.emitted;
+          if (c >= 0 && e !== undefined) emitted.set(p, e);
           const from = ranges.find((x) => x.partition === p)?.from ?? 0;
           start.set(p, c >= 0 ? c : from);
           if (c < 0 && this.assigned?.includes(p)) this.consumer.seek({ topic, partition: p, offset: String(from) });
         }
+        // Before any of their records: windows the previous reader emitted are not emitted again.
+        if (emitted.size) this.q.mark({ emitted });
         const mineNow = gained.filter((p) => this.assigned?.includes(p) && !this.done.has(p));
         if (this.bounded) {
           // Partitions whose start is already at their end produce no batch to tell us.
@@ -308,5 +317,16 @@ export class GroupSource implements SourceIterator {
         }
       },
     });
+  }
+}
+
+/** The window emission floor in a commit's metadata, when a kafkalab stream wrote it. */
+function emittedOf(metadata: string | null | undefined): number | undefined {
+  if (!metadata) return undefined;
+  try {
+    const v = (JSON.parse(metadata) as { kafkalab?: { emitted?: unknown } })?.kafkalab?.emitted;
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  } catch {
+    return undefined; // another client's metadata
   }
 }

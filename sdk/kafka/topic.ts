@@ -3,6 +3,7 @@
  */
 import type { Message } from 'kafkajs';
 import { KafkalabError, closest, editDistance } from '../util/errors';
+import { checkTopicName } from './errors';
 import { badOption, checkOptions, describeValue, optionKeys } from '../util/options';
 import { recordsOf, type DataFrame } from '../frame/dataframe';
 import type { CsvOptions } from '../runtime/decode/record-decoder';
@@ -46,17 +47,21 @@ export interface ProduceOptions {
   autoRegister?: boolean;
   /** Messages per produce request (default 5000). */
   chunk?: number;
+  /** Partitions of the topic when produce() has to create it (default: the cluster's default, `num.partitions`). */
+  partitions?: number;
 }
 
 export interface ProduceResult {
   topic: string;
   records: number;
+  /** The topic did not exist: produce() created it, as a producer with auto-creation does. */
+  created: boolean;
 }
 
 const META = new Set(['_key', '_partition', '_offset', '_timestamp', '_headers']);
 
 export const PRODUCE_OPTIONS = optionKeys<ProduceOptions>()([
-  'key', 'timestamp', 'headers', 'partition', 'format', 'chunk', 'schema', 'references', 'subjectStrategy', 'messageName', 'autoRegister',
+  'key', 'timestamp', 'headers', 'partition', 'format', 'chunk', 'schema', 'references', 'subjectStrategy', 'messageName', 'autoRegister', 'partitions',
 ]);
 export const READ_OPTIONS = optionKeys<ReadOptions>()(['from', 'to', 'limit', 'partitions', 'headers', 'fetchBytes', 'parallel', 'format', 'columns', 'csv']);
 export const STREAM_OPTIONS = optionKeys<SourceOptions>()(['from', 'to', 'group', 'partitions', 'batch', 'headers', 'format', 'columns', 'csv']);
@@ -82,7 +87,7 @@ export class Topic {
     checkOptions('produce()', opts, PRODUCE_OPTIONS);
     const list = rowsToProduce(rows);
     checkProduceOptions(list, opts);
-    const meta = await this.conn.requireTopic(this.name);
+    const { meta, created } = await this.ensureExists(opts.partitions);
     if (opts.partition !== undefined && !meta.partitions.some((p) => p.partitionId === opts.partition)) {
       const n = meta.partitions.length;
       throw badOption('produce()', 'partition', opts.partition, `one of the topic's ${n} partition${n === 1 ? '' : 's'} (0..${n - 1})`);
@@ -97,7 +102,31 @@ export class Topic {
         await producer.send({ topic: this.name, messages });
       }
     });
-    return { topic: this.name, records: list.length };
+    return { topic: this.name, records: list.length, created };
+  }
+
+  /**
+   * The topic's metadata, creating it first when it is missing (`partitions`, else the
+   * cluster's default), as a Kafka producer with auto-creation would. Another client creating
+   * it at the same moment is fine: the topic exists either way.
+   */
+  private async ensureExists(partitions: number | undefined): Promise<{ meta: Awaited<ReturnType<KafkaClient['requireTopic']>>; created: boolean }> {
+    const names = await this.conn.call('listing topics', this.name, () => this.conn.admin.listTopics());
+    let created = false;
+    if (!names.includes(this.name)) {
+      checkTopicName(this.name);
+      const create = (numPartitions: number) => this.conn.admin.createTopics({ topics: [{ topic: this.name, numPartitions }], waitForLeaders: true });
+      created = await this.conn.call('produce() creating the topic', this.name, async () => {
+        try {
+          return await create(partitions ?? -1);
+        } catch (e) {
+          // -1 (the broker's default) needs a broker that takes it on kafkajs's CreateTopics versions: else one partition.
+          if (partitions !== undefined || !/INVALID_PARTITIONS|INVALID_REQUEST|UNSUPPORTED_VERSION/.test(String((e as { type?: string }).type ?? e))) throw e;
+          return await create(1);
+        }
+      });
+    }
+    return { meta: await this.conn.requireTopic(this.name), created };
   }
 
   private async encodeAll(rows: Row[], opts: ProduceOptions & { format: SchemaFormatName }): Promise<Buffer[]> {
@@ -178,7 +207,7 @@ function explained(conn: KafkaClient, topic: string, op: string, open: () => Sou
         throw conn.explain(e, { topic, op });
       }),
     return: (value?: unknown) => (source.return ? source.return(value) : Promise.resolve({ done: true, value: undefined })),
-    commit: source.commit && ((offsets) => source.commit!(offsets)),
+    commit: source.commit && ((offsets, info) => source.commit!(offsets, info)),
     drain: source.drain && (() => source.drain!()),
   };
 }
@@ -220,6 +249,7 @@ function checkProduceOptions(rows: Row[], opts: ProduceOptions): void {
   if (opts.schema !== undefined && !isSchemaFormat(opts.format)) throw badOption('produce()', 'format', opts.format, "'avro', 'protobuf' or 'json-schema' when a schema is given", "format: 'avro', schema");
   if (opts.subjectStrategy !== undefined && !SUBJECT_STRATEGIES.includes(opts.subjectStrategy)) throw badOption('produce()', 'subjectStrategy', opts.subjectStrategy, "'topic', 'record' or 'topic-record'");
   if (opts.chunk !== undefined && !(Number.isInteger(opts.chunk) && opts.chunk > 0)) throw badOption('produce()', 'chunk', opts.chunk, 'a whole number of at least 1', 'chunk: 5000');
+  if (opts.partitions !== undefined && !(Number.isInteger(opts.partitions) && opts.partitions > 0)) throw badOption('produce()', 'partitions', opts.partitions, 'a whole number of at least 1 (used when the topic has to be created)', 'partitions: 4');
   if (opts.partition !== undefined && !(Number.isInteger(opts.partition) && opts.partition >= 0)) throw badOption('produce()', 'partition', opts.partition, 'a partition number (0, 1, ...)');
   if (opts.headers !== undefined && typeof opts.headers !== 'function' && (typeof opts.headers !== 'object' || opts.headers === null || Array.isArray(opts.headers))) {
     throw badOption('produce()', 'headers', opts.headers, 'an object of strings or a function of the row', "headers: { source: 'lab' }");

@@ -12,7 +12,7 @@
  * be traced to their input rows (no aggregation between), the input records up to the last
  * kept row's become committable too.
  */
-import type { Lineage } from './operators';
+import type { Lineage, SinceBy } from './operators';
 
 /** The source position of each input row of a traced batch. */
 export interface InputTrace {
@@ -27,6 +27,8 @@ interface Output {
   /** Input batch it was produced while reading. */
   seq: number;
   since: number;
+  /** Per source partition, when known (windows): the oldest input batch behind it. */
+  sinceBy?: SinceBy;
   acked: number;
   origin?: number[];
   trace?: InputTrace;
@@ -34,17 +36,24 @@ interface Output {
   revoked?: Set<number>;
 }
 
+/** The smallest batch number for partition `p` in a per-partition map (`undefined` = every partition). */
+function oldestFor(by: SinceBy, p: number): number {
+  return Math.min(by.get(p) ?? Infinity, by.get(undefined) ?? Infinity);
+}
+
 export class OffsetLedger {
   private seq = 0;
-  /** Input batches not yet committable, oldest first. */
-  private readonly inputs: { seq: number; offsets: Map<number, number> }[] = [];
+  /** Input batches with positions not yet committable, oldest first. */
+  private inputs: { seq: number; offsets: Map<number, number> }[] = [];
   /** Output batches not fully acknowledged, oldest first. */
   private outputs: Output[] = [];
   private delivered = 0;
   private readonly committable = new Map<number, number>();
   private changed = false;
-  /** The oldest input batch any operator holds rows of. */
-  private held = Infinity;
+  /** Per partition, the oldest input batch the operators hold rows of. */
+  private held: SinceBy = new Map();
+  /** Per input batch (recent ones), the event time through which windows were emitted after it. */
+  private emittedAfter: { seq: number; through: number }[] = [];
 
   /** Registers an input batch with its read positions; returns its sequence number. */
   input(offsets: Map<number, number> | undefined): number {
@@ -58,12 +67,41 @@ export class OffsetLedger {
     if (rows === 0) return;
     const start = this.delivered;
     this.delivered += rows;
-    this.outputs.push({ start, end: this.delivered, seq, since: Math.min(seq, lineage.since), acked: 0, origin: lineage.origin, trace: lineage.origin ? trace : undefined });
+    this.outputs.push({
+      start,
+      end: this.delivered,
+      seq,
+      since: Math.min(seq, lineage.since),
+      sinceBy: lineage.sinceBy,
+      acked: 0,
+      origin: lineage.origin,
+      trace: lineage.origin ? trace : undefined,
+    });
   }
 
-  /** What the operators hold after a batch (the oldest input batch behind their state). */
-  hold(oldest: number): void {
-    this.held = oldest;
+  /** After input batch `seq`, windows were emitted through event time `through`. */
+  emitted(seq: number, through: number): void {
+    this.emittedAfter.push({ seq, through });
+    this.emittedFloor(); // keeps only what a later answer may need
+  }
+
+  /**
+   * Event time through which every window was emitted in outputs already acknowledged: those
+   * before the first output still unacknowledged. Undefined before any.
+   */
+  emittedFloor(): number | undefined {
+    const firstOpen = this.outputs[0]?.seq ?? Infinity;
+    let i = -1;
+    while (i + 1 < this.emittedAfter.length && this.emittedAfter[i + 1].seq < firstOpen) i++;
+    if (i < 0) return undefined;
+    this.emittedAfter = this.emittedAfter.slice(i);
+    const through = this.emittedAfter[0].through;
+    return Number.isFinite(through) ? through : undefined;
+  }
+
+  /** What the operators hold after a batch: per partition, the oldest input batch behind their state. */
+  hold(by: SinceBy): void {
+    this.held = by;
     this.advance();
   }
 
@@ -93,19 +131,40 @@ export class OffsetLedger {
     return new Map(this.committable);
   }
 
+  /**
+   * Per partition: positions of input batches older than anything still held or unacknowledged
+   * that derives from that partition are committable. A partition's position does not wait for
+   * another partition's open window (keyed windows over keyed records hold one partition each).
+   */
   private advance(): void {
-    let limit = this.held;
-    for (const o of this.outputs) if (o.since < limit) limit = o.since;
-    while (this.inputs.length && this.inputs[0].seq < limit) {
-      const e = this.inputs.shift()!;
-      for (const [p, offset] of e.offsets) this.set(p, offset);
+    const limits = new Map<number, number>();
+    const limitFor = (p: number): number => {
+      let limit = limits.get(p);
+      if (limit !== undefined) return limit;
+      limit = oldestFor(this.held, p);
+      for (const o of this.outputs) limit = Math.min(limit, o.sinceBy ? oldestFor(o.sinceBy, p) : o.since);
+      limits.set(p, limit);
+      return limit;
+    };
+    for (const e of this.inputs) {
+      for (const [p, offset] of e.offsets) {
+        if (e.seq >= limitFor(p)) continue;
+        this.set(p, offset);
+        e.offsets.delete(p);
+      }
     }
-    // A partly acknowledged output whose input batch is next in line: commit its inputs up to
-    // the last acknowledged row's.
+    this.inputs = this.inputs.filter((e) => e.offsets.size > 0);
+    this.commitPartOfFirst();
+  }
+
+  /**
+   * A partly acknowledged output (take(n)) whose input batch is next in line, with nothing held
+   * and nothing else unacknowledged: commit its inputs up to the last acknowledged row's.
+   */
+  private commitPartOfFirst(): void {
     const first = this.outputs[0];
-    if (!first || !first.acked || !first.origin || !first.trace) return;
-    if (first.since !== first.seq || this.inputs[0]?.seq !== first.seq || first.seq >= this.held) return;
-    if (this.outputs.some((o) => o !== first && o.since <= first.seq)) return;
+    if (!first || !first.acked || !first.origin || !first.trace || this.outputs.length > 1) return;
+    if (first.since !== first.seq || this.held.size || this.inputs.some((e) => e.seq < first.seq && e.offsets.size)) return;
     const last = first.origin[first.acked - 1];
     const { partitions, offsets } = first.trace;
     for (let i = 0; i <= last; i++) {

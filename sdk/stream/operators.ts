@@ -14,9 +14,14 @@ export type Row = Record<string, any>;
  * engine commits an input offset only once every output derived from it was acknowledged.
  * Operators update it for the rows they return.
  */
+/** Per source partition, the oldest input batch (run sequence number); key `undefined`: every partition. */
+export type SinceBy = Map<unknown, number>;
+
 export interface Lineage {
   /** The oldest input batch (the run's sequence number) any of the rows derive from. */
   since: number;
+  /** The same per source partition, when an operator knows it (windows); else `since` holds for all. */
+  sinceBy?: SinceBy;
   /**
    * When traced: per row, the index in the source batch of the input row it derives from.
    * Undefined once rows aggregate several inputs (windows).
@@ -30,6 +35,10 @@ export interface Operator {
   flush?(lineage?: Lineage): Row[];
   /** The oldest input batch whose rows this operator holds in its state (undefined: none). */
   holding?(): number | undefined;
+  /** The same per source partition (key `undefined`: rows of any partition). */
+  holdingBy?(): SinceBy;
+  /** Event time through which every window was emitted (windows): committed with the offsets. */
+  emittedThrough?(): number;
   /**
    * Source progress around a batch: `partitions` marks arrive before the batch's rows, `ended`
    * marks after them. An operator that takes progress does not pass it on (its output rows no

@@ -24,6 +24,8 @@ export interface Progress {
    * (records that produced no row included). The engine commits them once acknowledged.
    */
   offsets?: Map<number, number>;
+  /** Per partition, the event time through which an earlier reader emitted its windows (see window.ts). */
+  emitted?: Map<number, number>;
 }
 
 /** A batch as a queue hands it out: rows, plus the progress marks pushed among them. */

@@ -5,7 +5,7 @@
  * `ack`: a job after Kafka acknowledged the write, a `for await` loop when it asks for the next
  * frame, `take(n)` for the n rows it returns.
  */
-import type { Operator, Row, Lineage } from './operators';
+import type { Operator, Row, Lineage, SinceBy } from './operators';
 import type { Batch, Progress } from './queue';
 import { OffsetLedger, type InputTrace } from './ledger';
 
@@ -13,8 +13,11 @@ import { OffsetLedger, type InputTrace } from './ledger';
 export interface SourceIterator extends AsyncIterator<Row[]> {
   /** Settles once the source is positioned (see Stream.ready). */
   ready?: Promise<void>;
-  /** Read positions (partition → next offset) whose outputs are all acknowledged: commit them. */
-  commit?(offsets: ReadonlyMap<number, number>): void;
+  /**
+   * Read positions (partition → next offset) whose outputs are all acknowledged: commit them;
+   * `emitted`: event time through which the run's windows were emitted and acknowledged.
+   */
+  commit?(offsets: ReadonlyMap<number, number>, info?: { emitted?: number }): void;
   /** Stop reading: what is already queued is still delivered, then the iterator ends. */
   drain?(): void;
 }
@@ -37,6 +40,8 @@ export class Run {
   private finished = false;
   private closing: Promise<void> | undefined;
   private lastSeq = 0;
+  /** The one window operator whose emission floor is committed (none when there are several). */
+  private readonly window: Operator | undefined;
   private markClosed!: () => void;
   /** Settles once the run closed (its source released). */
   readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
@@ -49,6 +54,8 @@ export class Run {
     private readonly trace = false,
   ) {
     this.it = open({ revoked: (partitions) => this.ledger.revoke(partitions) });
+    const windows = ops.filter((op) => op.emittedThrough);
+    this.window = windows.length === 1 ? windows[0] : undefined;
   }
 
   /** The next non-empty batch of output rows, or undefined when the run ended. */
@@ -103,7 +110,7 @@ export class Run {
   private process(batch: Batch<Row>): Row[] {
     let offsets: Map<number, number> | undefined;
     for (const p of batch.progress ?? []) {
-      if (p.partitions) deliver(this.ops, { partitions: p.partitions });
+      if (p.partitions || p.emitted) deliver(this.ops, { partitions: p.partitions, emitted: p.emitted });
       if (p.offsets) for (const [partition, offset] of p.offsets) (offsets ??= new Map()).set(partition, offset);
     }
     const seq = this.ledger.input(offsets);
@@ -124,6 +131,7 @@ export class Run {
     for (const op of this.ops) rows = op.process(rows, lineage);
     for (const p of batch.progress ?? []) if (p.ended) deliver(this.ops, { ended: p.ended });
     this.ledger.output(rows.length, seq, lineage, trace);
+    if (this.window) this.ledger.emitted(seq, this.window.emittedThrough!());
     this.ledger.hold(this.held());
     this.commit();
     return rows;
@@ -139,23 +147,31 @@ export class Run {
       if (rows.length) since = Math.min(since, lineage.since);
       for (const r of rows) out.push(r);
     }
+    // Several operators' leftovers together: attributed to every partition.
     this.ledger.output(out.length, this.lastSeq, { since });
     this.ledger.hold(this.held());
     return out.length ? this.count(out) : undefined;
   }
 
-  private held(): number {
-    let oldest = Infinity;
+  /** Per source partition, the oldest input batch any operator holds rows of. */
+  private held(): SinceBy {
+    const by: SinceBy = new Map();
+    const add = (key: unknown, seq: number) => {
+      if (seq < (by.get(key) ?? Infinity)) by.set(key, seq);
+    };
     for (const op of this.ops) {
-      const h = op.holding?.();
-      if (h !== undefined && h < oldest) oldest = h;
+      if (op.holdingBy) for (const [key, seq] of op.holdingBy()) add(key, seq);
+      else {
+        const h = op.holding?.();
+        if (h !== undefined) add(undefined, h);
+      }
     }
-    return oldest;
+    return by;
   }
 
   private commit(): void {
     const offsets = this.ledger.take();
-    if (offsets && offsets.size) this.it.commit?.(offsets);
+    if (offsets && offsets.size) this.it.commit?.(offsets, this.window ? { emitted: this.ledger.emittedFloor() } : undefined);
   }
 
   private count(rows: Row[]): Row[] {

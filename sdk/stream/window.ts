@@ -7,10 +7,17 @@
  * sent nothing for `idle`, stops holding the watermark back. A window is emitted, once and
  * final, when the watermark passes its end. Records for windows already emitted are late: they
  * are counted and dropped. A finite source flushes the windows still open at its end.
+ *
+ * Across runs (a group's restart or rebalance): the run commits offsets only below the oldest
+ * record an open window holds, so the next reader re-reads what open windows need and rebuilds
+ * them. It also commits how far its windows were emitted and acknowledged (`emitted`, per
+ * partition, in the commit's metadata): re-read records of windows ending at or before that
+ * are skipped, so an emitted window is never emitted again from part of its records. Windows of
+ * a partition this reader lost are dropped: its new owner rebuilds them.
  */
 import { KafkalabError } from '../util/errors';
 import { parseDuration } from '../util/duration';
-import type { Lineage, Operator, Row } from './operators';
+import type { Lineage, Operator, Row, SinceBy } from './operators';
 import type { Progress } from './queue';
 
 export interface WindowOptions {
@@ -94,6 +101,9 @@ interface Bucket {
   accs: Acc[];
   /** The oldest input batch behind this window's rows: its offsets stay uncommitted until the window is emitted. */
   since: number;
+  /** The source partition of its rows, while they come from one (keyed windows over keyed records). */
+  partition: unknown;
+  mixed: boolean;
 }
 
 export function eventTime(v: unknown): number {
@@ -192,21 +202,44 @@ export function windowOp(opts: WindowOptions, spec: AggSpec, stats: WindowStats)
     stats.watermark = marks.update(now) - lateness;
   };
 
+  /** Per partition: windows ending at or before this were emitted by an earlier run (commit metadata). */
+  const floors = new Map<unknown, number>();
+  let lowestFloor = -Infinity;
+  let owned = new Set<unknown>();
+  const floorOf = (partition: unknown): number => (partition === undefined ? lowestFloor : floors.get(partition) ?? -Infinity);
+
   let held: number | undefined;
+  let heldBy: SinceBy = new Map();
+  /** Buckets of rows from one partition count for it; others (mixed, unknown) for every partition. */
+  const addSince = (by: SinceBy, b: Bucket) => {
+    const key = b.mixed ? undefined : b.partition;
+    if (b.since < (by.get(key) ?? Infinity)) by.set(key, b.since);
+  };
+  const recountHeld = () => {
+    held = undefined;
+    heldBy = new Map();
+    for (const b of open.values()) {
+      if (held === undefined || b.since < held) held = b.since;
+      addSince(heldBy, b);
+    }
+  };
   const emit = (all: boolean, lineage: Lineage | undefined): Row[] => {
     const ready: Bucket[] = [];
     let oldestOut = Infinity;
-    held = undefined;
+    const outBy: SinceBy = new Map();
     for (const [id, b] of open) {
       if (all || b.start + size <= stats.watermark) {
         ready.push(b);
         open.delete(id);
         if (b.since < oldestOut) oldestOut = b.since;
-      } else if (held === undefined || b.since < held) held = b.since;
+        addSince(outBy, b);
+      }
     }
+    recountHeld();
     if (lineage) {
       // An emitted window derives from inputs as old as its first row, not from this batch.
       lineage.since = oldestOut;
+      lineage.sinceBy = outBy;
       lineage.origin = undefined;
     }
     ready.sort((a, b) => a.start - b.start || String(a.key).localeCompare(String(b.key)));
@@ -231,33 +264,55 @@ export function windowOp(opts: WindowOptions, spec: AggSpec, stats: WindowStats)
           continue;
         }
         const key = by === undefined ? null : r[by] ?? null;
+        const partition = r[PARTITION_FIELD];
+        const floor = floorOf(partition);
         let counted = false;
+        let reread = false;
         // Window starts s with s <= t < s + size, aligned to multiples of slide.
         for (let s = Math.floor(t / slide) * slide; s > t - size; s -= slide) {
+          if (s + size <= floor) {
+            reread = true; // emitted by an earlier run: this record was read again after a restart
+            continue;
+          }
           if (s + size <= stats.watermark) continue; // already emitted: late for this window
           const id = `${s}\u0000${key}`;
           let b = open.get(id);
           if (!b) {
-            b = { start: s, key, count: 0, accs: distinctFields.map(() => new Acc()), since };
+            b = { start: s, key, count: 0, accs: distinctFields.map(() => new Acc()), since, partition, mixed: false };
             open.set(id, b);
-          }
+          } else if (b.partition !== partition) b.mixed = true;
           b.count++;
           if (since < b.since) b.since = since;
           for (let i = 0; i < distinctFields.length; i++) b.accs[i].add(r[distinctFields[i]]);
           counted = true;
         }
-        if (!counted) stats.late++;
+        if (!counted && !reread) stats.late++;
         if (marks.observe(r[PARTITION_FIELD], t, now)) advance(now);
       }
       return emit(false, lineage);
     },
     progress(p: Progress) {
       const now = Date.now();
-      if (p.partitions) marks.announce(p.partitions, now);
+      if (p.partitions) {
+        const next = new Set<unknown>(p.partitions);
+        const revoked = [...owned].filter((x) => !next.has(x));
+        owned = next;
+        if (revoked.length) {
+          // Their new owner re-reads what these windows hold (it was never committed) and emits them whole.
+          for (const [id, b] of open) if (!b.mixed && revoked.includes(b.partition)) open.delete(id);
+          for (const x of revoked) floors.delete(x);
+          recountHeld();
+        }
+        marks.announce(p.partitions, now);
+      }
+      if (p.emitted) for (const [partition, floor] of p.emitted) floors.set(partition, floor);
+      if (p.partitions || p.emitted) lowestFloor = floors.size && [...owned].every((x) => floors.has(x)) ? Math.min(...floors.values()) : -Infinity;
       if (p.ended) marks.end(p.ended);
       advance(now);
     },
     flush: (lineage) => emit(true, lineage),
     holding: () => held,
+    holdingBy: () => heldBy,
+    emittedThrough: () => stats.watermark,
   };
 }

@@ -116,6 +116,86 @@ async function outputState(kafka: KafkaConnection, topic: string): Promise<{ tot
   return { total: rows.length, seen, seqs };
 }
 
+export interface WindowChaosResult {
+  trials: { fault: Fault; committed: number; ms: number }[];
+  records: number;
+  /** Distinct (key, window) pairs the input makes. */
+  windows: number;
+  outRows: number;
+  /** Windows never emitted. */
+  missing: number;
+  /** Emitted rows whose count or sum differs from the input's: a window emitted from part of its records. */
+  partial: number;
+  duplicates: number;
+}
+
+const BASE = Date.parse('2026-11-20T00:00:00Z');
+
+/**
+ * The same faults for a keyed window job (10 s tumbling windows per key over event time), then a
+ * bounded run to the end that flushes the last windows. Every window must come out whole (its
+ * count and sum equal the input's), at least once.
+ */
+export async function runWindowChaos(o: ChaosOptions): Promise<WindowChaosResult> {
+  const log = o.log ?? (() => undefined);
+  const random = mulberry32(o.seed);
+  const IN = `wchaos-in-${o.name}`;
+  const OUT = `wchaos-out-${o.name}`;
+  const GROUP = `wchaos-job-${o.name}`;
+  const { kafka } = o;
+  await kafka.createTopic(IN, { partitions: o.partitions });
+  await kafka.createTopic(OUT, { partitions: o.partitions });
+  // 5 ms apart: 10 s windows of ~20 readings per key.
+  const rows = Array.from({ length: o.records }, (_, seq) => ({ seq, k: `k${seq % 97}`, ts: BASE + seq * 5 }));
+  for (let i = 0; i < rows.length; i += 20_000) await kafka.topic(IN).produce(rows.slice(i, i + 20_000), { key: 'k', timestamp: 'ts' });
+  const expected = new Map<string, { count: number; sum: number }>();
+  for (const r of rows) {
+    const id = `${r.k} ${Math.floor(r.ts / 10_000) * 10_000}`;
+    const e = expected.get(id) ?? { count: 0, sum: 0 };
+    e.count++;
+    e.sum += r.seq;
+    expected.set(id, e);
+  }
+  const env = { BOOTSTRAP: o.bootstrap, IN, OUT, GROUP, WINDOW: '1' };
+  const trials: WindowChaosResult['trials'] = [];
+  for (const fault of o.faults) {
+    const started = Date.now();
+    const job = new JobProcess(env);
+    try {
+      await job.until('RUNNING', 60_000);
+      const before = sum(await committedOffsets(kafka, GROUP, IN));
+      const target = before + Math.floor((o.records - before) * (0.05 + 0.4 * random()));
+      const end = Date.now() + 60_000;
+      while (sum(await committedOffsets(kafka, GROUP, IN)) < target && Date.now() < end) await sleep(5);
+      if (fault === 'kill') await job.kill();
+      else await job.stop(30_000);
+      const committed = sum(await committedOffsets(kafka, GROUP, IN));
+      trials.push({ fault, committed, ms: Date.now() - started });
+      log(`trial ${trials.length} ${fault === 'kill' ? 'kill -9   ' : 'job.stop()'} after ${Date.now() - started} ms: group committed ${committed} of ${o.records} input records`);
+    } finally {
+      await job.kill();
+    }
+  }
+  const last = new JobProcess({ ...env, TO: 'latest' });
+  try {
+    await last.until('DONE', 180_000);
+  } finally {
+    await last.kill();
+  }
+  const out = recordsOf(await kafka.topic(OUT).read({ from: 'earliest', to: 'latest' }));
+  const seen = new Set<string>();
+  let partial = 0;
+  for (const r of out) {
+    const id = `${r.k} ${r.window_start}`;
+    const e = expected.get(id);
+    if (!e || e.count !== r.seq_count || e.sum !== r.seq_sum) partial++;
+    else seen.add(id);
+  }
+  const result = { trials, records: o.records, windows: expected.size, outRows: out.length, missing: expected.size - seen.size, partial, duplicates: out.length - partial - seen.size };
+  log(`after a bounded run to the end: ${expected.size} windows expected, ${out.length} rows out: ${result.missing} missing, ${partial} partial, ${result.duplicates} whole duplicates`);
+  return result;
+}
+
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const log = o.log ?? (() => undefined);
   const random = mulberry32(o.seed);

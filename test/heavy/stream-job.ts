@@ -4,6 +4,9 @@
  * runs; the line `stop` on stdin calls `job.stop()`, then it prints `STOPPED` and exits.
  * Each output row names the input record it came from (`p`, `o`), so a test can tell which
  * committed input never reached the output.
+ * With WINDOW=1 the job is `.window({ size: '10s', by: 'k' }).agg({ seq: ['count', 'sum'] })`
+ * instead of the map. With TO=latest it is a bounded run: it ends by itself at the end offsets
+ * of its start (flushing open windows), prints `DONE` and exits.
  * Environment: BOOTSTRAP, IN, OUT, GROUP, and BATCH (rows per micro-batch, default 1000).
  */
 import { connect } from '../../sdk/kafka/connect';
@@ -15,12 +18,18 @@ async function main(): Promise<void> {
     return v;
   };
   const kafka = await connect({ brokers: env('BOOTSTRAP') });
-  const job = await kafka
+  const stream = kafka
     .topic(env('IN'))
-    .stream({ group: env('GROUP'), from: 'earliest', batch: { size: Number(process.env.BATCH ?? 1000), ms: 100 } })
-    .map((r) => ({ seq: r.seq, k: r.k, p: r._partition, o: r._offset }))
-    .to(env('OUT'));
+    .stream({ group: env('GROUP'), from: 'earliest', to: process.env.TO === 'latest' ? 'latest' : undefined, batch: { size: Number(process.env.BATCH ?? 1000), ms: 100 } });
+  const pipeline = process.env.WINDOW ? stream.window({ size: '10s', by: 'k' }).agg({ seq: ['count', 'sum'] }) : stream.map((r) => ({ seq: r.seq, k: r.k, p: r._partition, o: r._offset }));
+  const job = await pipeline.to(env('OUT'));
   process.stdout.write('RUNNING\n');
+  if (process.env.TO === 'latest') {
+    await job.done;
+    await kafka.close();
+    process.stdout.write('DONE\n');
+    process.exit(0);
+  }
   let input = '';
   process.stdin.setEncoding('utf8');
   process.stdin.on('data', async (chunk: string) => {

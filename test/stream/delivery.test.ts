@@ -94,6 +94,64 @@ test('a window job commits only below the oldest input an open window holds; a r
   assert.equal([all[5].count, all[5].v_sum], [10, 50 + 51 + 52 + 53 + 54 + 55 + 56 + 57 + 58 + 59]);
 });
 
+test('after a restart, a window emitted before is not emitted again from the records re-read for an open one', async () => {
+  await kafka.createTopic('hop-in', { partitions: 1 });
+  await kafka.createTopic('hop-out', { partitions: 1 });
+  const t = kafka.topic('hop-in');
+  const at = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ car: 'a', v: from + i, ts: BASE + (from + i) * 1000 }));
+  // Hopping 20 s windows every 10 s over 40 readings: [-10,10), [0,20), [10,30) are emitted;
+  // [20,40) and [30,50) stay open, so the commit stays at offset 20, inside [10,30)'s records.
+  await t.produce(at(0, 40), { key: 'car', timestamp: 'ts' });
+  const pipeline = () => t.stream({ from: 'earliest', group: 'hop-g', batch: { size: 5, ms: 20 } }).window({ size: '20s', slide: '10s', by: 'car' }).agg({ v: ['count', 'sum'] });
+  const first = await pipeline().to('hop-out');
+  await waitFor('three windows', async () => ((await kafka.topic('hop-out').read()).shape[0] >= 3 ? true : undefined));
+  await first.stop();
+  const c = await kafka.admin.fetchOffsets({ groupId: 'hop-g', topics: ['hop-in'] });
+  assert.is(Number(c[0].partitions[0].offset), 20);
+  assert.match(String(c[0].partitions[0].metadata), /"emitted":/, 'the emission floor is committed with the offset');
+  const again = await pipeline().to('hop-out');
+  await t.produce(at(40, 55), { key: 'car', timestamp: 'ts' }); // closes [20,40) and [30,50)
+  const rows = await waitFor('five windows', async () => {
+    const r = recordsOf(await kafka.topic('hop-out').read());
+    return r.length >= 5 ? r : undefined;
+  });
+  await again.stop();
+  const windows = rows.map((r) => [(r.window_start as number) - BASE, r.count]);
+  assert.equal(windows, [[-10_000, 10], [0, 20], [10_000, 20], [20_000, 20], [30_000, 20]], 'each window once, whole');
+});
+
+test('a rebalance moves a partition with an open window: its new owner emits the window whole, the old one not at all', async () => {
+  await kafka.createTopic('rw-in', { partitions: 2 });
+  await kafka.createTopic('rw-out', { partitions: 1 });
+  const t = kafka.topic('rw-in');
+  const readings = (from: number, to: number) =>
+    [0, 1].flatMap((p) => Array.from({ length: to - from }, (_, i) => ({ car: `car${p}`, v: from + i, ts: BASE + (from + i) * 1000, p })));
+  const produce = async (from: number, to: number) => {
+    for (const p of [0, 1]) await t.produce(readings(from, to).filter((r) => r.p === p), { key: 'car', timestamp: 'ts', partition: p });
+  };
+  // Each car on its own partition; 10 s windows per car: [0,10) and [10,20) emitted, [20,30) open with 5 readings.
+  await produce(0, 25);
+  const job = () => t.stream({ from: 'earliest', group: 'rw-g', batch: { size: 5, ms: 20 } }).window({ size: '10s', by: 'car' }).agg({ v: ['count'] }).to('rw-out');
+  const a = await job();
+  await waitFor('four windows', async () => ((await kafka.topic('rw-out').read()).shape[0] >= 4 ? true : undefined));
+  const b = await job(); // one partition moves to b, with its open window
+  await waitFor('both members assigned', async () => {
+    const g = (await kafka.admin.describeGroups(['rw-g'])).groups[0];
+    return g.state === 'Stable' && g.members.length === 2 && g.members.every((m) => m.memberAssignment.length > 0) ? true : undefined;
+  });
+  await produce(25, 45); // closes [20,30) and [30,40) for both cars
+  const rows = await waitFor('eight windows', async () => {
+    const r = recordsOf(await kafka.topic('rw-out').read());
+    return r.length >= 8 ? r : undefined;
+  });
+  await new Promise((r) => setTimeout(r, 1000)); // a stale window would come now
+  await Promise.all([a.stop(), b.stop()]);
+  const all = recordsOf(await kafka.topic('rw-out').read());
+  const seen = all.map((r) => `${r.car} ${(r.window_start as number) - BASE} ${r.count}`).sort();
+  assert.ok(rows.length >= 8);
+  assert.equal(seen, ['car0 0 10', 'car0 10000 10', 'car0 20000 10', 'car0 30000 10', 'car1 0 10', 'car1 10000 10', 'car1 20000 10', 'car1 30000 10']);
+});
+
 test('two jobs in one group, one joining and one stopping mid-way: every input reaches the output', async () => {
   const N = 20_000;
   await kafka.createTopic('reb-in', { partitions: 4 });

@@ -5,7 +5,7 @@
  * records never holds a million row objects.
  */
 import { KafkalabError } from '../../util/errors';
-import { flattenValue } from './flatten';
+import { cellsOf } from './flatten';
 import type { CellValue } from './values';
 
 export type ColumnType = 'null' | 'int' | 'float' | 'bool' | 'string';
@@ -23,6 +23,10 @@ export class Column {
   /** Nulls in numeric columns, kept separately so that a NaN in the data stays a value. */
   private nulls: Uint8Array | null = null;
   nullCount = 0;
+  // The row whose value changed the type, and the type before: a row undone (truncate) undoes
+  // its type change too, so a record that failed half way leaves the column as it found it.
+  private changedRow = -1;
+  private prevType: ColumnType = 'null';
 
   constructor(readonly name: string, type: ColumnType = 'null', capacity = INITIAL_CAPACITY) {
     this.type = type;
@@ -58,13 +62,16 @@ export class Column {
     let warning: string | undefined;
     const need = this.fits(v);
     if (need !== undefined) {
-      if (need === 'mixed' || (need === 'string' && this.type !== 'null')) {
-        warning = `column "${this.name}" has mixed types (${this.type} and ${typeof v}); kept as strings`;
+      const before = this.type;
+      if (need === 'mixed' || (need === 'string' && before !== 'null')) {
+        warning = `column "${this.name}" has mixed types (${before} and ${typeof v}); kept as strings`;
         this.toStrings();
-      } else if (need === 'string') {
-        this.toStrings();
+        this.changedRow = -1; // values became text: not undone (the JSON scanner never gets here, see json-scan.ts)
       } else {
-        this.type = need;
+        if (need === 'string') this.toStrings();
+        else this.type = need;
+        this.prevType = before;
+        this.changedRow = this.length;
       }
     }
     if (this.type === 'string') {
@@ -143,6 +150,7 @@ export class Column {
   /** Empties the column and forgets its type, keeping its storage (a decoder reused batch after batch). */
   clear(): void {
     this.nulls?.fill(0, 0, this.length);
+    this.changedRow = -1;
     this.length = 0;
     this.nullCount = 0;
     this.type = 'null';
@@ -165,6 +173,18 @@ export class Column {
       }
     }
     this.length = n;
+    if (this.changedRow >= n) this.undoTypeChange();
+  }
+
+  private undoTypeChange(): void {
+    if (this.type === 'string' && this.prevType === 'null') {
+      // Every value left is null: back to numeric storage of nulls.
+      this.str = null;
+      this.num = new Float64Array(Math.max(16, this.length)).fill(NaN);
+      this.nulls = new Uint8Array(this.num.length).fill(1, 0, this.length);
+    }
+    this.type = this.prevType;
+    this.changedRow = -1;
   }
 
   private ensure(n: number): void {
@@ -293,11 +313,10 @@ export class ColumnSet {
    * value cannot be a row (then no row is added).
    */
   addValue(value: unknown, keep?: (name: string) => boolean): string | undefined {
-    const failed = flattenValue(value, keep ? (name, v) => keep(name) && this.write(name, v) : (name, v) => this.write(name, v));
-    if (failed !== undefined) {
-      this.abortRow();
-      return failed;
-    }
+    const cells = cellsOf(value);
+    if (typeof cells === 'string') return cells;
+    const { names, values } = cells;
+    for (let i = 0; i < names.length; i++) if (!keep || keep(names[i])) this.write(names[i], values[i]);
     this.endRow();
     return undefined;
   }

@@ -70,3 +70,19 @@ function deeperThan(v: object, levels: number): boolean {
   }
   return false;
 }
+
+export interface Cells {
+  names: string[];
+  values: CellValue[];
+}
+
+/** The cells of a value, collected; or the failure reason (nothing collected then). */
+export function cellsOf(value: unknown): Cells | string {
+  const names: string[] = [];
+  const values: CellValue[] = [];
+  const failed = flattenValue(value, (name, v) => {
+    names.push(name);
+    values.push(v);
+  });
+  return failed ?? { names, values };
+}

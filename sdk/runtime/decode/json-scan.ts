@@ -38,6 +38,9 @@ export class JsonScanner {
   /** The column of a leaf at this position; undefined until resolved (the key held an object before). */
   private cols: (Column | null | undefined)[] = [];
   private fieldOf: number[] = [];
+  /** Whether the record being scanned had a key not in the cache, and how many keys it had. */
+  private learned = false;
+  private visited = 0;
   // Per open object (depth 1 = the record): the key position that opened it, and whether that key matched the cache.
   private readonly openPos = new Int32Array(MAX_DEPTH + 2);
   private readonly openHit = new Uint8Array(MAX_DEPTH + 2);
@@ -66,6 +69,20 @@ export class JsonScanner {
    * batch. Bytes past `end` belong to the next record: every read checks the bound.
    */
   writeRange(b: Buffer, start: number, n: number): boolean {
+    this.learned = false;
+    const ok = this.scan(b, start, n);
+    if (!this.learned) return ok; // the layout of a record that decoded before: checked then
+    // A new layout: its keys must be unique per object (JSON.parse keeps the last of duplicate
+    // keys, also when one of them holds an object, which writes no column to clash on).
+    if (ok && this.unique(this.visited)) {
+      this.keyBytes.length = this.visited;
+      return true;
+    }
+    this.keyBytes.length = 0; // not a layout that decoded here: learn it afresh next time
+    return false;
+  }
+
+  private scan(b: Buffer, start: number, n: number): boolean {
     const rows = this.set.rows;
     const spans = this.wanted ? this.spans.fill(-1) : null;
     let i = skipWs(b, start, n);
@@ -77,7 +94,10 @@ export class JsonScanner {
     let spanField = -1; // the spans field whose object value is open at depth 2
     let spanStart = 0;
     i = skipWs(b, i + 1, n);
-    if (i < n && b[i] === 0x7d) return skipWs(b, i + 1, n) === n; // `{}`
+    if (i < n && b[i] === 0x7d) {
+      this.visited = 0;
+      return skipWs(b, i + 1, n) === n; // `{}`
+    }
     let afterValue = false;
     for (;;) {
       if (!afterValue) {
@@ -149,7 +169,10 @@ export class JsonScanner {
       if (i >= n || b[i] !== 0x7d) return false;
       i++;
       depth--;
-      if (depth === 0) return skipWs(b, i, n) === n;
+      if (depth === 0) {
+        this.visited = pos;
+        return skipWs(b, i, n) === n;
+      }
       if (depth === 1 && spanField >= 0 && spans !== null) {
         spans[spanField * 2] = spanStart;
         spans[spanField * 2 + 1] = i;
@@ -159,11 +182,18 @@ export class JsonScanner {
     }
   }
 
-  /** Reads the value at b[i] into `col` (null: validate and skip); the index after it, or -1. */
+  /**
+   * Reads the value at b[i] into `col` (null: validate and skip); the index after it, or -1.
+   * A value that would turn the column into text (mixed types) is left to the JSON.parse path,
+   * so that a record given up half way never leaves a column converted (columns.ts undoes the
+   * other type changes of a truncated row).
+   */
   private value(b: Buffer, i: number, n: number, col: Column | null, depth: number): number {
     const set = this.set;
     const c = b[i];
+    const t = col === null ? 'null' : col.type;
     if (c === 0x22) {
+      if (t !== 'string' && t !== 'null') return -1;
       const s = ++i;
       let escaped = false;
       for (;;) {
@@ -184,6 +214,7 @@ export class JsonScanner {
       return i + 1;
     }
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      if (t === 'string' || t === 'bool') return -1;
       const s = i;
       const neg = c === 0x2d;
       if (neg) i++;
@@ -230,11 +261,13 @@ export class JsonScanner {
       return i;
     }
     if (c === 0x74 && i + 3 < n && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
-      if (col !== null) set.warn(col.push(true));
+      if (t !== 'bool' && t !== 'null') return -1;
+      if (col !== null) col.push(true);
       return i + 4;
     }
     if (c === 0x66 && i + 4 < n && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65) {
-      if (col !== null) set.warn(col.push(false));
+      if (t !== 'bool' && t !== 'null') return -1;
+      if (col !== null) col.push(false);
       return i + 5;
     }
     if (c === 0x6e && i + 3 < n && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c) {
@@ -242,6 +275,7 @@ export class JsonScanner {
       return i + 4;
     }
     if (c === 0x5b) {
+      if (t !== 'string' && t !== 'null') return -1;
       const end = skipNested(b, i, n, depth + 1);
       if (end < 0) return -1;
       if (col !== null) {
@@ -253,10 +287,22 @@ export class JsonScanner {
     return -1;
   }
 
+  /** Whether the first `count` keys are unique within their objects. */
+  private unique(count: number): boolean {
+    const seen = new Set<string>();
+    for (let p = 0; p < count; p++) {
+      const id = `${this.parents[p]}\u0000${this.names[p]}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+    }
+    return true;
+  }
+
   /** A key not seen at this position (under this parent) before: its flattened name, column and spans field. */
   private learn(b: Buffer, ks: number, ke: number, escaped: boolean, pos: number, parent: number, depth: number): void {
     const key = escaped ? (JSON.parse(b.toString('utf8', ks - 1, ke + 1)) as string) : b.toString('utf8', ks, ke);
     const name = parent < 0 ? key : `${this.names[parent]}.${key}`;
+    this.learned = true;
     this.keyBytes[pos] = Uint8Array.prototype.slice.call(b, ks, ke);
     this.parents[pos] = parent;
     this.names[pos] = name;

@@ -5,7 +5,7 @@
  */
 import { KafkalabError } from '../../util/errors';
 import { Column, ColumnSet, Schema } from './columns';
-import { flattenValue } from './flatten';
+import { cellsOf, type Cells } from './flatten';
 import { StringCache } from './intern';
 import { JsonScanner } from './json-scan';
 import { DECODE_FAILURE, numericText, type CellValue } from './values';
@@ -145,24 +145,26 @@ export class RecordDecoder {
     timestamp: number,
     headers?: Record<string, unknown>,
   ): string | undefined {
-    let parsed: unknown;
+    let cells: Cells | undefined;
     if (this.format === 'json') {
       if (v === null) return DECODE_FAILURE.nullValue;
+      let parsed: unknown;
       try {
         parsed = JSON.parse(typeof v === 'string' ? v : v.toString('utf8'));
       } catch {
         return DECODE_FAILURE.invalidJson;
       }
+      // Collected first: a record that fails (too deep) writes nothing, not even half a row.
+      const collected = cellsOf(parsed);
+      if (typeof collected === 'string') return collected;
+      cells = collected;
     }
     const set = this.set;
     this.writeMeta(k, partition, offset, timestamp, headers);
     switch (this.format) {
       case 'json': {
-        const failed = flattenValue(parsed, this.cell);
-        if (failed !== undefined) {
-          set.abortRow();
-          return failed;
-        }
+        const { names, values } = cells as Cells;
+        for (let i = 0; i < names.length; i++) this.cell(names[i], values[i]);
         break;
       }
       case 'csv': {

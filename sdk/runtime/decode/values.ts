@@ -11,7 +11,7 @@
  * - A column that holds several types holds them as text (String(v)); the reading rule below
  *   gives the same number from the text as from the value, so a mixed column scores the same.
  * - Reading a cell as a model input (`toNumber`): a number is itself; a boolean, or the text
- *   true/false, is 1/0; a string holding a decimal number is that number; anything else
+ *   true/false, is 1/0; a string holding a decimal number (or ±Infinity) is that number; anything else
  *   (null, missing, other text, JSON text of arrays) is NaN, which the model replaces by the
  *   fill chosen at training.
  */
@@ -34,10 +34,13 @@ export const DECODE_FAILURE = {
 /** Decimal number text, as in JSON and CSV cells (a leading '+' or '.' allowed). */
 const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-/** The number a decimal text holds, else NaN (no hex, no 'Infinity', no empty string). */
+/**
+ * The number a decimal text holds, else NaN (no hex, no empty string). `Infinity` and
+ * `-Infinity` count: they are the text of a number cell (1e400) in a column of mixed types.
+ */
 export function numericText(s: string): number {
   const t = s.trim();
-  return NUMERIC.test(t) ? Number(t) : NaN;
+  return NUMERIC.test(t) || t === 'Infinity' || t === '-Infinity' ? Number(t) : NaN;
 }
 
 /** A cell read as a model input: see the rules above. */
