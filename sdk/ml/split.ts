@@ -7,7 +7,7 @@
  */
 import { KafkalabError, closest } from '../util/errors';
 import { badOption, checkOptions, optionKeys } from '../util/options';
-import { mulberry32 } from '../ingest/prng';
+import { mulberry32 } from '../util/prng';
 
 export interface ValidationOptions {
   /** 'time': the latest rows by timestamp; 'key': whole keys (devices); 'random': random rows (seeded). */

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { fitParetoTail, medianMad, tailQuantile, tailRate, MAD_TO_SIGMA } from '../../sdk/ml/tail';
 import { checkThresholdRule, computeThreshold, describeThreshold, DEFAULT_THRESHOLD } from '../../sdk/ml/threshold';
 import { meanStd, percentile } from '../../sdk/ml/metrics';
-import { mulberry32 } from '../../sdk/ingest/prng';
+import { mulberry32 } from '../../sdk/util/prng';
 
 /** n draws from a GPD(ξ, σ) by inversion. */
 function gpd(n: number, shape: number, scale: number, seed: number): Float64Array {
