@@ -110,7 +110,7 @@ export class Topic {
    * cluster's default), as a Kafka producer with auto-creation would. Another client creating
    * it at the same moment is fine: the topic exists either way.
    */
-  private async ensureExists(partitions: number | undefined): Promise<{ meta: Awaited<ReturnType<KafkaConnection['requireTopic']>>; created: boolean }> {
+  private async ensureExists(partitions: number | undefined): Promise<{ meta: Awaited<ReturnType<KafkaClient['requireTopic']>>; created: boolean }> {
     const names = await this.conn.call('listing topics', this.name, () => this.conn.admin.listTopics());
     let created = false;
     if (!names.includes(this.name)) {
