@@ -25,12 +25,12 @@ export type { MotorReading, MotorReadingsOptions, MotorFaultType, SimulateMotors
 export {
   Autoencoder, backend, initBackend, Scaler, StandardScaler, MinMaxScaler, addWindowFeatures, rolling, FeatureState, featureMatrix,
   windowFeatureNames, percentile, meanStd, confusion, precisionRecallF1, rocAuc, detectionMetrics, evaluateScores, bestThreshold,
-  computeThreshold, PIPELINE_VERSION, WINDOW_STATS, ACTIVATIONS,
+  computeThreshold, PIPELINE_VERSION, WINDOW_STATS, ACTIVATIONS, describeThreshold, DEFAULT_THRESHOLD, THRESHOLD_METHODS, fitParetoTail, tailQuantile, tailRate, medianMad,
 } from './ml';
 export type {
   AutoencoderOptions, FitOptions, ScoreOptions, PredictOptions, ExplainOptions, EvaluateOptions, BackendName, ScalerKind, PipelineSpec, WindowFeatureSpec,
   WindowStat, ScalerSpec, ThresholdSpec, Confusion, DetectionMetrics, Evaluation, TypeMetrics, ThresholdRule, Progress, History,
-  EarlyStoppingOptions, Activation, TableLike,
+  EarlyStoppingOptions, Activation, TableLike, MethodRule, ParetoTail, ValidationOptions, ValidationInfo, CalibrateOptions,
 } from './ml';
 export { plot, Figure } from './plot';
 export type { FigureJSON, HTMLOptions } from './plot';

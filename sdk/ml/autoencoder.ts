@@ -16,10 +16,13 @@ import { checkFitOptions, fitStreamData, fitTable, type FitOptions } from './fit
 import { columnNames, columnsOf, isDataFrame, rowCount, TableLike } from './input';
 import { fileSaveHandler, writeAtomic } from './io';
 import { Evaluation, evaluateScores } from './metrics';
-import { checkPipeline, FeatureState, featureMatrix, PipelineSpec, scaleInPlace, Scorer, topFeatures, windowFeatureNames, type RowScores } from '../runtime';
+import { checkPipeline, FeatureState, featureMatrix, PipelineSpec, scaleInPlace, Scorer, topFeatures, windowFeatureNames, type RowScores, type ThresholdSpec } from '../runtime';
 import type { History } from './train';
 import { frameWithColumns, isPredicted, predictedLabel, predictedScores } from './table';
 import { AUTOENCODER_OPTIONS, type AutoencoderOptions, checkAutoencoderOptions } from './spec';
+import { calibrateThreshold, checkCalibrateOptions, labelColumn, toLabel, type CalibrateOptions } from './calibrate';
+import { rowsPerHour, timeColumn } from './split';
+import { describeThreshold } from './threshold';
 
 export type { AutoencoderOptions, FitOptions };
 
@@ -126,7 +129,9 @@ export class Autoencoder {
   /** Sets a threshold by hand (e.g. from `bestThreshold`); saved with the model. */
   set threshold(value: number) {
     if (!Number.isFinite(value)) throw new KafkalabError(`threshold must be a finite number, got ${value}`, { code: 'BAD_OPTION' });
-    this.spec.threshold = { ...this.spec.threshold, value, method: 'fixed' };
+    // Keep the validation statistics for the record; what described the old method no longer applies.
+    const { mean, std, samples, median, mad, validation } = this.spec.threshold;
+    this.spec.threshold = { value, method: 'fixed', mean, std, samples, median, mad, validation };
   }
 
   /** The underlying tf.LayersModel (for inspection; `ae.summary()` returns its layer table as text). */
@@ -283,6 +288,28 @@ export class Autoencoder {
     return evaluateScores(scores, labels, opts.threshold ?? this.threshold, typeColumn ? columns[typeColumn] : undefined);
   }
 
+  /**
+   * Sets the threshold from labelled rows: the one that best meets `target` (F1 by default) on
+   * them. Returns the threshold report (also in `ae.spec.threshold` and pipeline.json).
+   */
+  async calibrate(data: TableLike, opts: CalibrateOptions = {}): Promise<ThresholdSpec & { summary: string }> {
+    checkCalibrateOptions(opts);
+    const names = columnNames(data);
+    const label = labelColumn(names, opts.label);
+    const time = timeColumn(names);
+    const { columns, rows } = columnsOf(data, time ? [label, time] : [label]);
+    const labels = Array.from(columns[label] as ArrayLike<unknown>, toLabel);
+    const scores = await this.score(data);
+    this.spec.threshold = calibrateThreshold(scores, labels, opts, rowsPerHour(time ? columns[time] : undefined, rows));
+    return this.thresholdReport();
+  }
+
+  /** How the threshold was chosen: method, parameters, validation rows, expected false alarms (and `summary`, one line). */
+  thresholdReport(): ThresholdSpec & { summary: string } {
+    const t = this.spec.threshold;
+    return { ...JSON.parse(JSON.stringify(t)), summary: describeThreshold(t) };
+  }
+
   /** Writes model.json + weights.bin (TensorFlow.js layers format) and pipeline.json into `dir`. */
   async save(dir: string): Promise<void> {
     const spec = this.spec;
@@ -317,7 +344,7 @@ export class Autoencoder {
     const lines: string[] = [];
     this.model.summary(100, undefined, (line: string) => lines.push(line));
     lines.push(`features (${spec.features.length}): ${spec.features.join(', ')}`);
-    lines.push(`scaler: ${spec.scaler.kind}; threshold: ${spec.threshold.value.toPrecision(6)} (${spec.threshold.method}${spec.threshold.percentile !== undefined ? ` p${spec.threshold.percentile}` : ''}${spec.threshold.k !== undefined ? ` k=${spec.threshold.k}` : ''})`);
+    lines.push(`scaler: ${spec.scaler.kind}; threshold: ${describeThreshold(spec.threshold)}`);
     return lines.join('\n');
   }
 

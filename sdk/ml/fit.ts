@@ -15,6 +15,7 @@ import { FeatureState, featureMatrix, fitScaler, forward, PipelineSpec, rowScore
 import { type AutoencoderOptions, makeSpec, neededColumns, type NeededColumns } from './spec';
 import { fitStream } from './stream-fit';
 import { checkThresholdRule, computeThreshold, ThresholdRule } from './threshold';
+import { checkValidationOptions, DEFAULT_VALIDATION_FRACTION, lastRows, rowsPerHour, splitRows, timeColumn, type Split, type ValidationOptions } from './split';
 import { BatchTrainer, checkEarlyStopping, EarlyStopper, EarlyStoppingOptions, History, meanError, Progress, shuffleRows, type Trainer } from './train';
 import { FusedTrainer, fusedLayers } from './fused-trainer';
 
@@ -22,8 +23,14 @@ export interface FitOptions {
   /** Passes over the data (default 10); for a stream, passes over each micro-batch (default 1). */
   epochs?: number;
   batchSize?: number;
-  /** Fraction held out for validation and the threshold (default 0.1): the last rows of a frame, a random sample of a stream. */
+  /** Fraction held out for validation and the threshold, Keras-style: the last rows of a frame, a random sample of a stream. */
   validationSplit?: number;
+  /**
+   * Which rows validate and calibrate the threshold (frames): the latest by time, whole keys
+   * (devices), or random rows, e.g. `{ by: 'time', fraction: 0.2 }`. Default `{ by: 'random',
+   * fraction: 0.2 }` (chosen by bench/calibration.ts). Streams hold out random rows only.
+   */
+  validation?: ValidationOptions;
   shuffle?: boolean;
   earlyStopping?: EarlyStoppingOptions | boolean;
   threshold?: ThresholdRule;
@@ -52,7 +59,7 @@ export interface FitOptions {
 }
 
 export const FIT_OPTIONS = optionKeys<FitOptions>()([
-  'epochs', 'batchSize', 'validationSplit', 'shuffle', 'earlyStopping', 'threshold', 'onEpoch', 'onBatch', 'maxRows', 'maxMs', 'signal', 'warmupRows', 'validationRows', 'evaluateEvery',
+  'epochs', 'batchSize', 'validationSplit', 'validation', 'shuffle', 'earlyStopping', 'threshold', 'onEpoch', 'onBatch', 'maxRows', 'maxMs', 'signal', 'warmupRows', 'validationRows', 'evaluateEvery',
   'done', 'history', 'trainer',
 ]);
 
@@ -67,6 +74,10 @@ export function checkFitOptions(opts: FitOptions): void {
   // 0 is allowed, as in Keras: no held-out rows, the threshold then comes from the training rows.
   const split = opts.validationSplit;
   if (split !== undefined && !(typeof split === 'number' && split >= 0 && split < 1)) throw badOption(what, 'validationSplit', split, 'a fraction in [0, 1)', 'validationSplit: 0.1');
+  if (opts.validation !== undefined) {
+    checkValidationOptions(opts.validation);
+    if (split !== undefined) throw badOption(what, 'validation', opts.validation, 'not given together with validationSplit', "validation: { by: 'time', fraction: 0.2 } alone");
+  }
   if (opts.maxRows !== undefined && !(opts.maxRows === Infinity || (Number.isSafeInteger(opts.maxRows) && opts.maxRows > 0))) throw badOption(what, 'maxRows', opts.maxRows, 'a positive integer', 'maxRows: 500_000');
   if (opts.maxMs !== undefined) parseDuration(opts.maxMs, 'maxMs');
   if (opts.shuffle !== undefined && typeof opts.shuffle !== 'boolean') throw badOption(what, 'shuffle', opts.shuffle, 'true or false');
@@ -90,22 +101,36 @@ export interface Trained {
   history: History;
 }
 
-/** Trains on all rows of a frame, records or columns; the last `validationSplit` rows are held out. */
+/** The default hold-out when neither `validation` nor `validationSplit` is given. */
+export const DEFAULT_VALIDATION: ValidationOptions = { by: 'random', fraction: DEFAULT_VALIDATION_FRACTION };
+
+/** Trains on the rows of a frame, records or columns, holding out validation rows (see FitOptions.validation). */
 export async function fitTable(options: AutoencoderOptions, data: TableLike, opts: FitOptions, log: Logger): Promise<Trained> {
   const started = Date.now();
   const rows = rowCount(data);
   if (rows < 2) throw new KafkalabError(`Cannot train on ${rows} row(s)`, { code: 'NO_DATA', hint: 'read more data, e.g. topic.read({ from: "earliest" })' });
-  const need = neededColumns(options, columnNames(data), data);
-  const { columns } = columnsOf(data, need.columns, need.optional);
-  const nVal = Math.floor(rows * (opts.validationSplit ?? 0.1));
-  const nTrain = rows - nVal;
-  const spec = makeSpec(options, need.inputs, need.key, [{ columns, rows: nTrain }]);
+  const names = columnNames(data);
+  const need = neededColumns(options, names, data);
+  const time = timeColumn(names, opts.validation?.by === 'time' ? opts.validation.column : undefined);
+  const extra = [time, opts.validation?.by === 'key' ? (opts.validation.column ?? options.key ?? '_key') : undefined].filter((c): c is string => !!c && names.includes(c) && !need.columns.includes(c));
+  const { columns } = columnsOf(data, [...need.columns, ...extra], need.optional);
+  const split = chooseRows(rows, opts, columns, names, options);
+  const nTrain = split.train.length;
+  const trainColumns = split.info.by === 'last' || split.info.by === 'training' ? columns : gatherColumns(columns, need.inputs, split.train);
+  const spec = makeSpec(options, need.inputs, need.key, [{ columns: trainColumns, rows: nTrain }]);
   const nf = spec.features.length;
+  // Features over all rows in their order (window state runs through held-out rows as it will in production).
   const matrix = featureMatrix(spec, columns, rows);
-  spec.scaler = fitScaler(options.scaler ?? 'standard', matrix.subarray(0, nTrain * nf), nf);
-  scaleInPlace(spec.scaler, matrix);
-  const train = matrix.subarray(0, nTrain * nf);
-  const val = matrix.subarray(nTrain * nf);
+  const contiguous = split.info.by === 'last' || split.info.by === 'training';
+  const train = contiguous ? matrix.subarray(0, nTrain * nf) : gatherRows(matrix, nf, split.train);
+  const val = contiguous ? matrix.subarray(nTrain * nf) : gatherRows(matrix, nf, split.validation);
+  spec.scaler = fitScaler(options.scaler ?? 'standard', train, nf);
+  // Contiguous: train and val are views of one matrix; otherwise two copies.
+  if (contiguous) scaleInPlace(spec.scaler, matrix);
+  else {
+    scaleInPlace(spec.scaler, train);
+    scaleInPlace(spec.scaler, val);
+  }
 
   const { model, trainer, stopper } = makeNetwork(options, spec, opts);
   const epochs = opts.epochs ?? 10;
@@ -140,7 +165,8 @@ export async function fitTable(options: AutoencoderOptions, data: TableLike, opt
     history.rowsPerCpuSec = trainer.trainCpuMs > 0 ? (trainer.rows / trainer.trainCpuMs) * 1000 : 0;
     // Threshold from held-out rows; without any, from the training rows (optimistic, documented).
     const sample = val.length ? val : train;
-    spec.threshold = computeThreshold(rowScores(sample, forward(model, sample, sample.length / nf, nf), nf), opts.threshold);
+    const context = { validation: split.info, rowsPerHour: rowsPerHour(time ? columns[time] : undefined, rows) };
+    spec.threshold = computeThreshold(rowScores(sample, forward(model, sample, sample.length / nf, nf), nf), opts.threshold, context);
   } catch (err) {
     model.dispose();
     throw err;
@@ -155,6 +181,10 @@ export async function fitTable(options: AutoencoderOptions, data: TableLike, opt
 /** Trains on micro-batches as they arrive (see stream-fit.ts); the scaler comes from the warm-up rows. */
 export async function fitStreamData(options: AutoencoderOptions, stream: AsyncIterable<TableLike>, opts: FitOptions): Promise<Trained> {
   const batchSize = opts.batchSize ?? 256;
+  if (opts.validation && opts.validation.by !== 'random') {
+    throw new KafkalabError(`A stream cannot hold out validation rows by ${opts.validation.by}: rows arrive one micro-batch at a time`, { code: 'BAD_OPTION', hint: "fit a frame read from the topic (topic.read()) for validation by time or key, or use validation: { by: 'random' }" });
+  }
+  if (opts.validation) opts = { ...opts, validationSplit: opts.validation.fraction ?? DEFAULT_VALIDATION_FRACTION };
   let need: NeededColumns | undefined;
   let network: ReturnType<typeof makeNetwork> | undefined;
   let spec: PipelineSpec | undefined;
@@ -189,9 +219,10 @@ export async function fitStreamData(options: AutoencoderOptions, stream: AsyncIt
       },
     );
     history.trainer = network!.trainer.kind;
+    const validationInfo = { by: opts.validationSplit === 0 ? ('training' as const) : ('random' as const), fraction: opts.validationSplit ?? 0.1, rows: validation.length / spec!.features.length };
     history.rowsPerCpuSec = network!.trainer.trainCpuMs > 0 ? (network!.trainer.rows / network!.trainer.trainCpuMs) * 1000 : 0;
     const nf = spec!.features.length;
-    spec!.threshold = computeThreshold(rowScores(validation, forward(network!.model, validation, validation.length / nf, nf), nf), opts.threshold);
+    spec!.threshold = computeThreshold(rowScores(validation, forward(network!.model, validation, validation.length / nf, nf), nf), opts.threshold, { validation: validationInfo });
     return { spec: spec!, model: network!.model, history };
   } catch (err) {
     network?.model.dispose();
@@ -237,4 +268,31 @@ function defaultTrainer(): FitOptions['trainer'] {
   if (!env) return 'auto';
   if (env === 'auto' || env === 'fused' || env === 'tfjs') return env;
   throw new KafkalabError(`KAFKALAB_TRAINER="${env}" is not a trainer`, { code: 'BAD_OPTION', hint: 'use auto, fused or tfjs, or unset it' });
+}
+
+/** validationSplit: Keras's last rows; else `validation`, else DEFAULT_VALIDATION. */
+function chooseRows(rows: number, opts: FitOptions, columns: Record<string, ArrayLike<unknown>>, names: string[], options: AutoencoderOptions): Split {
+  if (opts.validationSplit !== undefined) return lastRows(rows, Math.floor(rows * opts.validationSplit));
+  return splitRows(rows, opts.validation ?? DEFAULT_VALIDATION, columns, names, options.seed ?? 42, options.key);
+}
+
+function gatherRows(matrix: Float32Array, nf: number, rows: Uint32Array): Float32Array {
+  const out = new Float32Array(rows.length * nf);
+  for (let i = 0, o = 0; i < rows.length; i++) {
+    const s = rows[i] * nf;
+    for (let j = 0; j < nf; j++) out[o++] = matrix[s + j];
+  }
+  return out;
+}
+
+function gatherColumns(columns: Record<string, ArrayLike<unknown>>, names: string[], rows: Uint32Array): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const n of names) {
+    const col = columns[n];
+    if (!col) continue;
+    const c = new Array<unknown>(rows.length);
+    for (let i = 0; i < rows.length; i++) c[i] = col[rows[i]];
+    out[n] = c;
+  }
+  return out;
 }

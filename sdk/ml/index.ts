@@ -13,8 +13,12 @@ export {
 export type { PipelineSpec, WindowFeatureSpec, WindowStat, ScalerSpec, ThresholdSpec, InputSpec, ModelSpec } from '../runtime';
 export { percentile, meanStd, confusion, precisionRecallF1, rocAuc, detectionMetrics, evaluateScores, bestThreshold } from './metrics';
 export type { Confusion, DetectionMetrics, Evaluation, TypeMetrics } from './metrics';
-export { computeThreshold, DEFAULT_THRESHOLD } from './threshold';
-export type { ThresholdRule } from './threshold';
+export { computeThreshold, describeThreshold, DEFAULT_THRESHOLD, THRESHOLD_METHODS } from './threshold';
+export type { ThresholdRule, MethodRule } from './threshold';
+export { fitParetoTail, tailQuantile, tailRate, medianMad } from './tail';
+export type { ParetoTail } from './tail';
+export type { ValidationOptions, ValidationInfo } from './split';
+export type { CalibrateOptions } from './calibrate';
 export type { Progress, History, EarlyStoppingOptions } from './train';
 export type { Activation } from './model';
 export { ACTIVATIONS } from './model';

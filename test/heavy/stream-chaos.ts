@@ -104,6 +104,36 @@ async function committedOffsets(kafka: KafkaConnection, group: string, topic: st
 
 const sum = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
+/** The run's topics and group, the input produced. */
+async function setUp(o: ChaosOptions, prefix: string, rows: Record<string, unknown>[], timestamp?: string): Promise<{ IN: string; OUT: string; GROUP: string }> {
+  const names = { IN: `${prefix}-in-${o.name}`, OUT: `${prefix}-out-${o.name}`, GROUP: `${prefix}-job-${o.name}` };
+  await o.kafka.createTopic(names.IN, { partitions: o.partitions });
+  await o.kafka.createTopic(names.OUT, { partitions: o.partitions });
+  for (let i = 0; i < rows.length; i += 20_000) await o.kafka.topic(names.IN).produce(rows.slice(i, i + 20_000), { key: 'k', timestamp });
+  return names;
+}
+
+/**
+ * One fault trial: starts the job, waits until `progress()` reaches what `target` makes of its
+ * value at the start (somewhere in what is left, so that every trial hits a job in full flow),
+ * then kills it or stops it. Resolves to the progress at the fault.
+ */
+async function strike(env: Record<string, string>, fault: Fault, progress: () => Promise<number>, target: (start: number) => Promise<number>): Promise<number> {
+  const job = new JobProcess(env);
+  try {
+    await job.until('RUNNING', 60_000);
+    const goal = await target(await progress());
+    const end = Date.now() + 60_000;
+    while ((await progress()) < goal && Date.now() < end) await sleep(5);
+    const at = await progress();
+    if (fault === 'kill') await job.kill();
+    else await job.stop(30_000);
+    return at;
+  } finally {
+    await job.kill();
+  }
+}
+
 /** Which input records (partition/offset) the output holds, and how many output records there are. */
 async function outputState(kafka: KafkaConnection, topic: string): Promise<{ total: number; seen: Set<string>; seqs: Set<number> }> {
   const rows = recordsOf(await kafka.topic(topic).read({ from: 'earliest', to: 'latest' }));
@@ -139,15 +169,10 @@ const BASE = Date.parse('2026-11-20T00:00:00Z');
 export async function runWindowChaos(o: ChaosOptions): Promise<WindowChaosResult> {
   const log = o.log ?? (() => undefined);
   const random = mulberry32(o.seed);
-  const IN = `wchaos-in-${o.name}`;
-  const OUT = `wchaos-out-${o.name}`;
-  const GROUP = `wchaos-job-${o.name}`;
   const { kafka } = o;
-  await kafka.createTopic(IN, { partitions: o.partitions });
-  await kafka.createTopic(OUT, { partitions: o.partitions });
   // 5 ms apart: 10 s windows of ~20 readings per key.
   const rows = Array.from({ length: o.records }, (_, seq) => ({ seq, k: `k${seq % 97}`, ts: BASE + seq * 5 }));
-  for (let i = 0; i < rows.length; i += 20_000) await kafka.topic(IN).produce(rows.slice(i, i + 20_000), { key: 'k', timestamp: 'ts' });
+  const { IN, OUT, GROUP } = await setUp(o, 'wchaos', rows, 'ts');
   const expected = new Map<string, { count: number; sum: number }>();
   for (const r of rows) {
     const id = `${r.k} ${Math.floor(r.ts / 10_000) * 10_000}`;
@@ -158,23 +183,13 @@ export async function runWindowChaos(o: ChaosOptions): Promise<WindowChaosResult
   }
   const env = { BOOTSTRAP: o.bootstrap, IN, OUT, GROUP, WINDOW: '1' };
   const trials: WindowChaosResult['trials'] = [];
+  const consumed = async () => sum(await committedOffsets(kafka, GROUP, IN));
   for (const fault of o.faults) {
     const started = Date.now();
-    const job = new JobProcess(env);
-    try {
-      await job.until('RUNNING', 60_000);
-      const before = sum(await committedOffsets(kafka, GROUP, IN));
-      const target = before + Math.floor((o.records - before) * (0.05 + 0.4 * random()));
-      const end = Date.now() + 60_000;
-      while (sum(await committedOffsets(kafka, GROUP, IN)) < target && Date.now() < end) await sleep(5);
-      if (fault === 'kill') await job.kill();
-      else await job.stop(30_000);
-      const committed = sum(await committedOffsets(kafka, GROUP, IN));
-      trials.push({ fault, committed, ms: Date.now() - started });
-      log(`trial ${trials.length} ${fault === 'kill' ? 'kill -9   ' : 'job.stop()'} after ${Date.now() - started} ms: group committed ${committed} of ${o.records} input records`);
-    } finally {
-      await job.kill();
-    }
+    await strike(env, fault, consumed, async (start) => start + Math.floor((o.records - start) * (0.05 + 0.4 * random())));
+    const committed = await consumed();
+    trials.push({ fault, committed, ms: Date.now() - started });
+    log(`trial ${trials.length} ${fault === 'kill' ? 'kill -9   ' : 'job.stop()'} after ${Date.now() - started} ms: group committed ${committed} of ${o.records} input records`);
   }
   const last = new JobProcess({ ...env, TO: 'latest' });
   try {
@@ -199,14 +214,9 @@ export async function runWindowChaos(o: ChaosOptions): Promise<WindowChaosResult
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const log = o.log ?? (() => undefined);
   const random = mulberry32(o.seed);
-  const IN = `chaos-in-${o.name}`;
-  const OUT = `chaos-out-${o.name}`;
-  const GROUP = `chaos-job-${o.name}`;
   const { kafka } = o;
-  await kafka.createTopic(IN, { partitions: o.partitions });
-  await kafka.createTopic(OUT, { partitions: o.partitions });
   const rows = Array.from({ length: o.records }, (_, seq) => ({ seq, k: `k${seq % 97}` }));
-  for (let i = 0; i < rows.length; i += 20_000) await kafka.topic(IN).produce(rows.slice(i, i + 20_000), { key: 'k' });
+  const { IN, OUT, GROUP } = await setUp(o, 'chaos', rows);
   const inputEnd = await highWatermarks(kafka, IN);
   const env = { BOOTSTRAP: o.bootstrap, IN, OUT, GROUP };
 
@@ -214,29 +224,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   let lostBefore = 0;
   for (const fault of o.faults) {
     const started = Date.now();
-    const job = new JobProcess(env);
-    try {
-      await job.until('RUNNING', 60_000);
-      // Strike somewhere in what is left to do, so that every trial hits a job in full flow.
-      const before = sum(await highWatermarks(kafka, OUT));
-      const left = Math.max(0, o.records - sum(await committedOffsets(kafka, GROUP, IN)));
-      const target = before + Math.floor(left * (0.05 + 0.5 * random()));
-      const end = Date.now() + 60_000;
-      while (sum(await highWatermarks(kafka, OUT)) < target && Date.now() < end) await sleep(5);
-      const outAtFault = sum(await highWatermarks(kafka, OUT));
-      if (fault === 'kill') await job.kill();
-      else await job.stop(30_000);
-      const committed = await committedOffsets(kafka, GROUP, IN);
-      const state = await outputState(kafka, OUT);
-      let lost = 0;
-      for (const [p, c] of committed) for (let off = 0; off < c; off++) if (!state.seen.has(`${p}:${off}`)) lost++;
-      const trial = { fault, outAtFault, committed: sum(committed), written: state.seen.size, lost, ms: Date.now() - started };
-      trials.push(trial);
-      log(`trial ${trials.length} ${fault === 'kill' ? 'kill -9   ' : 'job.stop()'} after ${trial.ms} ms: output held ${outAtFault} records at the fault; group committed ${trial.committed}, output has ${trial.written} distinct inputs; committed but never written: ${lost - lostBefore} by this fault (${lost} in all)`);
-      lostBefore = lost;
-    } finally {
-      await job.kill();
-    }
+    const written = async () => sum(await highWatermarks(kafka, OUT));
+    const left = Math.max(0, o.records - sum(await committedOffsets(kafka, GROUP, IN)));
+    const outAtFault = await strike(env, fault, written, async (start) => start + Math.floor(left * (0.05 + 0.5 * random())));
+    const committed = await committedOffsets(kafka, GROUP, IN);
+    const state = await outputState(kafka, OUT);
+    let lost = 0;
+    for (const [p, c] of committed) for (let off = 0; off < c; off++) if (!state.seen.has(`${p}:${off}`)) lost++;
+    const trial = { fault, outAtFault, committed: sum(committed), written: state.seen.size, lost, ms: Date.now() - started };
+    trials.push(trial);
+    log(`trial ${trials.length} ${fault === 'kill' ? 'kill -9   ' : 'job.stop()'} after ${trial.ms} ms: output held ${outAtFault} records at the fault; group committed ${trial.committed}, output has ${trial.written} distinct inputs; committed but never written: ${lost - lostBefore} by this fault (${lost} in all)`);
+    lostBefore = lost;
   }
 
   // Recovery: one more run, until the group has committed every input record, then a clean stop.

@@ -5,23 +5,20 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Autoencoder } from '../../sdk/ml/autoencoder';
 import { carReadings } from '../../sdk/ingest/simulator';
-import { startBroker, type Broker } from '../../sdk/broker';
-import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
+import type { KafkaConnection } from '../../sdk/kafka/connect';
+import { startEmbeddedKafka, stopEmbeddedKafka, type EmbeddedKafka } from '../kafka/helpers';
 
-let broker: Broker;
+let env: EmbeddedKafka;
 let kafka: KafkaConnection;
 
 test.before(async () => {
-  broker = await startBroker({ port: 0, groups: { initialRebalanceDelayMs: 0 } });
-  kafka = await connect({ brokers: broker.bootstrap });
+  env = await startEmbeddedKafka({ groups: { initialRebalanceDelayMs: 0 } });
+  kafka = env.kafka;
   await kafka.createTopic('fit-in', { partitions: 1 });
   await kafka.topic('fit-in').produce(carReadings({ cars: 5, readingsPerCar: 2000, seed: 3, anomalyRate: 0 }) as never, { key: 'carId', timestamp: 'ts' });
 });
 
-test.after(async () => {
-  await kafka?.close();
-  await broker?.stop();
-});
+test.after(() => stopEmbeddedKafka(env ?? {}));
 
 async function committed(group: string): Promise<number> {
   const c = await kafka.admin.fetchOffsets({ groupId: group, topics: ['fit-in'] });

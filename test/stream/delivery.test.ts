@@ -3,24 +3,21 @@
 // and never the inputs of a window not yet emitted.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startBroker, type Broker } from '../../sdk/broker';
-import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
+import type { KafkaConnection } from '../../sdk/kafka/connect';
+import { startEmbeddedKafka, stopEmbeddedKafka, type EmbeddedKafka } from '../kafka/helpers';
 import { recordsOf } from '../../sdk/frame/dataframe';
 import type { Sink } from '../../sdk/stream/stream';
 
-let broker: Broker;
+let env: EmbeddedKafka;
 let kafka: KafkaConnection;
 const BASE = Date.parse('2026-11-20T00:00:00Z');
 
 test.before(async () => {
-  broker = await startBroker({ port: 0, groups: { initialRebalanceDelayMs: 0 } });
-  kafka = await connect({ brokers: broker.bootstrap });
+  env = await startEmbeddedKafka({ groups: { initialRebalanceDelayMs: 0 } });
+  kafka = env.kafka;
 });
 
-test.after(async () => {
-  await kafka?.close();
-  await broker?.stop();
-});
+test.after(() => stopEmbeddedKafka(env ?? {}));
 
 async function committed(group: string, topic: string): Promise<Record<number, number>> {
   const c = await kafka.admin.fetchOffsets({ groupId: group, topics: [topic] });

@@ -93,7 +93,7 @@ export class MotorModel {
     this.vibBase = rng.range(1.0, 1.4);
     this.ratioY = rng.range(0.75, 0.95);
     this.ratioZ = rng.range(0.3, 0.5);
-    this.agingPerHour = rng.range(0.01, 0.04);
+    this.agingPerHour = rng.range(0.002, 0.01);
     this.winding = this.windingHealthy = ambient + rng.range(0, 10);
     this.bearing = ambient + rng.range(0, 6);
   }

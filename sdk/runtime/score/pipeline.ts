@@ -41,15 +41,32 @@ export interface ScalerSpec {
   scale: number[];
 }
 
+/**
+ * The threshold and how it was chosen (the threshold report). Scoring reads only `value`; the
+ * rest records the method, its parameters, the validation errors it came from and what to expect.
+ */
 export interface ThresholdSpec {
   value: number;
-  method: 'percentile' | 'k' | 'fixed';
+  /** percentile | k (legacy mean + k·std) | sigma (mean + k·std) | mad (median + k·1.4826·MAD) | evt (peaks over threshold) | labels (calibrate()) | fixed. */
+  method: 'percentile' | 'k' | 'fixed' | 'sigma' | 'mad' | 'evt' | 'labels';
   percentile?: number;
   k?: number;
+  /** evt: the target fraction of normal rows above the threshold. */
+  falseAlarmRate?: number;
   /** Statistics of the validation errors the threshold came from, for the record. */
   mean?: number;
   std?: number;
   samples?: number;
+  median?: number;
+  mad?: number;
+  /** Generalized Pareto fit of the errors' upper tail: excesses over `threshold` (a fraction `rate` of the errors). */
+  tail?: { threshold: number; rate: number; shape: number; scale: number; exceedances: number };
+  /** Where the errors came from: held out by time, key, random rows, the last rows, or the training rows. */
+  validation?: { by: 'time' | 'key' | 'random' | 'last' | 'training' | 'labelled'; fraction: number; rows: number; column?: string; keys?: number; totalKeys?: number; from?: number; to?: number };
+  /** On normal data like the validation rows: the fraction above the threshold, and per hour at the observed row rate. */
+  expected?: { falseAlarmRate: number; rowsPerHour?: number; falseAlarmsPerHour?: number };
+  /** calibrate(): the labelled result at this threshold. */
+  labels?: { target: string; precision: number; recall: number; f1: number; rows: number; positives: number };
 }
 
 export interface ModelSpec {
