@@ -99,7 +99,7 @@ test('produce: rows must be objects or a DataFrame', async () => {
   await rejects(t.produce('hello' as never), 'BAD_ROWS', /array of row objects or a DataFrame, got "hello"/);
   await rejects(t.produce([{ a: 1 }, 2] as never), 'BAD_ROWS', /row 1 is 2/);
   await rejects(t.produce(['text'] as never), 'BAD_ROWS', /format: 'string'/);
-  assert.equal(await t.produce([]), { topic: 'rows', records: 0 });
+  assert.equal(await t.produce([]), { topic: 'rows', records: 0, created: false });
 });
 
 test('produce: key and timestamp fields must exist (did you mean), in arrays and DataFrames', async () => {
