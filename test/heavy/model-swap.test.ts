@@ -111,7 +111,7 @@ test(`${SWAPS} swaps and a promotion under load: 0 lost, 0 duplicated, each resu
   expected.set(baked, await base.score(all));
   const rowIndex = new Map(all.map((r, i) => [`${r.carId}/${r.seq}`, i]));
 
-  app = await startAppProcess(dir, { KAFKA_BROKERS: broker.bootstrap, MODEL_TOPIC: 'models', PASSTHROUGH_FIELDS: 'carId,seq', DRIFT_WINDOW: '3000', SESSION_TIMEOUT_MS: '10000', LOG_LEVEL: 'info' });
+  app = await startAppProcess(dir, { KAFKA_BROKERS: broker.bootstrap, MODEL_TOPIC: 'models', PASSTHROUGH_FIELDS: 'carId,seq', DRIFT_WINDOW: '4000', SESSION_TIMEOUT_MS: '10000', LOG_LEVEL: 'info' });
   await app.ready(60_000);
 
   const chunks = 48;
@@ -121,18 +121,18 @@ test(`${SWAPS} swaps and a promotion under load: 0 lost, 0 duplicated, each resu
   let mid = '';
   for (let i = 0; i < chunks; i++) {
     await producer.send({ topic: 'car-sensors', messages: stream.slice(i * size, (i + 1) * size).map((r) => ({ key: String(r.carId), value: JSON.stringify(r) })) });
-    if (i % 4 === 3 && ids.length <= SWAPS) {
+    if (i % 3 === 2 && ids.length <= SWAPS) {
       const v = versions[ids.length];
       const r = await v.publish(conn, 'models', { version: `v${ids.length}` });
       publishedAt[r.version] = Date.now();
       expected.set(r.version, await v.score(all));
       ids.push(r.version);
     }
-    if (i === 42) {
+    if (i === 32) {
       shadowVersion = (await candidate.publish(conn, 'models', { role: 'candidate', version: 'candidate-1' })).version;
       expected.set(shadowVersion, await candidate.score(all));
     }
-    if (i === 46) await promoteModel(conn, 'models');
+    if (i === 36) await promoteModel(conn, 'models'); // the last 11 chunks (~7,500 rows) go to the promoted model
     await new Promise((r) => setTimeout(r, 120));
   }
   ids.push(shadowVersion);
@@ -177,13 +177,15 @@ test(`${SWAPS} swaps and a promotion under load: 0 lost, 0 duplicated, each resu
   }
   const metrics = await app.metrics();
   const comparisons = await readAll('car-scores-shadow', 1, 10_000);
-  const psi = (text: string) => Math.max(...text.split('\n').filter((l) => l.startsWith('scorer_feature_drift_psi{')).map((l) => Number(l.slice(l.lastIndexOf(' ') + 1))));
+  const psiLines = (text: string) => text.split('\n').filter((l) => l.startsWith('scorer_feature_drift_psi{'));
+  const psi = (text: string) => Math.max(...psiLines(text).map((l) => Number(l.slice(l.lastIndexOf(' ') + 1))));
+  const top = (text: string) => psiLines(text).sort((a, b) => Number(b.slice(b.lastIndexOf(' ') + 1)) - Number(a.slice(a.lastIndexOf(' ') + 1)))[0];
   const swapLog = app.logs.filter((l) => l.msg === 'model swapped');
   const latencies = swapLog.map((l) => l.to as string).filter((v) => publishedAt[v]).length;
   console.log(
     `${all.length} records, ${results.length} results: ${lost} lost, ${duplicated} duplicated; ${swapLog.length} swaps (${latencies} published during the run); results per version ${JSON.stringify(Object.fromEntries(perVersion))}; ` +
       `max |app - notebook of the stamped version| ${worst.toExponential(2)}; ${shadowed} shadowed (max diff ${shadowWorst.toExponential(2)}), ${comparisons.length} comparison records; ` +
-      `PSI max ${psi(metricsBefore).toFixed(3)} on the training fleet, ${psi(metrics).toFixed(3)} after the fleet changed [load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}]`,
+      `PSI max ${top(metricsBefore)} on the training fleet, ${top(metrics)} after the fleet changed [load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}]`,
   );
   assert.is(lost, 0, 'nothing lost');
   assert.is(duplicated, 0, 'nothing scored twice');
@@ -196,7 +198,9 @@ test(`${SWAPS} swaps and a promotion under load: 0 lost, 0 duplicated, each resu
   assert.ok(comparisons.length > 0 && JSON.parse(comparisons[0]).candidate === shadowVersion);
   assert.match(metrics, /scorer_score_bucket\{model_version="candidate-1",le="/);
   assert.match(metrics, /scorer_model_info\{role="live",model_version="candidate-1"/);
-  assert.ok(psi(metrics) > 2 * psi(metricsBefore) && psi(metrics) > 0.1, `drift rose: ${psi(metricsBefore)} -> ${psi(metrics)}`);
+  // A slice of a few thousand rows of one fleet drifts a little by itself (the fleet's battery voltage and speed move over a
+  // drive: PSI 0.13-0.34 on 6,000-row slices in the notebook); another fleet's climate moves intake_air_temp far more.
+  assert.ok(psi(metrics) > 0.4 && psi(metrics) > 1.5 * psi(metricsBefore), `drift rose: ${psi(metricsBefore)} -> ${psi(metrics)}`);
   for (const m of [...versions, candidate]) m.dispose();
 });
 
