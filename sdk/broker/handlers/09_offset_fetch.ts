@@ -13,8 +13,32 @@
 import { registerApi } from '../registry';
 import { OffsetFetchRequest, OffsetFetchResponse } from '../../protocol/messages/offset-fetch';
 import { groupsOf } from '../groups/service';
+import type { RequestContext } from '../registry';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
+import { ErrorCode } from '../../protocol/errors';
 
 const BATCHED_FROM_VERSION = 8;
+
+/** ACLs: DESCRIBE on the group (else 30 for the group), DESCRIBE on each topic (else 29 per partition; left out of "all topics"). */
+function authorizedFetch(ctx: RequestContext, groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null, opts?: { unknownTopicError?: boolean }) {
+  if (!ctx.authorize(AclOperation.DESCRIBE, AclResourceType.GROUP, groupId)) {
+    const partitions = (t: { partitionIndexes: number[] }) =>
+      t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED }));
+    return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: (topics ?? []).map((t) => ({ name: t.name, partitions: partitions(t) })) };
+  }
+  const readable = (name: string) => ctx.authorize(AclOperation.DESCRIBE, AclResourceType.TOPIC, name);
+  const res = groupsOf(ctx).fetchOffsets(groupId, topics === null ? null : topics.filter((t) => readable(t.name)), opts);
+  if (topics === null) return { ...res, topics: res.topics.filter((t) => readable(t.name)) };
+  const done = res.topics;
+  return {
+    ...res,
+    topics: topics.map((t) =>
+      readable(t.name)
+        ? done.shift()!
+        : { name: t.name, partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) },
+    ),
+  };
+}
 
 registerApi({
   request: OffsetFetchRequest,
@@ -22,7 +46,7 @@ registerApi({
   minVersion: 0,
   maxVersion: 9,
   handle: (req, ctx) => {
-    const groups = groupsOf(ctx);
+    const groups = { fetchOffsets: (groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null, opts?: { unknownTopicError?: boolean }) => authorizedFetch(ctx, groupId, topics, opts) };
     if (ctx.header.apiVersion >= BATCHED_FROM_VERSION) {
       return {
         throttleTimeMs: 0,
