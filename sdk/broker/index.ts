@@ -19,6 +19,7 @@ import type { AclOptions } from './acls';
 import { defaultMemoryLimits, memoryLimitsProblem, type MemoryLimits } from './memory-budget';
 import type { GroupCoordinator } from './groups/coordinator';
 import type { GroupSettings } from './groups/service';
+import type { TransactionCoordinator, TransactionSettings } from './txn/coordinator';
 
 export interface BrokerOptions {
   /** TCP port; 0 = ephemeral (the bound port is in `broker.port`). Default 9092. */
@@ -55,6 +56,8 @@ export interface BrokerOptions {
   nodeId?: number;
   /** Consumer-group settings (Kafka's group.initial.rebalance.delay.ms, group.min/max.session.timeout.ms). */
   groups?: GroupSettings;
+  /** Transactions: `maxTimeoutMs` (Kafka's transaction.max.timeout.ms, default 15 min), `timeoutCheckMs` (default 1 s). */
+  transactions?: TransactionSettings;
   /** TLS listener (SSL / SASL_SSL): PEM `key` and `cert`; `ca` + `requestCert` for client certificates. */
   tls?: TlsOptions;
   /**
@@ -84,6 +87,8 @@ export interface Broker {
   readonly requestMemory: { usedBytes: number; peakBytes: number; waitingConnections: number; limits: MemoryLimits };
   /** The group coordinator, read-only introspection: `describe(groupId)`, `groups()`. */
   readonly groups: GroupCoordinator;
+  /** The transaction coordinator, read-only introspection: `describe(transactionalId)`, `lastStableOffset(...)`. */
+  readonly transactions: TransactionCoordinator;
   /** Closes listeners and connections, closes services, flushes and closes the logs. */
   stop(): Promise<void>;
 }
@@ -155,7 +160,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
     loadHandlers();
     logs = LogManager.open(path.join(dataDir, 'topics'), { defaults: opts.log, logger: logger.child('log'), cleanerIntervalMs: opts.cleanerIntervalMs });
     offsets = OffsetStore.open(path.join(dataDir, 'groups'), { logger: logger.child('offsets') });
-    const config: BrokerConfig & { groups?: GroupSettings } = {
+    const config: BrokerConfig & { groups?: GroupSettings; transactions?: TransactionSettings } = {
       nodeId,
       clusterId,
       advertisedHost: opts.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? 'localhost' : host),
@@ -168,6 +173,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       memory,
       log: opts.log ?? {},
       groups: opts.groups,
+      transactions: opts.transactions,
       security:
         opts.tls || opts.sasl || opts.acls
           ? { tls: opts.tls, sasl: opts.sasl, acls: opts.acls === true ? {} : opts.acls, aclFile: aclFileIn(dataDir) }
@@ -229,6 +235,9 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       },
       get groups() {
         return state.service<GroupCoordinator>('groups');
+      },
+      get transactions() {
+        return state.service<TransactionCoordinator>('transactions');
       },
       stop() {
         stopped ??= (async () => {
