@@ -5,6 +5,7 @@
  * is asked each time. Concurrent asks for the same id share one request. Credentials are sent,
  * never logged or put in an error.
  */
+import { rememberSecret } from '../util/redact';
 import { KafkalabError } from '../util/errors';
 import { defaultLogger, type Logger } from '../util/log';
 import type { ResolvedReference } from './formats';
@@ -69,6 +70,8 @@ export class SchemaRegistryClient {
     const { url, auth } = splitTarget(target);
     this.url = url;
     this.authHeader = auth ? 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64') : undefined;
+    rememberSecret(auth?.password);
+    rememberSecret(this.authHeader);
   }
 
   private get logger(): Logger {
