@@ -31,5 +31,6 @@ export { featureErrors, rowScores, topFeatures, topFeaturesInto } from './score/
 export { prepareRows, reasonKind, recordProblem, ROW_PROBLEM, type PreparedRows, type RowColumns } from './score/rows';
 export { fitScaler, scaleInPlace, scaleRow } from './score/scaler';
 export { Scorer, type Contribution, type RowScores } from './score/scorer';
+export { checkpointFrom, PartitionWindows, WINDOW_CHECKPOINT, windowCheckpoint, type RestoreReport, type WindowRecord, type WindowSource } from './score/windows';
 
 export * from './kafka';

@@ -4,7 +4,7 @@
  * micro-batcher, publish results and dead letters, and only then commit the batch's offsets
  * (at-least-once).
  */
-import { reasonKind, type Scorer } from '@kafkalab/runtime';
+import { openFetcher, PartitionWindows, readRange, reasonKind, type FeatureState, type Scorer } from '@kafkalab/runtime';
 import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import { ChunkDecoder, type Chunk } from './chunk';
 import { float32Json } from './format';
@@ -64,6 +64,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     },
   });
 
+  // Window state per partition, restored before a gained (or replayed) partition is scored.
+  const windows = new PartitionWindows(() => scorer.newState());
   let joined = false;
   let assignment: Record<string, number[]> = {};
   let crash!: (err: Error) => void;
@@ -71,6 +73,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     joined = true;
     assignment = payload.memberAssignment;
+    windows.keep(assignment[config.inputTopic] ?? []);
     log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, leader: payload.isLeader, assignment: payload.memberAssignment });
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -85,17 +88,48 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   await consumer.subscribe({ topics: [config.inputTopic], fromBeginning: config.fromBeginning });
 
   const chunks = new ChunkDecoder(scorer, config.passthroughFields);
-  // One window state for every partition this instance reads: a key's records share one
-  // partition when producers key records by the window key, so partitions never interleave a key.
-  const state = scorer.newState();
+  // The restore's reads: the group's commits (offset and window checkpoint) and group-less fetches.
+  const admin = kafka.admin();
+  await admin.connect();
+  const fetcher = await openFetcher(kafka, config.inputTopic);
+  await fetcher.connect();
+  const source = {
+    committed: async (partition: number) => {
+      const [t] = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.inputTopic] });
+      const p = t?.partitions.find((x) => x.partition === partition);
+      return { offset: Number(p?.offset ?? -1), metadata: p?.metadata ?? null };
+    },
+    logStart: async (partition: number) => Number((await admin.fetchTopicOffsets(config.inputTopic)).find((x) => x.partition === partition)?.low ?? 0),
+    read: (partition: number, from: number, to: number, on: (m: KafkaMessage[]) => void) => readRange(fetcher, partition, from, to, on as never),
+    feed: (records: KafkaMessage[], partition: number, state: FeatureState) => {
+      for (let at = 0; at < records.length; at += config.batchSize) chunks.decode(records.slice(at, at + config.batchSize), partition, state);
+    },
+  };
+  /** The partition's window state standing at `offset`, restored first when it does not (gained, or replayed after a failed commit). */
+  const stateAt = async (partition: number, offset: number): Promise<FeatureState> => {
+    const ready = windows.at(partition, offset);
+    if (ready) return ready;
+    const { state, report } = await windows.restore(partition, offset, source);
+    metrics.restoreSeconds.observe(report.ms / 1000);
+    metrics.restoredRecords.inc(report.records);
+    log.info('window state restored', { topic: config.inputTopic, ...report });
+    return state;
+  };
   // The constant parts of every result, formatted once.
   const threshold = `,"threshold":${num(scorer.threshold)},"anomaly":`;
   const featureJson = scorer.spec.features.map((f) => `{"feature":${JSON.stringify(f)},"error":`);
   const top = new Int32Array(Math.min(config.topFeatures, scorer.width));
   const handleBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
-    if (batch.isEmpty()) return;
+    if (batch.isEmpty()) {
+      // Only control records (or aborted transactions): the window state stands past them as well.
+      const first = batch.firstOffset();
+      const ready = first === null ? undefined : windows.at(batch.partition, Number(first));
+      if (ready) windows.advance(batch.partition, ready, Number(batch.lastOffset()) + 1);
+      return;
+    }
     const started = process.hrtime.bigint();
     const { topic, partition, messages } = batch;
+    const state = await stateAt(partition, Number(batch.firstOffset()));
     metrics.recordsIn.inc(messages.length);
 
     // Window state advances here, synchronously and in offset order; only the model call waits
@@ -107,6 +141,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       for (const d of chunk.dead) dead.push(deadLetter(d.message, topic, partition, d.reason));
       prepared.push(chunk);
     }
+    windows.advance(partition, state, Number(batch.lastOffset()) + 1);
     const reconstructions = await Promise.all(prepared.map((c) => batcher.submit(c.matrix, c.rows)));
 
     const results = output.batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
@@ -144,7 +179,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     if (!isRunning() || isStale()) return;
     const last = batch.lastOffset();
     resolveOffset(last);
-    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+    // The window checkpoint goes with the offset, in one commit: the restore's starting point.
+    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString(), metadata: windows.checkpoint(state, Number(last) + 1) }]);
     metrics.lag.set(Math.max(0, Number(batch.highWatermark) - Number(last) - 1), { topic, partition });
     metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     await heartbeat();
@@ -164,6 +200,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     stop: async () => {
       // kafkajs waits for the running eachBatch calls to finish before it leaves the group.
       await consumer.disconnect();
+      await fetcher.disconnect();
+      await admin.disconnect();
       await output.disconnect();
       await producer.disconnect();
     },
