@@ -106,14 +106,14 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     },
   };
   /** The partition's window state standing at `offset`, restored first when it does not (gained, or replayed after a failed commit). */
-  const stateAt = async (partition: number, offset: number): Promise<FeatureState> => {
+  const stateAt = async (partition: number, offset: number): Promise<{ state: FeatureState; restoreMs?: number }> => {
     const ready = windows.at(partition, offset);
-    if (ready) return ready;
+    if (ready) return { state: ready };
     const { state, report } = await windows.restore(partition, offset, source);
     metrics.restoreSeconds.observe(report.ms / 1000);
     metrics.restoredRecords.inc(report.records);
     log.info('window state restored', { topic: config.inputTopic, ...report });
-    return state;
+    return { state, restoreMs: report.ms };
   };
   // The constant parts of every result, formatted once.
   const threshold = `,"threshold":${num(scorer.threshold)},"anomaly":`;
@@ -129,7 +129,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     }
     const started = process.hrtime.bigint();
     const { topic, partition, messages } = batch;
-    const state = await stateAt(partition, Number(batch.firstOffset()));
+    const { state, restoreMs } = await stateAt(partition, Number(batch.firstOffset()));
     metrics.recordsIn.inc(messages.length);
 
     // Window state advances here, synchronously and in offset order; only the model call waits
@@ -182,7 +182,9 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     // The window checkpoint goes with the offset, in one commit: the restore's starting point.
     await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString(), metadata: windows.checkpoint(state, Number(last) + 1) }]);
     metrics.lag.set(Math.max(0, Number(batch.highWatermark) - Number(last) - 1), { topic, partition });
-    metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    metrics.batchSeconds.observe(seconds);
+    if (restoreMs !== undefined) log.info('first batch after a restore committed', { topic, partition, records: messages.length, restoreMs, batchMs: seconds * 1000 });
     await heartbeat();
   };
 
