@@ -7,6 +7,7 @@ if (!fs.existsSync(entry)) {
   process.stderr.write('kafkalab is not built yet: run `npm run build` in ' + path.join(__dirname, '..') + '\n');
   process.exit(1);
 }
+require(path.join(__dirname, '..', 'dist', 'sdk', 'util', 'warmup.js')).enableCompileCache();
 require(entry)
   .main(process.argv.slice(2))
   .then((code) => { if (code) process.exitCode = code; })

@@ -10,6 +10,7 @@ interface ConnectionLike {
   brokers: string[];
   embedded?: unknown;
   closed?: boolean;
+  origin?: { kind?: string; description?: string };
 }
 
 interface TopicLike {
@@ -31,7 +32,9 @@ function isTopic(v: unknown): v is TopicLike {
 
 function connectionText(c: ConnectionLike): string {
   const where = c.brokers.join(',');
-  const notes = [c.embedded ? 'embedded broker' : '', c.closed ? 'closed' : ''].filter(Boolean);
+  // A reused broker says whose it is (pid, data dir): it lives and dies with another process.
+  const reused = c.origin?.kind === 'reused' && c.origin.description ? c.origin.description.replace(/ on [^ ]+$/, '') : '';
+  const notes = [c.embedded ? 'embedded broker' : '', reused, c.closed ? 'closed' : ''].filter(Boolean);
   return `KafkaConnection ${where}${notes.length ? ` (${notes.join(', ')})` : ''}`;
 }
 

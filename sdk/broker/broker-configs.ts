@@ -4,6 +4,7 @@
  * or their defaults (source 'default'). Everything here is read-only: the options apply at
  * start, so AlterConfigs on a broker is refused the way Kafka refuses non-dynamic keys.
  */
+import * as path from 'path';
 import { LogError, LogErrorCode } from './log/config';
 import { brokerLogConfigs, type ConfigKind, type ConfigSourceName, type DescribedConfig } from './log/topic-configs';
 import type { BrokerState } from './registry';
@@ -38,6 +39,10 @@ function ownEntries(state: BrokerState): BrokerEntry[] {
     { name: 'log.dirs', value: state.logs.dataDir, type: 'string', doc: 'Where partition logs live (startBroker dataDir).' },
     { name: 'default.replication.factor', value: '1', builtIn: '1', type: 'int', doc: 'One node: always 1.' },
     { name: 'offsets.topic.replication.factor', value: '1', builtIn: '1', type: 'short', doc: 'One node: always 1.' },
+    // Not Kafka's: say that this is a kafkalab broker and whose, so connect() can tell a reused
+    // broker apart from a foreign listener on :9092 (sdk/kafka/connect.ts).
+    { name: 'kafkalab.pid', value: String(process.pid), type: 'int', doc: 'kafkalab: the process id of the process running this broker.' },
+    { name: 'kafkalab.data.dir', value: path.dirname(state.logs.dataDir), type: 'string', doc: 'kafkalab: the broker\'s data directory (startBroker dataDir; the logs are in its topics/ folder).' },
   ];
 }
 

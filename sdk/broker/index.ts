@@ -14,9 +14,12 @@ import { AppendNotifier } from './notifier';
 import { ProducerStates } from './producers';
 import { loadHandlers, serviceFactories, type BrokerConfig, type BrokerState, type Service } from './registry';
 import { BrokerServer } from './server';
+import { aclFileIn, checkSecurityOptions, type SaslOptions, type TlsOptions } from './secure';
+import type { AclOptions } from './acls';
 import { defaultMemoryLimits, memoryLimitsProblem, type MemoryLimits } from './memory-budget';
 import type { GroupCoordinator } from './groups/coordinator';
 import type { GroupSettings } from './groups/service';
+import type { TransactionCoordinator, TransactionSettings } from './txn/coordinator';
 
 export interface BrokerOptions {
   /** TCP port; 0 = ephemeral (the bound port is in `broker.port`). Default 9092. */
@@ -53,6 +56,21 @@ export interface BrokerOptions {
   nodeId?: number;
   /** Consumer-group settings (Kafka's group.initial.rebalance.delay.ms, group.min/max.session.timeout.ms). */
   groups?: GroupSettings;
+  /** Transactions: `maxTimeoutMs` (Kafka's transaction.max.timeout.ms, default 15 min), `timeoutCheckMs` (default 1 s). */
+  transactions?: TransactionSettings;
+  /** TLS listener (SSL / SASL_SSL): PEM `key` and `cert`; `ca` + `requestCert` for client certificates. */
+  tls?: TlsOptions;
+  /**
+   * SASL authentication (SASL_PLAINTEXT, or SASL_SSL with `tls`): `{ mechanisms: ['PLAIN',
+   * 'SCRAM-SHA-256', 'SCRAM-SHA-512'], users: { alice: 'secret' } }`. Users are kept as SCRAM
+   * credentials; every connection must authenticate before anything else.
+   */
+  sasl?: SaslOptions;
+  /**
+   * ACL authorizer (on by default with `sasl`; `false` turns it off): `superUsers`,
+   * `allowIfNoAclFound` (default true), initial `bindings`. ACLs persist in the data dir.
+   */
+  acls?: AclOptions | boolean;
   logger?: Logger;
 }
 
@@ -69,6 +87,8 @@ export interface Broker {
   readonly requestMemory: { usedBytes: number; peakBytes: number; waitingConnections: number; limits: MemoryLimits };
   /** The group coordinator, read-only introspection: `describe(groupId)`, `groups()`. */
   readonly groups: GroupCoordinator;
+  /** The transaction coordinator, read-only introspection: `describe(transactionalId)`, `lastStableOffset(...)`. */
+  readonly transactions: TransactionCoordinator;
   /** Closes listeners and connections, closes services, flushes and closes the logs. */
   stop(): Promise<void>;
 }
@@ -109,6 +129,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
   const requestedPort = opts.port ?? 9092;
   const nodeId = opts.nodeId ?? 0;
   const partitions = opts.partitions ?? 1;
+  checkSecurityOptions(opts);
   if (!Number.isInteger(partitions) || partitions < 1) {
     throw new KafkalabError(`partitions must be a positive integer, got ${partitions}`, { code: 'BAD_OPTION' });
   }
@@ -139,7 +160,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
     loadHandlers();
     logs = LogManager.open(path.join(dataDir, 'topics'), { defaults: opts.log, logger: logger.child('log'), cleanerIntervalMs: opts.cleanerIntervalMs });
     offsets = OffsetStore.open(path.join(dataDir, 'groups'), { logger: logger.child('offsets') });
-    const config: BrokerConfig & { groups?: GroupSettings } = {
+    const config: BrokerConfig & { groups?: GroupSettings; transactions?: TransactionSettings } = {
       nodeId,
       clusterId,
       advertisedHost: opts.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? 'localhost' : host),
@@ -152,6 +173,11 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       memory,
       log: opts.log ?? {},
       groups: opts.groups,
+      transactions: opts.transactions,
+      security:
+        opts.tls || opts.sasl || opts.acls
+          ? { tls: opts.tls, sasl: opts.sasl, acls: opts.acls === true ? {} : opts.acls, aclFile: aclFileIn(dataDir) }
+          : undefined,
     };
     const state: BrokerState = {
       config,
@@ -190,7 +216,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       }
     }, opts.retentionCheckMs ?? 5 * 60_000);
     retention.unref();
-    logger.info('broker started', { host, port: bound.port, dataDir, clusterId });
+    logger.info('broker started', { host, port: bound.port, dataDir, clusterId, tls: Boolean(opts.tls), sasl: opts.sasl ? opts.sasl.mechanisms ?? 'all' : 'off' });
 
     const displayHost = host === '127.0.0.1' || host === '0.0.0.0' || host === '::' || host === '::1' ? 'localhost' : host;
     let stopped: Promise<void> | undefined;
@@ -209,6 +235,9 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       },
       get groups() {
         return state.service<GroupCoordinator>('groups');
+      },
+      get transactions() {
+        return state.service<TransactionCoordinator>('transactions');
       },
       stop() {
         stopped ??= (async () => {

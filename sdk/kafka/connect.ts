@@ -1,13 +1,13 @@
 /**
  * connect(): a Kafka connection for notebooks and apps. Brokers come from the `brokers` option,
- * else KAFKA_BROKERS, else the embedded broker on localhost:9092 (reused when something listens
- * there, started in-process otherwise and shared by this process's connections until the last
- * one closes). Everything client-side goes through kafkajs; its errors reach users explained
+ * else KAFKA_BROKERS, else the embedded broker on localhost:9092 (a kafkalab broker already there
+ * with the same data dir is reused; otherwise it starts in-process, on a free port when something
+ * else holds :9092, and is shared by this process's connections until the last one closes). Everything client-side goes through kafkajs; its errors reach users explained
  * (./errors.ts).
  */
 import * as net from 'net';
 import * as path from 'path';
-import { Kafka, logLevel as kafkajsLevel, type Admin, type KafkaConfig } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel as kafkajsLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import type { Broker } from '../broker';
 import { KafkalabError } from '../util/errors';
 import { checkOptions, optionKeys } from '../util/options';
@@ -86,27 +86,119 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-/** The in-process embedded broker with one more user, or undefined when another process serves :9092. */
-function acquireEmbedded(dataDir: string, logger: Logger): Promise<Broker | undefined> {
+/** What listens on a port connect() would use for the embedded broker (see probeListener). */
+export type ListenerIdentity =
+  | { kind: 'kafkalab'; pid: number; dataDir: string; clusterId?: string }
+  | { kind: 'kafka'; clusterId?: string }
+  | { kind: 'other'; reason: string };
+
+/**
+ * Who serves `host:port`: a kafkalab broker answers DescribeConfigs on itself with
+ * `kafkalab.pid` and `kafkalab.data.dir` (sdk/broker/broker-configs.ts); another Kafka answers
+ * without them; anything else fails the Kafka handshake. Short timeouts, no retries.
+ */
+export async function probeListener(host: string, port: number, timeoutMs = 2000): Promise<ListenerIdentity> {
+  const kafka = new Kafka({
+    brokers: [`${host}:${port}`],
+    clientId: 'kafkalab-probe',
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+    logLevel: kafkajsLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  let clusterId: string | undefined;
+  try {
+    const work = (async () => {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      clusterId = cluster.clusterId;
+      const node = cluster.brokers[0]?.nodeId ?? cluster.controller ?? 0;
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.BROKER, name: String(node), configNames: ['kafkalab.pid', 'kafkalab.data.dir'] }],
+      });
+      const entries = described.resources[0]?.configEntries ?? [];
+      const get = (n: string) => entries.find((e) => e.configName === n)?.configValue;
+      const pid = Number(get('kafkalab.pid'));
+      const dataDir = get('kafkalab.data.dir');
+      if (Number.isInteger(pid) && pid > 0 && dataDir) return { kind: 'kafkalab', pid, dataDir, clusterId } as ListenerIdentity;
+      return { kind: 'kafka', clusterId } as ListenerIdentity;
+    })();
+    work.catch(() => undefined);
+    const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no Kafka answer within ${timeoutMs * 2} ms`)), timeoutMs * 2).unref());
+    return await Promise.race([work, timer]);
+  } catch (err) {
+    // A Kafka that answered metadata but refused DescribeConfigs on itself is still a Kafka.
+    if (clusterId !== undefined) return { kind: 'kafka', clusterId };
+    return { kind: 'other', reason: (err as Error).message || String(err) };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** One line saying what a listener is, for logs and errors. */
+export function describeListener(id: ListenerIdentity, where: string): string {
+  if (id.kind === 'kafkalab') return `the kafkalab broker of process ${id.pid} (data dir ${id.dataDir}) on ${where}`;
+  if (id.kind === 'kafka') return `a Kafka broker that is not kafkalab's${id.clusterId ? ` (cluster ${id.clusterId})` : ''} on ${where}`;
+  return `something that is not a Kafka broker on ${where} (${id.reason})`;
+}
+
+/** How a connection reached its brokers: what connect() decided, shown by `kafka.origin` and the kernel. */
+export interface ConnectionOrigin {
+  /** 'option' / 'env': brokers given; 'in-process': the embedded broker in this process; 'reused': another process's kafkalab broker. */
+  kind: 'option' | 'env' | 'in-process' | 'reused';
+  /** One line for people, e.g. "the kafkalab broker of process 4242 (data dir /home/me/.kafkalab/data) on localhost:9092". */
+  description: string;
+  pid?: number;
+  dataDir?: string;
+}
+
+interface Acquired {
+  broker?: Broker;
+  origin: ConnectionOrigin;
+}
+
+/**
+ * The broker connect() uses by default. A kafkalab broker already on :9092 with this
+ * connection's data dir is reused (it holds the same topics; its pid and data dir are logged and
+ * kept in `origin`). Anything else there (another kafkalab broker's data, a foreign Kafka, a
+ * non-Kafka listener) is not what the user meant: the in-process broker starts on a free port
+ * instead, with a warning naming what holds :9092. Otherwise the in-process broker takes :9092.
+ */
+function acquireEmbedded(dataDir: string, logger: Logger): Promise<Acquired> {
   return serialized(async () => {
     // Someone may have stopped it directly (conn.embedded.stop()): then start a new one.
-    if (inProcess && !(await isListening('127.0.0.1', EMBEDDED_PORT))) inProcess = undefined;
+    if (inProcess && !(await isListening('127.0.0.1', inProcess.broker.port))) inProcess = undefined;
     if (inProcess) {
       inProcess.users++;
       logger.info('using the embedded broker this process started', { bootstrap: inProcess.broker.bootstrap, users: inProcess.users });
-      return inProcess.broker;
+      return { broker: inProcess.broker, origin: inProcessOrigin(inProcess.broker) };
     }
+    let port = EMBEDDED_PORT;
     if (await isListening('127.0.0.1', EMBEDDED_PORT)) {
-      logger.info('using the broker already listening on localhost:9092');
-      return undefined;
+      const where = `localhost:${EMBEDDED_PORT}`;
+      const id = await probeListener('127.0.0.1', EMBEDDED_PORT);
+      const what = describeListener(id, where);
+      if (id.kind === 'kafkalab' && path.resolve(id.dataDir) === dataDir) {
+        logger.info(`using ${what}`, { pid: id.pid, dataDir: id.dataDir });
+        return { origin: { kind: 'reused', description: what, pid: id.pid, dataDir: id.dataDir } };
+      }
+      port = 0;
+      const why = id.kind === 'kafkalab' ? `it keeps its data in ${id.dataDir}, not in ${dataDir}` : 'it is not a kafkalab broker';
+      logger.warn(`not using ${what}: ${why}; starting an in-process broker on a free port instead (pass brokers: '${where}' or set KAFKA_BROKERS to use that one)`);
     }
     const { startBroker } = require('../broker') as typeof import('../broker');
-    const broker = await startBroker({ port: EMBEDDED_PORT, dataDir, logger: logger.child('broker') });
+    const broker = await startBroker({ port, dataDir, logger: logger.child('broker') });
     const { startEmbeddedRegistry } = require('../registry/embedded') as typeof import('../registry/embedded');
-    inProcess = { broker, users: 1, registry: await startEmbeddedRegistry(broker.bootstrap, logger.child('schema-registry')) };
+    inProcess = { broker, users: 1, registry: await startEmbeddedRegistry(broker.bootstrap, logger.child('schema-registry'), port === 0 ? 0 : undefined) };
     logger.info('started the embedded broker', { bootstrap: broker.bootstrap, dataDir });
-    return broker;
+    return { broker, origin: inProcessOrigin(broker) };
   });
+}
+
+function inProcessOrigin(broker: Broker): ConnectionOrigin {
+  return { kind: 'in-process', description: `the embedded broker in this process (data dir ${broker.dataDir}) on ${broker.bootstrap}`, pid: process.pid, dataDir: broker.dataDir };
 }
 
 function releaseEmbedded(broker: Broker): Promise<void> {
@@ -126,15 +218,20 @@ export async function connect(opts: ConnectOptions = {}): Promise<KafkaConnectio
   let brokers: string[];
   let embedded: Broker | undefined;
   let source: 'option' | 'env' | 'embedded';
+  let origin: ConnectionOrigin;
   if (opts.brokers !== undefined) {
     brokers = splitBrokers(opts.brokers);
     source = 'option';
+    origin = { kind: 'option', description: `${brokers.join(',')} (the brokers option)` };
   } else if (process.env.KAFKA_BROKERS) {
     brokers = splitBrokers(process.env.KAFKA_BROKERS);
     source = 'env';
+    origin = { kind: 'env', description: `${brokers.join(',')} (KAFKA_BROKERS)` };
   } else {
     source = 'embedded';
-    embedded = await acquireEmbedded(opts.dataDir ?? path.resolve('.kafkalab', 'data'), logger);
+    const acquired = await acquireEmbedded(path.resolve(opts.dataDir ?? path.join('.kafkalab', 'data')), logger);
+    embedded = acquired.broker;
+    origin = acquired.origin;
     brokers = [embedded ? embedded.bootstrap : `localhost:${EMBEDDED_PORT}`];
   }
   const clientConfig: ClientConfig = {
@@ -161,7 +258,9 @@ export async function connect(opts: ConnectOptions = {}): Promise<KafkaConnectio
     throw unreachable(brokers, source, err);
   }
   const registry = await registryFor(opts.schemaRegistry, source, logger);
-  return new KafkaConnection(kafka, admin, brokers, logger, embedded, clientConfig, registry);
+  const conn = new KafkaConnection(kafka, admin, brokers, logger, embedded, clientConfig, registry);
+  conn.origin = origin;
+  return conn;
 }
 
 /** The Schema Registry client of a connection: the option, else SCHEMA_REGISTRY_URL, else the embedded one when it runs. */
@@ -173,7 +272,10 @@ async function registryFor(target: SchemaRegistryTarget | undefined, source: 'op
     ? { url: process.env.SCHEMA_REGISTRY_URL, auth: userInfo && colon > 0 ? { username: userInfo.slice(0, colon), password: userInfo.slice(colon + 1) } : undefined }
     : undefined;
   let chosen = target ?? fromEnv;
-  if (!chosen && source === 'embedded' && (inProcess?.registry || (await isListening('127.0.0.1', DEFAULT_REGISTRY_PORT)))) chosen = `http://127.0.0.1:${DEFAULT_REGISTRY_PORT}`;
+  if (!chosen && source === 'embedded') {
+    if (inProcess?.registry) chosen = inProcess.registry.url;
+    else if (!(inProcess && inProcess.broker.port !== EMBEDDED_PORT) && (await isListening('127.0.0.1', DEFAULT_REGISTRY_PORT))) chosen = `http://127.0.0.1:${DEFAULT_REGISTRY_PORT}`;
+  }
   return chosen ? new SchemaRegistryClient(chosen, { logger: logger.child('schema-registry') }) : undefined;
 }
 
@@ -185,6 +287,9 @@ export const CONNECT_OPTIONS = optionKeys<ConnectOptions>()(['brokers', 'clientI
  * releasing it on close.
  */
 export class KafkaConnection extends KafkaClient {
+  /** Which brokers connect() chose and why (given, in-process, or another process's kafkalab broker: pid and data dir). */
+  origin?: ConnectionOrigin;
+
   constructor(
     kafka: Kafka,
     admin: Admin,

@@ -178,6 +178,11 @@ test('KafkaConnection and Topic render as one line (duck-typed, any copy of kafk
   const conn = Object.create(KafkaConnection.prototype, { brokers: { value: ['localhost:19092'] }, embedded: { value: {} } });
   assert.equal(toMimeBundle(conn)!.data, { 'text/plain': 'KafkaConnection localhost:19092 (embedded broker)' });
   assert.equal(toMimeBundle(new Topic(conn, 'car-sensors'))!.data, { 'text/plain': 'Topic "car-sensors" on localhost:19092' });
+  const reused = Object.create(KafkaConnection.prototype, {
+    brokers: { value: ['localhost:9092'] },
+    origin: { value: { kind: 'reused', description: 'the kafkalab broker of process 4242 (data dir /d) on localhost:9092' } },
+  });
+  assert.equal(toMimeBundle(reused)!.data, { 'text/plain': 'KafkaConnection localhost:9092 (the kafkalab broker of process 4242 (data dir /d))' });
   class Topic2 {
     name = 'x';
   }

@@ -10,7 +10,7 @@
  * - v10+ topics may be asked for by id alone (null name); an unknown id gets 100
  *   UNKNOWN_TOPIC_ID. Every topic is answered with its id.
  * Version notes:
- * - One constant leader epoch (0) everywhere; authorized operations are "unknown" (no ACLs).
+ * - One constant leader epoch (0) everywhere; authorized operations are "unknown" (not computed). ACLs: DESCRIBE per topic, CREATE for auto-creation.
  * - v13's top-level error code is always 0 (the request as a whole never fails here).
  */
 import { registerApi } from '../registry';
@@ -19,6 +19,8 @@ import { ErrorCode } from '../../protocol/errors';
 import { ZERO_UUID } from '../../protocol/schema';
 import { AUTHORIZED_OPERATIONS_OMITTED, MetadataRequest, MetadataResponse, type MetadataTopic } from '../../protocol/messages/metadata';
 import type { TopicInfo } from '../log';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
+import { CLUSTER_RESOURCE_NAME } from '../config-resources';
 
 export const LEADER_EPOCH = 0;
 
@@ -54,17 +56,22 @@ registerApi({
       partitions: [],
       topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     });
+    // ACLs: DESCRIBE to see a topic (all-topics answers leave the others out); auto-creation needs CREATE on the topic or cluster.
+    const visible = (name: string) => ctx.authorize(AclOperation.DESCRIBE, AclResourceType.TOPIC, name);
+    const mayCreate = (name: string) => ctx.authorize(AclOperation.CREATE, AclResourceType.CLUSTER, CLUSTER_RESOURCE_NAME) || ctx.authorize(AclOperation.CREATE, AclResourceType.TOPIC, name);
     // v0 asked for every topic with an empty list; v1+ with null.
     const wanted = ctx.header.apiVersion === 0 && req.topics?.length === 0 ? null : req.topics;
     const topics =
       wanted === null
-        ? logs.topics().map(describe)
+        ? logs.topics().filter((t) => visible(t.name)).map(describe)
         : wanted.map(({ name, topicId }) => {
             if (name === null) {
               const byId = findTopicById(ctx.broker, topicId);
+              if (byId && !visible(byId.name)) return failed(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null, topicId);
               return byId ? describe(byId) : failed(ErrorCode.UNKNOWN_TOPIC_ID, null, topicId);
             }
-            const found = findOrCreateTopic(ctx.broker, name, req.allowAutoTopicCreation);
+            if (!visible(name)) return failed(ErrorCode.TOPIC_AUTHORIZATION_FAILED, name);
+            const found = findOrCreateTopic(ctx.broker, name, req.allowAutoTopicCreation && (logs.topic(name) !== undefined || mayCreate(name)));
             return isTopicError(found) ? failed(found.errorCode, name) : describe(found);
           });
     return {

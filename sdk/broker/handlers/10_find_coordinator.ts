@@ -13,6 +13,7 @@ import { registerApi, type RequestContext } from '../registry';
 import { ErrorCode } from '../../protocol/errors';
 import { COORDINATOR_GROUP, COORDINATOR_TRANSACTION, FindCoordinatorRequest, FindCoordinatorResponse } from '../../protocol/messages/find-coordinator';
 import { GroupErrorCode } from '../groups/types';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
 
 const BATCHED_FROM_VERSION = 4;
 
@@ -25,6 +26,8 @@ function coordinatorFor(key: string, keyType: number, ctx: RequestContext) {
     const errorCode = keyType === COORDINATOR_TRANSACTION ? ErrorCode.INVALID_REQUEST : GroupErrorCode.INVALID_GROUP_ID;
     return { key, errorCode, errorMessage: 'empty coordinator key', nodeId: -1, host: '', port: -1 };
   }
+  const [resource, refused] = keyType === COORDINATOR_GROUP ? [AclResourceType.GROUP, ErrorCode.GROUP_AUTHORIZATION_FAILED] : [AclResourceType.TRANSACTIONAL_ID, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED];
+  if (!ctx.authorize(AclOperation.DESCRIBE, resource, key)) return { key, errorCode: refused, errorMessage: `not authorized to describe ${key}`, nodeId: -1, host: '', port: -1 };
   return { key, errorCode: 0, errorMessage: null, nodeId, host: advertisedHost, port: advertisedPort };
 }
 
