@@ -111,6 +111,30 @@ export class PartitionWindows {
     return windowCheckpoint(state, next);
   }
 
+  /**
+   * The partition's state as it is, an empty one when there is none, without a restore (a
+   * shadow model scoring beside the live one; the live one's restores are what scores rely on).
+   */
+  state(partition: number): FeatureState {
+    let p = this.parts.get(partition);
+    if (!p) this.parts.set(partition, (p = { state: this.create(), next: -1 }));
+    return p.state;
+  }
+
+  /**
+   * Takes over another model version's windows, partition by partition, positions included (a
+   * model swapped in between batches): a copy where both keep the same windows under the same
+   * key (FeatureState.inherit), else empty windows that fill from the swap on.
+   */
+  inherit(other: PartitionWindows): void {
+    this.parts.clear();
+    for (const [partition, p] of other.parts) {
+      const state = this.create();
+      state.inherit(p.state);
+      this.parts.set(partition, { state, next: p.next });
+    }
+  }
+
   /** Forgets the partitions not in `owned` (after a rebalance took them away). */
   keep(owned: Iterable<number>): void {
     const keep = new Set(owned);

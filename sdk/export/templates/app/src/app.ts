@@ -4,15 +4,16 @@
  * micro-batcher, publish results and dead letters, and only then commit the batch's offsets
  * (at-least-once).
  */
-import { openFetcher, PartitionWindows, readRange, reasonKind, type FeatureState, type Scorer } from '@kafkalab/runtime';
+import { openFetcher, readRange, reasonKind, type FeatureState, type Scorer, type WindowSource } from '@kafkalab/runtime';
 import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
-import { ChunkDecoder, type Chunk } from './chunk';
+import type { Chunk } from './chunk';
 import { float32Json } from './format';
 import { createResultProducer, sendChunks } from './producer';
-import { MatrixBatcher } from './batcher';
 import type { Config } from './config';
 import { kafkaLogCreator, type Logger } from './log';
 import type { Metrics } from './metrics';
+import { ModelSet, type ActiveModel } from './models';
+import { shadowComparison } from './shadow';
 
 export const DLQ_HEADERS = {
   reason: 'kafkalab.error',
@@ -52,20 +53,6 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     maxWaitTimeInMs: 500,
   });
 
-  const batcher = new MatrixBatcher({
-    width: scorer.width,
-    maxRows: config.batchSize,
-    maxMs: config.batchMs,
-    run: async (input, rows) => scorer.reconstruct(input, rows),
-    onCall: (rows, seconds) => {
-      metrics.batches.inc();
-      metrics.recordsScored.inc(rows);
-      metrics.modelSeconds.observe(seconds);
-    },
-  });
-
-  // Window state per partition, restored before a gained (or replayed) partition is scored.
-  const windows = new PartitionWindows(() => scorer.newState());
   let joined = false;
   let assignment: Record<string, number[]> = {};
   let crash!: (err: Error) => void;
@@ -73,7 +60,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     joined = true;
     assignment = payload.memberAssignment;
-    windows.keep(assignment[config.inputTopic] ?? []);
+    // Window state of partitions taken away is dropped: their new owner restores it.
+    for (const m of [models.live, models.candidate]) m?.windows.keep(assignment[config.inputTopic] ?? []);
     log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, leader: payload.isLeader, assignment: payload.memberAssignment });
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -87,49 +75,60 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   await consumer.connect();
   await consumer.subscribe({ topics: [config.inputTopic], fromBeginning: config.fromBeginning });
 
-  const chunks = new ChunkDecoder(scorer, config.passthroughFields);
   // The restore's reads: the group's commits (offset and window checkpoint) and group-less fetches.
   const admin = kafka.admin();
   await admin.connect();
   const fetcher = await openFetcher(kafka, config.inputTopic);
   await fetcher.connect();
-  const source = {
-    committed: async (partition: number) => {
+  const source = (model: ActiveModel): WindowSource<KafkaMessage> => ({
+    committed: async (partition) => {
       const [t] = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.inputTopic] });
       const p = t?.partitions.find((x) => x.partition === partition);
       return { offset: Number(p?.offset ?? -1), metadata: p?.metadata ?? null };
     },
-    logStart: async (partition: number) => Number((await admin.fetchTopicOffsets(config.inputTopic)).find((x) => x.partition === partition)?.low ?? 0),
-    read: (partition: number, from: number, to: number, on: (m: KafkaMessage[]) => void) => readRange(fetcher, partition, from, to, on as never),
-    feed: (records: KafkaMessage[], partition: number, state: FeatureState) => {
-      for (let at = 0; at < records.length; at += config.batchSize) chunks.decode(records.slice(at, at + config.batchSize), partition, state);
+    logStart: async (partition) => Number((await admin.fetchTopicOffsets(config.inputTopic)).find((x) => x.partition === partition)?.low ?? 0),
+    read: (partition, from, to, on) => readRange(fetcher, partition, from, to, on as never),
+    feed: (records, partition, state) => {
+      for (let at = 0; at < records.length; at += config.batchSize) model.chunks.decode(records.slice(at, at + config.batchSize), partition, state);
     },
-  };
-  /** The partition's window state standing at `offset`, restored first when it does not (gained, or replayed after a failed commit). */
-  const stateAt = async (partition: number, offset: number): Promise<{ state: FeatureState; restoreMs?: number }> => {
-    const ready = windows.at(partition, offset);
+  });
+  /** The model's window state of the partition standing at `offset`, restored first when it does not (gained, or replayed after a failed commit). */
+  const stateAt = async (model: ActiveModel, partition: number, offset: number): Promise<{ state: FeatureState; restoreMs?: number }> => {
+    const ready = model.windows.at(partition, offset);
     if (ready) return { state: ready };
-    const { state, report } = await windows.restore(partition, offset, source);
+    const { state, report } = await model.windows.restore(partition, offset, source(model));
     metrics.restoreSeconds.observe(report.ms / 1000);
     metrics.restoredRecords.inc(report.records);
     log.info('window state restored', { topic: config.inputTopic, ...report });
     return { state, restoreMs: report.ms };
   };
-  // The constant parts of every result, formatted once.
-  const threshold = `,"threshold":${num(scorer.threshold)},"anomaly":`;
-  const featureJson = scorer.spec.features.map((f) => `{"feature":${JSON.stringify(f)},"error":`);
-  const top = new Int32Array(Math.min(config.topFeatures, scorer.width));
-  const handleBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
-    if (batch.isEmpty()) {
+
+  // The model (and a candidate in shadow) each batch scores with, swapped between batches (models.ts).
+  const models = await ModelSet.start(config, kafka, scorer, metrics, log);
+  const handleBatch = async (payload: EachBatchPayload): Promise<void> => {
+    if (payload.batch.isEmpty()) {
       // Only control records (or aborted transactions): the window state stands past them as well.
+      const { batch } = payload;
       const first = batch.firstOffset();
-      const ready = first === null ? undefined : windows.at(batch.partition, Number(first));
-      if (ready) windows.advance(batch.partition, ready, Number(batch.lastOffset()) + 1);
+      for (const m of [models.live, models.candidate]) {
+        const ready = first === null ? undefined : m?.windows.at(batch.partition, Number(first));
+        if (ready) m!.windows.advance(batch.partition, ready, Number(batch.lastOffset()) + 1);
+      }
       return;
     }
+    const held = models.acquire();
+    try {
+      await scoreBatch(payload, held.live, held.candidate);
+    } finally {
+      models.release(held);
+    }
+  };
+  const scoreBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload, live: ActiveModel, candidate: ActiveModel | undefined): Promise<void> => {
+    const { scorer, chunks, windows, batcher, thresholdJson: threshold, featureJson, versionJson } = live;
+    const top = new Int32Array(Math.min(config.topFeatures, scorer.width));
     const started = process.hrtime.bigint();
     const { topic, partition, messages } = batch;
-    const { state, restoreMs } = await stateAt(partition, Number(batch.firstOffset()));
+    const { state, restoreMs } = await stateAt(live, partition, Number(batch.firstOffset()));
     metrics.recordsIn.inc(messages.length);
 
     // Window state advances here, synchronously and in offset order; only the model call waits
@@ -142,7 +141,9 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       prepared.push(chunk);
     }
     windows.advance(partition, state, Number(batch.lastOffset()) + 1);
+    const shadow = candidate && shadowComparison(candidate, messages, partition, config.batchSize);
     const reconstructions = await Promise.all(prepared.map((c) => batcher.submit(c.matrix, c.rows)));
+    await shadow?.scored;
 
     const results = output.batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
     const source = `,"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":`;
@@ -150,12 +151,15 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     prepared.forEach((c, i) => {
       const recon = reconstructions[i];
       const scores = scorer.scores(c.matrix, recon);
+      live.drift?.observe(c.matrix, c.rows);
+      for (let r = 0; r < c.rows; r++) live.scores.observe(scores[r]);
       let errors: Float32Array | undefined; // only when some row is published (anomalies mode often has none)
       for (let r = 0; r < c.rows; r++) {
         const anomaly = scorer.isAnomaly(scores[r]);
         if (anomaly) anomalies++;
-        if (!anomaly && config.outputMode === 'anomalies') continue;
         const m = c.source[r];
+        const shadowJson = shadow ? shadow.compare(m, anomaly, scores[r]) : '';
+        if (!anomaly && config.outputMode === 'anomalies') continue;
         let t = '';
         if (config.topFeatures > 0) {
           errors ??= scorer.errors(c.matrix, recon);
@@ -165,11 +169,16 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
         }
         const fields = config.passthroughFields.length ? `,"fields":{${c.fields[r]}}` : '';
         const key = m.key === null ? 'null' : JSON.stringify(m.key.toString('utf8'));
-        results.add(m.key, `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly},"top":[${t}]${fields}}`, Number(m.timestamp));
+        results.add(m.key, `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly}${versionJson},"top":[${t}]${fields}${shadowJson}}`, Number(m.timestamp));
       }
     });
 
-    await Promise.all([results.send(), sendChunks(producer, config.dlqTopic, dead)]);
+    const comparison = shadow?.summary(live, topic);
+    await Promise.all([results.send(), sendChunks(producer, config.dlqTopic, dead), comparison ? sendChunks(producer, config.shadowTopic, [comparison]) : undefined]);
+    if (shadow) {
+      metrics.shadowRows.inc(shadow.rows);
+      metrics.shadowDisagreements.inc(shadow.disagreements);
+    }
     metrics.recordsOut.inc(results.count);
     metrics.anomalies.inc(anomalies);
     if (dead.length) for (const d of dead) metrics.dlq.inc(1, { reason: reasonKind(String(d.headers![DLQ_HEADERS.reason])) });
@@ -202,6 +211,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     stop: async () => {
       // kafkajs waits for the running eachBatch calls to finish before it leaves the group.
       await consumer.disconnect();
+      await models.stop();
       await fetcher.disconnect();
       await admin.disconnect();
       await output.disconnect();

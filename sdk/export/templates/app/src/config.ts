@@ -37,6 +37,14 @@ export interface Config {
   port: number;
   logLevel: LogLevel;
   modelDir: string;
+  /** Compacted topic of published model versions to follow (ae.publish); unset: the model in modelDir only. */
+  modelTopic?: string;
+  /** Which model's versions on modelTopic (the key prefix ae.publish writes). */
+  modelName: string;
+  /** Where the live-versus-candidate comparison of each batch goes while a candidate runs in shadow. */
+  shadowTopic: string;
+  /** Rows per half of the sliding window the drift figures cover. */
+  driftWindow: number;
 }
 
 export class ConfigError extends Error {
@@ -163,7 +171,16 @@ export function loadConfig(env: Env = process.env): Config {
     port: int('PORT', 8080, 0, 65535),
     logLevel: oneOf<LogLevel>('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error']),
     modelDir: path.resolve(str('MODEL_DIR', path.join(__dirname, '..', '..', 'model'))),
+    modelTopic: str('MODEL_TOPIC', '') || undefined,
+    modelName: str('MODEL_NAME', 'model'),
+    shadowTopic: str('SHADOW_TOPIC', `${outputTopic}-shadow`),
+    driftWindow: int('DRIFT_WINDOW', 50_000, 100, 100_000_000),
   };
+  for (const [name, t] of [['MODEL_TOPIC', config.modelTopic], ['SHADOW_TOPIC', config.shadowTopic]] as const) {
+    if (t !== undefined && !/^[a-zA-Z0-9._-]{1,249}$/.test(t)) problems.push(`${name}="${t}" is not a valid Kafka topic name (letters, digits, ".", "_", "-")`);
+  }
+  if (config.modelTopic !== undefined && [inputTopic, outputTopic, dlqTopic].includes(config.modelTopic)) problems.push(`MODEL_TOPIC must differ from INPUT_TOPIC, OUTPUT_TOPIC and DLQ_TOPIC ("${config.modelTopic}")`);
+  if (config.modelName.includes(':')) problems.push(`MODEL_NAME="${config.modelName}" must not contain ":"`);
   if (config.heartbeatIntervalMs * 3 > config.sessionTimeoutMs) {
     problems.push(`HEARTBEAT_INTERVAL_MS=${config.heartbeatIntervalMs} must be at most a third of SESSION_TIMEOUT_MS (${config.sessionTimeoutMs})`);
   }
