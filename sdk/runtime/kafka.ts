@@ -5,9 +5,8 @@
  * partitioner, Kafka's error table, and sleep/backoff/retry. (Their owners are sdk/kafka and
  * sdk/protocol; this file only names what the runtime package carries.)
  */
-export { openFetcher, type TopicFetcher, type PartitionFetch } from '../kafka/fetcher';
 export { openCluster, internalsStatus, type ClusterClient, type ClusterOptions } from '../kafka/adapter';
-export { openFetcher, readRange, type KafkajsMessage, type TopicFetcher } from '../kafka/fetcher';
+export { openFetcher, readRange, type KafkajsMessage, type PartitionFetch, type TopicFetcher } from '../kafka/fetcher';
 export { PRODUCE_VERSIONS, produceBody, produceToLeaders } from '../kafka/raw-produce';
 export { keyPartition, murmur2, RecordBatchWriter, varintSize, writeInt64, writeVarint, type BatchIdentity, type HeaderBytes } from '../protocol/batch-encoding';
 export { ErrorCode, errorName, isRetriable, LEADER_MOVED, type ErrorName } from '../protocol/errors';

@@ -153,7 +153,7 @@ async function chaos(c: ChaosCase): Promise<void> {
   assert.is(distinct.size, total, 'nothing lost');
 
   // The restores ran, and from the commits' checkpoints.
-  const restores = all.flatMap((p) => p.logs.filter((l) => l.msg === 'window state restored')) as unknown as { kind: string; records: number; keys: number; ms: number; partition: number }[];
+  const restores = all.flatMap((p) => p.logs.filter((l) => l.msg === 'window state restored')) as unknown as { kind: string; records: number; keys: number; ms: number; lookupMs: number; partition: number }[];
   const byKind: Record<string, number> = {};
   for (const r of restores) byKind[r.kind] = (byKind[r.kind] ?? 0) + 1;
   const fromCheckpoint = restores.filter((r) => r.kind === 'checkpoint' && r.records > 0);
@@ -173,7 +173,7 @@ async function chaos(c: ChaosCase): Promise<void> {
     [
       `${c.name}: ${total} records, ${PARTITIONS} partitions, 3 instances; ${faults.join('; ')}`,
       `  lost 0; results ${results.length}, duplicates ${results.length - distinct.size}; ${compared} results compared with the notebook, max |app - notebook| ${maxDiff.toExponential(2)}; ${anomalies} anomalies in the notebook, every verdict the same`,
-      `  restores: ${JSON.stringify(byKind)}; from a checkpoint: records re-read per restore ${ms(fromCheckpoint.map((r) => r.records)).replace(/ ms/g, '')}, keys ${ms(fromCheckpoint.map((r) => r.keys)).replace(/ ms/g, '')}, restore time ${ms(fromCheckpoint.map((r) => r.ms))}`,
+      `  restores: ${JSON.stringify(byKind)}; from a checkpoint: records re-read per restore ${ms(fromCheckpoint.map((r) => r.records)).replace(/ ms/g, '')}, keys ${ms(fromCheckpoint.map((r) => r.keys)).replace(/ ms/g, '')}, restore time ${ms(fromCheckpoint.map((r) => r.ms))} (asking for the commit and log start: ${ms(fromCheckpoint.map((r) => r.lookupMs))})`,
       `  first batch after a restore (restore included): ${ms(firstBatches.map((b) => b.batchMs))} over ${firstBatches.length} batches`,
     ].join('\n'),
   );
@@ -220,7 +220,7 @@ test('cars: kill -9 one at a time, then a rolling restart', async () => {
     key: 'carId',
     features: [...CAR_FEATURES],
     windows: [{ field: 'engine_vibration_amplitude', size: 10, stats: ['mean', 'std', 'peak'] }],
-    training: carReadings({ cars: 20, readingsPerCar: 150, anomalyRate: 0, seed: 43 }) as unknown as Record<string, unknown>[],
+    training: carReadings({ cars: 20, readingsPerCar: 600, anomalyRate: 0, seed: 43 }) as unknown as Record<string, unknown>[],
     records: carReadings({ cars: 20, readingsPerCar: Number(process.env.CHAOS_PER_KEY ?? 1500), anomalyRate: 0.01, seed: 44 }) as unknown as Record<string, unknown>[],
   });
 });

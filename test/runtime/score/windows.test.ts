@@ -234,4 +234,29 @@ test('without a usable checkpoint the restore reads from the log start; a group 
   assert.ok(reads >= 3);
 });
 
+test('a model version swapped in takes over the windows and their positions, or starts them empty', async () => {
+  const spec = pipeline([{ field: 'x', size: 3, stats: ['mean', 'diff'] }]);
+  const other = pipeline([{ field: 'y', size: 5, stats: ['max'] }]);
+  const old = new PartitionWindows(() => new FeatureState(spec));
+  const empty: WindowSource<Rec> = { committed: async () => ({ offset: -1, metadata: null }), logStart: async () => 0, read: async () => undefined, feed: () => undefined };
+  const { state } = await old.restore(2, 0, empty);
+  feed(spec, [0, 1, 2, 3].map((i) => ({ e: { key: `k${i % 2}`, x: i, y: i }, offset: i })), state);
+  old.advance(2, state, 4);
+  const same = new PartitionWindows(() => new FeatureState(spec));
+  same.inherit(old);
+  const s2 = same.at(2, 4)!;
+  assert.ok(s2, 'positioned where the old version stood');
+  assert.is(same.checkpoint(s2, 4), old.checkpoint(state, 4));
+  assert.equal(feed(spec, [{ e: { key: 'k0', x: 9, y: 9 }, offset: 4 }], s2), feed(spec, [{ e: { key: 'k0', x: 9, y: 9 }, offset: 4 }], state));
+  const changed = new PartitionWindows(() => new FeatureState(other));
+  changed.inherit(old);
+  const s3 = changed.at(2, 4)!;
+  assert.is(s3.size, 0, 'other windows start empty at the swap');
+  assert.is(changed.checkpoint(s3, 4), `${WINDOW_CHECKPOINT}4`);
+  // A shadow model's state without a position: the next `at` asks for a restore.
+  const shadow = new PartitionWindows(() => new FeatureState(spec));
+  assert.ok(shadow.state(1));
+  assert.is(shadow.at(1, 0), undefined);
+});
+
 test.run();
