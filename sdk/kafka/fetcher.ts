@@ -212,7 +212,7 @@ export class ConsumerFetcher implements TopicFetcher {
 export async function fetchRanges(
   fetcher: TopicFetcher,
   ranges: OffsetRange[],
-  onMessages: (partition: number, messages: KafkajsMessage[], start: number, end: number, aborted?: PartitionFetch['abortedTransactions']) => boolean | void,
+  onMessages: (partition: number, messages: KafkajsMessage[], start: number, end: number, aborted?: PartitionFetch['abortedTransactions']) => boolean | void | Promise<boolean | void>,
   fetchBytes = DEFAULT_FETCH_BYTES,
 ): Promise<void> {
   const pos = new Map<number, number>();
@@ -252,7 +252,7 @@ export async function fetchRanges(
     }
     pending = pos.size ? fetcher.fetch(new Map(pos), { partitionBytes: fetchBytes }) : null;
     for (const c of chunks) {
-      if (onMessages(c.partition, c.fetch.messages, c.start, end.get(c.partition) as number, c.fetch.abortedTransactions) === false) {
+      if ((await onMessages(c.partition, c.fetch.messages, c.start, end.get(c.partition) as number, c.fetch.abortedTransactions)) === false) {
         pending?.catch(() => undefined);
         return;
       }
