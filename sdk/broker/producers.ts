@@ -40,20 +40,9 @@ export class ProducerStates {
   private nextId = Date.now();
   private state = new Map<string, PartitionProducer>();
   private loaded = new Set<string>();
-  private epochs = new Map<string, { producerId: number; epoch: number }>();
 
-  /** A new id, or the next epoch of a transactional id's producer. */
-  initProducerId(transactionalId: string | null): { producerId: number; epoch: number } {
-    if (transactionalId) {
-      const known = this.epochs.get(transactionalId);
-      if (known && known.epoch < 32767) {
-        known.epoch++;
-        return { ...known };
-      }
-      const fresh = { producerId: this.nextId++, epoch: 0 };
-      this.epochs.set(transactionalId, fresh);
-      return { ...fresh };
-    }
+  /** A new producer id (epoch 0); transactional ids get theirs from the transaction coordinator. */
+  newProducerId(): { producerId: number; epoch: number } {
     return { producerId: this.nextId++, epoch: 0 };
   }
 

@@ -82,6 +82,8 @@ export interface BrokerConfig {
   /** Bounds on request memory (memory-budget.ts). */
   memory: MemoryLimits;
   log: Partial<LogConfig>;
+  /** TLS listener, SASL users and ACLs (secure.ts); absent = plaintext, no authentication, everything allowed. */
+  security?: import('./secure').SecurityConfig;
 }
 
 export interface Service {
@@ -99,6 +101,8 @@ export interface BrokerState {
   readonly producers: ProducerStates;
   /** Set while stopping; held requests should finish promptly. */
   readonly stopping: boolean;
+  /** The node set of a test-only multi-node broker (cluster.ts); absent for one node. */
+  readonly cluster?: import('./cluster').ClusterView;
   service<T extends Service>(name: string): T;
 }
 
@@ -112,6 +116,8 @@ export interface ConnectionInfo {
   principal: string;
   /** Set once SASL authentication succeeded. */
   authenticated: boolean;
+  /** When the SASL session ends (Date.now() ms; re-authentication needed after), undefined = never. */
+  sessionExpiresAt?: number;
   /** The SASL exchange in progress after a SaslHandshake; `raw` after a v0 handshake (unframed tokens). */
   sasl: { mechanism: string; exchange: import('./security').SaslExchange; raw: boolean } | null;
   /** Closes this client's connection (logged as a warning with the reason). */

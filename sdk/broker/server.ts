@@ -4,6 +4,7 @@
  * unsupported versions, undecodable bodies, a handler that throws) closes that connection only.
  */
 import * as net from 'net';
+import * as tls from 'tls';
 import { Reader, ProtocolError } from '../protocol/reader';
 import { Writer } from '../protocol/writer';
 import { decodeRequestHeader, encodeResponseHeader, responseHeaderVersion, API_VERSIONS_KEY, type RequestHeader } from '../protocol/header';
@@ -13,6 +14,7 @@ import type { Logger } from '../util/log';
 import { handlerFor, isFlexible, supportedApis, NO_RESPONSE, type ApiHandler, type BrokerState, type ConnectionInfo, type RequestContext } from './registry';
 import { ANONYMOUS, securityOf, type SaslExchange, type Security } from './security';
 import { FrameReader, MemoryBudget } from './memory-budget';
+import { tlsPrincipal, tlsServerOptions } from './secure';
 
 /** Requests read ahead of their responses on one connection before reading pauses. */
 const MAX_IN_FLIGHT = 64;
@@ -41,6 +43,7 @@ export class Connection implements ConnectionInfo {
   closed = false;
   principal = ANONYMOUS;
   authenticated = false;
+  sessionExpiresAt: number | undefined;
   sasl: { mechanism: string; exchange: SaslExchange; raw: boolean } | null = null;
   private readonly security: Security;
   /** Frames in, within the broker's memory budget (memory-budget.ts). */
@@ -58,6 +61,7 @@ export class Connection implements ConnectionInfo {
     this.port = socket.remotePort ?? 0;
     this.logger = state.logger.child(`conn${id}`);
     this.security = securityOf(state);
+    if (socket instanceof tls.TLSSocket) this.principal = tlsPrincipal(socket);
     this.reader = new FrameReader(budget, state.config.maxFrameBytes, {
       frame: (frame, bytes) => (this.sasl?.raw ? this.onRawSaslToken(frame, this.sasl.exchange, bytes) : this.onFrame(frame, bytes)),
       flow: (reading) => this.setBudgetPaused(!reading),
@@ -124,6 +128,9 @@ export class Connection implements ConnectionInfo {
     if (this.clientId === null) this.clientId = header.clientId;
     if (this.security.requireAuthentication && !this.authenticated && !PRE_AUTHENTICATION_APIS.has(header.apiKey)) {
       return this.close(`API key ${header.apiKey} before SASL authentication`, { correlationId: header.correlationId });
+    }
+    if (this.sessionExpiresAt !== undefined && Date.now() > this.sessionExpiresAt && !PRE_AUTHENTICATION_APIS.has(header.apiKey)) {
+      return this.close(`API key ${header.apiKey} after the SASL session expired (no re-authentication)`, { correlationId: header.correlationId });
     }
     const handler = handlerFor(header.apiKey);
     if (!handler) return this.close(`unknown API key ${header.apiKey}`, { correlationId: header.correlationId });
@@ -240,6 +247,7 @@ export class Connection implements ConnectionInfo {
     if (step.principal !== undefined) {
       this.principal = step.principal;
       this.authenticated = true;
+      this.sessionExpiresAt = step.sessionLifetimeMs ? Date.now() + step.sessionLifetimeMs : undefined;
       this.sasl = null;
     }
     const prefix = Buffer.allocUnsafe(4);
@@ -284,7 +292,7 @@ function sizePrefixed(w: Writer): Buffer[] {
 }
 
 export class BrokerServer {
-  private server: net.Server;
+  private server: net.Server | tls.Server;
   private connections = new Set<Connection>();
   private nextId = 1;
   /** Shared by every connection: the broker-wide bound on request memory. */
@@ -293,12 +301,18 @@ export class BrokerServer {
 
   constructor(private readonly state: BrokerState) {
     this.budget = new MemoryBudget(state.config.memory);
-    this.server = net.createServer({ noDelay: true }, (socket) => {
+    const accept = (socket: net.Socket) => {
       const conn = new Connection(this.nextId++, socket, state, this.budget);
       this.connections.add(conn);
       conn.onClose(() => this.connections.delete(conn));
       state.logger.debug('connection accepted', { id: conn.id, peer: `${conn.host}:${conn.port}` });
-    });
+    };
+    const tlsOptions = state.config.security?.tls;
+    this.server = tlsOptions ? tls.createServer({ ...tlsServerOptions(tlsOptions), noDelay: true }, accept) : net.createServer({ noDelay: true }, accept);
+    // A failed TLS handshake (wrong CA, plaintext client on a TLS port) closes that socket only.
+    this.server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) =>
+      state.logger.info('TLS handshake failed', { peer: `${socket.remoteAddress}:${socket.remotePort}`, err: err.message }),
+    );
     this.server.on('error', (err) => state.logger.error('listener error', { err: err.message }));
     const idleMs = state.config.idleConnectionMs;
     if (idleMs > 0) {

@@ -9,6 +9,10 @@ import { consoleLogger, type LogLevel } from '../util/log';
 import { startBroker } from '../broker';
 import { startSchemaRegistry } from '../registry';
 import { parseDuration } from '../util/duration';
+import { KafkalabError } from '../util/errors';
+import { readSaslUsersFile } from '../broker/secure';
+import type { SaslMechanism } from '../broker/sasl';
+import * as fs from 'fs';
 
 const spec = {
   port: { type: 'number', default: 9092 },
@@ -25,6 +29,13 @@ const spec = {
   frameTimeout: { type: 'string' },
   logLevel: { type: 'string', default: 'warn' },
   schemaRegistryPort: { type: 'number' },
+  tlsKey: { type: 'string' },
+  tlsCert: { type: 'string' },
+  tlsCa: { type: 'string' },
+  tlsClientAuth: { type: 'boolean', default: false },
+  saslUsers: { type: 'string' },
+  saslMechanisms: { type: 'string' },
+  superUsers: { type: 'string' },
 } as const;
 
 export const command: Command = {
@@ -48,6 +59,13 @@ Options:
   --queued-max-request-bytes N  bytes of requests all connections together may hold; reading pauses beyond (default 2 x --max-frame-bytes)
   --frame-timeout DURATION a request frame must arrive whole within this long, else its connection closes (default 60s)
   --log-level LEVEL        debug, info, warn or error, on stderr (default warn)
+  --tls-key FILE --tls-cert FILE  listen with TLS (PEM key and certificate); SSL or SASL_SSL
+  --tls-ca FILE            CA for client certificates; with --tls-client-auth they are required
+                           and name the principal when SASL is off (User:CN=...)
+  --sasl-users FILE        require SASL: JSON {"alice": "password", ...} or stored SCRAM
+                           credentials {"alice": {"SCRAM-SHA-256": {salt, iterations, storedKey, serverKey}}}
+  --sasl-mechanisms LIST   enabled mechanisms (default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512)
+  --super-users LIST       principals allowed everything, e.g. User:admin (ACLs are on with SASL)
   --schema-registry-port N also run a Schema Registry (Confluent's REST API) on this port,
                            schemas kept in the _schemas topic (0 = any free port)
 
@@ -59,7 +77,21 @@ Prints "kafkalab broker listening on HOST:PORT" when ready (then, with --schema-
     const log: Record<string, number> = {};
     if (f.retention !== undefined) log.retentionMs = f.retention === '-1' ? -1 : parseDuration(f.retention);
     if (f.segmentBytes !== undefined) log.segmentBytes = f.segmentBytes;
+    const readPem = (file: string, flag: string) => {
+      try {
+        return fs.readFileSync(file);
+      } catch (err) {
+        throw new KafkalabError(`cannot read ${flag} ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { code: 'BAD_OPTION' });
+      }
+    };
+    if (Boolean(f.tlsKey) !== Boolean(f.tlsCert)) throw new KafkalabError('--tls-key and --tls-cert go together', { code: 'BAD_OPTION' });
+    const list = (s: string | undefined) => s?.split(',').map((x) => x.trim()).filter(Boolean);
     const broker = await startBroker({
+      tls: f.tlsKey
+        ? { key: readPem(f.tlsKey, '--tls-key'), cert: readPem(f.tlsCert, '--tls-cert'), ca: f.tlsCa ? readPem(f.tlsCa, '--tls-ca') : undefined, requestCert: f.tlsClientAuth }
+        : undefined,
+      sasl: f.saslUsers ? { users: readSaslUsersFile(f.saslUsers), mechanisms: list(f.saslMechanisms) as SaslMechanism[] | undefined } : undefined,
+      acls: f.superUsers ? { superUsers: list(f.superUsers) } : undefined,
       port: f.port,
       host: f.host,
       dataDir: f.dataDir,
@@ -75,7 +107,8 @@ Prints "kafkalab broker listening on HOST:PORT" when ready (then, with --schema-
       log,
       logger: consoleLogger({ level, namespace: 'broker' }),
     });
-    process.stdout.write(`kafkalab broker listening on ${broker.host}:${broker.port}\n`);
+    const protocol = f.tlsKey ? (f.saslUsers ? 'SASL_SSL' : 'SSL') : f.saslUsers ? 'SASL_PLAINTEXT' : undefined;
+    process.stdout.write(`kafkalab broker listening on ${broker.host}:${broker.port}${protocol ? ` (${protocol})` : ''}\n`);
     const registry =
       f.schemaRegistryPort === undefined
         ? undefined

@@ -113,7 +113,7 @@ export class GroupSource implements SourceIterator {
     private readonly stats: StreamStats,
     private readonly control?: SourceControl,
   ) {
-    this.decoder = new RowDecoder(opts, stats);
+    this.decoder = new RowDecoder(opts, stats, conn.schemaRegistry);
     this.consumer = conn.kafka.consumer({ groupId: opts.group, allowAutoTopicCreation: false, maxWaitTimeInMs: GROUP_MAX_WAIT_MS });
     this.bounded = opts.to !== undefined;
     this.q = new BatchQueue<Row>(opts.batch, () => this.release());
@@ -283,6 +283,7 @@ export class GroupSource implements SourceIterator {
         const batchEnd = Math.min(end, Number(batch.lastOffset()) + 1);
         const queuedFrom = this.queuedTo.get(p) ?? -1;
         const messages = batch.messages;
+        await this.decoder.prepare(messages as KafkajsMessage[]);
         // A micro-batch's worth at a time, each followed by its read position and waiting for
         // room: memory stays bounded by the queue, a stop does not have a whole fetch to write,
         // and commits follow batch by batch. What is not queued is not resolved: whoever reads

@@ -7,6 +7,7 @@
  */
 import { ColumnSet } from '../runtime/decode/columns';
 import { RecordDecoder, type DecodeOptions } from '../runtime/decode/record-decoder';
+import type { SchemaCache } from '../runtime/decode/schema/schemas';
 import { AbortedTransactions, compressedBatches, readHeaders, scanRecordSet, walkRecordSet, type RecordVisitor } from '../frame/batches';
 import { KafkalabError } from '../util/errors';
 import type { KafkajsMessage, PartitionFetch, TopicFetcher } from './fetcher';
@@ -18,6 +19,8 @@ export interface PartJob {
   topic: string;
   ranges: OffsetRange[];
   decode: DecodeOptions & { headers?: boolean };
+  /** Schemas of Confluent-framed records (fetched as ids appear); none: framed records fail with a reason. */
+  schemas?: SchemaCache;
   fetchBytes?: number;
   limit: number;
   samples: number;
@@ -29,6 +32,17 @@ export interface PartStats {
   failed: number;
   failures: Record<string, number>;
   samples: { partition: number; offset: number; reason: string }[];
+  /** Records decoded by each schema id (Confluent-framed records). */
+  schemas: ReadSchema[];
+}
+
+/** A schema the records of a read were written with. */
+export interface ReadSchema {
+  id: number;
+  type: 'AVRO' | 'PROTOBUF' | 'JSON';
+  /** Record / message full name, or JSON Schema title. */
+  name?: string;
+  records: number;
 }
 
 export interface PartOutput {
@@ -44,14 +58,14 @@ const STALLS = 5;
 /** Per-partition decoders plus the counts a ReadReport needs. */
 class Collector {
   readonly parts = new Map<number, { set: ColumnSet; decoder: RecordDecoder }>();
-  readonly stats: PartStats = { warnings: [], records: 0, failed: 0, failures: {}, samples: [] };
+  readonly stats: PartStats = { warnings: [], records: 0, failed: 0, failures: {}, samples: [], schemas: [] };
   rows = 0;
 
   constructor(private readonly job: PartJob) {
     for (const r of [...job.ranges].sort((a, b) => a.partition - b.partition)) {
       if (r.to <= r.from) continue;
       const set = new ColumnSet(undefined, Math.max(16, Math.min(r.to - r.from, job.limit)));
-      this.parts.set(r.partition, { set, decoder: new RecordDecoder(set, job.decode) });
+      this.parts.set(r.partition, { set, decoder: new RecordDecoder(set, { ...job.decode, schemas: job.schemas }) });
     }
   }
 
@@ -79,6 +93,12 @@ class Collector {
   output(): PartOutput {
     const sets = [...this.parts].map(([partition, p]) => ({ partition, set: p.set }));
     for (const { set } of sets) for (const w of set.warnings) this.warn(w);
+    const counts = new Map<number, number>();
+    for (const { decoder } of this.parts.values()) for (const [id, n] of decoder.schemaRecords) counts.set(id, (counts.get(id) ?? 0) + n);
+    this.stats.schemas = [...counts].sort((a, b) => a[0] - b[0]).map(([id, records]) => {
+      const e = this.job.schemas?.get(id);
+      return { id, type: e?.type ?? 'AVRO', name: e?.name, records };
+    });
     return { sets, stats: this.stats };
   }
 }
@@ -151,15 +171,29 @@ async function lane(fetcher: RawFetcher, job: PartJob, out: Collector, state: Ma
     for (const w of work) {
       const { decoder } = out.parts.get(w.fetch.partition)!;
       const partition = w.fetch.partition;
+      let stopAt = -1;
       const visit: RecordVisitor = (buf, keyAt, keyLength, valueAt, valueLength, offset, timestamp, headersAt, headerCount) => {
         const headers = withHeaders && headerCount > 0 ? readHeaders(buf, headersAt, headerCount) : undefined;
-        return out.counted(partition, offset, decoder.addFrom(buf, keyAt, keyLength, valueAt, valueLength, partition, offset, timestamp, headers));
+        const reason = decoder.addFrom(buf, keyAt, keyLength, valueAt, valueLength, partition, offset, timestamp, headers);
+        if (decoder.pending >= 0) {
+          stopAt = offset;
+          return false;
+        }
+        return out.counted(partition, offset, reason);
       };
       const compressed = compressedBatches(w.fetch.records, w.from, w.end);
       const inflated = compressed.length ? await inflateBatches(compressed, job.topic) : undefined;
       if (out.full || stop()) break;
       const aborted = w.fetch.abortedTransactions?.length ? new AbortedTransactions(w.fetch.abortedTransactions) : undefined;
-      walkRecordSet(w.fetch.records, w.from, w.end, visit, { aborted, inflated });
+      // A record whose schema id is new stops the walk: the schema is fetched, and the walk goes
+      // on from that record (the same AbortedTransactions: it answers a batch again the same way).
+      for (let at = w.from; ; ) {
+        stopAt = -1;
+        walkRecordSet(w.fetch.records, at, w.end, visit, { aborted, inflated });
+        if (stopAt < 0) break;
+        await job.schemas!.load([decoder.pending]);
+        at = stopAt;
+      }
       if (out.full) break;
     }
     if (out.full || stop()) {
@@ -213,7 +247,7 @@ function stalled(f: RawPartitionFetch, s: PartitionCursor, truncated: number, ou
 export async function fetchRanges(
   fetcher: TopicFetcher,
   ranges: OffsetRange[],
-  onMessages: (partition: number, messages: KafkajsMessage[], start: number, end: number, aborted?: PartitionFetch['abortedTransactions']) => boolean | void,
+  onMessages: (partition: number, messages: KafkajsMessage[], start: number, end: number, aborted?: PartitionFetch['abortedTransactions']) => boolean | void | Promise<boolean | void>,
   fetchBytes = DEFAULT_FETCH_BYTES,
 ): Promise<void> {
   const pos = new Map<number, number>();
@@ -253,7 +287,7 @@ export async function fetchRanges(
     }
     pending = pos.size ? fetcher.fetch(new Map(pos), { partitionBytes: fetchBytes }) : null;
     for (const c of chunks) {
-      if (onMessages(c.partition, c.fetch.messages, c.start, end.get(c.partition) as number, c.fetch.abortedTransactions) === false) {
+      if ((await onMessages(c.partition, c.fetch.messages, c.start, end.get(c.partition) as number, c.fetch.abortedTransactions)) === false) {
         pending?.catch(() => undefined);
         return;
       }
@@ -268,7 +302,8 @@ export async function readPartKafkajs(fetcher: TopicFetcher, job: PartJob): Prom
   await fetchRanges(
     fetcher,
     job.ranges,
-    (partition, messages, start, end, aborted) => {
+    async (partition, messages, start, end, aborted) => {
+      await job.schemas?.prepare(messages);
       const { decoder } = out.parts.get(partition)!;
       const drop = aborted?.length ? abortedFilter(aborted) : null;
       for (let i = 0; i < messages.length; i++) {

@@ -83,6 +83,8 @@ export interface BatchIdentity {
   producerId?: number;
   producerEpoch?: number;
   baseSequence?: number;
+  /** Batch attributes beyond compression (uncompressed here): 0x10 transactional, 0x20 control. Default 0. */
+  attributes?: number;
 }
 
 /**
@@ -153,7 +155,7 @@ export class RecordBatchWriter {
     b.writeInt32BE(this.at - 12, 8);
     b.writeInt32BE(-1, 12); // partition leader epoch: the broker fills it in
     b[16] = 2; // magic
-    b.writeInt16BE(0, 21); // attributes: uncompressed, create time, not transactional
+    b.writeInt16BE(id.attributes ?? 0, 21); // uncompressed, create time; transactional/control when asked
     b.writeInt32BE(this.records - 1, 23);
     writeInt64(b, 27, this.baseTimestamp);
     writeInt64(b, 35, this.maxTimestamp);

@@ -13,9 +13,9 @@ export interface ProcessResult {
  * spawnSync would leave the client unanswered. Past `timeoutMs` the child is killed and the
  * promise rejects with what it printed so far.
  */
-export function runProcess(command: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs: number; label?: string }): Promise<ProcessResult> {
+export function runProcess(command: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs: number; label?: string; cwd?: string }): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    const child = spawn(command, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));

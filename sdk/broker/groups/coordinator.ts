@@ -299,6 +299,14 @@ export class GroupCoordinator {
     return commitOffsets(this.store, error, req, this.partitionExists, Date.now());
   }
 
+  /** TxnOffsetCommit's group check (v3+ carry generation and member, KIP-447; older ones -1): 0 accepts. */
+  txnCommitError(req: Pick<OffsetCommitRequest, 'groupId' | 'generationId' | 'memberId' | 'groupInstanceId'>): number {
+    if (this.closed) return E.COORDINATOR_NOT_AVAILABLE;
+    if (!req.groupId) return E.INVALID_GROUP_ID;
+    if (req.generationId < 0) return E.NONE;
+    return commitError(this.byId.get(req.groupId), req as OffsetCommitRequest);
+  }
+
   /** `unknownTopicError`: report partitions that do not exist (OffsetFetch v0) instead of offset -1. */
   fetchOffsets(groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null, opts: { unknownTopicError?: boolean } = {}): OffsetFetchResult {
     const refused = this.closed ? E.COORDINATOR_NOT_AVAILABLE : !groupId ? E.INVALID_GROUP_ID : E.NONE;

@@ -11,7 +11,11 @@
  * - acks=0 sends no response; when such a produce fails the connection is closed, as Kafka does,
  *   so the producer notices. acks must be -1, 0 or 1 (21 INVALID_REQUIRED_ACKS).
  * - Needs WRITE on the topic (29 otherwise). Unknown topics are not created here (clients ask Metadata first, which may create them).
- * - Transactional produce is refused (53): the broker does not implement transactions.
+ * - Transactional batches (attribute bit 4) must come from the transactional id's current
+ *   producer epoch (47 INVALID_PRODUCER_EPOCH for a fenced one, 49 for an unknown producer id)
+ *   into a partition its open transaction registered (48 INVALID_TXN_STATE otherwise); the
+ *   transaction log records the partition's first offset before the append
+ *   (sdk/broker/txn/coordinator.ts). Needs WRITE on the transactional id (53).
  * - zstd batches need v7+ (76 UNSUPPORTED_COMPRESSION_TYPE below, as Kafka answers).
  * Version notes:
  * - v0-2 are advertised only because librdkafka 2.0.2 compresses with gzip, snappy and lz4 only
@@ -28,7 +32,9 @@ import { kafkaCodeOf } from '../topics';
 import { validateBatches } from '../../protocol/record-batch';
 import { ErrorCode } from '../../protocol/errors';
 import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
-import { LEADER_EPOCH } from './03_metadata';
+import { leaderEpoch, leadershipError } from '../cluster';
+import { transactionsOf } from '../txn/coordinator';
+import { CONTROL_FLAG, TRANSACTIONAL_FLAG } from '../log/batch';
 import { ProduceRequest, ProduceResponse, type ProducePartitionResponse } from '../../protocol/messages/produce';
 
 const COMPRESSION_MASK = 0x07;
@@ -62,11 +68,13 @@ registerApi({
           if (version < 3) return answer(ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-2 (message format v0/v1) is not supported; use v3+');
           if (!allowed) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `not authorized to write to ${t.name}`);
           if (!ackable) return answer(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${req.acks}`);
-          if (req.transactionalId !== null) {
-            return answer(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported by the kafkalab broker');
+          if (req.transactionalId !== null && !ctx.authorize(AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, req.transactionalId)) {
+            return answer(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, `not authorized to use transactional id ${req.transactionalId}`);
           }
           const log = logs.partition(t.name, p.index);
           if (!log) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic-partition ${t.name}-${p.index}`);
+          const leadership = leadershipError(ctx.broker, t.name, p.index);
+          if (leadership) return answer(leadership, `this node does not lead ${t.name}-${p.index}`);
           if (!p.records) return answer(ErrorCode.INVALID_RECORD, 'null record set');
           const batches = validateBatches(p.records);
           if (!Array.isArray(batches)) {
@@ -78,12 +86,17 @@ registerApi({
           if ((b.attributes & COMPRESSION_MASK) === ZSTD && version < ZSTD_MIN_VERSION) {
             return answer(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `zstd batches need Produce v${ZSTD_MIN_VERSION}+ (this request is v${version})`, -1, log.logStartOffset);
           }
+          if (b.attributes & CONTROL_FLAG) return answer(ErrorCode.INVALID_RECORD, 'control batches are written by the transaction coordinator, not produced', -1, log.logStartOffset);
           if (b.producerId >= 0) producers.loadTail(t.name, p.index, log);
           const seq = producers.check(t.name, p.index, b.producerId, b.producerEpoch, b.baseSequence, b.recordCount);
           if (seq.kind === 'duplicate') return answer(ErrorCode.NONE, null, seq.baseOffset, log.logStartOffset);
           if (seq.kind === 'error') return answer(seq.code, `sequence ${b.baseSequence} rejected for producer ${b.producerId}`, -1, log.logStartOffset);
+          if (b.attributes & TRANSACTIONAL_FLAG) {
+            const txn = transactionsOf(ctx.broker).beforeAppend(req.transactionalId, b.producerId, b.producerEpoch, t.name, p.index, log.nextOffset);
+            if (txn.code !== ErrorCode.NONE) return answer(txn.code, txn.message ?? null, -1, log.logStartOffset);
+          }
           try {
-            const { baseOffset, logAppendTime } = log.append(p.records, LEADER_EPOCH);
+            const { baseOffset, logAppendTime } = log.append(p.records, leaderEpoch(ctx.broker, t.name, p.index));
             producers.appended(t.name, p.index, b.producerId, b.producerEpoch, b.baseSequence, b.recordCount, baseOffset);
             appends.notify(t.name, p.index);
             return answer(ErrorCode.NONE, null, baseOffset, log.logStartOffset, logAppendTime);

@@ -7,8 +7,12 @@
  * - Long-poll: with fewer than min_bytes available the request is held until a produce to one
  *   of its partitions brings enough, max_wait_ms passes, the client goes away or the broker stops.
  * - Needs READ on the topic (29 otherwise). Out-of-range offsets: 1 OFFSET_OUT_OF_RANGE (answered at once, no waiting).
- * - last_stable_offset = high watermark (no transactions); preferred_read_replica = -1;
- *   an empty record set is zero-length bytes, never null.
+ * - last_stable_offset: the first offset of the oldest open transaction in the partition (the
+ *   high watermark when none is open). isolation_level 1 (read_committed) reads only below it
+ *   (whole batches; an offset between it and the high watermark is answered with no records,
+ *   not an error) and gets the aborted transactions overlapping the returned range, from the
+ *   transaction coordinator (sdk/broker/txn/coordinator.ts); read_uncommitted gets null there.
+ * - preferred_read_replica = -1; an empty record set is zero-length bytes, never null.
  * Version notes:
  * - v0-3 (message formats v0/v1) are not served, as in Kafka 4.0.
  * - Below v10 a partition whose data holds a zstd batch gets 76 UNSUPPORTED_COMPRESSION_TYPE
@@ -20,8 +24,10 @@
  *   and v15+ replica state are follower matters and stay unset.
  */
 import { registerApi, type RequestContext } from '../registry';
+import { leadershipError } from '../cluster';
 import { findTopicById, kafkaCodeOf } from '../topics';
-import { batchSizeAt, OFF_ATTRIBUTES } from '../log/batch';
+import { batchSizeAt, readInt64, OFF_ATTRIBUTES } from '../log/batch';
+import { transactionsOf } from '../txn/coordinator';
 import { ErrorCode } from '../../protocol/errors';
 import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
 import { FetchRequest, FetchResponse, type FetchPartitionResponse } from '../../protocol/messages/fetch';
@@ -32,6 +38,7 @@ const ZSTD = 4;
 /** The first Fetch version whose clients can read zstd batches (KIP-110). */
 const ZSTD_MIN_VERSION = 10;
 const TOPIC_IDS_FROM_VERSION = 13;
+const READ_COMMITTED = 1;
 
 /** Whether any whole batch in a record set is zstd-compressed (batch headers only). */
 function holdsZstd(records: Buffer): boolean {
@@ -44,8 +51,21 @@ function holdsZstd(records: Buffer): boolean {
   return false;
 }
 
+/** The whole batches of `records` that start below `end` (the last stable offset). */
+function below(records: Buffer, end: number): Buffer {
+  let at = 0;
+  while (at + OFF_ATTRIBUTES <= records.length && readInt64(records, at) < end) {
+    const size = batchSizeAt(records, at);
+    if (size <= 0) break;
+    at += size;
+  }
+  return at >= records.length ? records : records.subarray(0, at);
+}
+
 function collect(req: FetchRequest, ctx: RequestContext): { res: FetchResponse; bytes: number; errors: number } {
   const { logs } = ctx.broker;
+  const txns = transactionsOf(ctx.broker);
+  const readCommitted = req.isolationLevel === READ_COMMITTED;
   const version = ctx.header.apiVersion;
   const byId = version >= TOPIC_IDS_FROM_VERSION;
   let budget = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
@@ -79,17 +99,28 @@ function collect(req: FetchRequest, ctx: RequestContext): { res: FetchResponse; 
           errors++;
           return out;
         }
-        out.highWatermark = out.lastStableOffset = log.nextOffset;
+        const leadership = leadershipError(ctx.broker, name!, p.partition);
+        if (leadership) {
+          out.errorCode = leadership;
+          errors++;
+          return out;
+        }
+        out.highWatermark = log.nextOffset;
+        out.lastStableOffset = txns.lastStableOffset(name!, p.partition, log.nextOffset);
         out.logStartOffset = log.logStartOffset;
+        const end = readCommitted ? out.lastStableOffset : log.nextOffset;
+        if (readCommitted) out.abortedTransactions = [];
         if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.nextOffset) {
           out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
           errors++;
           return out;
         }
-        if (p.fetchOffset === log.nextOffset || (budget <= 0 && bytes > 0)) return out;
+        if (p.fetchOffset >= end || (budget <= 0 && bytes > 0)) return out;
         const limit = Math.max(1, Math.min(p.partitionMaxBytes, budget));
         try {
-          const data = log.read(p.fetchOffset, limit);
+          const read = log.read(p.fetchOffset, limit);
+          const data = end < log.nextOffset ? below(read, end) : read;
+          if (readCommitted && data.length) out.abortedTransactions = txns.abortedBetween(name!, p.partition, p.fetchOffset, end - 1);
           if (version < ZSTD_MIN_VERSION && holdsZstd(data)) {
             out.errorCode = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
             errors++;

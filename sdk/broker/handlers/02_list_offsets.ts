@@ -8,7 +8,8 @@
  *   that late (what Kafka answers).
  * Version notes:
  * - v0 answers in old_style_offsets (a one-element list); v1+ in offset/timestamp;
- *   v4+ carries the leader epoch (constant 0). Isolation levels are equivalent (no transactions).
+ *   v4+ carries the leader epoch (constant 0). v2+ isolation level 1 (read_committed) answers the
+ *   last stable offset for -1 (the first offset of the oldest open transaction, else the log end).
  * - v7+ may ask for -3: the offset and timestamp of the record with the largest timestamp
  *   (the first such), computed from the records (not from batch headers' claims); v8's -4 (earliest local) is the
  *   log start offset and v9's -5 (latest tiered) is -1 (no tiered storage), as on an untiered
@@ -17,7 +18,8 @@
 import { registerApi } from '../registry';
 import { ErrorCode } from '../../protocol/errors';
 import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
-import { LEADER_EPOCH } from './03_metadata';
+import { leaderEpoch, leadershipError } from '../cluster';
+import { transactionsOf } from '../txn/coordinator';
 import {
   EARLIEST_LOCAL_TIMESTAMP,
   EARLIEST_TIMESTAMP,
@@ -30,6 +32,7 @@ import {
 } from '../../protocol/messages/list-offsets';
 
 const MAX_TIMESTAMP_FROM_VERSION = 7;
+const READ_COMMITTED = 1;
 
 registerApi({
   request: ListOffsetsRequest,
@@ -49,13 +52,16 @@ registerApi({
             oldStyleOffsets: offset >= 0 ? [offset] : [],
             timestamp,
             offset,
-            leaderEpoch: LEADER_EPOCH,
+            leaderEpoch: leaderEpoch(ctx.broker, t.name, p.partitionIndex),
           });
           if (!allowed) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
           const log = ctx.broker.logs.partition(t.name, p.partitionIndex);
           if (!log) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          const leadership = leadershipError(ctx.broker, t.name, p.partitionIndex);
+          if (leadership) return answer(leadership);
           switch (p.timestamp) {
             case LATEST_TIMESTAMP:
+              if (req.isolationLevel === READ_COMMITTED) return answer(ErrorCode.NONE, transactionsOf(ctx.broker).lastStableOffset(t.name, p.partitionIndex, log.nextOffset));
               return answer(ErrorCode.NONE, log.nextOffset);
             case EARLIEST_TIMESTAMP:
             case EARLIEST_LOCAL_TIMESTAMP:

@@ -14,11 +14,22 @@
 import { registerApi } from '../registry';
 import { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/messages/offset-commit';
 import { groupsOf } from '../groups/service';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
+import { ErrorCode } from '../../protocol/errors';
 
 registerApi({
   request: OffsetCommitRequest,
   response: OffsetCommitResponse,
   minVersion: 0,
   maxVersion: 9,
-  handle: (req, ctx) => ({ throttleTimeMs: 0, ...groupsOf(ctx).commitOffsets({ ...req, generationId: req.generationIdOrMemberEpoch }) }),
+  handle: (req, ctx) => {
+    // ACLs: READ on the group, then READ on each topic (refused topics are answered, not committed).
+    const groupOk = ctx.authorize(AclOperation.READ, AclResourceType.GROUP, req.groupId);
+    const refused = (name: string) => !groupOk || !ctx.authorize(AclOperation.READ, AclResourceType.TOPIC, name);
+    const allowed = req.topics.filter((t) => !refused(t.name));
+    const done = groupsOf(ctx).commitOffsets({ ...req, topics: allowed, generationId: req.generationIdOrMemberEpoch }).topics;
+    const code = groupOk ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.GROUP_AUTHORIZATION_FAILED;
+    const topics = req.topics.map((t) => (refused(t.name) ? { name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) } : done.shift()!));
+    return { throttleTimeMs: 0, topics };
+  },
 });

@@ -16,6 +16,8 @@
 import { registerApi } from '../registry';
 import { JoinGroupRequest, JoinGroupResponse } from '../../protocol/messages/join-group';
 import { clientHostOf, groupsOf } from '../groups/service';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
+import { ErrorCode } from '../../protocol/errors';
 
 registerApi({
   request: JoinGroupRequest,
@@ -23,6 +25,10 @@ registerApi({
   minVersion: 0,
   maxVersion: 9,
   handle: async (req, ctx) => {
+    if (!ctx.authorize(AclOperation.READ, AclResourceType.GROUP, req.groupId)) {
+      const v7 = ctx.header.apiVersion >= 7;
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: v7 ? null : '', leader: '', memberId: req.memberId, members: [] };
+    }
     if (req.reason) ctx.logger.debug('member joins', { group: req.groupId, member: req.memberId, reason: req.reason });
     const res = await groupsOf(ctx).join({
       groupId: req.groupId,

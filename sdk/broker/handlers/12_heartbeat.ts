@@ -9,11 +9,16 @@
 import { registerApi } from '../registry';
 import { HeartbeatRequest, HeartbeatResponse } from '../../protocol/messages/heartbeat';
 import { groupsOf } from '../groups/service';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
+import { ErrorCode } from '../../protocol/errors';
 
 registerApi({
   request: HeartbeatRequest,
   response: HeartbeatResponse,
   minVersion: 0,
   maxVersion: 4,
-  handle: (req, ctx) => ({ throttleTimeMs: 0, errorCode: groupsOf(ctx).heartbeat(req) }),
+  handle: (req, ctx) => ({
+    throttleTimeMs: 0,
+    errorCode: ctx.authorize(AclOperation.READ, AclResourceType.GROUP, req.groupId) ? groupsOf(ctx).heartbeat(req) : ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  }),
 });

@@ -11,6 +11,8 @@
 import { registerApi } from '../registry';
 import { LeaveGroupRequest, LeaveGroupResponse } from '../../protocol/messages/leave-group';
 import { groupsOf } from '../groups/service';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
+import { ErrorCode } from '../../protocol/errors';
 
 const BATCHED_FROM_VERSION = 3;
 
@@ -20,6 +22,7 @@ registerApi({
   minVersion: 0,
   maxVersion: 5,
   handle: (req, ctx) => {
+    if (!ctx.authorize(AclOperation.READ, AclResourceType.GROUP, req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     const batched = ctx.header.apiVersion >= BATCHED_FROM_VERSION;
     const members = batched ? req.members : [{ memberId: req.memberId, groupInstanceId: null, reason: null }];
     for (const m of members) if (m.reason) ctx.logger.debug('member leaves', { group: req.groupId, member: m.memberId, reason: m.reason });

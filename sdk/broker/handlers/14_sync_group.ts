@@ -12,6 +12,8 @@
 import { registerApi } from '../registry';
 import { SyncGroupRequest, SyncGroupResponse } from '../../protocol/messages/sync-group';
 import { groupsOf } from '../groups/service';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
+import { ErrorCode } from '../../protocol/errors';
 
 registerApi({
   request: SyncGroupRequest,
@@ -19,6 +21,9 @@ registerApi({
   minVersion: 0,
   maxVersion: 5,
   handle: async (req, ctx) => {
+    if (!ctx.authorize(AclOperation.READ, AclResourceType.GROUP, req.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+    }
     const res = await groupsOf(ctx).sync({
       ...req,
       // Copies: the leader's assignments outlive the request frame.

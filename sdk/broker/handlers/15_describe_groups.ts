@@ -12,6 +12,8 @@ import { registerApi } from '../registry';
 import { AUTHORIZED_OPERATIONS_OMITTED, DescribeGroupsRequest, DescribeGroupsResponse } from '../../protocol/messages/describe-groups';
 import { groupsOf } from '../groups/service';
 import { GroupErrorCode } from '../groups/types';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
+import { ErrorCode } from '../../protocol/errors';
 
 const NONE = Buffer.alloc(0);
 
@@ -23,10 +25,11 @@ registerApi({
   handle: (req, ctx) => ({
     throttleTimeMs: 0,
     groups: req.groups.map((groupId) => {
-      if (!groupId) {
+      const denied = groupId !== '' && !ctx.authorize(AclOperation.DESCRIBE, AclResourceType.GROUP, groupId);
+      if (!groupId || denied) {
         return {
-          errorCode: GroupErrorCode.INVALID_GROUP_ID,
-          errorMessage: 'empty group id',
+          errorCode: denied ? ErrorCode.GROUP_AUTHORIZATION_FAILED : GroupErrorCode.INVALID_GROUP_ID,
+          errorMessage: denied ? `not authorized to describe group ${groupId}` : 'empty group id',
           groupId,
           groupState: '',
           protocolType: '',

@@ -10,6 +10,8 @@
 import { registerApi } from '../registry';
 import { ListGroupsRequest, ListGroupsResponse } from '../../protocol/messages/list-groups';
 import { groupsOf } from '../groups/service';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
+import { CLUSTER_RESOURCE_NAME } from '../config-resources';
 
 const GROUP_TYPE = 'classic';
 
@@ -21,8 +23,11 @@ registerApi({
   handle: (req, ctx) => {
     const states = new Set(req.statesFilter.map((s) => s.toLowerCase()));
     const types = new Set(req.typesFilter.map((t) => t.toLowerCase()));
+    // ACLs: DESCRIBE on the cluster lists every group, else those the principal may DESCRIBE.
+    const all = ctx.authorize(AclOperation.DESCRIBE, AclResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
     const listed = groupsOf(ctx)
       .groups()
+      .filter((g) => all || ctx.authorize(AclOperation.DESCRIBE, AclResourceType.GROUP, g.groupId))
       .filter((g) => (states.size === 0 || states.has(g.state.toLowerCase())) && (types.size === 0 || types.has(GROUP_TYPE)));
     return {
       throttleTimeMs: 0,

@@ -8,6 +8,7 @@
  *   are answered with both.
  */
 import { registerApi, type RequestContext } from '../registry';
+import { transactionsOf } from '../txn/coordinator';
 import { findTopicById, kafkaCodeOf } from '../topics';
 import { ErrorCode } from '../../protocol/errors';
 import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
@@ -25,6 +26,7 @@ function deleteTopic(ctx: RequestContext, name: string, topicId: Buffer) {
     logs.deleteTopic(name);
     offsets.deleteTopic(name);
     producers.dropTopic(name);
+    transactionsOf(ctx.broker).dropTopic(name);
     ctx.logger.info('deleted topic', { topic: name });
     return { name, topicId, errorCode: 0, errorMessage: null };
   } catch (err) {

@@ -25,16 +25,22 @@ registerApi({
     if (!conn.sasl || conn.sasl.raw) {
       return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate needs a SaslHandshake v1 first', authBytes: NONE };
     }
+    const { mechanism } = conn.sasl;
     try {
       const step = conn.sasl.exchange.step(req.authBytes);
       if (step.principal !== undefined) {
+        // KIP-368: re-authentication may not change who the connection is.
+        if (conn.authenticated && step.principal !== conn.principal) throw new Error('re-authentication must keep the same principal');
+        const again = conn.authenticated;
         conn.principal = step.principal;
         conn.authenticated = true;
+        conn.sessionExpiresAt = step.sessionLifetimeMs ? Date.now() + step.sessionLifetimeMs : undefined;
         conn.sasl = null;
-        ctx.logger.info('authenticated', { principal: step.principal, client: conn.clientId });
+        ctx.logger.info(again ? 're-authenticated' : 'authenticated', { principal: step.principal, mechanism, client: conn.clientId });
       }
       return { errorCode: 0, errorMessage: null, authBytes: step.response, sessionLifetimeMs: step.sessionLifetimeMs ?? 0 };
     } catch (err) {
+      ctx.logger.info('SASL authentication failed', { mechanism, client: conn.clientId, peer: `${conn.host}:${conn.port}` });
       ctx.closeAfterResponse('SASL authentication failed');
       return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: (err as Error).message, authBytes: NONE };
     }

@@ -8,6 +8,8 @@ import { registerApi } from '../registry';
 import { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/messages/delete-groups';
 import { groupsOf } from '../groups/service';
 import { GroupErrorCode } from '../groups/types';
+import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
+import { ErrorCode } from '../../protocol/errors';
 
 registerApi({
   request: DeleteGroupsRequest,
@@ -18,7 +20,11 @@ registerApi({
     throttleTimeMs: 0,
     results: req.groupsNames.map((groupId) => ({
       groupId,
-      errorCode: groupId ? groupsOf(ctx).deleteGroup(groupId) : GroupErrorCode.INVALID_GROUP_ID,
+      errorCode: !groupId
+        ? GroupErrorCode.INVALID_GROUP_ID
+        : ctx.authorize(AclOperation.DELETE, AclResourceType.GROUP, groupId)
+          ? groupsOf(ctx).deleteGroup(groupId)
+          : ErrorCode.GROUP_AUTHORIZATION_FAILED,
     })),
   }),
 });

@@ -25,7 +25,9 @@ export const OFF_RECORD_COUNT = 57;
 
 export const COMPRESSION_MASK = 0x07;
 export const LOG_APPEND_TIME_FLAG = 0x08;
-const CONTROL_FLAG = 0x20;
+/** Attribute bits: a transactional batch, a control batch (transaction markers). */
+export const TRANSACTIONAL_FLAG = 0x10;
+export const CONTROL_FLAG = 0x20;
 
 /** int64 as a JS number (exact up to 2^53, which offsets and millisecond timestamps stay under). */
 export function readInt64(buf: Buffer, at: number): number {

@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { silentLogger, type Logger } from '../../util/log';
 import { LogError, LogErrorCode } from './config';
-import { lockDir, writeFileAtomic } from './durable-file';
+import { lockDir } from './durable-file';
+import { JsonLinesFile } from './json-lines-file';
 
 export interface CommittedOffset {
   offset: number;
@@ -38,59 +39,28 @@ const MIN_LINES_BEFORE_COMPACTION = 1000;
 
 export class OffsetStore {
   private readonly groupsMap = new Map<string, Map<string, CommittedEntry>>();
-  private fd: number;
-  private lines = 0;
-  private dirty = false;
-  private readonly timer: NodeJS.Timeout | null;
+  private readonly journal: JsonLinesFile<Line>;
   private readonly unlock: () => void;
   private readonly logger: Logger;
-  private readonly file: string;
+  private closed = false;
 
   private constructor(readonly dir: string, opts: OffsetStoreOptions) {
     this.logger = opts.logger ?? silentLogger;
     fs.mkdirSync(dir, { recursive: true });
     this.unlock = lockDir(dir, 'Offset store', '.group-offsets.lock');
-    this.file = path.join(dir, FILE);
+    this.journal = new JsonLinesFile<Line>(path.join(dir, FILE), 'group offsets file', this.logger, opts.flushIntervalMs ?? 1000);
     try {
-      this.replay();
-      if (this.lines > this.groupsMap.size) this.compact();
-      this.fd = fs.openSync(this.file, 'a');
+      this.journal.open((line) => this.apply(line));
+      if (this.journal.lines > this.groupsMap.size) this.compact();
     } catch (err) {
+      this.journal.close();
       this.unlock();
       throw err;
     }
-    const interval = opts.flushIntervalMs ?? 1000;
-    this.timer = interval > 0 ? setInterval(() => this.flushQuietly(), interval) : null;
-    this.timer?.unref();
   }
 
   static open(dir: string, opts: OffsetStoreOptions = {}): OffsetStore {
     return new OffsetStore(dir, opts);
-  }
-
-  private replay(): void {
-    let text: string;
-    try {
-      text = fs.readFileSync(this.file, 'utf8');
-    } catch {
-      return;
-    }
-    const end = text.lastIndexOf('\n') + 1;
-    if (end < text.length) {
-      this.logger.warn('dropping a torn last line of the group offsets file', { bytes: Buffer.byteLength(text.slice(end)) });
-      fs.truncateSync(this.file, Buffer.byteLength(text.slice(0, end)));
-    }
-    let bad = 0;
-    for (const raw of text.slice(0, end).split('\n')) {
-      if (!raw) continue;
-      try {
-        this.apply(JSON.parse(raw) as Line);
-        this.lines++;
-      } catch {
-        bad++;
-      }
-    }
-    if (bad) this.logger.warn('skipped unreadable lines in the group offsets file', { lines: bad });
   }
 
   private apply(line: Line): void {
@@ -115,18 +85,9 @@ export class OffsetStore {
   }
 
   private write(line: Line): void {
-    if (this.fd < 0) throw new LogError(LogErrorCode.KAFKA_STORAGE_ERROR, `Offset store ${this.dir} is closed`);
-    const bytes = Buffer.from(JSON.stringify(line) + '\n');
-    let done = 0;
-    while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done);
+    this.journal.append(line);
     this.apply(line);
-    this.lines++;
-    this.dirty = true;
-    if (this.lines > Math.max(MIN_LINES_BEFORE_COMPACTION, 2 * this.liveEntries())) {
-      fs.closeSync(this.fd);
-      this.compact();
-      this.fd = fs.openSync(this.file, 'a');
-    }
+    if (this.journal.lines > Math.max(MIN_LINES_BEFORE_COMPACTION, 2 * this.liveEntries())) this.compact();
   }
 
   commit(group: string, entries: CommittedEntry[]): void {
@@ -174,15 +135,11 @@ export class OffsetStore {
 
   /** Rewrites the file as one line per group, atomically (the old file stays until the rename). */
   private compact(): void {
-    const out: string[] = [];
+    const out: Line[] = [];
     for (const [group, entries] of this.groupsMap) {
-      const e = [...entries.values()].map((x) => [x.topic, x.partition, x.offset, x.leaderEpoch, x.metadata, x.commitTimestamp]);
-      out.push(JSON.stringify({ c: group, e }) + '\n');
+      out.push({ c: group, e: [...entries.values()].map((x) => [x.topic, x.partition, x.offset, x.leaderEpoch, x.metadata, x.commitTimestamp]) });
     }
-    writeFileAtomic(this.file, out.join(''));
-    this.logger.debug('compacted group offsets', { before: this.lines, after: out.length });
-    this.lines = out.length;
-    this.dirty = false;
+    this.journal.rewrite(out);
   }
 
   private liveEntries(): number {
@@ -192,25 +149,13 @@ export class OffsetStore {
   }
 
   flush(): void {
-    if (!this.dirty || this.fd < 0) return;
-    fs.fsyncSync(this.fd);
-    this.dirty = false;
-  }
-
-  private flushQuietly(): void {
-    try {
-      this.flush();
-    } catch (err) {
-      this.logger.error('periodic offset flush failed', { error: (err as Error).message });
-    }
+    this.journal.flush();
   }
 
   close(): void {
-    if (this.fd < 0) return;
-    if (this.timer) clearInterval(this.timer);
-    this.flush();
-    fs.closeSync(this.fd);
-    this.fd = -1;
+    if (this.closed) return;
+    this.closed = true;
+    this.journal.close();
     this.unlock();
   }
 }

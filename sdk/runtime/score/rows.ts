@@ -109,5 +109,7 @@ export function reasonKind(reason: string): string {
   if (reason.startsWith('record has none of')) return 'no_inputs';
   if (reason.includes('beyond the float32 range')) return 'out_of_range';
   if (reason.startsWith('feature ')) return 'not_finite';
+  if (reason.startsWith('schema id ')) return reason.includes('not in the') ? 'schema_not_found' : reason.includes('does not compile') ? 'schema_invalid' : reason.includes(' is ') ? 'schema_type' : 'schema_not_loaded';
+  if (/^(Avro|Protobuf) payload/.test(reason)) return `${reason.slice(0, reason.indexOf(' ')).toLowerCase()}_payload`;
   return reason.replace(/[^a-z0-9]+/gi, '_').replace(/^_|_$/g, '').toLowerCase();
 }
