@@ -60,8 +60,15 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     joined = true;
     assignment = payload.memberAssignment;
-    // Window state of partitions taken away is dropped: their new owner restores it.
-    for (const m of [models.live, models.candidate]) m?.windows.keep(assignment[config.inputTopic] ?? []);
+    // Window state of partitions taken away is dropped: their new owner restores it. Gained
+    // partitions are restored now, while kafkajs looks up their offsets and fetches.
+    const owned = assignment[config.inputTopic] ?? [];
+    for (const m of [models.live, models.candidate]) m?.windows.keep(owned);
+    for (const p of owned) {
+      if (models.live.windows.has(p)) continue;
+      gainedAt.set(p, process.hrtime.bigint());
+      if (!restoring.has(p)) restoring.set(p, restoreAhead(p));
+    }
     log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, leader: payload.isLeader, assignment: payload.memberAssignment });
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -94,13 +101,31 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   });
   /** The model's window state of the partition standing at `offset`, restored first when it does not (gained, or replayed after a failed commit). */
   const stateAt = async (model: ActiveModel, partition: number, offset: number): Promise<{ state: FeatureState; restoreMs?: number }> => {
+    await restoring.get(partition);
     const ready = model.windows.at(partition, offset);
-    if (ready) return { state: ready };
+    return ready ? { state: ready } : restore(model, partition, offset);
+  };
+  const restore = async (model: ActiveModel, partition: number, offset: number): Promise<{ state: FeatureState; restoreMs: number }> => {
     const { state, report } = await model.windows.restore(partition, offset, source(model));
     metrics.restoreSeconds.observe(report.ms / 1000);
     metrics.restoredRecords.inc(report.records);
     log.info('window state restored', { topic: config.inputTopic, ...report });
     return { state, restoreMs: report.ms };
+  };
+  /** A gained partition's restore up to its committed offset (where kafkajs starts), started on the group join. */
+  const restoring = new Map<number, Promise<void>>();
+  /** When each gained partition was assigned, until its first batch is committed (the figure logged then). */
+  const gainedAt = new Map<number, bigint>();
+  const restoreAhead = async (partition: number): Promise<void> => {
+    try {
+      const live = models.live;
+      const { offset } = await source(live).committed(partition);
+      if (offset >= 0 && !live.windows.has(partition)) await restore(live, partition, offset);
+    } catch (err) {
+      log.warn('window restore on join failed; the first batch restores instead', { partition, error: err });
+    } finally {
+      restoring.delete(partition);
+    }
   };
 
   // The model (and a candidate in shadow) each batch scores with, swapped between batches (models.ts).
@@ -194,6 +219,11 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics.batchSeconds.observe(seconds);
     if (restoreMs !== undefined) log.info('first batch after a restore committed', { topic, partition, records: messages.length, restoreMs, batchMs: seconds * 1000 });
+    const gained = gainedAt.get(partition);
+    if (gained !== undefined) {
+      gainedAt.delete(partition);
+      log.info('first batch after a rebalance committed', { topic, partition, records: messages.length, sinceJoinMs: Number(process.hrtime.bigint() - gained) / 1e6, batchMs: seconds * 1000 });
+    }
     await heartbeat();
   };
 
