@@ -15,6 +15,7 @@
  * the error message, otherwise (a user's own console.error) they go to stderr, one event-loop
  * turn later.
  */
+import { redactText } from '../sdk/util/redact';
 import { format } from 'util';
 import type * as TS from 'typescript';
 import { formatError, isKafkalabError } from './display';
@@ -71,7 +72,7 @@ function flushHeld(cell: RunningCell): void {
   if (cell.thrown) {
     const value = cell.thrown.value;
     cell.thrown = undefined;
-    writeStderr((formatError(value) ?? (value instanceof Error ? value.stack ?? String(value) : format(value))) + '\n');
+    writeStderr(redactText(formatError(value) ?? (value instanceof Error ? value.stack ?? String(value) : format(value))) + '\n');
   }
   if (cell.diagnostics.length) writeStderr(cell.diagnostics.splice(0).join('\n') + '\n');
 }
@@ -99,8 +100,13 @@ export function publishCellResult(data: Record<string, unknown>, metadata: Recor
   return true;
 }
 
-/** The Jupyter error fields for a value a cell threw. */
+/** The Jupyter error fields for a value a cell threw; never with a secret in them (sdk/util/redact.ts). */
 export function cellError(value: unknown): CellError {
+  const e = rawCellError(value);
+  return { ename: e.ename, evalue: redactText(e.evalue), traceback: e.traceback.map(redactText) };
+}
+
+function rawCellError(value: unknown): CellError {
   const clean = formatError(value);
   if (clean !== undefined) {
     const name = isKafkalabError(value) ? clean.slice(0, clean.indexOf(':')) : 'Interrupted';

@@ -26,11 +26,13 @@ export {
   Autoencoder, backend, initBackend, Scaler, StandardScaler, MinMaxScaler, addWindowFeatures, rolling, FeatureState, featureMatrix,
   windowFeatureNames, percentile, meanStd, confusion, precisionRecallF1, rocAuc, detectionMetrics, evaluateScores, bestThreshold,
   computeThreshold, PIPELINE_VERSION, WINDOW_STATS, ACTIVATIONS, describeThreshold, DEFAULT_THRESHOLD, THRESHOLD_METHODS, fitParetoTail, tailQuantile, tailRate, medianMad,
+  promoteModel, modelVersions, ensureModelsTopic, DriftMonitor, featureDistribution, psi, decodeModelVersion, readModelVersion, ModelFeed,
 } from './ml';
 export type {
   AutoencoderOptions, FitOptions, ScoreOptions, PredictOptions, ExplainOptions, EvaluateOptions, BackendName, ScalerKind, PipelineSpec, WindowFeatureSpec,
   WindowStat, ScalerSpec, ThresholdSpec, Confusion, DetectionMetrics, Evaluation, TypeMetrics, ThresholdRule, Progress, History,
   EarlyStoppingOptions, Activation, TableLike, MethodRule, ParetoTail, ValidationOptions, ValidationInfo, CalibrateOptions,
+  ModelPublishOptions, ModelPublishResult, DriftReport, DistributionSpec, ModelVersion, ModelRole, DriftWatchOptions,
 } from './ml';
 export { plot, Figure } from './plot';
 export type { FigureJSON, HTMLOptions } from './plot';

@@ -16,7 +16,9 @@ import { checkFitOptions, fitStreamData, fitTable, type FitOptions } from './fit
 import { columnNames, columnsOf, isDataFrame, rowCount, TableLike } from './input';
 import { fileSaveHandler, writeAtomic } from './io';
 import { Evaluation, evaluateScores } from './metrics';
-import { checkPipeline, FeatureState, featureMatrix, PipelineSpec, scaleInPlace, Scorer, topFeatures, windowFeatureNames, type RowScores, type ThresholdSpec } from '../runtime';
+import { checkPipeline, DriftMonitor, FeatureState, featureMatrix, PipelineSpec, scaleInPlace, Scorer, topFeatures, windowFeatureNames, type DriftReport, type RowScores, type ThresholdSpec } from '../runtime';
+import type { KafkaClient } from '../kafka/client';
+import { publishModel, type ModelPublishOptions, type ModelPublishResult } from './production';
 import type { History } from './train';
 import { frameWithColumns, isPredicted, predictedLabel, predictedScores } from './table';
 import { AUTOENCODER_OPTIONS, type AutoencoderOptions, checkAutoencoderOptions } from './spec';
@@ -69,6 +71,11 @@ export const PREDICT_OPTIONS = optionKeys<PredictOptions>()(['stateful', 'state'
 export const EXPLAIN_OPTIONS = optionKeys<ExplainOptions>()(['stateful', 'state', 'top', 'onlyAnomalies']);
 export const PREDICT_STREAM_OPTIONS = optionKeys<Omit<PredictOptions, 'state' | 'stateful'>>()(['top']);
 export const EVALUATE_OPTIONS = optionKeys<EvaluateOptions>()(['label', 'typeColumn', 'scores', 'threshold']);
+export const WATCH_OPTIONS = optionKeys<DriftWatchOptions>()(['window']);
+export interface DriftWatchOptions {
+  /** Rows the drift figures cover (between one and two windows of the latest rows). Default 50,000. */
+  window?: number;
+}
 export const LOAD_OPTIONS = optionKeys<{ logger?: Logger }>()(['logger']);
 
 function checkScoreOptions(what: string, opts: ExplainOptions, allowed: readonly string[]): void {
@@ -311,6 +318,51 @@ export class Autoencoder {
   }
 
   /** Writes model.json + weights.bin (TensorFlow.js layers format) and pipeline.json into `dir`. */
+  /**
+   * Publishes this model as a new version on a compacted models topic (created when missing):
+   * exported apps with MODEL_TOPIC swap to it between batches (role 'live', the default) or score
+   * with it in shadow (role 'candidate'; `promoteModel` makes it live).
+   */
+  publish(kafka: KafkaClient, topic: string, opts: ModelPublishOptions = {}): Promise<ModelPublishResult> {
+    return publishModel(kafka, topic, { spec: this.spec, model: this.model, history: this.history }, opts);
+  }
+
+  /** How far `data` has drifted from the training rows: PSI per feature against the training distribution in pipeline.json. */
+  drift(data: TableLike, opts: ScoreOptions = {}): DriftReport {
+    const monitor = this.driftMonitor(Infinity);
+    const x = this.matrix(data, opts);
+    monitor.observe(x, x.length / this.spec.features.length);
+    return monitor.report();
+  }
+
+  /**
+   * Drift of a stream as it runs: after each micro-batch, one flat row with `_timestamp`, `rows`
+   * (covered), `batchRows`, `psi_max`, `psi_max_feature` and `psi_<feature>` per feature, over
+   * the latest `window` to 2 x `window` rows, windows continued from batch to batch. The kernel's
+   * `watch(ae.watch(topic.stream()), { y: ['psi_max'] })` charts it live; leaving the loop ends the stream.
+   */
+  async *watch(stream: AsyncIterable<TableLike>, opts: DriftWatchOptions = {}): AsyncGenerator<Record<string, number | string>> {
+    checkOptions('watch()', opts, WATCH_OPTIONS);
+    if (opts.window !== undefined && !(Number.isInteger(opts.window) && opts.window > 0)) throw badOption('watch()', 'window', opts.window, 'a positive integer', 'window: 50_000');
+    const monitor = this.driftMonitor(opts.window ?? 50_000);
+    const state = new FeatureState(this.spec);
+    for await (const batch of stream) {
+      const rows = rowCount(batch);
+      if (rows === 0) continue;
+      const x = this.matrix(batch, { state });
+      monitor.observe(x, rows);
+      const d = monitor.report();
+      const point: Record<string, number | string> = { _timestamp: Date.now(), rows: d.rows, batchRows: rows, psi_max: d.max, psi_max_feature: d.feature ?? '' };
+      for (const [f, v] of Object.entries(d.psi)) point[`psi_${f}`] = v;
+      yield point;
+    }
+  }
+
+  private driftMonitor(window: number): DriftMonitor {
+    if (!DriftMonitor.supports(this.spec)) throw new KafkalabError('This model has no training distribution to measure drift against', { code: 'NO_DISTRIBUTION', hint: 'fit it again with this kafkalab version (fit() records the distribution in pipeline.json)' });
+    return new DriftMonitor(this.spec, window);
+  }
+
   async save(dir: string): Promise<void> {
     const spec = this.spec;
     await this.model.save(fileSaveHandler(dir));

@@ -11,7 +11,7 @@ import { mulberry32 } from '../util/prng';
 import type { tf } from '../runtime/score/backend';
 import { columnNames, columnsOf, rowCount, TableLike } from './input';
 import { Activation, buildNetwork } from './model';
-import { FeatureState, featureMatrix, fitScaler, forward, PipelineSpec, rowScores, scaleInPlace } from '../runtime';
+import { FeatureState, featureDistribution, featureMatrix, fitScaler, forward, PipelineSpec, rowScores, scaleInPlace } from '../runtime';
 import { type AutoencoderOptions, makeSpec, neededColumns, type NeededColumns } from './spec';
 import { fitStream } from './stream-fit';
 import { checkThresholdRule, computeThreshold, ThresholdRule } from './threshold';
@@ -131,6 +131,7 @@ export async function fitTable(options: AutoencoderOptions, data: TableLike, opt
     scaleInPlace(spec.scaler, train);
     scaleInPlace(spec.scaler, val);
   }
+  spec.distribution = featureDistribution(train, nf);
 
   const { model, trainer, stopper } = makeNetwork(options, spec, opts);
   const epochs = opts.epochs ?? 10;
@@ -200,6 +201,7 @@ export async function fitStreamData(options: AutoencoderOptions, stream: AsyncIt
         const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
         parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
         spec.scaler = fitScaler(options.scaler ?? 'standard', all, nf);
+        spec.distribution = featureDistribution(scaleInPlace(spec.scaler, all), nf);
         network = makeNetwork(options, spec, opts);
         return { spec, ...network };
       },

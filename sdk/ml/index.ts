@@ -1,5 +1,10 @@
 // Models: the autoencoder, its backend, features, scalers, thresholds and metrics.
 export { Autoencoder } from './autoencoder';
+export { promoteModel, modelVersions, ensureModelsTopic } from './production';
+export type { ModelPublishOptions, ModelPublishResult } from './production';
+export { DriftMonitor, featureDistribution, psi, decodeModelVersion, readModelVersion, ModelFeed } from '../runtime';
+export type { DriftReport, DistributionSpec, ModelVersion, ModelRole } from '../runtime';
+export type { DriftWatchOptions } from './autoencoder';
 export type { AutoencoderOptions, FitOptions, ScoreOptions, PredictOptions, ExplainOptions, EvaluateOptions, FeatureScores } from './autoencoder';
 export { backend, initBackend } from '../runtime/score/backend';
 export type { BackendName } from '../runtime/score/backend';

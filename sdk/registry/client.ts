@@ -5,6 +5,7 @@
  * is asked each time. Concurrent asks for the same id share one request. Credentials are sent,
  * never logged or put in an error.
  */
+import { rememberSecret } from '../util/redact';
 import { KafkalabError } from '../util/errors';
 import { defaultLogger, type Logger } from '../util/log';
 import type { ResolvedReference } from './formats';
@@ -71,6 +72,8 @@ export class SchemaRegistryClient {
     this.url = url;
     this.auth = auth;
     this.authHeader = auth ? 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64') : undefined;
+    rememberSecret(auth?.password);
+    rememberSecret(this.authHeader);
   }
 
   /** What it takes to open another client to the same registry (a worker thread's): carries the credentials, never log it. */

@@ -2,13 +2,16 @@
  * The one root class of errors kafkalab throws on purpose. `hint` says what the user can do;
  * `retriable` says whether trying the same thing again may work.
  */
+import { redactText } from './redact';
+
 export class KafkalabError extends Error {
   readonly code: string;
   readonly retriable: boolean;
   readonly hint?: string;
 
   constructor(message: string, opts: { code?: string; retriable?: boolean; hint?: string; cause?: unknown } = {}) {
-    super(opts.hint ? `${message}; ${opts.hint}` : message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    // Messages often quote what the user passed (URLs, options): never with a password in them.
+    super(redactText(opts.hint ? `${message}; ${opts.hint}` : message), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'KafkalabError';
     this.code = opts.code ?? 'KAFKALAB_ERROR';
     this.retriable = opts.retriable ?? false;

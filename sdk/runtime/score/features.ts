@@ -44,6 +44,19 @@ export class FeatureState {
   }
 
   /**
+   * Takes a copy of another state's windows when both pipelines keep the same windows under the
+   * same key (a new version of a model swapped in mid-stream), so its windowed features continue
+   * instead of warming up again. Returns whether it did.
+   */
+  inherit(other: FeatureState): boolean {
+    const same = (a: PipelineSpec) => JSON.stringify({ key: a.key, windows: a.windows });
+    if (same(this.spec) !== same(other.spec)) return false;
+    this.keys.clear();
+    for (const [key, st] of other.keys) this.keys.set(key, { rings: st.rings.map((r) => r.slice()), count: st.count, last: st.last.slice() });
+    return true;
+  }
+
+  /**
    * Feeds one row and writes its feature row at `out[offset..]`. `readings[i]` is input i as a
    * number (toNumber), NaN or infinite when missing or not numeric: the input's fill takes its place.
    */

@@ -10,6 +10,8 @@
  *   → anomaly = score > threshold
  */
 
+import type { DistributionSpec } from './drift';
+
 export const PIPELINE_VERSION = 1;
 
 /**
@@ -93,6 +95,8 @@ export interface PipelineSpec {
   model: ModelSpec;
   /** Fields a well-formed input record carries, for validation and dead-lettering. */
   schema: { fields: { name: string; type: 'number' | 'string' }[] };
+  /** The training rows' distribution of each feature (drift.ts): what live drift is measured against. Absent in older files. */
+  distribution?: DistributionSpec;
   createdAt?: string;
   metadata?: Record<string, unknown>;
 }
@@ -115,6 +119,10 @@ export function checkPipeline(spec: PipelineSpec): PipelineSpec {
   if (spec.scaler.offset.length !== nf || spec.scaler.scale.length !== nf) throw new Error('pipeline: scaler size differs from the feature count');
   if (spec.model.inputSize !== nf) throw new Error('pipeline: model input size differs from the feature count');
   if (!Number.isFinite(spec.threshold.value)) throw new Error('pipeline: threshold is not a finite number');
+  const d = spec.distribution;
+  if (d !== undefined && (!Array.isArray(d.features) || d.features.length !== nf || d.features.some((b) => b.fractions.length !== b.edges.length + 1))) {
+    throw new Error('pipeline: distribution must have one set of bins per feature, one more fraction than edges');
+  }
   featurePlan(spec);
   return spec;
 }

@@ -12,6 +12,7 @@ import { forward, loadModel } from './model';
 import { checkPipeline, type PipelineSpec } from './pipeline';
 import { featureErrors, rowScores, topFeatures, topFeaturesInto } from './reconstruction';
 import { prepareRows, type PreparedRows, type RowColumns } from './rows';
+import { loadVersionModel, type ModelVersion } from './versions';
 
 export interface Contribution {
   feature: string;
@@ -55,6 +56,12 @@ export class Scorer {
       throw new KafkalabError(`model.json takes ${shape[shape.length - 1]} inputs but pipeline.json lists ${spec.features.length} features`, { code: 'MODEL_LOAD' });
     }
     return new Scorer(spec, model, opts.threshold);
+  }
+
+  /** A model version read from a models topic (versions.ts), on the backend chosen. */
+  static async fromVersion(v: ModelVersion, opts: { threshold?: number; backend?: BackendName } = {}): Promise<Scorer> {
+    await initBackend(opts.backend);
+    return new Scorer(v.pipeline, await loadVersionModel(v), opts.threshold);
   }
 
   /** The TensorFlow.js backend the model runs on. */

@@ -6,13 +6,14 @@
  */
 import { reasonKind, type Scorer } from '@kafkalab/runtime';
 import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
-import { ChunkDecoder, type Chunk } from './chunk';
+import type { Chunk } from './chunk';
 import { float32Json } from './format';
 import { createResultProducer, sendChunks } from './producer';
-import { MatrixBatcher } from './batcher';
 import type { Config } from './config';
 import { kafkaLogCreator, type Logger } from './log';
 import type { Metrics } from './metrics';
+import { ModelSet, type ActiveModel } from './models';
+import { shadowComparison } from './shadow';
 
 export const DLQ_HEADERS = {
   reason: 'kafkalab.error',
@@ -52,18 +53,6 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     maxWaitTimeInMs: 500,
   });
 
-  const batcher = new MatrixBatcher({
-    width: scorer.width,
-    maxRows: config.batchSize,
-    maxMs: config.batchMs,
-    run: async (input, rows) => scorer.reconstruct(input, rows),
-    onCall: (rows, seconds) => {
-      metrics.batches.inc();
-      metrics.recordsScored.inc(rows);
-      metrics.modelSeconds.observe(seconds);
-    },
-  });
-
   let joined = false;
   let assignment: Record<string, number[]> = {};
   let crash!: (err: Error) => void;
@@ -84,16 +73,20 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   await consumer.connect();
   await consumer.subscribe({ topics: [config.inputTopic], fromBeginning: config.fromBeginning });
 
-  const chunks = new ChunkDecoder(scorer, config.passthroughFields);
-  // One window state for every partition this instance reads: a key's records share one
-  // partition when producers key records by the window key, so partitions never interleave a key.
-  const state = scorer.newState();
-  // The constant parts of every result, formatted once.
-  const threshold = `,"threshold":${num(scorer.threshold)},"anomaly":`;
-  const featureJson = scorer.spec.features.map((f) => `{"feature":${JSON.stringify(f)},"error":`);
-  const top = new Int32Array(Math.min(config.topFeatures, scorer.width));
-  const handleBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
-    if (batch.isEmpty()) return;
+  // The model (and a candidate in shadow) each batch scores with, swapped between batches (models.ts).
+  const models = await ModelSet.start(config, kafka, scorer, metrics, log);
+  const handleBatch = async (payload: EachBatchPayload): Promise<void> => {
+    if (payload.batch.isEmpty()) return;
+    const held = models.acquire();
+    try {
+      await scoreBatch(payload, held.live, held.candidate);
+    } finally {
+      models.release(held);
+    }
+  };
+  const scoreBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload, live: ActiveModel, candidate: ActiveModel | undefined): Promise<void> => {
+    const { scorer, chunks, state, batcher, thresholdJson: threshold, featureJson, versionJson } = live;
+    const top = new Int32Array(Math.min(config.topFeatures, scorer.width));
     const started = process.hrtime.bigint();
     const { topic, partition, messages } = batch;
     metrics.recordsIn.inc(messages.length);
@@ -107,7 +100,9 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       for (const d of chunk.dead) dead.push(deadLetter(d.message, topic, partition, d.reason));
       prepared.push(chunk);
     }
+    const shadow = candidate && shadowComparison(candidate, messages, partition, config.batchSize);
     const reconstructions = await Promise.all(prepared.map((c) => batcher.submit(c.matrix, c.rows)));
+    await shadow?.scored;
 
     const results = output.batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
     const source = `,"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":`;
@@ -115,12 +110,15 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     prepared.forEach((c, i) => {
       const recon = reconstructions[i];
       const scores = scorer.scores(c.matrix, recon);
+      live.drift?.observe(c.matrix, c.rows);
+      for (let r = 0; r < c.rows; r++) live.scores.observe(scores[r]);
       let errors: Float32Array | undefined; // only when some row is published (anomalies mode often has none)
       for (let r = 0; r < c.rows; r++) {
         const anomaly = scorer.isAnomaly(scores[r]);
         if (anomaly) anomalies++;
-        if (!anomaly && config.outputMode === 'anomalies') continue;
         const m = c.source[r];
+        const shadowJson = shadow ? shadow.compare(m, anomaly, scores[r]) : '';
+        if (!anomaly && config.outputMode === 'anomalies') continue;
         let t = '';
         if (config.topFeatures > 0) {
           errors ??= scorer.errors(c.matrix, recon);
@@ -130,11 +128,16 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
         }
         const fields = config.passthroughFields.length ? `,"fields":{${c.fields[r]}}` : '';
         const key = m.key === null ? 'null' : JSON.stringify(m.key.toString('utf8'));
-        results.add(m.key, `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly},"top":[${t}]${fields}}`, Number(m.timestamp));
+        results.add(m.key, `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly}${versionJson},"top":[${t}]${fields}${shadowJson}}`, Number(m.timestamp));
       }
     });
 
-    await Promise.all([results.send(), sendChunks(producer, config.dlqTopic, dead)]);
+    const comparison = shadow?.summary(live, topic);
+    await Promise.all([results.send(), sendChunks(producer, config.dlqTopic, dead), comparison ? sendChunks(producer, config.shadowTopic, [comparison]) : undefined]);
+    if (shadow) {
+      metrics.shadowRows.inc(shadow.rows);
+      metrics.shadowDisagreements.inc(shadow.disagreements);
+    }
     metrics.recordsOut.inc(results.count);
     metrics.anomalies.inc(anomalies);
     if (dead.length) for (const d of dead) metrics.dlq.inc(1, { reason: reasonKind(String(d.headers![DLQ_HEADERS.reason])) });
@@ -164,6 +167,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     stop: async () => {
       // kafkajs waits for the running eachBatch calls to finish before it leaves the group.
       await consumer.disconnect();
+      await models.stop();
       await output.disconnect();
       await producer.disconnect();
     },

@@ -5,6 +5,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { defaults } from './defaults';
+import { rememberSecret } from '@kafkalab/runtime';
 
 export type OutputMode = 'all' | 'anomalies';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -37,6 +38,14 @@ export interface Config {
   port: number;
   logLevel: LogLevel;
   modelDir: string;
+  /** Compacted topic of published model versions to follow (ae.publish); unset: the model in modelDir only. */
+  modelTopic?: string;
+  /** Which model's versions on modelTopic (the key prefix ae.publish writes). */
+  modelName: string;
+  /** Where the live-versus-candidate comparison of each batch goes while a candidate runs in shadow. */
+  shadowTopic: string;
+  /** Rows per half of the sliding window the drift figures cover. */
+  driftWindow: number;
 }
 
 export class ConfigError extends Error {
@@ -122,6 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
   const key = file('KAFKA_SSL_KEY');
   if (bool('KAFKA_SSL', Boolean(ca || cert || key))) {
     const rejectUnauthorized = bool('KAFKA_SSL_REJECT_UNAUTHORIZED', true);
+    rememberSecret(env.KAFKA_SSL_KEY_PASSWORD);
     ssl = ca || cert || key || !rejectUnauthorized ? { rejectUnauthorized, ca: ca ? [ca] : undefined, cert, key, passphrase: env.KAFKA_SSL_KEY_PASSWORD || undefined } : true;
     if (Boolean(cert) !== Boolean(key)) problems.push('KAFKA_SSL_CERT and KAFKA_SSL_KEY must be set together (client certificate authentication)');
   }
@@ -132,6 +142,7 @@ export function loadConfig(env: Env = process.env): Config {
     const m = oneOf<SaslMechanism>('KAFKA_SASL_MECHANISM', 'plain', ['plain', 'scram-sha-256', 'scram-sha-512']);
     const username = env.KAFKA_SASL_USERNAME ?? '';
     const password = env.KAFKA_SASL_PASSWORD ?? '';
+    rememberSecret(password);
     if (!username) problems.push('KAFKA_SASL_USERNAME must be set when KAFKA_SASL_MECHANISM is set');
     if (!password) problems.push('KAFKA_SASL_PASSWORD must be set when KAFKA_SASL_MECHANISM is set');
     sasl = { mechanism: m, username, password };
@@ -163,7 +174,16 @@ export function loadConfig(env: Env = process.env): Config {
     port: int('PORT', 8080, 0, 65535),
     logLevel: oneOf<LogLevel>('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error']),
     modelDir: path.resolve(str('MODEL_DIR', path.join(__dirname, '..', '..', 'model'))),
+    modelTopic: str('MODEL_TOPIC', '') || undefined,
+    modelName: str('MODEL_NAME', 'model'),
+    shadowTopic: str('SHADOW_TOPIC', `${outputTopic}-shadow`),
+    driftWindow: int('DRIFT_WINDOW', 50_000, 100, 100_000_000),
   };
+  for (const [name, t] of [['MODEL_TOPIC', config.modelTopic], ['SHADOW_TOPIC', config.shadowTopic]] as const) {
+    if (t !== undefined && !/^[a-zA-Z0-9._-]{1,249}$/.test(t)) problems.push(`${name}="${t}" is not a valid Kafka topic name (letters, digits, ".", "_", "-")`);
+  }
+  if (config.modelTopic !== undefined && [inputTopic, outputTopic, dlqTopic].includes(config.modelTopic)) problems.push(`MODEL_TOPIC must differ from INPUT_TOPIC, OUTPUT_TOPIC and DLQ_TOPIC ("${config.modelTopic}")`);
+  if (config.modelName.includes(':')) problems.push(`MODEL_NAME="${config.modelName}" must not contain ":"`);
   if (config.heartbeatIntervalMs * 3 > config.sessionTimeoutMs) {
     problems.push(`HEARTBEAT_INTERVAL_MS=${config.heartbeatIntervalMs} must be at most a third of SESSION_TIMEOUT_MS (${config.sessionTimeoutMs})`);
   }

@@ -47,6 +47,9 @@ export class Gauge extends Metric {
   delete(labels?: Labels): void {
     this.values.delete(labelText(labels));
   }
+  clear(): void {
+    this.values.clear();
+  }
   lines(): string[] {
     return [...this.values].map(([k, v]) => `${this.name}${k} ${v}`);
   }
@@ -56,7 +59,8 @@ export class Histogram extends Metric {
   private counts: number[];
   private sum = 0;
   private count = 0;
-  constructor(name: string, help: string, readonly buckets: number[]) {
+  /** `labels` are constant, carried by every line (e.g. the model version a histogram belongs to). */
+  constructor(name: string, help: string, readonly buckets: number[], private readonly labels?: Labels) {
     super(name, help, 'histogram');
     this.counts = buckets.map(() => 0);
   }
@@ -66,8 +70,10 @@ export class Histogram extends Metric {
     for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) this.counts[i]++;
   }
   lines(): string[] {
-    const out = this.buckets.map((b, i) => `${this.name}_bucket{le="${b}"} ${this.counts[i]}`);
-    out.push(`${this.name}_bucket{le="+Inf"} ${this.count}`, `${this.name}_sum ${this.sum}`, `${this.name}_count ${this.count}`);
+    const l = labelText(this.labels);
+    const le = (b: number | string) => (l ? `{${l.slice(1, -1)},le="${b}"}` : `{le="${b}"}`);
+    const out = this.buckets.map((b, i) => `${this.name}_bucket${le(b)} ${this.counts[i]}`);
+    out.push(`${this.name}_bucket${le('+Inf')} ${this.count}`, `${this.name}_sum${l} ${this.sum}`, `${this.name}_count${l} ${this.count}`);
     return out;
   }
 }
@@ -84,11 +90,32 @@ export class Metrics {
   readonly lag = new Gauge('scorer_consumer_lag', 'High watermark minus the next offset to consume, per partition, as of the last batch');
   readonly ready = new Gauge('scorer_ready', '1 while the scorer runs (model loaded, consumer started), 0 while it shuts down');
   readonly info = new Gauge('scorer_info', 'Static information about this scorer');
+  readonly modelInfo = new Gauge('scorer_model_info', 'The model versions scoring now (role live, or candidate in shadow) and their thresholds');
+  readonly modelSwaps = new Counter('scorer_model_swaps_total', 'Model versions taken from MODEL_TOPIC, by role');
+  readonly modelErrors = new Counter('scorer_model_errors_total', 'Records on MODEL_TOPIC that could not be used, and failed fetches of it');
+  readonly drift = new Gauge('scorer_feature_drift_psi', 'Population stability index of each feature of the latest DRIFT_WINDOW..2xDRIFT_WINDOW rows against the training distribution');
+  readonly driftRows = new Gauge('scorer_feature_drift_rows', 'Rows the drift figures cover');
+  readonly shadowRows = new Counter('scorer_shadow_rows_total', 'Records scored by both the live and the candidate model');
+  readonly shadowDisagreements = new Counter('scorer_shadow_disagreements_total', 'Records the live and the candidate model gave different verdicts');
+  /** Score distributions of the models in use (set by the model set before each render). */
+  scoreHistograms: Histogram[] = [];
+  private readonly collectors: (() => void)[] = [];
   private readonly started = Date.now();
 
+  /** Runs `fn` before each render (gauges computed on demand). */
+  collect(fn: () => void): void {
+    this.collectors.push(fn);
+  }
+
   render(): string {
+    for (const fn of this.collectors) fn();
     const uptime = `# HELP scorer_uptime_seconds Seconds since the process started\n# TYPE scorer_uptime_seconds gauge\nscorer_uptime_seconds ${(Date.now() - this.started) / 1000}`;
-    const all: Metric[] = [this.recordsIn, this.recordsScored, this.recordsOut, this.anomalies, this.dlq, this.batches, this.batchSeconds, this.modelSeconds, this.lag, this.ready, this.info];
-    return all.map((m) => m.render()).join('\n') + '\n' + uptime + '\n';
+    const all: Metric[] = [
+      this.recordsIn, this.recordsScored, this.recordsOut, this.anomalies, this.dlq, this.batches, this.batchSeconds, this.modelSeconds, this.lag, this.ready, this.info,
+      this.modelInfo, this.modelSwaps, this.modelErrors, this.drift, this.driftRows, this.shadowRows, this.shadowDisagreements,
+    ];
+    // One HELP/TYPE header per metric name, however many versions have a histogram.
+    const scores = this.scoreHistograms.map((h, i) => (i === 0 ? h.render() : h.lines().join('\n')));
+    return [...all.map((m) => m.render()), ...scores].join('\n') + '\n' + uptime + '\n';
   }
 }
