@@ -4,9 +4,10 @@
  * micro-batcher, publish results and dead letters, and only then commit the batch's offsets
  * (at-least-once).
  */
-import { reasonKind, type Scorer } from '@kafkalab/runtime';
+import { reasonKind, SchemaRegistryClient, type Scorer } from '@kafkalab/runtime';
 import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
-import type { Chunk } from './chunk';
+import { loadSchemas, useSchemaRegistry, type Chunk } from './chunk';
+import { avroResults } from './avro-output';
 import { float32Json } from './format';
 import { createResultProducer, sendChunks } from './producer';
 import type { Config } from './config';
@@ -69,6 +70,10 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
 
   await producer.connect();
   const output = await createResultProducer(kafka, producer, config.outputTopic, config.produceEncoder, log);
+  const registry = config.schemaRegistry && new SchemaRegistryClient(config.schemaRegistry);
+  useSchemaRegistry(registry);
+  // OUTPUT_FORMAT=avro: each result's JSON encoded with a schema registered under <OUTPUT_TOPIC>-value.
+  const encode = registry && config.outputFormat === 'avro' ? await avroResults(registry, config.outputTopic, config.passthroughFields) : undefined;
   log.info('result encoder', { encoder: output.encoder });
   await consumer.connect();
   await consumer.subscribe({ topics: [config.inputTopic], fromBeginning: config.fromBeginning });
@@ -90,6 +95,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     const started = process.hrtime.bigint();
     const { topic, partition, messages } = batch;
     metrics.recordsIn.inc(messages.length);
+    const loading = loadSchemas(messages); // new schema ids of framed records, before any state advances
+    if (loading) await loading;
 
     // Window state advances here, synchronously and in offset order; only the model call waits
     // for the batcher, so concurrent partitions never interleave one key's readings.
@@ -128,7 +135,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
         }
         const fields = config.passthroughFields.length ? `,"fields":{${c.fields[r]}}` : '';
         const key = m.key === null ? 'null' : JSON.stringify(m.key.toString('utf8'));
-        results.add(m.key, `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly}${versionJson},"top":[${t}]${fields}${shadowJson}}`, Number(m.timestamp));
+        const json = `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly}${versionJson},"top":[${t}]${fields}${shadowJson}}`;
+        results.add(m.key, encode ? encode(json) : json, Number(m.timestamp));
       }
     });
 
