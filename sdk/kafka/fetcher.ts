@@ -295,7 +295,7 @@ export async function readRange(fetcher: TopicFetcher, partition: number, from: 
   await fetchRanges(
     fetcher,
     [{ partition, from, to }],
-    (_p, messages, start, end, aborted) => {
+    async (_p, messages, start, end, aborted) => {
       const drop = aborted?.length ? abortedFilter(aborted) : null;
       const keep: KafkajsMessage[] = [];
       for (const m of messages) {
@@ -303,7 +303,7 @@ export async function readRange(fetcher: TopicFetcher, partition: number, from: 
         const offset = Number(m.offset);
         if (offset >= start && offset < end) keep.push(m);
       }
-      if (keep.length) return onMessages(keep);
+      if (keep.length) await onMessages(keep);
     },
     fetchBytes,
   );
