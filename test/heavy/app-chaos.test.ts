@@ -71,8 +71,8 @@ async function chaos(c: ChaosCase): Promise<void> {
     OUTPUT_MODE: 'all',
     TOP_FEATURES: '0',
     BATCH_SIZE: '512',
-    SESSION_TIMEOUT_MS: '6000',
-    HEARTBEAT_INTERVAL_MS: '500',
+    SESSION_TIMEOUT_MS: '10000',
+    HEARTBEAT_INTERVAL_MS: '1000',
   };
   const all: AppProcess[] = [];
   const start = async (): Promise<AppProcess> => {

@@ -16,6 +16,9 @@ import type { Metrics } from './metrics';
 import { ModelSet, type ActiveModel } from './models';
 import { shadowComparison } from './shadow';
 
+/** Commit errors that mean the member no longer owns its partitions as of this generation (Kafka's names). */
+const GROUP_MOVED_ON = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID']);
+
 export const DLQ_HEADERS = {
   reason: 'kafkalab.error',
   topic: 'kafkalab.source.topic',
@@ -226,7 +229,17 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     const last = batch.lastOffset();
     resolveOffset(last);
     // The window checkpoint goes with the offset, in one commit: the restore's starting point.
-    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString(), metadata: windows.checkpoint(state, Number(last) + 1) }]);
+    try {
+      await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString(), metadata: windows.checkpoint(state, Number(last) + 1) }]);
+    } catch (err) {
+      // The group moved on while this batch ran (this member was evicted, or a rebalance began):
+      // the partition is re-read from its last commit by whoever owns it now, so this is the
+      // revoked-batch case above, not a reason to stop. kafkajs rejoins on its next heartbeat.
+      const type = (err as { type?: string; cause?: { type?: string } }).type ?? (err as { cause?: { type?: string } }).cause?.type;
+      if (!type || !GROUP_MOVED_ON.has(type)) throw err;
+      log.warn('commit refused: the group rebalanced during the batch; its records will be scored again', { topic, partition, offset: last, error: type });
+      return;
+    }
     metrics.lag.set(Math.max(0, Number(batch.highWatermark) - Number(last) - 1), { topic, partition });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics.batchSeconds.observe(seconds);
