@@ -2,13 +2,15 @@
  * The streaming loop: consume a batch per partition (consumer group, so instances share the
  * partitions), decode and prepare it with kafkalab's runtime (chunk.ts), score through the
  * micro-batcher, publish results and dead letters, and only then commit the batch's offsets
- * (at-least-once).
+ * (at-least-once); with PROCESSING_GUARANTEE=exactly-once the outputs and the offset are written
+ * in one transaction per batch (transactions.ts).
  */
 import { reasonKind, type Scorer } from '@kafkalab/runtime';
 import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { Chunk } from './chunk';
 import { float32Json } from './format';
-import { createResultProducer, sendChunks } from './producer';
+import { createResultProducer, messageBatch, sendChunks } from './producer';
+import { PartitionTransactions } from './transactions';
 import type { Config } from './config';
 import { kafkaLogCreator, type Logger } from './log';
 import type { Metrics } from './metrics';
@@ -60,6 +62,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     joined = true;
     assignment = payload.memberAssignment;
+    void transactions?.retain(assignment[config.inputTopic] ?? []);
     log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, leader: payload.isLeader, assignment: payload.memberAssignment });
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -67,6 +70,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     if (!payload.restart) crash(payload.error);
   });
 
+  const transactions = config.processingGuarantee === 'exactly-once' ? new PartitionTransactions(kafka, config, log) : undefined;
+  if (transactions) log.info('exactly-once: one transaction per input batch', { transactionalIds: transactions.idFor(0).replace(/0$/, '<partition>'), encoder: 'kafkajs' });
   await producer.connect();
   const output = await createResultProducer(kafka, producer, config.outputTopic, config.produceEncoder, log);
   log.info('result encoder', { encoder: output.encoder });
@@ -80,6 +85,9 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     const held = models.acquire();
     try {
       await scoreBatch(payload, held.live, held.candidate);
+    } catch (err) {
+      await transactions?.fail(payload.batch.partition, err); // aborts the batch's open transaction
+      throw err;
     } finally {
       models.release(held);
     }
@@ -104,7 +112,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     const reconstructions = await Promise.all(prepared.map((c) => batcher.submit(c.matrix, c.rows)));
     await shadow?.scored;
 
-    const results = output.batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
+    const txn = await transactions?.begin(partition);
+    const results = txn ? messageBatch(txn, config.outputTopic) : output.batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
     const source = `,"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":`;
     let anomalies = 0;
     prepared.forEach((c, i) => {
@@ -133,7 +142,12 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     });
 
     const comparison = shadow?.summary(live, topic);
-    await Promise.all([results.send(), sendChunks(producer, config.dlqTopic, dead), comparison ? sendChunks(producer, config.shadowTopic, [comparison]) : undefined]);
+    if (txn) {
+      // One transaction's sends one after another (kafkajs registers partitions per send).
+      await results.send();
+      await sendChunks(txn, config.dlqTopic, dead);
+      if (comparison) await sendChunks(txn, config.shadowTopic, [comparison]);
+    } else await Promise.all([results.send(), sendChunks(producer, config.dlqTopic, dead), comparison ? sendChunks(producer, config.shadowTopic, [comparison]) : undefined]);
     if (shadow) {
       metrics.shadowRows.inc(shadow.rows);
       metrics.shadowDisagreements.inc(shadow.disagreements);
@@ -143,11 +157,16 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     if (dead.length) for (const d of dead) metrics.dlq.inc(1, { reason: reasonKind(String(d.headers![DLQ_HEADERS.reason])) });
 
     // A revoked partition belongs to another member now: it re-reads from the last commit,
-    // which duplicates these outputs but loses nothing.
-    if (!isRunning() || isStale()) return;
+    // which duplicates these outputs (at-least-once; exactly-once aborts them) but loses nothing.
+    if (!isRunning() || isStale()) {
+      await transactions?.abort(partition);
+      return;
+    }
     const last = batch.lastOffset();
+    const next = (BigInt(last) + 1n).toString();
+    if (transactions) await transactions.commit(partition, topic, next);
+    else await consumer.commitOffsets([{ topic, partition, offset: next }]);
     resolveOffset(last);
-    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
     metrics.lag.set(Math.max(0, Number(batch.highWatermark) - Number(last) - 1), { topic, partition });
     metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     await heartbeat();
@@ -168,6 +187,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       // kafkajs waits for the running eachBatch calls to finish before it leaves the group.
       await consumer.disconnect();
       await models.stop();
+      await transactions?.close();
       await output.disconnect();
       await producer.disconnect();
     },
