@@ -113,10 +113,27 @@ function rawCellError(value: unknown): CellError {
     return { ename: name, evalue: clean.slice(clean.indexOf(':') + 1).trim(), traceback: [clean] };
   }
   if (value instanceof Error) {
-    const stack = value.stack ?? `${value.name}: ${value.message}`;
-    return { ename: value.name || value.constructor?.name || 'Error', evalue: value.message, traceback: stack.split('\n') };
+    const ename = value.name || value.constructor?.name || 'Error';
+    return { ename, evalue: value.message, traceback: [`${RED}${ename}${RESET}: ${value.message}`, ...userFrames(value.stack ?? '')] };
   }
-  return { ename: 'Error', evalue: format(value), traceback: [`Uncaught ${format(value)}`] };
+  return { ename: 'Error', evalue: format(value), traceback: [`${RED}Uncaught${RESET} ${format(value)}`] };
+}
+
+/** ANSI colours: Jupyter front ends render them in tracebacks (IPython's red error name). */
+const RED = '\x1b[0;31m';
+const RESET = '\x1b[0m';
+
+/**
+ * The stack frames worth showing under a cell's error: the cell's own (tslab runs cells as
+ * `evalmachine.<anonymous>`, shown as `cell`) and library code it called; not Node's internals
+ * nor the kernel's (tslab's executor, kafkalab's kernel/), which say nothing about the cell.
+ */
+export function userFrames(stack: string): string[] {
+  return stack
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .filter((l) => !/\(node:|\bnode:internal|[\\/]tslab[\\/]dist[\\/]|[\\/](dist[\\/])?kernel[\\/][\w-]+\.[jt]s|\bnew Promise \(<anonymous>\)|^\s+at <anonymous>$/.test(l))
+    .map((l) => l.replace(/evalmachine\.<anonymous>/g, 'cell'));
 }
 
 function diagnosticsError(lines: string[]): CellError {

@@ -36,9 +36,10 @@ export interface PreparedRows {
 
 /**
  * Prepares `rows` rows of `columns` in order, advancing `state` with the rows that can be
- * scored. `out`, when given, receives the matrix (rows x features at least).
+ * scored. `out`, when given, receives the matrix (rows x features at least). `at`, when given,
+ * holds each row's position (its source offset) for the state's `earliest()`.
  */
-export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array): PreparedRows {
+export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array, at?: ArrayLike<number>): PreparedRows {
   const inputs = spec.inputs;
   const nf = spec.features.length;
   const cols = inputs.map((inp) => columns[inp.name]);
@@ -79,11 +80,11 @@ export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: numbe
       problems[r] = ROW_PROBLEM.outOfRange(inputs[far].name, readings[far]);
       continue;
     }
-    const at = k * nf;
-    state.push(key, readings, matrix, at);
-    scaleRow(spec.scaler, matrix, at);
+    const base = k * nf;
+    state.push(key, readings, matrix, base, at === undefined ? NaN : at[r]);
+    scaleRow(spec.scaler, matrix, base);
     let bad = -1;
-    for (let f = 0; f < nf && bad < 0; f++) if (!Number.isFinite(matrix[at + f])) bad = f;
+    for (let f = 0; f < nf && bad < 0; f++) if (!Number.isFinite(matrix[base + f])) bad = f;
     if (bad >= 0) {
       // Window statistics or scaling overflowed float32: the state has advanced, as it would in any path.
       problems[r] = ROW_PROBLEM.notFinite(spec.features[bad]);

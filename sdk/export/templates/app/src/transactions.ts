@@ -54,12 +54,12 @@ export class PartitionTransactions {
     return txn;
   }
 
-  /** Adds the input position (the offset after the batch) to the partition's transaction and commits it. */
-  async commit(partition: number, topic: string, nextOffset: string): Promise<void> {
-    const txn = this.open.get(partition);
-    if (!txn) throw new Error(`no open transaction for partition ${partition}`);
-    await txn.sendOffsets({ consumerGroupId: this.config.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
-    this.open.delete(partition);
+  /** Adds the input position (the offset after the batch, with its metadata) to the partition's transaction and commits it. */
+  async commit(c: { topic: string; partition: number; offset: string; metadata?: string | null }): Promise<void> {
+    const txn = this.open.get(c.partition);
+    if (!txn) throw new Error(`no open transaction for partition ${c.partition}`);
+    await txn.sendOffsets({ consumerGroupId: this.config.groupId, topics: [{ topic: c.topic, partitions: [{ partition: c.partition, offset: c.offset, metadata: c.metadata ?? null }] }] });
+    this.open.delete(c.partition);
     await txn.commit();
   }
 
