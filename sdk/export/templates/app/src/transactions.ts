@@ -10,7 +10,7 @@
  * late writes and commits fail instead of duplicating. Results go through kafkajs's
  * transactional producer (the record-batch fast path does not write transactional batches).
  */
-import { Partitioners, type Kafka, type Producer, type Transaction } from 'kafkajs';
+import { Partitioners, type Kafka, type PartitionOffset, type Producer, type Transaction } from 'kafkajs';
 import type { Config } from './config';
 import type { Logger } from './log';
 
@@ -58,7 +58,9 @@ export class PartitionTransactions {
   async commit(c: { topic: string; partition: number; offset: string; metadata?: string | null }): Promise<void> {
     const txn = this.open.get(c.partition);
     if (!txn) throw new Error(`no open transaction for partition ${c.partition}`);
-    await txn.sendOffsets({ consumerGroupId: this.config.groupId, topics: [{ topic: c.topic, partitions: [{ partition: c.partition, offset: c.offset, metadata: c.metadata ?? null }] }] });
+    // kafkajs's TxnOffsetCommit encodes each partition's `metadata`, which its types leave out.
+    const partition = { partition: c.partition, offset: c.offset, metadata: c.metadata ?? null } as PartitionOffset;
+    await txn.sendOffsets({ consumerGroupId: this.config.groupId, topics: [{ topic: c.topic, partitions: [partition] }] });
     this.open.delete(c.partition);
     await txn.commit();
   }
