@@ -5,9 +5,10 @@
  * (at-least-once); with PROCESSING_GUARANTEE=exactly-once the outputs and the offset are written
  * in one transaction per batch (transactions.ts).
  */
-import { openFetcher, readRange, reasonKind, type FeatureState, type Scorer, type WindowSource } from '@kafkalab/runtime';
+import { openFetcher, readRange, reasonKind, SchemaRegistryClient, type FeatureState, type Scorer, type WindowSource } from '@kafkalab/runtime';
 import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
-import type { Chunk } from './chunk';
+import { loadSchemas, useSchemaRegistry, type Chunk } from './chunk';
+import { avroResults } from './avro-output';
 import { float32Json } from './format';
 import { createResultProducer, messageBatch, sendChunks } from './producer';
 import { PartitionTransactions } from './transactions';
@@ -76,6 +77,10 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   if (transactions) log.info('exactly-once: one transaction per input batch', { transactionalIds: transactions.idFor(0).replace(/0$/, '<partition>'), encoder: 'kafkajs' });
   await producer.connect();
   const output = await createResultProducer(kafka, producer, config.outputTopic, config.produceEncoder, log);
+  const registry = config.schemaRegistry && new SchemaRegistryClient(config.schemaRegistry);
+  useSchemaRegistry(registry);
+  // OUTPUT_FORMAT=avro: each result's JSON encoded with a schema registered under <OUTPUT_TOPIC>-value.
+  const encode = registry && config.outputFormat === 'avro' ? await avroResults(registry, config.outputTopic, config.passthroughFields) : undefined;
   log.info('result encoder', { encoder: output.encoder });
   await consumer.connect();
   await consumer.subscribe({ topics: [config.inputTopic], fromBeginning: config.fromBeginning });
@@ -92,7 +97,11 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       return { offset: Number(p?.offset ?? -1), metadata: p?.metadata ?? null };
     },
     logStart: async (partition) => Number((await admin.fetchTopicOffsets(config.inputTopic)).find((x) => x.partition === partition)?.low ?? 0),
-    read: (partition, from, to, on) => readRange(fetcher, partition, from, to, on as never),
+    read: (partition, from, to, on) =>
+      readRange(fetcher, partition, from, to, async (messages) => {
+        await loadSchemas(messages as unknown as KafkaMessage[]); // framed records replayed into the windows need their schemas too
+        (on as (m: unknown[]) => void)(messages);
+      }),
     feed: (records, partition, state) => {
       for (let at = 0; at < records.length; at += config.batchSize) model.chunks.decode(records.slice(at, at + config.batchSize), partition, state);
     },
@@ -138,6 +147,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     const { topic, partition, messages } = batch;
     const { state, restoreMs } = await stateAt(live, partition, Number(batch.firstOffset()));
     metrics.recordsIn.inc(messages.length);
+    const loading = loadSchemas(messages); // new schema ids of framed records, before any state advances
+    if (loading) await loading;
 
     // Window state advances here, synchronously and in offset order; only the model call waits
     // for the batcher, so concurrent partitions never interleave one key's readings.
@@ -178,7 +189,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
         }
         const fields = config.passthroughFields.length ? `,"fields":{${c.fields[r]}}` : '';
         const key = m.key === null ? 'null' : JSON.stringify(m.key.toString('utf8'));
-        results.add(m.key, `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly}${versionJson},"top":[${t}]${fields}${shadowJson}}`, Number(m.timestamp));
+        const json = `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly}${versionJson},"top":[${t}]${fields}${shadowJson}}`;
+        results.add(m.key, encode ? encode(json) : json, Number(m.timestamp));
       }
     });
 

@@ -16,7 +16,7 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from './log';
 
 export interface OutputBatch {
-  add(key: Buffer | null, value: string, timestamp: number): void;
+  add(key: Buffer | null, value: string | Buffer, timestamp: number): void;
   readonly count: number;
   /** Resolves once the broker acknowledged every record added (acks=all). */
   send(): Promise<void>;
