@@ -3,7 +3,7 @@
 // versions published while car readings stream in at a steady rate. Beside it, in the same run,
 // the end-to-end latency of ordinary records (input timestamp to its result's arrival), which a
 // swap cannot beat: the new version scores the batches that start after it is loaded.
-// Usage: node dist/bench/model-swap.js [rows per second, default 10000] [swaps, default 10]
+// Usage: node dist/bench/model-swap.js [rows per second, default 5000] [swaps, default 10]
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,7 +13,7 @@ import { connect } from '../sdk/kafka/connect';
 import { installAndBuild, startAppProcess } from '../sdk/export/process';
 import { Autoencoder, carReadings, CAR_FEATURES } from '../sdk';
 
-const RATE = Number(process.argv[2] ?? 10_000);
+const RATE = Number(process.argv[2] ?? 5_000);
 const SWAPS = Number(process.argv[3] ?? 10);
 const TICK_MS = 50;
 
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'readings', numPartitions: 4 }, { topic: 'scores', numPartitions: 4 }], waitForLeaders: true });
     await admin.disconnect();
-    app = await startAppProcess(dir, { KAFKA_BROKERS: broker.bootstrap, MODEL_TOPIC: 'models', AUTO_OFFSET_RESET: 'latest', LOG_LEVEL: 'warn' });
+    app = await startAppProcess(dir, { KAFKA_BROKERS: broker.bootstrap, MODEL_TOPIC: 'models', AUTO_OFFSET_RESET: 'latest', LOG_LEVEL: 'info' });
     await app.ready(60_000);
 
     // Results: arrival time per version (first seen) and record latencies.

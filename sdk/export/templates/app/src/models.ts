@@ -45,7 +45,7 @@ export class ActiveModel {
     // partition when producers key records by the window key, so partitions never interleave a key.
     this.state = scorer.newState();
     this.batcher = new MatrixBatcher({
-      width: scorer.width,
+      width: scorer.inputWidth,
       maxRows: config.batchSize,
       maxMs: config.batchMs,
       run: async (input, rows) => scorer.reconstruct(input, rows),
