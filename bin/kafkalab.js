@@ -11,4 +11,10 @@ require(path.join(__dirname, '..', 'dist', 'sdk', 'util', 'warmup.js')).enableCo
 require(entry)
   .main(process.argv.slice(2))
   .then((code) => { if (code) process.exitCode = code; })
-  .catch((err) => { process.stderr.write((err && err.stack) || String(err)); process.stderr.write('\n'); process.exit(1); });
+  .catch((err) => {
+    // An unexpected error's stack may quote a URL with a password: print it through the one redaction helper.
+    const { redactText } = require(path.join(__dirname, '..', 'dist', 'sdk', 'util', 'redact.js'));
+    process.stderr.write(redactText((err && err.stack) || String(err)));
+    process.stderr.write('\n');
+    process.exit(1);
+  });

@@ -56,6 +56,10 @@ export function patchFit(proto: { fit: Fit; [PATCHED]?: boolean }): void {
         return userDone?.();
       },
     });
-    return run.finally(() => unsubscribe?.());
+    // An interrupted or failed fit never calls done: the final chart is drawn here then.
+    return run.finally(() => {
+      unsubscribe?.();
+      p?.done();
+    });
   };
 }

@@ -7,6 +7,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { plotlyAssetName, plotlyBundlePath } from '../sdk/plot/figure';
 import { KafkalabError } from '../sdk/util/errors';
 import { packageRoot } from './resolve';
 
@@ -85,14 +86,29 @@ const LOGO_SVG =
   '<circle cx="20" cy="32" r="7" fill="#fff"/><circle cx="44" cy="18" r="6" fill="#f7b500"/><circle cx="44" cy="46" r="6" fill="#f7b500"/>' +
   '<path d="M26 29 L38 21 M26 35 L38 43" stroke="#fff" stroke-width="3"/></svg>\n';
 
-/** Writes `<kernels>/<name>/kernel.json` (and a logo); returns the kernel folder. */
+/**
+ * Where the kernel's charts load plotly.js from: `<data dir>/nbextensions/kafkalab/`, next to
+ * the `kernels/` folder. Jupyter serves it at `<base url>nbextensions/kafkalab/…` (classic
+ * Notebook; JupyterLab and VS Code draw the Plotly MIME type themselves), so notebooks carry
+ * only their figures' data, not the 4.8 MB bundle.
+ */
+export function assetsDir(location: InstallOptions['location'] = 'user', python?: string): string {
+  return path.join(path.dirname(kernelsDir(location, python)), 'nbextensions', 'kafkalab');
+}
+
+/** Writes `<kernels>/<name>/kernel.json` (and a logo) and the served plotly.js; returns the kernel folder. */
 export function installKernel(opts: InstallOptions = {}): string {
   const dir = path.join(kernelsDir(opts.location, opts.python), opts.name ?? KERNEL_NAME);
   const spec = kernelSpec(opts);
+  const assets = assetsDir(opts.location, opts.python);
   try {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'kernel.json'), JSON.stringify(spec, null, 2) + '\n');
     fs.writeFileSync(path.join(dir, 'logo-svg.svg'), LOGO_SVG);
+    fs.mkdirSync(assets, { recursive: true });
+    // Older versions' bundles go: the file name carries the version charts ask for.
+    for (const f of fs.readdirSync(assets)) if (/^plotly-.*\.min\.js$/.test(f) && f !== plotlyAssetName()) fs.rmSync(path.join(assets, f), { force: true });
+    fs.copyFileSync(plotlyBundlePath(), path.join(assets, plotlyAssetName()));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new KafkalabError(`cannot write the kernelspec to ${dir} (${code ?? String(err)})`, {
@@ -108,5 +124,15 @@ export function uninstallKernel(opts: InstallOptions = {}): string | undefined {
   const dir = path.join(kernelsDir(opts.location, opts.python), opts.name ?? KERNEL_NAME);
   if (!fs.existsSync(path.join(dir, 'kernel.json'))) return undefined;
   fs.rmSync(dir, { recursive: true, force: true });
+  // The served plotly.js stays while another kafkalab kernelspec (--name) still uses it.
+  const kernels = path.dirname(dir);
+  const others = fs.existsSync(kernels) && fs.readdirSync(kernels).some((k) => {
+    try {
+      return Boolean(JSON.parse(fs.readFileSync(path.join(kernels, k, 'kernel.json'), 'utf8')).metadata?.kafkalab);
+    } catch {
+      return false;
+    }
+  });
+  if (!others) fs.rmSync(assetsDir(opts.location, opts.python), { recursive: true, force: true });
   return dir;
 }

@@ -52,7 +52,7 @@ export function startKafkalabKernel(configPath: string): void {
   installExecuteProtocol(jupyter as unknown as Record<string, unknown>, ts);
   const interruptListeners = new Set<() => void>();
   const bridge: KernelBridge = {
-    state: { plotlyLoaded: false },
+    state: { plotlyLoaded: false, embedPlotly: process.env.KAFKALAB_PLOTLY === 'inline' },
     send(bundle, displayId, update) {
       const write = jupyter.lastWriteDisplayData;
       if (!write) return false;

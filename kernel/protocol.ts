@@ -15,6 +15,7 @@
  * the error message, otherwise (a user's own console.error) they go to stderr, one event-loop
  * turn later.
  */
+import { redactText } from '../sdk/util/redact';
 import { format } from 'util';
 import type * as TS from 'typescript';
 import { formatError, isKafkalabError } from './display';
@@ -71,7 +72,7 @@ function flushHeld(cell: RunningCell): void {
   if (cell.thrown) {
     const value = cell.thrown.value;
     cell.thrown = undefined;
-    writeStderr((formatError(value) ?? (value instanceof Error ? value.stack ?? String(value) : format(value))) + '\n');
+    writeStderr(redactText(formatError(value) ?? (value instanceof Error ? value.stack ?? String(value) : format(value))) + '\n');
   }
   if (cell.diagnostics.length) writeStderr(cell.diagnostics.splice(0).join('\n') + '\n');
 }
@@ -99,18 +100,40 @@ export function publishCellResult(data: Record<string, unknown>, metadata: Recor
   return true;
 }
 
-/** The Jupyter error fields for a value a cell threw. */
+/** The Jupyter error fields for a value a cell threw; never with a secret in them (sdk/util/redact.ts). */
 export function cellError(value: unknown): CellError {
+  const e = rawCellError(value);
+  return { ename: e.ename, evalue: redactText(e.evalue), traceback: e.traceback.map(redactText) };
+}
+
+function rawCellError(value: unknown): CellError {
   const clean = formatError(value);
   if (clean !== undefined) {
     const name = isKafkalabError(value) ? clean.slice(0, clean.indexOf(':')) : 'Interrupted';
     return { ename: name, evalue: clean.slice(clean.indexOf(':') + 1).trim(), traceback: [clean] };
   }
   if (value instanceof Error) {
-    const stack = value.stack ?? `${value.name}: ${value.message}`;
-    return { ename: value.name || value.constructor?.name || 'Error', evalue: value.message, traceback: stack.split('\n') };
+    const ename = value.name || value.constructor?.name || 'Error';
+    return { ename, evalue: value.message, traceback: [`${RED}${ename}${RESET}: ${value.message}`, ...userFrames(value.stack ?? '')] };
   }
-  return { ename: 'Error', evalue: format(value), traceback: [`Uncaught ${format(value)}`] };
+  return { ename: 'Error', evalue: format(value), traceback: [`${RED}Uncaught${RESET} ${format(value)}`] };
+}
+
+/** ANSI colours: Jupyter front ends render them in tracebacks (IPython's red error name). */
+const RED = '\x1b[0;31m';
+const RESET = '\x1b[0m';
+
+/**
+ * The stack frames worth showing under a cell's error: the cell's own (tslab runs cells as
+ * `evalmachine.<anonymous>`, shown as `cell`) and library code it called; not Node's internals
+ * nor the kernel's (tslab's executor, kafkalab's kernel/), which say nothing about the cell.
+ */
+export function userFrames(stack: string): string[] {
+  return stack
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .filter((l) => !/\(node:|\bnode:internal|[\\/]tslab[\\/]dist[\\/]|[\\/](dist[\\/])?kernel[\\/][\w-]+\.[jt]s|\bnew Promise \(<anonymous>\)|^\s+at <anonymous>$/.test(l))
+    .map((l) => l.replace(/evalmachine\.<anonymous>/g, 'cell'));
 }
 
 function diagnosticsError(lines: string[]): CellError {

@@ -10,6 +10,9 @@
  * - `pushLatest(key, …)`: the newest message for a key replaces the waiting one in place, and a
  *   key is sent at most once per `minIntervalMs` (display updates: only the latest state of an
  *   output area matters, and front ends throttle or drop floods);
+ * - `pushCombined(key, state, combine, build)`: like pushLatest, but a waiting message is merged
+ *   with the new one (`combine(older, newer)`) instead of replaced: live-chart deltas, where
+ *   each update carries only new points, so dropping one would lose them;
  * - `pushText(key, …)`: text appended to the waiting message at the tail of the queue when it
  *   has the same key (stdout lines become one stream message, in order with everything else).
  * A plain `push` (a status, a reply, a new display) makes every held message due at once, so
@@ -23,6 +26,9 @@ interface Entry {
   /** pushText entries: the text so far and how to make a message of it. */
   text?: string;
   withText?: (text: string) => Frames;
+  /** pushCombined entries: the state so far (the waiting message is built from it). */
+  state?: unknown;
+  combine?: (older: unknown, newer: unknown) => unknown;
   /** pushLatest entries wait until then (ms since epoch). */
   due: number;
 }
@@ -64,6 +70,24 @@ export class SendQueue {
     }
     const last = this.lastSent.get(key);
     this.add({ build, key, due: last === undefined ? 0 : last + this.minIntervalMs });
+  }
+
+  pushCombined<S>(key: string, state: S, combine: (older: S, newer: S) => S, build: (state: S) => Frames): void {
+    const waiting = this.byKey.get(key);
+    if (waiting && waiting.combine) {
+      waiting.state = waiting.combine(waiting.state, state);
+      this.stats.folded++;
+      return;
+    }
+    if (waiting) {
+      // A plain latest-state message under the same key: the new one replaces it.
+      waiting.build = () => build(state);
+      this.stats.folded++;
+      return;
+    }
+    const last = this.lastSent.get(key);
+    const entry: Entry = { key, state, combine: combine as Entry['combine'], due: last === undefined ? 0 : last + this.minIntervalMs, build: () => build(entry.state as S) };
+    this.add(entry);
   }
 
   pushText(key: string, text: string, withText: (text: string) => Frames): void {

@@ -118,6 +118,44 @@ function columnWindow(count: number, maxColumns: number): (number | null)[] {
   return [...range(0, left), null, ...range(count - (maxColumns - left), count)];
 }
 
+/** How one column reads: its dtype label and its cells in one number format (pandas-like). */
+interface ColumnFormat {
+  dtype: string;
+  cell(v: unknown): string;
+}
+
+const TIME_NAME = /(^|_)(ts|time|timestamp|date|datetime)$|timestamp|time$|^window_(start|end)$/i;
+
+/** Epoch milliseconds as a UTC date-time, to the millisecond only when the column needs it. */
+function dateText(ms: number, withMs: boolean): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, withMs ? 23 : 19)}`;
+}
+
+export function columnFormats(m: TableModel): ColumnFormat[] {
+  const rows = [...m.head, ...m.tail];
+  return m.columns.map((name, j) => {
+    const dtype = m.dtypes[j] ?? '';
+    const values = rows.map((r) => r[j]);
+    const nums = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    const numeric = nums.length > 0 && values.every((v) => v === null || v === undefined || typeof v === 'number');
+    // Epoch-millisecond timestamps (Kafka's `_timestamp`, `ts`, window bounds) as dates.
+    if (numeric && TIME_NAME.test(name) && nums.every((v) => v > 1e11 && v < 1e14)) {
+      const withMs = nums.some((v) => Math.round(v) % 1000 !== 0);
+      return { dtype: 'datetime (UTC)', cell: (v) => (typeof v === 'number' && Number.isFinite(v) ? dateText(v, withMs) : formatCell(v)) };
+    }
+    if (numeric && nums.some((v) => !Number.isInteger(v))) {
+      // One format per column: 6 significant digits of its largest value, the same decimals for all.
+      const max = Math.max(...nums.map(Math.abs));
+      const tiny = max !== 0 && max < 1e-4;
+      if (tiny || max >= 1e12) return { dtype, cell: (v) => (typeof v === 'number' && Number.isFinite(v) ? v.toExponential(4) : formatCell(v)) };
+      const decimals = Math.min(6, Math.max(1, 6 - Math.max(1, Math.floor(Math.log10(max || 1)) + 1)));
+      return { dtype, cell: (v) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(decimals) : formatCell(v)) };
+    }
+    return { dtype, cell: formatCell };
+  });
+}
+
 export function formatCell(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'number') {
@@ -136,25 +174,28 @@ const STYLE =
   '<style>.kafkalab-table{border-collapse:collapse;font-size:12px;font-family:inherit}' +
   '.kafkalab-table th,.kafkalab-table td{padding:3px 8px;text-align:right;border-bottom:1px solid #e5e5e5;white-space:nowrap}' +
   '.kafkalab-table thead th{border-bottom:1px solid #999;vertical-align:bottom}' +
-  '.kafkalab-table th .dtype{display:block;font-weight:normal;color:#888;font-size:10px}' +
+  '.kafkalab-table th .dtype{font-weight:normal;color:#888;font-size:10px}' +
   '.kafkalab-table tbody th{color:#666;font-weight:normal}.kafkalab-table tr.gap td,.kafkalab-table tr.gap th{text-align:center;color:#999}' +
   '.kafkalab-meta{color:#555;font-size:12px;margin:4px 0}</style>';
 
 export function tableHTML(m: TableModel, opts: TableOptions = {}): string {
   const cols = columnWindow(m.columns.length, opts.maxColumns ?? 30);
+  const formats = columnFormats(m);
+  // The dtype after a <br>: unstyled (untrusted notebooks, GitHub) it still reads "_key / string", not "_keystring".
   const header = cols
-    .map((j) => (j === null ? '<th>…</th>' : `<th>${escapeHTML(m.columns[j])}<span class="dtype">${escapeHTML(m.dtypes[j] ?? '')}</span></th>`))
+    .map((j) => (j === null ? '<th>…</th>' : `<th>${escapeHTML(m.columns[j])}<br><span class="dtype">${escapeHTML(formats[j].dtype)}</span></th>`))
     .join('');
   const body: string[] = [];
   const emit = (r: unknown[], label: unknown) =>
-    body.push(`<tr><th>${escapeHTML(formatCell(label))}</th>${cols.map((j) => `<td>${j === null ? '…' : escapeHTML(formatCell(r[j]))}</td>`).join('')}</tr>`);
+    body.push(`<tr><th>${escapeHTML(formatCell(label))}</th>${cols.map((j) => `<td>${j === null ? '…' : escapeHTML(formats[j].cell(r[j]))}</td>`).join('')}</tr>`);
   m.head.forEach((r, i) => emit(r, m.labels[i]));
+  const hidden = m.rowCount - m.head.length - m.tail.length;
   if (m.tail.length) {
-    const hidden = m.rowCount - m.head.length - m.tail.length;
-    body.push(`<tr class="gap"><th>⋮</th><td colspan="${cols.length}">${hidden.toLocaleString('en-US')} more rows</td></tr>`);
+    body.push(`<tr class="gap"><th>⋮</th><td colspan="${cols.length}">… ${hidden.toLocaleString('en-US')} more rows …</td></tr>`);
     m.tail.forEach((r, i) => emit(r, m.labels[m.head.length + i]));
   }
-  const shape = `${m.rowCount.toLocaleString('en-US')} rows × ${m.columns.length} columns`;
+  // The shape line says what is left out too, so it is in view under a long table.
+  const shape = `${m.rowCount.toLocaleString('en-US')} rows × ${m.columns.length} columns${m.tail.length ? ` (first ${m.head.length} and last ${m.tail.length} shown; ${hidden.toLocaleString('en-US')} more rows)` : ''}`;
   const notes = (m.notes ?? []).map((n) => `<div class="kafkalab-meta">${escapeHTML(n)}</div>`).join('');
   const caption = m.caption ? `<div class="kafkalab-meta"><b>${escapeHTML(m.caption)}</b></div>` : '';
   return (

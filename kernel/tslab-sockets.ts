@@ -12,6 +12,10 @@
 import { writeSync } from 'fs';
 import { Frames, SendQueue } from './send-queue';
 
+/** Metadata flag of display updates whose `application/javascript` parts concatenate when folded. */
+export const APPEND_FOLD = 'kafkalab_append';
+const JS = 'application/javascript';
+
 export const SOCKET_FIELDS = ['iopub', 'shell', 'control', 'stdin', 'hb'] as const;
 
 interface RawSocket {
@@ -124,9 +128,21 @@ function framesOf(m: ReplyLike, key: string): Frames {
 export function publishQueued(iopub: unknown, key: string, m: ReplyLike, parentId: string): void {
   const queue = sendQueueOf(iopub);
   if (!queue) return m.signAndSend(key, iopub);
-  const content = m.content as { name?: string; text?: string; transient?: { display_id?: string } };
+  const content = m.content as { name?: string; text?: string; transient?: { display_id?: string }; data?: Record<string, unknown>; metadata?: Record<string, unknown> };
   const displayId = content.transient?.display_id;
-  if (m.header.msg_type === 'update_display_data' && displayId) {
+  if (m.header.msg_type === 'update_display_data' && displayId && content.metadata?.[APPEND_FOLD] === true && typeof content.data?.[JS] === 'string') {
+    // Live-chart deltas (runtime.ts LiveChart): each script adds only new points and skips what
+    // the page already has, so waiting deltas concatenate instead of replacing each other.
+    queue.pushCombined(
+      `display:${displayId}`,
+      content.data[JS] as string,
+      (older, newer) => older + '\n' + newer,
+      (js) => {
+        m.content = { ...content, data: { ...content.data, [JS]: js } };
+        return framesOf(m, key);
+      },
+    );
+  } else if (m.header.msg_type === 'update_display_data' && displayId) {
     queue.pushLatest(`display:${displayId}`, () => framesOf(m, key));
   } else if (m.header.msg_type === 'stream' && typeof content.text === 'string') {
     const name = content.name;

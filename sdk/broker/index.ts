@@ -14,6 +14,7 @@ import { AppendNotifier } from './notifier';
 import { ProducerStates } from './producers';
 import { loadHandlers, serviceFactories, type BrokerConfig, type BrokerState, type Service } from './registry';
 import { BrokerServer } from './server';
+import { BrokerCluster, type ClusterControl } from './cluster';
 import { aclFileIn, checkSecurityOptions, type SaslOptions, type TlsOptions } from './secure';
 import type { AclOptions } from './acls';
 import { defaultMemoryLimits, memoryLimitsProblem, type MemoryLimits } from './memory-budget';
@@ -54,6 +55,12 @@ export interface BrokerOptions {
   /** How often the log cleaner looks for compacted partitions to clean (Kafka's log.cleaner.backoff.ms). Default 15 s; 0 = never. */
   cleanerIntervalMs?: number;
   nodeId?: number;
+  /**
+   * Test-only: run this many broker nodes in this process, on their own ports over one shared
+   * storage, with partitions led by different nodes (cluster.ts; no replication). Default 1.
+   * `broker.cluster` then moves leaders and stops and restarts nodes.
+   */
+  nodes?: number;
   /** Consumer-group settings (Kafka's group.initial.rebalance.delay.ms, group.min/max.session.timeout.ms). */
   groups?: GroupSettings;
   /** Transactions: `maxTimeoutMs` (Kafka's transaction.max.timeout.ms, default 15 min), `timeoutCheckMs` (default 1 s). */
@@ -89,6 +96,8 @@ export interface Broker {
   readonly groups: GroupCoordinator;
   /** The transaction coordinator, read-only introspection: `describe(transactionalId)`, `lastStableOffset(...)`. */
   readonly transactions: TransactionCoordinator;
+  /** The multi-node test controls when started with `nodes` > 1 (cluster.ts). */
+  readonly cluster?: ClusterControl;
   /** Closes listeners and connections, closes services, flushes and closes the logs. */
   stop(): Promise<void>;
 }
@@ -208,6 +217,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       throw err;
     });
     config.advertisedPort = bound.port;
+    const cluster = (opts.nodes ?? 1) > 1 ? await BrokerCluster.start(state, server, opts.nodes!, host) : undefined;
     const retention = setInterval(() => {
       try {
         state.logs.enforceRetention(Date.now());
@@ -233,6 +243,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
       get requestMemory() {
         return { usedBytes: srv.budget.usedBytes, peakBytes: srv.budget.peak, waitingConnections: srv.budget.waitingReaders, limits: { ...memory } };
       },
+      cluster,
       get groups() {
         return state.service<GroupCoordinator>('groups');
       },
@@ -244,6 +255,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
           stopping = true;
           clearInterval(retention);
           state.appends.cancelAll();
+          await cluster?.close();
           await srv.close();
           await logs!.stopCleaner();
           for (const s of services.values()) await s.close?.();

@@ -101,6 +101,8 @@ export interface BrokerState {
   readonly producers: ProducerStates;
   /** Set while stopping; held requests should finish promptly. */
   readonly stopping: boolean;
+  /** The node set of a test-only multi-node broker (cluster.ts); absent for one node. */
+  readonly cluster?: import('./cluster').ClusterView;
   service<T extends Service>(name: string): T;
 }
 

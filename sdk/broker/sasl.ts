@@ -209,7 +209,9 @@ export class ScramExchange implements SaslExchange {
     const [c, r] = attrs;
     const p = attrs[attrs.length - 1];
     if (c[0] !== 'c' || r[0] !== 'r' || p[0] !== 'p') return this.fail();
-    if (c[1] !== Buffer.from(this.gs2Header, 'utf8').toString('base64') || r[1] !== this.nonce) return this.fail();
+    // Kafka checks that the final nonce ENDS with the server-first one: librdkafka (2.0.2 at least)
+    // sends its client nonce again in front of the combined nonce, and Kafka accepts that.
+    if (c[1] !== Buffer.from(this.gs2Header, 'utf8').toString('base64') || !r[1].endsWith(this.nonce)) return this.fail();
     const withoutProof = msg.slice(0, msg.lastIndexOf(',p='));
     const authMessage = `${this.clientFirstBare},${this.serverFirst},${withoutProof}`;
     const h = HASH[this.mechanism];

@@ -18,6 +18,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type * as tls from 'tls';
 import { KafkalabError } from '../util/errors';
+import { rememberSecret } from '../util/redact';
 import { AclAuthorizer, type AclOptions } from './acls';
 import { registerService, type BrokerState } from './registry';
 import { PlainExchange, SASL_MECHANISMS, SaslUsers, ScramExchange, type SaslMechanism, type SaslUser, type ScramMechanism } from './sasl';
@@ -104,6 +105,7 @@ export function createSecurity(config: SecurityConfig | undefined): Security {
   const acls = aclOptions ? new AclAuthorizer(aclOptions, config?.aclFile) : undefined;
   let users: SaslUsers | undefined;
   if (sasl) {
+    for (const u of Object.values(sasl.users)) if (typeof u === 'string') rememberSecret(u);
     try {
       users = new SaslUsers(sasl.users, sasl.iterations);
     } catch (err) {

@@ -2,6 +2,7 @@
  * `kafkalab ingest`: runs the MQTT → Kafka bridge in the foreground until SIGINT/SIGTERM,
  * printing counters to stderr every few seconds and the final counters to stdout as JSON.
  */
+import { redact } from '../util/redact';
 import type { Command } from './main';
 import { parseFlags } from './args';
 import { untilStopSignal } from './signals';
@@ -137,7 +138,7 @@ Example:
     clearInterval(timer);
     await metrics?.close();
     const final = await bridge.stop();
-    process.stdout.write(JSON.stringify(final) + '\n');
+    process.stdout.write(JSON.stringify(redact(final)) + '\n');
     return 0;
   },
 };

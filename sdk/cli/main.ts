@@ -16,6 +16,7 @@ const commands: Record<string, () => Command> = {
   ingest: () => require('./ingest').command,
   export: () => require('./export').command,
   kernel: () => require('./kernel').command,
+  notebook: () => require('./notebook').command,
   demo: () => require('./demo').command,
 };
 

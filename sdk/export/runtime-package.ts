@@ -20,7 +20,7 @@ export const RUNTIME_PACKAGE = '@kafkalab/runtime';
 /** Entry module of the package, relative to kafkalab's dist/ (and source) root, without extension. */
 export const RUNTIME_ENTRY = 'sdk/runtime/index';
 /** Packages the runtime may import, with the versions kafkalab itself installs. */
-export const RUNTIME_DEPENDENCIES = ['kafkajs', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] as const;
+export const RUNTIME_DEPENDENCIES = ['kafkajs', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'avsc', 'protobufjs', 'ajv'] as const;
 /** Loaded when present, never required: the native TensorFlow backend (see score/backend.ts). */
 export const RUNTIME_OPTIONAL = ['@tensorflow/tfjs-node'] as const;
 
@@ -44,7 +44,8 @@ export function packageOf(spec: string): string | undefined {
 function specifiers(text: string): string[] {
   const out: string[] = [];
   const patterns = [/\brequire(?:\.resolve)?\(\s*["']([^"']+)["']\s*\)/g, /\bfrom\s+["']([^"']+)["']/g, /\bimport\(\s*["']([^"']+)["']\s*\)/g, /^\s*import\s+["']([^"']+)["']/gm];
-  for (const re of patterns) for (const m of text.matchAll(re)) out.push(m[1]);
+  // Text that only looks like an import (`from '${x}'` in a message) is not a module name.
+  for (const re of patterns) for (const m of text.matchAll(re)) if (!/[\s$]/.test(m[1])) out.push(m[1]);
   return out;
 }
 
@@ -102,7 +103,7 @@ export async function packRuntime(root: string, appDir: string): Promise<Runtime
   const dist = path.join(root, 'dist');
   const closure = importClosure(dist);
   const bad = forbiddenImports(closure);
-  if (bad.length) throw new KafkalabError(`The runtime imports ${bad.join(', ')}`, { code: 'EXPORT_RUNTIME', hint: 'sdk/runtime may import only Node built-ins, kafkajs and TensorFlow.js' });
+  if (bad.length) throw new KafkalabError(`The runtime imports ${bad.join(', ')}`, { code: 'EXPORT_RUNTIME', hint: 'sdk/runtime may import only Node built-ins, kafkajs, TensorFlow.js and the schema libraries (avsc, protobufjs, ajv)' });
   checkFresh(root, closure.files);
   const kafkalab = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string; license?: string; dependencies: Record<string, string> };
   const version = kafkalab.version;

@@ -34,6 +34,8 @@ export interface ReadReport {
   warnings: string[];
   /** Offsets read per partition, `from` inclusive, `to` exclusive. */
   partitions: { partition: number; from: number; to: number }[];
+  /** Confluent-framed records: the schemas they were written with (id, type, name) and the records of each. */
+  schemas?: { id: number; type: 'AVRO' | 'PROTOBUF' | 'JSON'; name?: string; records: number }[];
   elapsedMs: number;
 }
 

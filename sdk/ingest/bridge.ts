@@ -8,6 +8,7 @@
  */
 import type { CompressionTypes } from 'kafkajs';
 import { KafkalabError } from '../util/errors';
+import { redactText, redactUrl, rememberSecret } from '../util/redact';
 import { defaultLogger, type Logger } from '../util/log';
 import type { KafkaConnection } from '../kafka/connect';
 import { MqttSubscriber, type DeliveredMessage } from './mqtt-subscriber';
@@ -242,7 +243,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
         break;
       } catch (err) {
         s.errors++;
-        s.lastError = (err as Error).message;
+        s.lastError = redactText((err as Error).message);
         if (s.kafkaConnected) logger.warn('Kafka unavailable; holding messages unacknowledged and retrying', { error: s.lastError });
         s.kafkaConnected = false;
         if (abandoned) return;
@@ -286,11 +287,11 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
     subscriber.on('message', onMessage);
     subscriber.on('connect', () => {
       s.mqttReconnects = reconnects();
-      logger.info('MQTT reconnected', { url: o.mqtt });
+      logger.info('MQTT reconnected', { url: redactUrl(o.mqtt) });
     });
     subscriber.on('error', (err: Error) => {
       s.errors++;
-      s.lastError = err.message;
+      s.lastError = redactText(err.message);
       logger.error('MQTT error', { error: err.message });
     });
   }
@@ -330,7 +331,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
     }
   }
   warnAboutQueue(logger, o, watch, brokerQueue);
-  logger.info('bridge started', { mqtt: o.mqtt, from: o.filters, to: o.to, dlq: o.dlq });
+  logger.info('bridge started', { mqtt: redactUrl(o.mqtt), from: o.filters, to: o.to, dlq: o.dlq });
 
   const stats = (): IngestStats => ({
     ...s,
@@ -387,6 +388,9 @@ function normalize(opts: IngestOptions) {
   };
   const maxInFlight = positive('maxInFlight', opts.maxInFlight ?? 500);
   if (maxInFlight > 65535) throw bad(`maxInFlight must be at most 65535 (the MQTT Receive Maximum), got ${maxInFlight}`);
+  rememberSecret(opts.password);
+  rememberSecret(url.password ? decodeURIComponent(url.password) : undefined);
+  rememberSecret(url.password || undefined);
   const dlq: string | false = opts.dlq === false ? false : opts.dlq ?? `${opts.to}.dlq`;
   return {
     mqtt: opts.mqtt,

@@ -10,7 +10,8 @@
  * A send resolves only once every partition was acknowledged with the configured acks; a
  * partition already acknowledged is not sent again when the rest is retried.
  */
-import { Partitioners, type CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { CompressionTypes, Kafka, Message, Producer } from 'kafkajs';
+import { completeProducer } from '../kafka/complete-send';
 import type { Logger } from '../util/log';
 import { openCluster, type ClusterClient } from '../kafka/adapter';
 import { PRODUCE_VERSIONS, produceToLeaders } from '../kafka/raw-produce';
@@ -70,7 +71,8 @@ class KafkajsProducer implements BridgeProducer {
 
   private static async open(kafka: Kafka): Promise<Producer> {
     // The Java client's murmur2 partitioning: a key lands where a Java producer would put it.
-    const p = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
+    // Across a leader move no record is left unsent (complete-send.ts).
+    const p = completeProducer(kafka, { allowAutoTopicCreation: true, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
     await p.connect();
     return p;
   }

@@ -5,12 +5,13 @@
  * so reads, streams, replays and the catalog import this module, never connect.ts: the arrows
  * point one way.
  */
-import { type Admin, type Kafka, type KafkaConfig, type Producer, Partitioners, type ITopicMetadata } from 'kafkajs';
+import { type Admin, type Kafka, type KafkaConfig, type Producer, type ITopicMetadata } from 'kafkajs';
 import { KafkalabError, closest } from '../util/errors';
 import { badOption, checkOptions, optionKeys } from '../util/options';
 import type { Logger } from '../util/log';
 import type { SchemaRegistryClient } from '../registry/client';
 import { checkTopicName, explainKafkaError } from './errors';
+import { completeProducer } from './complete-send';
 
 /** What it takes to open another client to the same cluster (worker threads). */
 export type ClientConfig = Pick<KafkaConfig, 'brokers' | 'clientId' | 'ssl' | 'sasl' | 'connectionTimeout' | 'requestTimeout'> & { brokers: string[] };
@@ -145,8 +146,8 @@ export class KafkaClient {
     // Assigned before the async body first uses it (after an await).
     let made!: Promise<Producer>;
     made = (async (): Promise<Producer> => {
-      const p = this.kafka.producer({
-        createPartitioner: Partitioners.DefaultPartitioner,
+      // completeProducer: kafkajs's partitioner, and no record left unsent across a leader move.
+      const p = completeProducer(this.kafka, {
         allowAutoTopicCreation: false,
         idempotent: true,
         maxInFlightRequests: 1,

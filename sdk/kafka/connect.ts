@@ -10,6 +10,7 @@ import * as path from 'path';
 import { ConfigResourceTypes, Kafka, logLevel as kafkajsLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import type { Broker } from '../broker';
 import { KafkalabError } from '../util/errors';
+import { rememberSecret } from '../util/redact';
 import { checkOptions, optionKeys } from '../util/options';
 import { defaultLogger, type Logger } from '../util/log';
 import type { DataFrame } from '../frame/dataframe';
@@ -234,6 +235,10 @@ export async function connect(opts: ConnectOptions = {}): Promise<KafkaConnectio
     origin = acquired.origin;
     brokers = [embedded ? embedded.bootstrap : `localhost:${EMBEDDED_PORT}`];
   }
+  // Masked wherever they might be echoed later (util/redact.ts).
+  const sasl = opts.sasl as { password?: string } | undefined;
+  rememberSecret(sasl?.password);
+  rememberSecret(typeof opts.ssl === 'object' ? (opts.ssl.passphrase as string | undefined) : undefined);
   const clientConfig: ClientConfig = {
     brokers,
     clientId: opts.clientId ?? 'kafkalab',

@@ -5,6 +5,7 @@
  */
 import { ErrorCode, isRetriable, type ErrorName } from '../protocol/errors';
 import { KafkalabError } from '../util/errors';
+import { redact, redactText } from '../util/redact';
 import type { Logger } from '../util/log';
 import { logLevel as kafkajsLevel, type KafkaConfig } from 'kafkajs';
 
@@ -74,7 +75,11 @@ const EXPLAINED: Partial<Record<ErrorName, Entry>> = {
   TOPIC_AUTHORIZATION_FAILED: { code: 'NOT_AUTHORIZED', message: (c, e) => `Not authorized to access topic "${topicOf(c, e)}"`, hint: () => 'ask for ACLs on the topic, or check the sasl credentials' },
   GROUP_AUTHORIZATION_FAILED: { code: 'NOT_AUTHORIZED', message: () => 'Not authorized to use this consumer group', hint: () => 'ask for group ACLs, or pick another group' },
   CLUSTER_AUTHORIZATION_FAILED: { code: 'NOT_AUTHORIZED', message: () => 'Not authorized for this cluster operation', hint: () => 'creating or deleting topics needs topic or cluster ACLs, and the idempotent producer IDEMPOTENT_WRITE on brokers before Kafka 2.8' },
-  SASL_AUTHENTICATION_FAILED: { code: 'AUTHENTICATION_FAILED', message: () => 'Kafka rejected the SASL credentials', hint: () => 'check sasl.mechanism, username and password' },
+  SASL_AUTHENTICATION_FAILED: {
+    code: 'AUTHENTICATION_FAILED',
+    message: (_c, e) => `Kafka rejected the SASL credentials${e?.message ? ` (${e.message})` : ''}`,
+    hint: () => 'check sasl.mechanism, username and password',
+  },
   UNSUPPORTED_SASL_MECHANISM: { code: 'AUTHENTICATION_FAILED', message: () => 'The broker does not offer this SASL mechanism', hint: () => "try 'plain', 'scram-sha-256' or 'scram-sha-512' as the broker's listener is configured" },
 };
 
@@ -85,7 +90,9 @@ export function explainKafkaError(err: unknown, ctx: ErrorContext): unknown {
   if (err instanceof KafkalabError || !(err instanceof Error)) return err;
   const e = err as KafkajsLike;
   // The first explainable error inside retries and aggregates decides.
-  const inner = innermost(e);
+  // kafkajs's SASL failure carries no Kafka error type: it is SASL_AUTHENTICATION_FAILED all the same.
+  const sasl = chain(e).find((x) => x.name === 'KafkaJSSASLAuthenticationError');
+  const inner = sasl ? Object.assign(Object.create(sasl) as KafkajsLike, { type: 'SASL_AUTHENTICATION_FAILED' }) : innermost(e);
   const known = explained(inner.type);
   if (known) {
     const retriable = isRetriable(ErrorCode[inner.type as ErrorName]);
@@ -187,8 +194,12 @@ const NOISY_NAMESPACES = new Set(['Connection', 'BrokerPool']);
 export function kafkajsLogger(logger: Logger): KafkaConfig['logCreator'] {
   return () =>
     ({ namespace, level, log }) => {
-      const { message, stack, timestamp: _t, logger: _l, ...fields } = log as { message: string; stack?: unknown; timestamp?: unknown; logger?: unknown; [k: string]: unknown };
+      const { message: rawMessage, stack: rawStack, timestamp: _t, logger: _l, ...rawFields } = log as { message: string; stack?: unknown; timestamp?: unknown; logger?: unknown; [k: string]: unknown };
       const l = logger.child(`kafkajs:${namespace}`);
+      // The caller's logger may not redact: kafkajs's messages and fields go through the one helper first.
+      const message = redactText(rawMessage);
+      const fields = redact(rawFields);
+      const stack = typeof rawStack === 'string' ? redactText(rawStack) : rawStack;
       const serious = level === kafkajsLevel.ERROR || level === kafkajsLevel.WARN;
       if (!serious || NOISY_NAMESPACES.has(namespace) || RETRY_NOISE.test(message)) {
         l.debug(message, stack === undefined ? fields : { ...fields, stack });

@@ -7,9 +7,11 @@
  */
 import { ColumnSet } from '../runtime/decode/columns';
 import { RecordDecoder, type DecodeOptions } from '../runtime/decode/record-decoder';
+import type { SchemaCache } from '../runtime/decode/schema/schemas';
 import { AbortedTransactions, compressedBatches, readHeaders, scanRecordSet, walkRecordSet, type RecordVisitor } from '../frame/batches';
 import { KafkalabError } from '../util/errors';
-import type { KafkajsMessage, PartitionFetch, TopicFetcher } from './fetcher';
+import { abortedFilter, DEFAULT_FETCH_BYTES, fetchRanges, type TopicFetcher } from './fetcher';
+export { fetchRanges } from './fetcher';
 import { ErrorCode, errorName } from '../protocol/errors';
 import { inflateBatches, type PartitionWant, type RawFetcher, type RawPartitionFetch } from './fetch-raw';
 import type { OffsetRange } from './position';
@@ -18,6 +20,8 @@ export interface PartJob {
   topic: string;
   ranges: OffsetRange[];
   decode: DecodeOptions & { headers?: boolean };
+  /** Schemas of Confluent-framed records (fetched as ids appear); none: framed records fail with a reason. */
+  schemas?: SchemaCache;
   fetchBytes?: number;
   limit: number;
   samples: number;
@@ -29,6 +33,17 @@ export interface PartStats {
   failed: number;
   failures: Record<string, number>;
   samples: { partition: number; offset: number; reason: string }[];
+  /** Records decoded by each schema id (Confluent-framed records). */
+  schemas: ReadSchema[];
+}
+
+/** A schema the records of a read were written with. */
+export interface ReadSchema {
+  id: number;
+  type: 'AVRO' | 'PROTOBUF' | 'JSON';
+  /** Record / message full name, or JSON Schema title. */
+  name?: string;
+  records: number;
 }
 
 export interface PartOutput {
@@ -37,21 +52,20 @@ export interface PartOutput {
   stats: PartStats;
 }
 
-const DEFAULT_FETCH_BYTES = 1024 * 1024;
 /** Empty answers in a row for a partition with records left before giving up on it. */
 const STALLS = 5;
 
 /** Per-partition decoders plus the counts a ReadReport needs. */
 class Collector {
   readonly parts = new Map<number, { set: ColumnSet; decoder: RecordDecoder }>();
-  readonly stats: PartStats = { warnings: [], records: 0, failed: 0, failures: {}, samples: [] };
+  readonly stats: PartStats = { warnings: [], records: 0, failed: 0, failures: {}, samples: [], schemas: [] };
   rows = 0;
 
   constructor(private readonly job: PartJob) {
     for (const r of [...job.ranges].sort((a, b) => a.partition - b.partition)) {
       if (r.to <= r.from) continue;
       const set = new ColumnSet(undefined, Math.max(16, Math.min(r.to - r.from, job.limit)));
-      this.parts.set(r.partition, { set, decoder: new RecordDecoder(set, job.decode) });
+      this.parts.set(r.partition, { set, decoder: new RecordDecoder(set, { ...job.decode, schemas: job.schemas }) });
     }
   }
 
@@ -79,6 +93,12 @@ class Collector {
   output(): PartOutput {
     const sets = [...this.parts].map(([partition, p]) => ({ partition, set: p.set }));
     for (const { set } of sets) for (const w of set.warnings) this.warn(w);
+    const counts = new Map<number, number>();
+    for (const { decoder } of this.parts.values()) for (const [id, n] of decoder.schemaRecords) counts.set(id, (counts.get(id) ?? 0) + n);
+    this.stats.schemas = [...counts].sort((a, b) => a[0] - b[0]).map(([id, records]) => {
+      const e = this.job.schemas?.get(id);
+      return { id, type: e?.type ?? 'AVRO', name: e?.name, records };
+    });
     return { sets, stats: this.stats };
   }
 }
@@ -151,15 +171,29 @@ async function lane(fetcher: RawFetcher, job: PartJob, out: Collector, state: Ma
     for (const w of work) {
       const { decoder } = out.parts.get(w.fetch.partition)!;
       const partition = w.fetch.partition;
+      let stopAt = -1;
       const visit: RecordVisitor = (buf, keyAt, keyLength, valueAt, valueLength, offset, timestamp, headersAt, headerCount) => {
         const headers = withHeaders && headerCount > 0 ? readHeaders(buf, headersAt, headerCount) : undefined;
-        return out.counted(partition, offset, decoder.addFrom(buf, keyAt, keyLength, valueAt, valueLength, partition, offset, timestamp, headers));
+        const reason = decoder.addFrom(buf, keyAt, keyLength, valueAt, valueLength, partition, offset, timestamp, headers);
+        if (decoder.pending >= 0) {
+          stopAt = offset;
+          return false;
+        }
+        return out.counted(partition, offset, reason);
       };
       const compressed = compressedBatches(w.fetch.records, w.from, w.end);
       const inflated = compressed.length ? await inflateBatches(compressed, job.topic) : undefined;
       if (out.full || stop()) break;
       const aborted = w.fetch.abortedTransactions?.length ? new AbortedTransactions(w.fetch.abortedTransactions) : undefined;
-      walkRecordSet(w.fetch.records, w.from, w.end, visit, { aborted, inflated });
+      // A record whose schema id is new stops the walk: the schema is fetched, and the walk goes
+      // on from that record (the same AbortedTransactions: it answers a batch again the same way).
+      for (let at = w.from; ; ) {
+        stopAt = -1;
+        walkRecordSet(w.fetch.records, at, w.end, visit, { aborted, inflated });
+        if (stopAt < 0) break;
+        await job.schemas!.load([decoder.pending]);
+        at = stopAt;
+      }
       if (out.full) break;
     }
     if (out.full || stop()) {
@@ -204,63 +238,6 @@ function stalled(f: RawPartitionFetch, s: PartitionCursor, truncated: number, ou
   return false;
 }
 
-/**
- * Fetches every record in the ranges through kafkajs, calling `onMessages` per partition chunk
- * in offset order (with the chunk's aborted transactions). `onMessages` returns false to stop
- * early. Partitions are fetched together; the next round is requested before the current one is
- * handed over.
- */
-export async function fetchRanges(
-  fetcher: TopicFetcher,
-  ranges: OffsetRange[],
-  onMessages: (partition: number, messages: KafkajsMessage[], start: number, end: number, aborted?: PartitionFetch['abortedTransactions']) => boolean | void,
-  fetchBytes = DEFAULT_FETCH_BYTES,
-): Promise<void> {
-  const pos = new Map<number, number>();
-  const end = new Map<number, number>();
-  const stalls = new Map<number, number>();
-  for (const r of ranges) {
-    if (r.to > r.from) {
-      pos.set(r.partition, r.from);
-      end.set(r.partition, r.to);
-    }
-  }
-  let pending: Promise<PartitionFetch[]> | null = pos.size ? fetcher.fetch(new Map(pos), { partitionBytes: fetchBytes }) : null;
-  while (pending) {
-    const results = await pending;
-    // Advance positions from the last offsets kafkajs decoded, then request the next round
-    // before handing this one over, so the broker works while we decode.
-    const chunks: { partition: number; fetch: PartitionFetch; start: number }[] = [];
-    for (const r of results) {
-      const start = pos.get(r.partition);
-      if (start === undefined) continue;
-      const stop = end.get(r.partition) as number;
-      const msgs = r.messages;
-      const lastOffset = msgs.length ? Number(msgs[msgs.length - 1].offset) : -1;
-      if (lastOffset >= start) {
-        pos.set(r.partition, lastOffset + 1);
-        stalls.delete(r.partition);
-      } else if (r.highWatermark <= start) {
-        pos.delete(r.partition); // the log ends before the range does (records deleted meanwhile)
-      } else {
-        const n = (stalls.get(r.partition) ?? 0) + 1;
-        stalls.set(r.partition, n);
-        if (n >= 3) pos.delete(r.partition);
-      }
-      const next = pos.get(r.partition);
-      if (next !== undefined && next >= stop) pos.delete(r.partition);
-      chunks.push({ partition: r.partition, fetch: r, start });
-    }
-    pending = pos.size ? fetcher.fetch(new Map(pos), { partitionBytes: fetchBytes }) : null;
-    for (const c of chunks) {
-      if (onMessages(c.partition, c.fetch.messages, c.start, end.get(c.partition) as number, c.fetch.abortedTransactions) === false) {
-        pending?.catch(() => undefined);
-        return;
-      }
-    }
-  }
-}
-
 /** The kafkajs route: the same rows from kafkajs's decoded messages. */
 export async function readPartKafkajs(fetcher: TopicFetcher, job: PartJob): Promise<PartOutput> {
   const out = new Collector(job);
@@ -268,7 +245,8 @@ export async function readPartKafkajs(fetcher: TopicFetcher, job: PartJob): Prom
   await fetchRanges(
     fetcher,
     job.ranges,
-    (partition, messages, start, end, aborted) => {
+    async (partition, messages, start, end, aborted) => {
+      await job.schemas?.prepare(messages);
       const { decoder } = out.parts.get(partition)!;
       const drop = aborted?.length ? abortedFilter(aborted) : null;
       for (let i = 0; i < messages.length; i++) {
@@ -282,30 +260,4 @@ export async function readPartKafkajs(fetcher: TopicFetcher, job: PartJob): Prom
     job.fetchBytes,
   );
   return out.output();
-}
-
-interface BatchContext {
-  firstOffset: string;
-  lastOffsetDelta: number;
-  producerId: string;
-  inTransaction: boolean;
-}
-
-/** Read-committed filtering over kafkajs messages (its fetch leaves it to its consumer): as AbortedTransactions does over bytes. */
-function abortedFilter(list: { producerId: number; firstOffset: number }[]): (m: KafkajsMessage) => boolean {
-  const pending = [...list].sort((a, b) => a.firstOffset - b.firstOffset);
-  let next = 0;
-  const active = new Set<number>();
-  return (m) => {
-    const ctx = (m as KafkajsMessage & { batchContext?: BatchContext }).batchContext;
-    const producerId = ctx ? Number(ctx.producerId) : -1;
-    if (!ctx || producerId < 0) return m.isControlRecord === true;
-    const last = Number(ctx.firstOffset) + ctx.lastOffsetDelta;
-    while (next < pending.length && pending[next].firstOffset <= last) active.add(pending[next++].producerId);
-    if (m.isControlRecord) {
-      if (m.key && m.key.length >= 4 && m.key.readInt16BE(2) === 0) active.delete(producerId);
-      return true;
-    }
-    return ctx.inTransaction && active.has(producerId);
-  };
 }

@@ -14,6 +14,8 @@ import { isInternalsError, openCluster } from './adapter';
 import { openFetcher } from './fetcher';
 import { RawFetcher, RawFetchUnsupported } from './fetch-raw';
 import { readPartKafkajs, readPartRaw, type PartJob, type PartOutput, type PartStats } from './read-part';
+import { SchemaCache } from '../runtime/decode/schema/schemas';
+import { SchemaRegistryClient, type RegistryAuth } from '../registry/client';
 
 /** 'auto': raw, falling back to kafkajs; the others force one route (tests compare them). */
 export type ReadEngine = 'auto' | 'raw' | 'kafkajs';
@@ -21,6 +23,8 @@ export type ReadEngine = 'auto' | 'raw' | 'kafkajs';
 export interface WorkerJob extends PartJob {
   client: ClientConfig;
   engine: ReadEngine;
+  /** The Schema Registry the thread fetches schemas from (the job's SchemaCache cannot cross threads). */
+  registry?: { url: string; auth?: RegistryAuth };
 }
 
 interface TransferredPart {
@@ -98,7 +102,8 @@ export function cloneable(v: unknown): boolean {
 
 async function workerMain(job: WorkerJob): Promise<void> {
   const kafka = new Kafka({ ...job.client, logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } });
-  const { sets, stats } = await runPart(kafka, job, job.engine);
+  const schemas = new SchemaCache(job.registry ? new SchemaRegistryClient(job.registry) : undefined);
+  const { sets, stats } = await runPart(kafka, { ...job, schemas }, job.engine);
   const transfer: ArrayBuffer[] = [];
   const part: TransferredPart = {
     stats,

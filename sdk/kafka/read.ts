@@ -7,11 +7,12 @@
 import * as os from 'os';
 import { ColumnSet } from '../runtime/decode/columns';
 import { RecordDecoder, type DecodeOptions } from '../runtime/decode/record-decoder';
+import { SchemaCache } from '../runtime/decode/schema/schemas';
 import { attrsOf, toDataFrame, type DataFrame, type ReadReport } from '../frame/dataframe';
 import { KafkalabError } from '../util/errors';
 import { retry } from '../util/retry';
 import type { KafkaClient } from './client';
-import type { PartOutput } from './read-part';
+import type { PartOutput, ReadSchema } from './read-part';
 import { cloneable, readInWorker, runPart, type ReadEngine } from './read-worker';
 import { parsePosition, partitionsToRead, resolveRanges, timestampsOf, type OffsetRange, type Position, type TimeOffsets } from './position';
 
@@ -122,10 +123,11 @@ export async function readTopicWith(conn: KafkaClient, topic: string, opts: Read
   const decode = { format: opts.format, columns: opts.columns, csv: opts.csv, headers: opts.headers };
   const threads = threadsFor(conn, ranges, total, opts);
   const job = { topic, decode, fetchBytes: opts.fetchBytes, limit, samples: SAMPLES };
+  const registry = conn.schemaRegistry;
   const parts: PartOutput[] =
     threads > 1
-      ? await Promise.all(split(ranges, threads).map((r) => readInWorker({ ...job, ranges: r, client: conn.clientConfig, engine })))
-      : [await runPart(conn.kafka, { ...job, ranges }, engine, conn.logger)];
+      ? await Promise.all(split(ranges, threads).map((r) => readInWorker({ ...job, ranges: r, client: conn.clientConfig, engine, registry: registry?.target() })))
+      : [await runPart(conn.kafka, { ...job, ranges, schemas: new SchemaCache(registry) }, engine, conn.logger)];
   // Partition order, whichever thread read which; with a limit, the first `limit` rows of that order.
   const sets = parts.flatMap((p) => p.sets).sort((a, b) => a.partition - b.partition).map((s) => s.set);
   if (!sets.length) {
@@ -152,11 +154,24 @@ export async function readTopicWith(conn: KafkaClient, topic: string, opts: Read
     partitions: ranges.map((r) => ({ ...r })),
     elapsedMs: Date.now() - t0,
   };
+  const schemas = new Map<number, ReadSchema>();
   for (const { stats } of parts) {
+    for (const s of stats.schemas) {
+      const known = schemas.get(s.id);
+      if (known) known.records += s.records;
+      else schemas.set(s.id, { ...s });
+    }
     report.records += stats.records;
     report.failed += stats.failed;
     for (const [k, v] of Object.entries(stats.failures)) report.failures[k] = (report.failures[k] ?? 0) + v;
     report.samples.push(...stats.samples);
+  }
+  if (schemas.size) {
+    report.schemas = [...schemas.values()].sort((a, b) => a.id - b.id);
+    if (schemas.size > 1) {
+      const list = report.schemas.map((s) => `id ${s.id}${s.name ? ` (${s.name})` : ''}: ${s.records} records`).join(', ');
+      report.warnings.push(`${schemas.size} schemas in this range (${list}): the columns are their union, a field missing from a version is null`);
+    }
   }
   report.samples = report.samples.sort((a, b) => a.partition - b.partition || a.offset - b.offset).slice(0, SAMPLES);
   const attrs = attrsOf(df);

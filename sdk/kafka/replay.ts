@@ -191,7 +191,7 @@ export function replayStream(conn: KafkaClient, topic: string, opts: ReplayOptio
   return new Stream(
     {
       open() {
-        const decoder = new RowDecoder(opts, stats);
+        const decoder = new RowDecoder(opts, stats, conn.schemaRegistry);
         let stopped = false;
         let fetcher: TopicFetcher | undefined;
         const q = new BatchQueue<Row>(opts.batch ?? { size: 1000, ms: 100 }, async () => {
@@ -223,6 +223,8 @@ export function replayStream(conn: KafkaClient, topic: string, opts: ReplayOptio
               const left = pacer.delay(t.timestamp);
               if (left > 0) await sleep(left);
             }
+            const loading = decoder.prepare([t.message]);
+            if (loading) await loading;
             decoder.add(t.partition, t.message);
             if (++pending >= 500) await flush();
             if (stopped) break;

@@ -8,6 +8,7 @@
  */
 import { ColumnSet } from '../runtime/decode/columns';
 import { RecordDecoder, type DecodeOptions } from '../runtime/decode/record-decoder';
+import { SchemaCache } from '../runtime/decode/schema/schemas';
 import type { Row } from '../stream/operators';
 import { BatchQueue, type BatchOptions } from '../stream/queue';
 import type { StreamStats } from '../stream/stream';
@@ -38,16 +39,26 @@ export class RowDecoder {
   private set!: ColumnSet;
   private decoder!: RecordDecoder;
 
+  private readonly schemas: SchemaCache;
+
   constructor(
     private readonly opts: DecodeOptions & { headers?: boolean },
     private readonly stats: StreamStats,
+    /** The connection's Schema Registry, for Confluent-framed records. */
+    registry?: SchemaCache['source'],
   ) {
+    this.schemas = new SchemaCache(registry);
     this.reset(); // an unknown format fails here, when the stream opens
   }
 
   private reset(): void {
     this.set = new ColumnSet(undefined, 64);
-    this.decoder = new RecordDecoder(this.set, { format: this.opts.format, columns: this.opts.columns, csv: this.opts.csv, headers: this.opts.headers });
+    this.decoder = new RecordDecoder(this.set, { format: this.opts.format, columns: this.opts.columns, csv: this.opts.csv, headers: this.opts.headers, schemas: this.schemas });
+  }
+
+  /** Fetches the schemas of framed records among `messages` before they are added; undefined when none is new. */
+  prepare(messages: readonly KafkajsMessage[]): Promise<void> | undefined {
+    return this.schemas.prepare(messages);
   }
 
   add(partition: number, m: KafkajsMessage): void {
@@ -75,7 +86,7 @@ export class RowDecoder {
  * is committed; `drain()` stops fetching and ends after what is queued.
  */
 export function fetchSource(conn: KafkaClient, topic: string, opts: SourceOptions, stats: StreamStats): SourceIterator {
-  const decoder = new RowDecoder(opts, stats);
+  const decoder = new RowDecoder(opts, stats, conn.schemaRegistry);
   let fetcher: TopicFetcher | undefined;
   let stopped = false;
   let untrack = () => {};
@@ -88,7 +99,8 @@ export function fetchSource(conn: KafkaClient, topic: string, opts: SourceOption
   untrack = conn.track(async () => {
     await q.return();
   });
-  const push = (partition: number, messages: KafkajsMessage[], start: number, end: number): Promise<void> => {
+  const push = async (partition: number, messages: KafkajsMessage[], start: number, end: number): Promise<void> => {
+    await decoder.prepare(messages);
     for (const m of messages) {
       const offset = Number(m.offset);
       if (offset >= start && offset < end && !m.isControlRecord) decoder.add(partition, m);

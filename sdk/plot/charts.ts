@@ -25,17 +25,18 @@ export interface LineOptions extends CommonOptions {
   markers?: boolean;
 }
 
-export function line(df: Columnar, opts: LineOptions): Figure {
-  const ys = requireY(opts.y, 'plot.line');
+/** `caller` names the function in errors (`watch` draws through this too). */
+export function line(df: Columnar, opts: LineOptions, caller = 'plot.line'): Figure {
+  const ys = requireY(opts?.y, caller);
   const n = rowCount(df);
-  const { name: xName, x, isTime } = xAxis(df, opts.x, 'plot.line');
+  const { name: xName, x, isTime } = xAxis(df, opts.x, caller);
   const maxPoints = opts.maxPoints ?? 4000;
-  const groups = opts.by ? groupRows(column(df, opts.by, 'plot.line'), opts.maxGroups ?? 12) : { keys: [''], rows: [undefined], omitted: 0 };
+  const groups = opts.by ? groupRows(column(df, opts.by, caller), opts.maxGroups ?? 12) : { keys: [''], rows: [undefined], omitted: 0 };
 
   const data: Trace[] = [];
   let reduced = false;
   for (const yName of ys) {
-    const yAll = toNumbers(column(df, yName, 'plot.line'));
+    const yAll = toNumbers(column(df, yName, caller));
     groups.keys.forEach((key, gi) => {
       const rows = groups.rows[gi];
       const gx = rows ? Float64Array.from(rows, (i) => x[i]) : x;

@@ -121,16 +121,22 @@ let bundleCache: string | undefined;
 
 /** The plotly.js bundle of the installed `plotly.js-dist-min`, ready to sit inside a `<script>`. */
 export function plotlyBundle(): string {
-  if (bundleCache === undefined) {
-    let file: string;
-    try {
-      file = require.resolve('plotly.js-dist-min/plotly.min.js');
-    } catch (err) {
-      throw new KafkalabError('plotly.js-dist-min is not installed', { code: 'MISSING_DEPENDENCY', hint: 'run `npm install plotly.js-dist-min`', cause: err });
-    }
-    bundleCache = fs.readFileSync(file, 'utf8').replace(/<\/script/gi, '<\\/script');
-  }
+  if (bundleCache === undefined) bundleCache = fs.readFileSync(plotlyBundlePath(), 'utf8').replace(/<\/script/gi, '<\\/script');
   return bundleCache;
+}
+
+/** The installed plotly.js bundle file. */
+export function plotlyBundlePath(): string {
+  try {
+    return require.resolve('plotly.js-dist-min/plotly.min.js');
+  } catch (err) {
+    throw new KafkalabError('plotly.js-dist-min is not installed', { code: 'MISSING_DEPENDENCY', hint: 'run `npm install plotly.js-dist-min`', cause: err });
+  }
+}
+
+/** The name the kernel's charts load plotly.js by from Jupyter's `nbextensions/kafkalab/` (versioned, so no stale caches). */
+export function plotlyAssetName(): string {
+  return `plotly-${plotlyVersion()}.min.js`;
 }
 
 export function plotlyVersion(): string {

@@ -102,7 +102,8 @@ export function loss(history: LossHistory, opts: LossOptions = {}): Figure {
     data,
     finishLayout(opts, {
       title: titleWithNotes(opts.title ?? 'Training loss', notes),
-      xaxis: { title: { text: opts.xTitle ?? 'epoch' }, ...(opts.epochs ? { range: [0.5, opts.epochs + 0.5] } : {}), dtick: 1 },
+      // One tick per epoch only while that stays readable (300 ticks cost the browser, too).
+      xaxis: { title: { text: opts.xTitle ?? 'epoch' }, ...(opts.epochs ? { range: [0.5, opts.epochs + 0.5] } : {}), ...(Math.max(opts.epochs ?? 0, epochs.length) <= 20 ? { dtick: 1 } : {}) },
       yaxis: { title: { text: opts.yTitle ?? 'loss (MSE)' }, ...(opts.logY ? { type: 'log' } : {}) },
       meta: { kafkalab: { kind: 'loss', epochs: epochs.length } },
     }),

@@ -5,6 +5,7 @@
  * is asked each time. Concurrent asks for the same id share one request. Credentials are sent,
  * never logged or put in an error.
  */
+import { rememberSecret } from '../util/redact';
 import { KafkalabError } from '../util/errors';
 import { defaultLogger, type Logger } from '../util/log';
 import type { ResolvedReference } from './formats';
@@ -59,6 +60,7 @@ export class SchemaRegistryClient {
   /** The registry's URL without credentials (safe to show). */
   readonly url: string;
   private readonly authHeader: string | undefined;
+  private readonly auth: RegistryAuth | undefined;
   private readonly byId = new Map<number, Promise<FetchedSchema>>();
   private readonly registered = new Map<string, Promise<number>>();
 
@@ -68,7 +70,15 @@ export class SchemaRegistryClient {
   ) {
     const { url, auth } = splitTarget(target);
     this.url = url;
+    this.auth = auth;
     this.authHeader = auth ? 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64') : undefined;
+    rememberSecret(auth?.password);
+    rememberSecret(this.authHeader);
+  }
+
+  /** What it takes to open another client to the same registry (a worker thread's): carries the credentials, never log it. */
+  target(): { url: string; auth?: RegistryAuth } {
+    return this.auth ? { url: this.url, auth: { ...this.auth } } : { url: this.url };
   }
 
   private get logger(): Logger {

@@ -2,13 +2,16 @@
  * The one root class of errors kafkalab throws on purpose. `hint` says what the user can do;
  * `retriable` says whether trying the same thing again may work.
  */
+import { redactText } from './redact';
+
 export class KafkalabError extends Error {
   readonly code: string;
   readonly retriable: boolean;
   readonly hint?: string;
 
   constructor(message: string, opts: { code?: string; retriable?: boolean; hint?: string; cause?: unknown } = {}) {
-    super(opts.hint ? `${message}; ${opts.hint}` : message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    // Messages often quote what the user passed (URLs, options): never with a password in them.
+    super(redactText(opts.hint ? `${message}; ${opts.hint}` : message), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'KafkalabError';
     this.code = opts.code ?? 'KAFKALAB_ERROR';
     this.retriable = opts.retriable ?? false;
@@ -16,18 +19,25 @@ export class KafkalabError extends Error {
   }
 }
 
-/** The closest candidate by edit distance, when it is close enough to be a likely typo. */
+/**
+ * The closest candidate by edit distance, when it is close enough to be a likely typo; else the
+ * one candidate having `name` as a whole word (`rpm` -> `engine_rpm`).
+ */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDist = Infinity;
-  for (const c of candidates) {
+  const list = [...candidates];
+  for (const c of list) {
     const d = editDistance(name.toLowerCase(), c.toLowerCase());
     if (d < bestDist) {
       bestDist = d;
       best = c;
     }
   }
-  return best !== undefined && bestDist <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  if (best !== undefined && bestDist <= Math.max(2, Math.floor(name.length / 3))) return best;
+  const word = name.toLowerCase();
+  const containing = list.filter((c) => c.toLowerCase().split(/[_\-.\s]+/).includes(word));
+  return containing.length === 1 ? containing[0] : undefined;
 }
 
 export function editDistance(a: string, b: string): number {

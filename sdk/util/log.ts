@@ -2,6 +2,8 @@
  * Structured, namespaced logging that does nothing unless the caller asks for it.
  * Library code never writes to stdout; the CLI and the kernel pass a logger that does.
  */
+import { redact, redactText } from './redact';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
@@ -40,8 +42,11 @@ export function consoleLogger(opts: ConsoleLoggerOptions = {}): Logger {
   const format = opts.format ?? 'text';
   const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const make = (ns: string | undefined): Logger => {
-    const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
+    const emit = (level: LogLevel, rawMsg: string, rawFields?: Record<string, unknown>) => {
       if (LEVELS[level] < min) return;
+      // Secrets never reach a log line (util/redact.ts).
+      const msg = redactText(rawMsg);
+      const fields = rawFields && redact(rawFields);
       if (format === 'json') {
         write(JSON.stringify({ time: new Date().toISOString(), level, ns, msg, ...fields }));
       } else {

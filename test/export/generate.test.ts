@@ -64,7 +64,7 @@ test('writes the whole project, placeholders filled, the runtime as a vendored p
   const manifest = JSON.parse((await run('tar', ['-xzOf', tgz, 'package/package.json'])).stdout);
   assert.is(manifest.name, '@kafkalab/runtime');
   assert.is(manifest.main, 'sdk/runtime/index.js');
-  assert.equal(Object.keys(manifest.dependencies).sort(), ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'kafkajs']);
+  assert.equal(Object.keys(manifest.dependencies).sort(), ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'ajv', 'avsc', 'kafkajs', 'protobufjs']);
   const ours = JSON.parse(await fs.readFile(path.join(root, 'node_modules/kafkajs/package.json'), 'utf8'));
   assert.is(pkg.dependencies.kafkajs, ours.version, 'dependencies pinned to the versions kafkalab uses');
   assert.is(pkg.dependencies['@tensorflow/tfjs'], '4.22.0');

@@ -12,8 +12,8 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { Autoencoder, connect, type KafkaConnection } from '../../sdk';
-import { startBroker, type Broker } from '../../sdk/broker';
+import { Autoencoder, connect, type ConnectOptions, type KafkaConnection } from '../../sdk';
+import { startBroker, type Broker, type BrokerOptions } from '../../sdk/broker';
 import { readReport, recordsOf } from '../../sdk/frame/dataframe';
 import { installAndBuild, startAppProcess, type AppProcess } from '../../sdk/export/process';
 import type { WindowFeatureSpec } from '../../sdk/runtime';
@@ -34,10 +34,10 @@ export interface Rig {
  * npm's cache); 'link' unpacks the tarball into node_modules as npm would and links kafkalab's
  * copies of the other (same, pinned) dependencies, which keeps `npm test` fast.
  */
-export async function startRig(install: 'npm' | 'link'): Promise<Rig> {
+export async function startRig(install: 'npm' | 'link', opts: { broker?: BrokerOptions; connect?: Omit<ConnectOptions, 'brokers'> } = {}): Promise<Rig> {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'kafkalab-parity-'));
-  const broker = await startBroker({ port: 0 });
-  const kafka = await connect({ brokers: broker.bootstrap });
+  const broker = await startBroker({ port: 0, ...opts.broker });
+  const kafka = await connect({ brokers: broker.bootstrap, ...opts.connect });
   const appDir = path.join(tmp, 'scorer');
   const seedModel = new Autoencoder({ features: ['x'], layers: [1], seed: 1 });
   await seedModel.fit(Array.from({ length: 64 }, (_, i) => ({ x: i % 7 })), { epochs: 1 });

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { missingPython, skip } from '../helpers/skip';
+import { plotlyAssetName, plotlyBundlePath } from '../../sdk/plot/figure';
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin', 'kafkalab.js'), 'kernel', ...args], { encoding: 'utf8' });
@@ -20,9 +21,13 @@ test('install into a prefix: argv runs our launcher with this node; uninstall re
     assert.equal(spec.argv, [process.execPath, path.join(root, 'dist/kernel/launcher.js'), '--config-path', '{connection_file}']);
     assert.is(spec.display_name, 'kafkalab (TypeScript)');
     assert.is(spec.language, 'typescript');
+    // plotly.js once per Jupyter, served at nbextensions/kafkalab/ (the charts do not carry it).
+    const asset = path.join(prefix, 'share/jupyter/nbextensions/kafkalab', plotlyAssetName());
+    assert.is(fs.statSync(asset).size, fs.statSync(plotlyBundlePath()).size);
     const u = cli('uninstall', '--prefix', prefix);
     assert.is(u.status, 0);
     assert.ok(!fs.existsSync(path.join(prefix, 'share/jupyter/kernels/kafkalab')));
+    assert.ok(!fs.existsSync(asset), 'the served plotly.js goes with the last kafkalab kernelspec');
   } finally {
     fs.rmSync(prefix, { recursive: true, force: true });
   }

@@ -45,10 +45,12 @@ df`,
   assert.match(String(d.data!['text/plain']), /\[100 rows × 2 columns\]/);
 });
 
-test('a Figure renders as a chart: plotly.js once per session, plus the Plotly JSON', async () => {
+test('a Figure renders as a chart: plotly.js served by Jupyter (never in the notebook), a static picture, the Plotly JSON', async () => {
   const first = displays(await s.execute(`plot.line(df, { y: 'speed' })`))[0];
   assert.ok(first.data!['application/vnd.plotly.v1+json'], 'plotly mime type');
-  assert.ok(String(first.data!['text/html']).includes('plotly.js v'), 'bundle in the first chart');
+  assert.ok(!String(first.data!['text/html']).includes('plotly.js v'), 'no bundle in the chart');
+  assert.match(String(first.data!['text/html']), /nbextensions\/kafkalab\/plotly-[\d.]+\.min\.js/);
+  assert.match(String(first.data!['text/html']), /<img class="kafkalab-static" src="data:image\/svg\+xml,/);
   const second = displays(await s.execute(`console.log(plot.histogram([1, 2, 2, 3], { threshold: 2.5 }))`))[0];
   assert.ok(!String(second.data!['text/html']).includes('plotly.js v'), 'bundle not repeated');
   assert.match(String(second.data!['text/html']), /Plotly\.newPlot/);
@@ -85,7 +87,9 @@ test('KafkalabError is an error message with one clean line, other errors keep t
   const [o] = errors(other);
   assert.is(o?.ename, 'RangeError');
   assert.is(o.evalue, 'plain bug');
-  assert.match(o.traceback!.join('\n'), /RangeError: plain bug\n[^]*at boom/);
+  // The name in red (ANSI, as IPython does), the cell's frames, none of the kernel's own.
+  assert.match(o.traceback!.join('\n'), /^\x1b\[0;31mRangeError\x1b\[0m: plain bug\n\s+at boom \(cell:\d+:\d+\)/);
+  assert.not.match(o.traceback!.join('\n'), /tslab|node:internal|evalmachine|kernel[\\/]/);
   assert.is(other.reply.status, 'error');
   await settle();
   const logged = await s.execute(`console.error(new Error('only logged')); await new Promise((r) => setTimeout(r, 100)); console.log('later')`);
@@ -210,7 +214,7 @@ test('restart clears the state and the kernel works again', async () => {
   await settle();
   const again = await s.execute(`import { plot } from 'kafkalab';\nplot.loss({ loss: [0.3, 0.2] })`);
   assert.is(again.status, 'ok');
-  assert.ok(String(displays(again)[0].data!['text/html']).includes('plotly.js v'), 'a new session loads plotly.js again');
+  assert.ok(!String(displays(again)[0].data!['text/html']).includes('plotly.js v'), 'a new session does not embed plotly.js again (it is served)');
 });
 
 test.run();

@@ -71,10 +71,15 @@ export class JupyterSession {
     this.proc.once('exit', () => this.waiters.splice(0).forEach((w) => w(undefined)));
   }
 
+  /** The jupyter_client process: the kernel's parent. */
+  get parentPid(): number | undefined {
+    return this.proc.pid;
+  }
+
   async send<T = Record<string, unknown>>(cmd: Record<string, unknown>): Promise<T> {
     if (process.env.KAFKALAB_TEST_DEBUG) process.stderr.write(`> ${JSON.stringify(cmd).slice(0, 120)}\n`);
     this.proc.stdin.write(JSON.stringify(cmd) + '\n');
-    const line = this.queue.length ? this.queue.shift() : this.proc.exitCode !== null ? undefined : await new Promise<string | undefined>((r) => this.waiters.push(r));
+    const line = this.queue.length ? this.queue.shift() : this.exited ? undefined : await new Promise<string | undefined>((r) => this.waiters.push(r));
     if (line === undefined) throw new Error(`jupyter session ended; stderr:\n${this.stderr.slice(-3000)}`);
     const reply = JSON.parse(line);
     if (reply.exception) throw new Error(`jupyter session: ${reply.exception}\n${this.stderr.slice(-3000)}`);
@@ -85,18 +90,25 @@ export class JupyterSession {
     return this.send<ExecResult>({ op: 'execute', code, timeout });
   }
 
+  /** Exited or killed by a signal (then exitCode stays null). */
+  private get exited(): boolean {
+    return this.proc.exitCode !== null || this.proc.signalCode !== null;
+  }
+
   async close(): Promise<void> {
-    if (this.proc.exitCode === null) {
+    if (!this.exited) {
       try {
         await this.send({ op: 'shutdown' });
       } catch {
         /* already gone */
       }
     }
-    const exited = new Promise((r) => this.proc.once('exit', r));
-    this.proc.stdin.end();
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
-    if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
+    if (!this.exited) {
+      const exited = new Promise((r) => this.proc.once('exit', r));
+      this.proc.stdin.end();
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    }
+    if (!this.exited) this.proc.kill('SIGKILL');
     fs.rmSync(this.tmp, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,6 @@
 // An embedded broker with a Schema Registry on free ports, and a tiny HTTP caller for its API.
 import { startBroker, type Broker } from '../../sdk/broker';
+import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
 import { startSchemaRegistry, type SchemaRegistry, type SchemaRegistryOptions } from '../../sdk/registry';
 
 export interface RegistryRig {
@@ -37,3 +38,17 @@ export async function stopRegistryRig(rig: Partial<RegistryRig> | undefined): Pr
 }
 
 export const avro = (schema: object | string) => ({ schema: typeof schema === 'string' ? schema : JSON.stringify(schema) });
+
+/** A rig and a connection to it (with its registry) for the tests of one file: `before`/`after` hooks on `suite`. */
+export function connectedRig(suite: { before: (fn: () => Promise<void>) => void; after: (fn: () => Promise<void>) => void }): { rig: RegistryRig; kafka: KafkaConnection } {
+  const held = {} as { rig: RegistryRig; kafka: KafkaConnection };
+  suite.before(async () => {
+    held.rig = await startRegistryRig();
+    held.kafka = await connect({ brokers: held.rig.broker.bootstrap, schemaRegistry: held.rig.registry.url });
+  });
+  suite.after(async () => {
+    await held.kafka?.close();
+    await stopRegistryRig(held.rig);
+  });
+  return held;
+}

@@ -19,10 +19,10 @@ test('packages are told from built-ins', () => {
   assert.is(packageOf('fs/promises'), undefined);
 });
 
-test('the runtime imports only Node built-ins, kafkajs and TensorFlow.js', () => {
+test('the runtime imports only Node built-ins, kafkajs, TensorFlow.js and the schema libraries', () => {
   const closure = importClosure(dist);
   assert.equal(forbiddenImports(closure), []);
-  assert.equal([...closure.packages.keys()].sort(), ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', 'kafkajs']);
+  assert.equal([...closure.packages.keys()].sort(), ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', 'ajv', 'avsc', 'kafkajs', 'protobufjs']);
   for (const f of closure.files) {
     assert.not.match(f, /^sdk\/(frame|ml|stream|broker|cli|plot|ingest|export)\//, `${f} is notebook-side code`);
     assert.not.match(f, /^kernel\//, f);

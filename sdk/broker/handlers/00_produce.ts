@@ -32,7 +32,7 @@ import { kafkaCodeOf } from '../topics';
 import { validateBatches } from '../../protocol/record-batch';
 import { ErrorCode } from '../../protocol/errors';
 import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
-import { LEADER_EPOCH } from './03_metadata';
+import { leaderEpoch, leadershipError } from '../cluster';
 import { transactionsOf } from '../txn/coordinator';
 import { CONTROL_FLAG, TRANSACTIONAL_FLAG } from '../log/batch';
 import { ProduceRequest, ProduceResponse, type ProducePartitionResponse } from '../../protocol/messages/produce';
@@ -73,6 +73,8 @@ registerApi({
           }
           const log = logs.partition(t.name, p.index);
           if (!log) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic-partition ${t.name}-${p.index}`);
+          const leadership = leadershipError(ctx.broker, t.name, p.index);
+          if (leadership) return answer(leadership, `this node does not lead ${t.name}-${p.index}`);
           if (!p.records) return answer(ErrorCode.INVALID_RECORD, 'null record set');
           const batches = validateBatches(p.records);
           if (!Array.isArray(batches)) {
@@ -94,7 +96,7 @@ registerApi({
             if (txn.code !== ErrorCode.NONE) return answer(txn.code, txn.message ?? null, -1, log.logStartOffset);
           }
           try {
-            const { baseOffset, logAppendTime } = log.append(p.records, LEADER_EPOCH);
+            const { baseOffset, logAppendTime } = log.append(p.records, leaderEpoch(ctx.broker, t.name, p.index));
             producers.appended(t.name, p.index, b.producerId, b.producerEpoch, b.baseSequence, b.recordCount, baseOffset);
             appends.notify(t.name, p.index);
             return answer(ErrorCode.NONE, null, baseOffset, log.logStartOffset, logAppendTime);

@@ -24,6 +24,7 @@
  *   and v15+ replica state are follower matters and stay unset.
  */
 import { registerApi, type RequestContext } from '../registry';
+import { leadershipError } from '../cluster';
 import { findTopicById, kafkaCodeOf } from '../topics';
 import { batchSizeAt, readInt64, OFF_ATTRIBUTES } from '../log/batch';
 import { transactionsOf } from '../txn/coordinator';
@@ -95,6 +96,12 @@ function collect(req: FetchRequest, ctx: RequestContext): { res: FetchResponse; 
         const log = name === undefined ? undefined : logs.partition(name, p.partition);
         if (!log) {
           out.errorCode = name === undefined && byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          errors++;
+          return out;
+        }
+        const leadership = leadershipError(ctx.broker, name!, p.partition);
+        if (leadership) {
+          out.errorCode = leadership;
           errors++;
           return out;
         }

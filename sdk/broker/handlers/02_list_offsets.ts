@@ -18,7 +18,7 @@
 import { registerApi } from '../registry';
 import { ErrorCode } from '../../protocol/errors';
 import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
-import { LEADER_EPOCH } from './03_metadata';
+import { leaderEpoch, leadershipError } from '../cluster';
 import { transactionsOf } from '../txn/coordinator';
 import {
   EARLIEST_LOCAL_TIMESTAMP,
@@ -52,11 +52,13 @@ registerApi({
             oldStyleOffsets: offset >= 0 ? [offset] : [],
             timestamp,
             offset,
-            leaderEpoch: LEADER_EPOCH,
+            leaderEpoch: leaderEpoch(ctx.broker, t.name, p.partitionIndex),
           });
           if (!allowed) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
           const log = ctx.broker.logs.partition(t.name, p.partitionIndex);
           if (!log) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          const leadership = leadershipError(ctx.broker, t.name, p.partitionIndex);
+          if (leadership) return answer(leadership);
           switch (p.timestamp) {
             case LATEST_TIMESTAMP:
               if (req.isolationLevel === READ_COMMITTED) return answer(ErrorCode.NONE, transactionsOf(ctx.broker).lastStableOffset(t.name, p.partitionIndex, log.nextOffset));

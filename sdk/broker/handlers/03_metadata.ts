@@ -3,6 +3,8 @@
  * Behavior:
  * - One broker: this node, at the advertised host and port (the bound port when 0 was asked).
  *   It is the controller and the leader, only replica and only ISR member of every partition.
+ *   A multi-node test broker (cluster.ts) lists its live nodes and each partition's leader
+ *   (its only replica); a partition whose leader is stopped gets LEADER_NOT_AVAILABLE, leader -1.
  * - Null topics (v1+) or an empty list (v0) = every topic.
  * - Unknown topics are created when auto-creation is on and the request allows it (v4+ flag;
  *   always allowed before v4, as in Kafka); the new topic is answered at once, with no
@@ -22,7 +24,7 @@ import type { TopicInfo } from '../log';
 import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
 import { CLUSTER_RESOURCE_NAME } from '../config-resources';
 
-export const LEADER_EPOCH = 0;
+import { leaderEpoch } from '../cluster';
 
 registerApi({
   request: MetadataRequest,
@@ -30,22 +32,27 @@ registerApi({
   minVersion: 0,
   maxVersion: 13,
   handle: (req, ctx) => {
-    const { config, logs } = ctx.broker;
+    const { config, logs, cluster } = ctx.broker;
     const node = config.nodeId;
+    // A multi-node test broker (cluster.ts) leads partitions from several nodes, one copy each.
+    const partition = (t: TopicInfo, i: number) => {
+      const leaderId = cluster ? cluster.leaderOf(t.name, i) : node;
+      return {
+        errorCode: leaderId < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
+        partitionIndex: i,
+        leaderId,
+        leaderEpoch: leaderEpoch(ctx.broker, t.name, i),
+        replicaNodes: leaderId < 0 ? [] : [leaderId],
+        isrNodes: leaderId < 0 ? [] : [leaderId],
+        offlineReplicas: [],
+      };
+    };
     const describe = (t: TopicInfo): MetadataTopic => ({
       errorCode: 0,
       name: t.name,
       topicId: t.id,
       isInternal: false,
-      partitions: Array.from({ length: t.partitions }, (_, i) => ({
-        errorCode: 0,
-        partitionIndex: i,
-        leaderId: node,
-        leaderEpoch: LEADER_EPOCH,
-        replicaNodes: [node],
-        isrNodes: [node],
-        offlineReplicas: [],
-      })),
+      partitions: Array.from({ length: t.partitions }, (_, i) => partition(t, i)),
       topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     });
     const failed = (errorCode: number, name: string | null, topicId = ZERO_UUID): MetadataTopic => ({
@@ -76,9 +83,11 @@ registerApi({
           });
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: node, host: config.advertisedHost, port: config.advertisedPort, rack: null }],
+      brokers: cluster
+        ? cluster.liveNodes().map((n) => ({ nodeId: n.nodeId, host: n.host, port: n.port, rack: null }))
+        : [{ nodeId: node, host: config.advertisedHost, port: config.advertisedPort, rack: null }],
       clusterId: config.clusterId,
-      controllerId: node,
+      controllerId: cluster ? cluster.controllerId() : node,
       topics,
       clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
       errorCode: 0,

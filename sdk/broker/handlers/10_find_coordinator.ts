@@ -1,6 +1,8 @@
 /**
  * FindCoordinator (10), v0-6.
  * Behavior:
+ * - A multi-node test broker (cluster.ts) names its coordinator node, or answers
+ *   COORDINATOR_NOT_AVAILABLE while that node is stopped.
  * - This single node coordinates every group and every transactional id, so the answer is
  *   always this broker's advertised host and port (the bound port when it listens on port 0).
  * - An empty key is INVALID_REQUEST for transactions and INVALID_GROUP_ID for groups, as in Kafka.
@@ -28,6 +30,13 @@ function coordinatorFor(key: string, keyType: number, ctx: RequestContext) {
   }
   const [resource, refused] = keyType === COORDINATOR_GROUP ? [AclResourceType.GROUP, ErrorCode.GROUP_AUTHORIZATION_FAILED] : [AclResourceType.TRANSACTIONAL_ID, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED];
   if (!ctx.authorize(AclOperation.DESCRIBE, resource, key)) return { key, errorCode: refused, errorMessage: `not authorized to describe ${key}`, nodeId: -1, host: '', port: -1 };
+  const cluster = ctx.broker.cluster;
+  if (cluster) {
+    // A multi-node test broker (cluster.ts): one node coordinates, and may be stopped.
+    const c = cluster.coordinator();
+    if (!c) return { key, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'the coordinator node is stopped', nodeId: -1, host: '', port: -1 };
+    return { key, errorCode: 0, errorMessage: null, nodeId: c.nodeId, host: c.host, port: c.port };
+  }
   return { key, errorCode: 0, errorMessage: null, nodeId, host: advertisedHost, port: advertisedPort };
 }
 

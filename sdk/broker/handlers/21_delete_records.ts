@@ -9,6 +9,7 @@
  * - Nothing to wait for (one replica), so timeout_ms is moot.
  */
 import { registerApi } from '../registry';
+import { leadershipError } from '../cluster';
 import { kafkaCodeOf } from '../topics';
 import { ErrorCode } from '../../protocol/errors';
 import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
@@ -32,6 +33,8 @@ registerApi({
           if (!allowed) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
           const log = ctx.broker.logs.partition(t.name, partitionIndex);
           if (!log) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          const leadership = leadershipError(ctx.broker, t.name, partitionIndex);
+          if (leadership) return answer(leadership);
           if (offset < HIGH_WATERMARK) return answer(ErrorCode.OFFSET_OUT_OF_RANGE, log.logStartOffset);
           try {
             const low = log.deleteRecordsBefore(offset === HIGH_WATERMARK ? log.nextOffset : offset);

@@ -12,7 +12,7 @@ import { registerApi } from '../registry';
 import { ErrorCode } from '../../protocol/errors';
 import { AclOperation, AclResourceType } from '../../protocol/messages/acl-types';
 import { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from '../../protocol/messages/offset-for-leader-epoch';
-import { LEADER_EPOCH } from './03_metadata';
+import { leaderEpoch, leadershipError } from '../cluster';
 
 const UNKNOWN_LEADER_EPOCH = 75;
 const FENCED_LEADER_EPOCH = 74;
@@ -33,9 +33,12 @@ registerApi({
           if (!allowed) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
           const log = ctx.broker.logs.partition(t.topic, p.partition);
           if (!log) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-          if (p.currentLeaderEpoch > LEADER_EPOCH) return answer(UNKNOWN_LEADER_EPOCH);
-          if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < LEADER_EPOCH) return answer(FENCED_LEADER_EPOCH);
-          const end = log.endOffsetForEpoch(p.leaderEpoch, LEADER_EPOCH);
+          const leadership = leadershipError(ctx.broker, t.topic, p.partition);
+          if (leadership) return answer(leadership);
+          const current = leaderEpoch(ctx.broker, t.topic, p.partition);
+          if (p.currentLeaderEpoch > current) return answer(UNKNOWN_LEADER_EPOCH);
+          if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < current) return answer(FENCED_LEADER_EPOCH);
+          const end = log.endOffsetForEpoch(p.leaderEpoch, current);
           return answer(ErrorCode.NONE, end.leaderEpoch, end.endOffset);
         }),
       };

@@ -50,8 +50,10 @@ registerApi({
       errorCode: 0,
       endpointType: req.endpointType,
       clusterId,
-      controllerId: nodeId,
-      brokers: [{ brokerId: nodeId, host: advertisedHost, port: advertisedPort, rack: null, isFenced: false }],
+      controllerId: ctx.broker.cluster ? ctx.broker.cluster.controllerId() : nodeId,
+      brokers: ctx.broker.cluster
+        ? ctx.broker.cluster.liveNodes().map((n) => ({ brokerId: n.nodeId, host: n.host, port: n.port, rack: null, isFenced: false }))
+        : [{ brokerId: nodeId, host: advertisedHost, port: advertisedPort, rack: null, isFenced: false }],
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
         ? authorizedOperations((op) => ctx.authorize(op, AclResourceType.CLUSTER, CLUSTER_RESOURCE_NAME), CLUSTER_OPERATIONS)
         : AUTHORIZED_OPERATIONS_OMITTED,

@@ -49,7 +49,7 @@ function prepare(t: protobuf.Type, v: unknown, path: string): Record<string, unk
     if (x === null || x === undefined) continue;
     const sub = f.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined;
     const en = f.resolvedType instanceof protobuf.Enum ? f.resolvedType : undefined;
-    const one = (y: unknown, p: string) => (sub && sub.fullName === TIMESTAMP ? timestamp(y, p) : sub ? prepare(sub, y, p) : en ? enumValue(en, y, p) : y);
+    const one = (y: unknown, p: string) => (sub && sub.fullName === TIMESTAMP ? timestamp(y, p) : sub && WRAPPERS.has(sub.fullName) && (y === null || typeof y !== 'object') ? { value: y } : sub ? prepare(sub, y, p) : en ? enumValue(en, y, p) : y);
     if (f.map) out[k] = sub || en ? Object.fromEntries(Object.entries(x as object).map(([mk, mv]) => [mk, one(mv, `${at}.${mk}`)])) : x;
     else if (f.repeated) {
       if (!Array.isArray(x)) throw new RowMismatch(at, `is ${describe(x)}, not a list`);
@@ -76,13 +76,19 @@ function timestamp(v: unknown, path: string): unknown {
   return { seconds: Math.floor(ms / 1000), nanos: Math.round((ms - Math.floor(ms / 1000) * 1000) * 1e6) };
 }
 
-/** Decoded objects: Timestamps as epoch ms. */
-function fromTimestamps(t: protobuf.Type, obj: Record<string, unknown>): Record<string, unknown> {
+const WRAPPERS = new Set(['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((t) => `.google.protobuf.${t}Value`));
+
+/**
+ * Decoded objects with Google's well-known types as kafkalab's cells hold them: Timestamps as
+ * epoch ms, wrappers (google.protobuf.DoubleValue, ...) as their value (null when unset).
+ */
+export function fromWellKnown(t: protobuf.Type, obj: Record<string, unknown>): Record<string, unknown> {
   for (const f of t.fieldsArray) {
     const sub = f.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined;
     const x = obj[f.name];
     if (!sub || x === null || x === undefined) continue;
-    const one = (y: any) => (sub.fullName === TIMESTAMP ? Number(y.seconds ?? 0) * 1000 + Math.round(Number(y.nanos ?? 0) / 1e6) : fromTimestamps(sub, y));
+    const one = (y: any) =>
+      sub.fullName === TIMESTAMP ? Number(y.seconds ?? 0) * 1000 + Math.round(Number(y.nanos ?? 0) / 1e6) : WRAPPERS.has(sub.fullName) ? (y?.value ?? null) : fromWellKnown(sub, y);
     if (f.map) for (const k of Object.keys(x as object)) (x as any)[k] = one((x as any)[k]);
     else if (f.repeated) obj[f.name] = (x as unknown[]).map(one);
     else obj[f.name] = one(x);
@@ -116,7 +122,7 @@ export function protobufCodec(schema: string, references: ResolvedReference[] = 
       }
       return Buffer.from(type.encode(type.fromObject(obj)).finish());
     },
-    decode: (payload: Buffer) => fromTimestamps(type, type.toObject(type.decode(payload), toObject)),
+    decode: (payload: Buffer) => fromWellKnown(type, type.toObject(type.decode(payload), toObject)),
   };
 }
 

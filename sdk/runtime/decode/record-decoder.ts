@@ -1,7 +1,8 @@
 /**
  * Record values into a ColumnSet, one row per record: JSON (the byte scanner, else JSON.parse and
- * flatten.ts), CSV lines, UTF-8 text or raw bytes. read(), stream() and the exported app decode
- * with this class, so a record is the same row in all three, or fails for the same reason.
+ * flatten.ts), Confluent-framed Avro, Protobuf and JSON Schema (schema/: by the schema their id
+ * names), CSV lines, UTF-8 text or raw bytes. read(), stream() and the exported app decode with
+ * this class, so a record is the same row in all three, or fails for the same reason.
  */
 import { KafkalabError } from '../../util/errors';
 import { Column, ColumnSet, Schema } from './columns';
@@ -9,10 +10,18 @@ import { cellsOf, type Cells } from './flatten';
 import { StringCache } from './intern';
 import { JsonScanner } from './json-scan';
 import { DECODE_FAILURE, numericText, type CellValue } from './values';
+import type { AvroColumnReader } from './schema/avro-columns';
+import { HEADER_BYTES, type SchemaCache, type SchemaEntry } from './schema/schemas';
+import type { SchemaType } from '../../registry/types';
 
-/** How record values are decoded: JSON objects (default), CSV lines, UTF-8 text or raw bytes. */
-export type Format = 'json' | 'csv' | 'string' | 'bytes';
-export const FORMATS: readonly Format[] = ['json', 'csv', 'string', 'bytes'];
+/**
+ * How record values are decoded. 'auto' (default): Confluent-framed records (magic byte 0 and a
+ * schema id) by their schema, anything else as JSON. 'avro' | 'protobuf' | 'json-schema': only
+ * framed records of that schema type (others fail). 'json', CSV lines, UTF-8 text, raw bytes.
+ */
+export type Format = 'auto' | 'json' | 'avro' | 'protobuf' | 'json-schema' | 'csv' | 'string' | 'bytes';
+export const FORMATS: readonly Format[] = ['auto', 'json', 'avro', 'protobuf', 'json-schema', 'csv', 'string', 'bytes'];
+const SCHEMA_TYPE: Partial<Record<Format, SchemaType>> = { avro: 'AVRO', protobuf: 'PROTOBUF', 'json-schema': 'JSON' };
 
 export interface CsvOptions {
   /** Field names, in order; default `c0`, `c1`, ... */
@@ -26,6 +35,13 @@ export interface DecodeOptions {
   /** Keep only these value fields (flattened names such as `a.b`); metadata columns always stay. */
   columns?: string[];
   csv?: CsvOptions;
+}
+
+/** What a decoder takes beside the user's options: `_headers`, and the schemas of framed records. */
+export interface DecoderOptions extends DecodeOptions {
+  headers?: boolean;
+  /** Schemas of framed records, loaded ahead of decoding (SchemaCache.load/prepare); none: framed records fail. */
+  schemas?: SchemaCache;
 }
 
 /** The metadata columns every decoded frame starts with. */
@@ -62,12 +78,33 @@ export class RecordDecoder {
   private headersCol: Column | null = null;
   private readonly fast: JsonScanner;
   private readonly keys = new StringCache();
+  /** JSON values (format 'json' or 'auto'). */
+  private readonly json: boolean;
+  /** Framed records are decoded by their schema ('auto' and the schema formats). */
+  private readonly framedOk: boolean;
+  /** A forced schema type: unframed records, and framed ones of another type, fail. */
+  private readonly only: SchemaType | undefined;
+  private readonly schemas: SchemaCache | undefined;
+  private readonly avroReaders = new Map<number, AvroColumnReader>();
+  private lastId = -1;
+  private lastReader: AvroColumnReader | undefined;
+  /** Records decoded per schema id (the read report's `schemas`). */
+  readonly schemaRecords = new Map<number, number>();
+  /**
+   * The schema id of the last record given whose schema is not loaded yet (-1: none): nothing
+   * was written for it; load the id (SchemaCache.load) and give the record again.
+   */
+  pending = -1;
 
-  constructor(readonly set: ColumnSet, opts: DecodeOptions & { headers?: boolean } = {}) {
-    this.format = opts.format ?? 'json';
+  constructor(readonly set: ColumnSet, opts: DecoderOptions = {}) {
+    this.format = opts.format ?? 'auto';
     if (!FORMATS.includes(this.format)) {
       throw new KafkalabError(`Unknown format "${this.format}"`, { code: 'BAD_OPTION', hint: `use one of ${FORMATS.join(', ')}` });
     }
+    this.json = this.format === 'json' || this.format === 'auto';
+    this.only = SCHEMA_TYPE[this.format];
+    this.framedOk = this.format === 'auto' || this.only !== undefined;
+    this.schemas = opts.schemas;
     this.allowed = opts.columns ? new Set(opts.columns) : null;
     this.csvHeader = opts.csv?.header;
     this.delimiter = opts.csv?.delimiter ?? ',';
@@ -98,7 +135,14 @@ export class RecordDecoder {
     timestamp: number,
     headers?: Record<string, unknown>,
   ): string | undefined {
-    if (this.format === 'json' && v !== null && typeof v !== 'string') {
+    this.pending = -1;
+    if (k !== null && typeof k !== 'string' && this.framedKey(k, 0, k.length)) k = this.keyValue(k, 0, k.length);
+    if (this.pending >= 0) return notLoaded(this.pending);
+    if (v !== null && typeof v !== 'string' && this.framedOk) {
+      if (v.length >= HEADER_BYTES && v[0] === 0) return this.framed(k, v, 0, v.length, partition, offset, timestamp, headers);
+      if (this.only) return DECODE_FAILURE.notFramed;
+    }
+    if (this.json && v !== null && typeof v !== 'string') {
       this.writeMeta(k, partition, offset, timestamp, headers);
       if (this.fast.write(v)) {
         this.set.endRow();
@@ -124,8 +168,14 @@ export class RecordDecoder {
     timestamp: number,
     headers?: Record<string, unknown>,
   ): string | undefined {
-    const k = keyLength < 0 ? null : this.keys.get(buf, keyAt, keyAt + keyLength);
-    if (this.format === 'json' && valueLength >= 0) {
+    this.pending = -1;
+    const k = keyLength < 0 ? null : this.framedKey(buf, keyAt, keyLength) ? this.keyValue(buf, keyAt, keyAt + keyLength) : this.keys.get(buf, keyAt, keyAt + keyLength);
+    if (this.pending >= 0) return notLoaded(this.pending);
+    if (this.framedOk && valueLength >= 0) {
+      if (valueLength >= HEADER_BYTES && buf[valueAt] === 0) return this.framed(k, buf, valueAt, valueAt + valueLength, partition, offset, timestamp, headers);
+      if (this.only) return DECODE_FAILURE.notFramed;
+    }
+    if (this.json && valueLength >= 0) {
       this.writeMeta(k, partition, offset, timestamp, headers);
       if (this.fast.writeRange(buf, valueAt, valueAt + valueLength)) {
         this.set.endRow();
@@ -146,7 +196,8 @@ export class RecordDecoder {
     headers?: Record<string, unknown>,
   ): string | undefined {
     let cells: Cells | undefined;
-    if (this.format === 'json') {
+    if (this.only) return v === null ? DECODE_FAILURE.nullValue : DECODE_FAILURE.notFramed;
+    if (this.json) {
       if (v === null) return DECODE_FAILURE.nullValue;
       let parsed: unknown;
       try {
@@ -162,6 +213,7 @@ export class RecordDecoder {
     const set = this.set;
     this.writeMeta(k, partition, offset, timestamp, headers);
     switch (this.format) {
+      case 'auto':
       case 'json': {
         const { names, values } = cells as Cells;
         for (let i = 0; i < names.length; i++) this.cell(names[i], values[i]);
@@ -184,6 +236,94 @@ export class RecordDecoder {
     return undefined;
   }
 
+  /** A key whose schema is known: Confluent-framed (a key that only looks framed stays text). */
+  private framedKey(b: Buffer, at: number, length: number): boolean {
+    if (length < HEADER_BYTES || b[at] !== 0 || !this.schemas) return false;
+    const id = idAt(b, at);
+    const e = this.schemas.get(id);
+    if (e === undefined && this.schemas.source) this.pending = id;
+    return e !== undefined && e.failure === undefined;
+  }
+
+  /** A framed key as the `_key` text: a primitive as its text, a record as its JSON. */
+  private keyValue(b: Buffer, start: number, end: number): string | Buffer {
+    try {
+      const v = this.schemas!.get(idAt(b, start))!.value(b, start, end);
+      return v === null || typeof v !== 'object' ? String(v) : JSON.stringify(v);
+    } catch {
+      return this.keys.get(b, start, end);
+    }
+  }
+
+  /** A Confluent-framed value b[start, end): decoded by the schema its id names. */
+  private framed(
+    k: Buffer | string | null,
+    b: Buffer,
+    start: number,
+    end: number,
+    partition: number,
+    offset: number,
+    timestamp: number,
+    headers?: Record<string, unknown>,
+  ): string | undefined {
+    const id = idAt(b, start);
+    let reader = id === this.lastId ? this.lastReader : undefined;
+    if (reader === undefined) {
+      const entry = this.schemas?.get(id);
+      if (entry === undefined) {
+        if (!this.schemas?.source) return DECODE_FAILURE.noRegistry;
+        this.pending = id;
+        return notLoaded(id);
+      }
+      if (entry.failure !== undefined) return entry.failure;
+      if (this.only !== undefined && entry.type !== this.only) return `schema id ${id} is ${entry.type}, not ${this.only}`;
+      if (entry.type !== 'AVRO') return this.framedObject(entry, b, start, end, () => this.writeMeta(k, partition, offset, timestamp, headers));
+      reader = this.avroReaders.get(id);
+      if (reader === undefined) this.avroReaders.set(id, (reader = entry.avro!.bind(this.set, this.allowed)));
+      this.lastId = id;
+      this.lastReader = reader;
+    }
+    this.writeMeta(k, partition, offset, timestamp, headers);
+    const failed = reader(b, start + HEADER_BYTES, end);
+    if (failed !== undefined) {
+      this.set.abortRow();
+      return failed;
+    }
+    this.set.endRow();
+    this.count(id);
+    return undefined;
+  }
+
+  /** JSON Schema (the JSON path on the payload) and Protobuf (an object flattened like JSON). */
+  private framedObject(entry: SchemaEntry, b: Buffer, start: number, end: number, writeMeta: () => void): string | undefined {
+    if (entry.type === 'JSON') {
+      writeMeta();
+      if (this.fast.writeRange(b, start + HEADER_BYTES, end)) {
+        this.set.endRow();
+        this.count(entry.id);
+        return undefined;
+      }
+      this.set.abortRow();
+    }
+    let value: unknown;
+    try {
+      value = entry.type === 'JSON' ? JSON.parse(b.toString('utf8', start + HEADER_BYTES, end)) : entry.protobufValue(b, start, end);
+    } catch (e) {
+      return entry.type === 'JSON' ? DECODE_FAILURE.invalidJson : `Protobuf payload does not match its schema (${(e as Error).message})`;
+    }
+    const cells = cellsOf(value);
+    if (typeof cells === 'string') return cells;
+    writeMeta();
+    for (let i = 0; i < cells.names.length; i++) this.cell(cells.names[i], cells.values[i]);
+    this.set.endRow();
+    this.count(entry.id);
+    return undefined;
+  }
+
+  private count(id: number): void {
+    this.schemaRecords.set(id, (this.schemaRecords.get(id) ?? 0) + 1);
+  }
+
   /** One cell of the current row, unless the `columns` option leaves it out. */
   private readonly cell = (name: string, v: CellValue): void => {
     if (this.allowed === null || this.allowed.has(name)) this.set.write(name, v);
@@ -197,6 +337,12 @@ export class RecordDecoder {
     this.timestamp.pushNumber(timestamp);
     if (this.headersCol) this.headersCol.push(headers && Object.keys(headers).length ? headersToJson(headers) : null);
   }
+}
+
+const notLoaded = (id: number) => `schema id ${id} was not loaded before decoding`;
+
+function idAt(b: Buffer, at: number): number {
+  return ((b[at + 1] << 24) | (b[at + 2] << 16) | (b[at + 3] << 8) | b[at + 4]) >>> 0;
 }
 
 function headersToJson(h: Record<string, unknown>): string {

@@ -29,6 +29,8 @@ export const DECODE_FAILURE = {
   nullValue: 'null value',
   invalidJson: 'invalid JSON',
   tooDeep: `nesting deeper than ${MAX_DEPTH} levels`,
+  notFramed: 'not Confluent-framed (no magic byte 0 and schema id)',
+  noRegistry: 'Confluent-framed (magic byte 0 and a schema id) but no Schema Registry is configured',
 } as const;
 
 /** Decimal number text, as in JSON and CSV cells (a leading '+' or '.' allowed). */

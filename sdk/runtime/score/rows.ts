@@ -38,9 +38,10 @@ export interface PreparedRows {
 
 /**
  * Prepares `rows` rows of `columns` in order, advancing `state` with the rows that can be
- * scored. `out`, when given, receives the matrix (rows x features at least).
+ * scored. `out`, when given, receives the matrix (rows x features at least). `at`, when given,
+ * holds each row's position (its source offset) for the state's `earliest()`.
  */
-export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array): PreparedRows {
+export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array, at?: ArrayLike<number>): PreparedRows {
   const inputs = spec.inputs;
   const nf = spec.features.length;
   const cols = inputs.map((inp) => columns[inp.name]);
@@ -84,17 +85,17 @@ export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: numbe
       problems[r] = ROW_PROBLEM.outOfRange(inputs[far].name, readings[far]);
       continue;
     }
-    const at = k * nf;
-    state.push(key, readings, matrix, at);
-    scaleRow(spec.scaler, matrix, at);
+    const base = k * nf;
+    state.push(key, readings, matrix, base, at === undefined ? NaN : at[r]);
+    scaleRow(spec.scaler, matrix, base);
     let bad = -1;
-    for (let f = 0; f < nf && bad < 0; f++) if (!Number.isFinite(matrix[at + f])) bad = f;
+    for (let f = 0; f < nf && bad < 0; f++) if (!Number.isFinite(matrix[base + f])) bad = f;
     if (bad >= 0) {
       // Window statistics or scaling overflowed float32: the state has advanced, as it would in any path.
       problems[r] = ROW_PROBLEM.notFinite(spec.features[bad]);
       continue;
     }
-    seq?.push(key, matrix, at, windows!, k * span);
+    seq?.push(key, matrix, base, windows!, k * span);
     index[k++] = r;
   }
   const m = matrix.subarray(0, k * nf);
@@ -116,5 +117,7 @@ export function reasonKind(reason: string): string {
   if (reason.startsWith('record has none of')) return 'no_inputs';
   if (reason.includes('beyond the float32 range')) return 'out_of_range';
   if (reason.startsWith('feature ')) return 'not_finite';
+  if (reason.startsWith('schema id ')) return reason.includes('not in the') ? 'schema_not_found' : reason.includes('does not compile') ? 'schema_invalid' : reason.includes(' is ') ? 'schema_type' : 'schema_not_loaded';
+  if (/^(Avro|Protobuf) payload/.test(reason)) return `${reason.slice(0, reason.indexOf(' ')).toLowerCase()}_payload`;
   return reason.replace(/[^a-z0-9]+/gi, '_').replace(/^_|_$/g, '').toLowerCase();
 }

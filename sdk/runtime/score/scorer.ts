@@ -91,9 +91,9 @@ export class Scorer {
     return new FeatureState(this.spec);
   }
 
-  /** Which rows can be scored, their window state advanced and their scaled features (see rows.ts). */
-  prepare(columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array): PreparedRows {
-    return prepareRows(this.spec, columns, rows, state, out);
+  /** Which rows can be scored, their window state advanced and their scaled features (see rows.ts); `at`: each row's source offset. */
+  prepare(columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array, at?: ArrayLike<number>): PreparedRows {
+    return prepareRows(this.spec, columns, rows, state, out, at);
   }
 
   /** One model call over `rows` prepared rows (PreparedRows.input); returns the reconstructions, row-major like the input. */

@@ -4,7 +4,7 @@
  * micro-batcher, publish results and dead letters, and only then commit the batch's offsets
  * (at-least-once).
  */
-import { reasonKind, type Scorer } from '@kafkalab/runtime';
+import { openFetcher, readRange, reasonKind, type FeatureState, type Scorer, type WindowSource } from '@kafkalab/runtime';
 import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { Chunk } from './chunk';
 import { float32Json } from './format';
@@ -60,6 +60,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     joined = true;
     assignment = payload.memberAssignment;
+    // Window state of partitions taken away is dropped: their new owner restores it.
+    for (const m of [models.live, models.candidate]) m?.windows.keep(assignment[config.inputTopic] ?? []);
     log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, leader: payload.isLeader, assignment: payload.memberAssignment });
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -73,10 +75,47 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   await consumer.connect();
   await consumer.subscribe({ topics: [config.inputTopic], fromBeginning: config.fromBeginning });
 
+  // The restore's reads: the group's commits (offset and window checkpoint) and group-less fetches.
+  const admin = kafka.admin();
+  await admin.connect();
+  const fetcher = await openFetcher(kafka, config.inputTopic);
+  await fetcher.connect();
+  const source = (model: ActiveModel): WindowSource<KafkaMessage> => ({
+    committed: async (partition) => {
+      const [t] = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.inputTopic] });
+      const p = t?.partitions.find((x) => x.partition === partition);
+      return { offset: Number(p?.offset ?? -1), metadata: p?.metadata ?? null };
+    },
+    logStart: async (partition) => Number((await admin.fetchTopicOffsets(config.inputTopic)).find((x) => x.partition === partition)?.low ?? 0),
+    read: (partition, from, to, on) => readRange(fetcher, partition, from, to, on as never),
+    feed: (records, partition, state) => {
+      for (let at = 0; at < records.length; at += config.batchSize) model.chunks.decode(records.slice(at, at + config.batchSize), partition, state);
+    },
+  });
+  /** The model's window state of the partition standing at `offset`, restored first when it does not (gained, or replayed after a failed commit). */
+  const stateAt = async (model: ActiveModel, partition: number, offset: number): Promise<{ state: FeatureState; restoreMs?: number }> => {
+    const ready = model.windows.at(partition, offset);
+    if (ready) return { state: ready };
+    const { state, report } = await model.windows.restore(partition, offset, source(model));
+    metrics.restoreSeconds.observe(report.ms / 1000);
+    metrics.restoredRecords.inc(report.records);
+    log.info('window state restored', { topic: config.inputTopic, ...report });
+    return { state, restoreMs: report.ms };
+  };
+
   // The model (and a candidate in shadow) each batch scores with, swapped between batches (models.ts).
   const models = await ModelSet.start(config, kafka, scorer, metrics, log);
   const handleBatch = async (payload: EachBatchPayload): Promise<void> => {
-    if (payload.batch.isEmpty()) return;
+    if (payload.batch.isEmpty()) {
+      // Only control records (or aborted transactions): the window state stands past them as well.
+      const { batch } = payload;
+      const first = batch.firstOffset();
+      for (const m of [models.live, models.candidate]) {
+        const ready = first === null ? undefined : m?.windows.at(batch.partition, Number(first));
+        if (ready) m!.windows.advance(batch.partition, ready, Number(batch.lastOffset()) + 1);
+      }
+      return;
+    }
     const held = models.acquire();
     try {
       await scoreBatch(payload, held.live, held.candidate);
@@ -85,10 +124,11 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     }
   };
   const scoreBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload, live: ActiveModel, candidate: ActiveModel | undefined): Promise<void> => {
-    const { scorer, chunks, state, batcher, thresholdJson: threshold, featureJson, versionJson } = live;
+    const { scorer, chunks, windows, batcher, thresholdJson: threshold, featureJson, versionJson } = live;
     const top = new Int32Array(Math.min(config.topFeatures, scorer.width));
     const started = process.hrtime.bigint();
     const { topic, partition, messages } = batch;
+    const { state, restoreMs } = await stateAt(live, partition, Number(batch.firstOffset()));
     metrics.recordsIn.inc(messages.length);
 
     // Window state advances here, synchronously and in offset order; only the model call waits
@@ -100,6 +140,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       for (const d of chunk.dead) dead.push(deadLetter(d.message, topic, partition, d.reason));
       prepared.push(chunk);
     }
+    windows.advance(partition, state, Number(batch.lastOffset()) + 1);
     const shadow = candidate && shadowComparison(candidate, messages, partition, config.batchSize);
     const reconstructions = await Promise.all(prepared.map((c) => batcher.submit(c.input, c.rows)));
     await shadow?.scored;
@@ -147,9 +188,12 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     if (!isRunning() || isStale()) return;
     const last = batch.lastOffset();
     resolveOffset(last);
-    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+    // The window checkpoint goes with the offset, in one commit: the restore's starting point.
+    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString(), metadata: windows.checkpoint(state, Number(last) + 1) }]);
     metrics.lag.set(Math.max(0, Number(batch.highWatermark) - Number(last) - 1), { topic, partition });
-    metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    metrics.batchSeconds.observe(seconds);
+    if (restoreMs !== undefined) log.info('first batch after a restore committed', { topic, partition, records: messages.length, restoreMs, batchMs: seconds * 1000 });
     await heartbeat();
   };
 
@@ -168,6 +212,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       // kafkajs waits for the running eachBatch calls to finish before it leaves the group.
       await consumer.disconnect();
       await models.stop();
+      await fetcher.disconnect();
+      await admin.disconnect();
       await output.disconnect();
       await producer.disconnect();
     },

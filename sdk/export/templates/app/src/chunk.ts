@@ -48,7 +48,8 @@ export class ChunkDecoder {
       if (reason !== undefined) dead.push({ message: m, reason });
       else byRow.push(m);
     }
-    const p = this.scorer.prepare(rowColumns(set, this.names), set.rows, state);
+    // Each row's offset goes with it into the window state: the commit's checkpoint is made of them.
+    const p = this.scorer.prepare(rowColumns(set, this.names), set.rows, state, undefined, Float64Array.from(byRow, (m) => Number(m.offset)));
     for (let r = 0; r < set.rows; r++) {
       const reason = p.problems[r];
       if (reason !== undefined) dead.push({ message: byRow[r], reason });

@@ -5,6 +5,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { defaults } from './defaults';
+import { rememberSecret } from '@kafkalab/runtime';
 
 export type OutputMode = 'all' | 'anomalies';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -130,6 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
   const key = file('KAFKA_SSL_KEY');
   if (bool('KAFKA_SSL', Boolean(ca || cert || key))) {
     const rejectUnauthorized = bool('KAFKA_SSL_REJECT_UNAUTHORIZED', true);
+    rememberSecret(env.KAFKA_SSL_KEY_PASSWORD);
     ssl = ca || cert || key || !rejectUnauthorized ? { rejectUnauthorized, ca: ca ? [ca] : undefined, cert, key, passphrase: env.KAFKA_SSL_KEY_PASSWORD || undefined } : true;
     if (Boolean(cert) !== Boolean(key)) problems.push('KAFKA_SSL_CERT and KAFKA_SSL_KEY must be set together (client certificate authentication)');
   }
@@ -140,6 +142,7 @@ export function loadConfig(env: Env = process.env): Config {
     const m = oneOf<SaslMechanism>('KAFKA_SASL_MECHANISM', 'plain', ['plain', 'scram-sha-256', 'scram-sha-512']);
     const username = env.KAFKA_SASL_USERNAME ?? '';
     const password = env.KAFKA_SASL_PASSWORD ?? '';
+    rememberSecret(password);
     if (!username) problems.push('KAFKA_SASL_USERNAME must be set when KAFKA_SASL_MECHANISM is set');
     if (!password) problems.push('KAFKA_SASL_PASSWORD must be set when KAFKA_SASL_MECHANISM is set');
     sasl = { mechanism: m, username, password };

@@ -1,6 +1,7 @@
 /** Structured logs: one JSON object per line on stdout, the format log collectors expect. */
 import type { logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
 import type { LogLevel } from './config';
+import { redact, redactText } from '@kafkalab/runtime';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -15,7 +16,8 @@ export function jsonLogger(level: LogLevel, write: (line: string) => void = (l) 
   const min = RANK[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[lvl] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, pid: process.pid, ...fields }, errorReplacer));
+    // Secrets (SASL and key passwords, URL passwords) never reach a log line: the one redaction helper.
+    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg: redactText(msg), pid: process.pid, ...(fields && redact(fields)) }, errorReplacer));
   };
   return {
     debug: (m, f) => emit('debug', m, f),

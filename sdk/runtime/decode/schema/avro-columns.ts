@@ -1,0 +1,436 @@
+/**
+ * Avro payloads straight into typed columns. A writer schema is compiled once into a JavaScript
+ * function (code generated from avsc's parsed schema) that reads the binary encoding field by
+ * field and pushes each value into its column: no record object, no flattening pass. The cells
+ * are those the JSON path gives for the equivalent JSON record (values.ts):
+ *
+ * - records flatten to `a.b`; a union with null is a missing value (null) when null;
+ * - enums are their symbol, uuids (strings) text, bytes and fixed base64 text;
+ * - timestamp-millis/micros/nanos (and local-) as epoch milliseconds, date as the epoch
+ *   milliseconds of its day, decimal (bytes or fixed) as a number;
+ * - arrays as their JSON text, maps flattened as JSON objects (`tags.k`), like JSON's objects;
+ * - a record type nested in itself (a recursive schema) flattens like JSON, depth-limited.
+ *
+ * Unions of several non-null types write whichever branch the record holds into one column
+ * (which widens by the usual rules); a union of records writes the fields of the branch held.
+ */
+import type * as avro from 'avsc';
+import type { Column, ColumnSet } from '../columns';
+import { flattenValue } from '../flatten';
+import { StringCache } from '../intern';
+import { META_NAMES } from './meta';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const DAY_MS = 86_400_000;
+
+/** A compiled writer schema: bind it to a column set to decode into it. */
+export interface AvroColumnPlan {
+  /** Flattened names the generated code writes directly, by index. */
+  readonly names: string[];
+  bind(set: ColumnSet, allowed: Set<string> | null): AvroColumnReader;
+}
+
+/** Reads one payload b[start, end) into the current row; returns why it cannot, else undefined. */
+export type AvroColumnReader = (b: Buffer, start: number, end: number) => string | undefined;
+
+export type Reader = (b: Buffer, st: { p: number }) => unknown;
+
+/** Helpers the generated code calls. */
+class Helpers {
+  readonly strings = new StringCache();
+  /** A DataView over the last buffer read: V8 reads floats through it faster than through Buffer's methods. */
+  private buf: Buffer | undefined;
+  private dv: DataView | undefined;
+
+  view(b: Buffer): DataView {
+    if (b !== this.buf) {
+      this.buf = b;
+      this.dv = new DataView(b.buffer, b.byteOffset, b.length);
+    }
+    return this.dv!;
+  }
+
+  double(b: Buffer, p: number): number {
+    return this.view(b).getFloat64(p, true);
+  }
+
+  float(b: Buffer, p: number): number {
+    return this.view(b).getFloat32(p, true);
+  }
+
+  text(b: Buffer, start: number, len: number): string {
+    if (len < 0 || start + len > b.length) throw new RangeError('string past the end');
+    return this.strings.get(b, start, start + len);
+  }
+
+  base64(b: Buffer, start: number, len: number): string {
+    if (len < 0 || start + len > b.length) throw new RangeError('bytes past the end');
+    return b.toString('base64', start, start + len);
+  }
+}
+
+/** Two's-complement big-endian unscaled integer over 10^scale. */
+function decimal(b: Buffer, start: number, len: number, scale: number): number {
+  if (len < 0 || start + len > b.length) throw new RangeError('decimal past the end');
+  if (len === 0) return 0;
+  if (len <= 6) {
+    let n = 0;
+    for (let i = 0; i < len; i++) n = n * 256 + b[start + i];
+    if (b[start] & 0x80) n -= 2 ** (len * 8);
+    return n / 10 ** scale;
+  }
+  let n = 0n;
+  for (let i = 0; i < len; i++) n = (n << 8n) | BigInt(b[start + i]);
+  if (b[start] & 0x80) n -= 1n << BigInt(len * 8);
+  return Number(n) / 10 ** scale;
+}
+
+/**
+ * Reads a zig-zag varint long at st.p as a double, exact to 2^53: the sign bit (the first
+ * byte's lowest) is taken apart first, so the magnitude never needs 54 bits.
+ */
+function readLong(b: Buffer, st: { p: number }): number {
+  let x = b[st.p++];
+  const negative = x & 1;
+  let n = (x & 0x7f) >>> 1;
+  let s = 64;
+  while (x >= 0x80) {
+    x = b[st.p++];
+    n += (x & 0x7f) * s;
+    s *= 128;
+    if (s > 2 ** 70) throw new RangeError('varint too long');
+  }
+  return negative ? -n - 1 : n;
+}
+
+/** The logical type name of an avsc type ('timestamp-millis'...), or undefined. */
+function logicalName(t: any): string | undefined {
+  return typeof t.typeName === 'string' && t.typeName.startsWith('logical:') ? t.typeName.slice(8) : undefined;
+}
+
+function under(t: any): any {
+  return logicalName(t) ? t.underlyingType : t;
+}
+
+/** Milliseconds per unit of a time logical type; undefined for others. */
+function timeScale(name: string | undefined): { mul?: number; div?: number } | undefined {
+  switch (name) {
+    case 'timestamp-millis':
+    case 'local-timestamp-millis':
+      return {};
+    case 'timestamp-micros':
+    case 'local-timestamp-micros':
+      return { div: 1000 };
+    case 'timestamp-nanos':
+    case 'local-timestamp-nanos':
+      return { div: 1e6 };
+    case 'date':
+      return { mul: DAY_MS };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A reader of whole values (arrays, maps, recursive records): plain JavaScript values by the
+ * same rules as the columns (unions unwrapped, enums as symbols, bytes as base64, logical types
+ * converted), so that their JSON text or flattened cells match the JSON path's.
+ */
+export function valueReader(type: any, h: Helpers = new Helpers(), named = new Map<any, Reader>()): Reader {
+  const logical = logicalName(type);
+  const u = under(type);
+  if (logical === 'decimal') {
+    const scale = type.scale ?? 0;
+    return u.typeName === 'fixed' ? fixedSize(u.size, (b, p) => decimal(b, p, u.size, scale)) : sized((b, p, len) => decimal(b, p, len, scale));
+  }
+  const time = timeScale(logical);
+  if (time) return (b, st) => (time.mul ? readLong(b, st) * time.mul : time.div ? readLong(b, st) / time.div : readLong(b, st));
+  switch (u.typeName) {
+    case 'null':
+      return () => null;
+    case 'boolean':
+      return (b, st) => b[st.p++] === 1;
+    case 'int':
+    case 'long':
+      return readLong;
+    case 'float':
+      return fixedSize(4, (b, p) => h.float(b, p));
+    case 'double':
+      return fixedSize(8, (b, p) => h.double(b, p));
+    case 'string':
+      return sized((b, p, len) => h.text(b, p, len));
+    case 'bytes':
+      return sized((b, p, len) => h.base64(b, p, len));
+    case 'fixed':
+      return fixedSize(u.size, (b, p) => h.base64(b, p, u.size));
+    case 'enum': {
+      const symbols: string[] = u.symbols;
+      return (b, st) => {
+        const i = readLong(b, st);
+        if (!(i >= 0 && i < symbols.length)) throw new RangeError(`enum index ${i} out of range`);
+        return symbols[i];
+      };
+    }
+    case 'array': {
+      let item: Reader | undefined;
+      return (b, st) => {
+        item ??= valueReader(u.itemsType, h, named);
+        const out: unknown[] = [];
+        for (let n = blockCount(b, st); n !== 0; n = blockCount(b, st)) for (let i = 0; i < n; i++) out.push(item(b, st));
+        return out;
+      };
+    }
+    case 'map': {
+      let value: Reader | undefined;
+      return (b, st) => {
+        value ??= valueReader(u.valuesType, h, named);
+        const out: Record<string, unknown> = {};
+        for (let n = blockCount(b, st); n !== 0; n = blockCount(b, st)) {
+          for (let i = 0; i < n; i++) {
+            const len = readLong(b, st);
+            const k = h.text(b, st.p, len);
+            st.p += len;
+            out[k] = value(b, st);
+          }
+        }
+        return out;
+      };
+    }
+    case 'union:unwrapped':
+    case 'union:wrapped': {
+      const branches: Reader[] = u.types.map((t: any) => valueReader(t, h, named));
+      return (b, st) => {
+        const i = readLong(b, st);
+        const r = branches[i];
+        if (!r) throw new RangeError(`union branch ${i} out of range`);
+        return r(b, st);
+      };
+    }
+    case 'record':
+    case 'error': {
+      const known = named.get(u);
+      if (known) return known;
+      let fields: { name: string; read: Reader }[] | undefined;
+      const read: Reader = (b, st) => {
+        const fs = (fields ??= u.fields.map((f: any) => ({ name: f.name, read: valueReader(f.type, h, named) })) as { name: string; read: Reader }[]);
+        const out: Record<string, unknown> = {};
+        for (const f of fs) out[f.name] = f.read(b, st);
+        return out;
+      };
+      named.set(u, read);
+      return read;
+    }
+    default:
+      throw new Error(`unsupported Avro type ${u.typeName}`);
+  }
+}
+
+/** A reader of `size` bytes. */
+function fixedSize(size: number, read: (b: Buffer, p: number) => unknown): Reader {
+  return (b, st) => {
+    const v = read(b, st.p);
+    st.p += size;
+    return v;
+  };
+}
+
+/** A reader of a length (a long), then that many bytes. */
+function sized(read: (b: Buffer, p: number, len: number) => unknown): Reader {
+  return (b, st) => {
+    const len = readLong(b, st);
+    const v = read(b, st.p, len);
+    st.p += len;
+    return v;
+  };
+}
+
+/** An array or map block's item count (a negative count is followed by the block's byte size). */
+function blockCount(b: Buffer, st: { p: number }): number {
+  let n = readLong(b, st);
+  if (n < 0) {
+    n = -n;
+    readLong(b, st);
+  }
+  if (n > b.length - st.p + 1 && n > 1 << 20) throw new RangeError(`block of ${n} items past the end`);
+  return n;
+}
+
+/** Code generation state for one schema. */
+class Gen {
+  readonly names: string[] = [];
+  private readonly index = new Map<string, number>();
+  /** Constants the generated code refers to as K[i]. */
+  readonly consts: unknown[] = [];
+  private tmp = 0;
+  readonly h = new Helpers();
+
+  col(name: string): number {
+    let i = this.index.get(name);
+    if (i === undefined) {
+      i = this.names.length;
+      this.names.push(name);
+      this.index.set(name, i);
+    }
+    return i;
+  }
+
+  konst(v: unknown): number {
+    this.consts.push(v);
+    return this.consts.length - 1;
+  }
+
+  var(): string {
+    return `v${this.tmp++}`;
+  }
+
+  /** Statements that push the JS expression `expr` (a number when `numeric`) into column `name`. */
+  push(name: string, expr: string, how: 'number' | 'string' | 'value'): string {
+    const i = this.col(name);
+    if (META_NAMES.has(name)) return `S.write(N[${i}], ${expr});`;
+    const m = how === 'number' ? 'pushNumber' : how === 'string' ? 'pushString' : 'push';
+    return `if (A[${i}]) S.warn((C[${i}] || bind(${i})).${m}(${expr}));`;
+  }
+
+  pushNull(name: string): string {
+    const i = this.col(name);
+    if (META_NAMES.has(name)) return `S.write(N[${i}], null);`;
+    return `if (A[${i}]) (C[${i}] || bind(${i})).pushNull();`;
+  }
+
+  /** Statements reading a zig-zag varint long into `target` (as readLong does). */
+  long(target: string): string {
+    const x = this.var();
+    const s = this.var();
+    const neg = this.var();
+    return `{ let ${x} = b[p++]; const ${neg} = ${x} & 1; ${target} = (${x} & 127) >>> 1; if (${x} >= 128) { let ${s} = 64; do { ${x} = b[p++]; ${target} += (${x} & 127) * ${s}; ${s} *= 128; if (${s} > 1e21) throw new RangeError('varint too long'); } while (${x} >= 128); } if (${neg}) ${target} = -${target} - 1; }`;
+  }
+
+  /** Code reading a value of `type` at `name` into the columns. */
+  emit(type: any, name: string, stack: Set<any>): string {
+    const logical = logicalName(type);
+    const u = under(type);
+    const time = timeScale(logical);
+    if (logical === 'decimal') {
+      const v = this.var();
+      const n = this.var();
+      const scale = type.scale ?? 0;
+      if (u.typeName === 'fixed') return `{ const ${v} = D(b, p, ${u.size}, ${scale}); p += ${u.size}; ${this.push(name, v, 'number')} }`;
+      return `{ let ${n}; ${this.long(n)} const ${v} = D(b, p, ${n}, ${scale}); p += ${n}; ${this.push(name, v, 'number')} }`;
+    }
+    if (time) {
+      const v = this.var();
+      const conv = time.mul ? `${v} * ${time.mul}` : time.div ? `${v} / ${time.div}` : v;
+      return `{ let ${v}; ${this.long(v)} ${this.push(name, conv, 'number')} }`;
+    }
+    switch (u.typeName) {
+      case 'null':
+        return this.pushNull(name);
+      case 'boolean':
+        return `{ const x = b[p++]; if (x > 1) throw new RangeError('bad boolean'); ${this.push(name, 'x === 1', 'value')} }`;
+      case 'int':
+      case 'long': {
+        const v = this.var();
+        return `{ let ${v}; ${this.long(v)} ${this.push(name, v, 'number')} }`;
+      }
+      case 'float': {
+        const v = this.var();
+        return `{ const ${v} = V.getFloat32(p, true); p += 4; ${this.pushNumberOrNull(name, v)} }`;
+      }
+      case 'double': {
+        const v = this.var();
+        return `{ const ${v} = V.getFloat64(p, true); p += 8; ${this.pushNumberOrNull(name, v)} }`;
+      }
+      case 'string': {
+        const n = this.var();
+        return `{ let ${n}; ${this.long(n)} ${this.push(name, `H.text(b, p, ${n})`, 'string')} p += ${n}; }`;
+      }
+      case 'bytes': {
+        const n = this.var();
+        return `{ let ${n}; ${this.long(n)} ${this.push(name, `H.base64(b, p, ${n})`, 'string')} p += ${n}; }`;
+      }
+      case 'fixed':
+        return `{ ${this.push(name, `H.base64(b, p, ${u.size})`, 'string')} p += ${u.size}; }`;
+      case 'enum': {
+        const k = this.konst(u.symbols);
+        const i = this.var();
+        return `{ let ${i}; ${this.long(i)} const sym = K[${k}][${i}]; if (sym === undefined) throw new RangeError('enum index ' + ${i} + ' out of range'); ${this.push(name, 'sym', 'string')} }`;
+      }
+      case 'array': {
+        const k = this.konst(valueReader(u, this.h));
+        return `{ st.p = p; const arr = K[${k}](b, st); p = st.p; ${this.push(name, 'JSON.stringify(arr)', 'string')} }`;
+      }
+      case 'map':
+        return this.whole(u, name);
+      case 'union:unwrapped':
+      case 'union:wrapped': {
+        const i = this.var();
+        const hasPrimitive = u.types.some((t: any) => !['null', 'record', 'error'].includes(under(t).typeName));
+        const cases = u.types.map((t: any, j: number) => {
+          const body = under(t).typeName === 'null' ? (hasPrimitive ? this.pushNull(name) : '') : this.emit(t, name, stack);
+          return `case ${j}: ${body} break;`;
+        });
+        return `{ let ${i}; ${this.long(i)} switch (${i}) { ${cases.join(' ')} default: throw new RangeError('union branch ' + ${i} + ' out of range'); } }`;
+      }
+      case 'record':
+      case 'error': {
+        if (stack.has(u)) return this.whole(u, name);
+        stack.add(u);
+        const body = u.fields.map((f: any) => this.emit(f.type, name ? `${name}.${f.name}` : f.name, stack)).join('\n');
+        stack.delete(u);
+        return body;
+      }
+      default:
+        throw new Error(`unsupported Avro type ${u.typeName}`);
+    }
+  }
+
+  /** NaN is a null cell, as the JSON path has it (values.ts). */
+  private pushNumberOrNull(name: string, v: string): string {
+    return `if (${v} !== ${v}) { ${this.pushNull(name)} } else { ${this.push(name, v, 'number')} }`;
+  }
+
+  /** A value read whole and flattened as a JSON object would be (maps, recursive records). */
+  private whole(type: any, name: string): string {
+    const k = this.konst(valueReader(type, this.h));
+    return `{ st.p = p; const obj = K[${k}](b, st); p = st.p; const why = F(${JSON.stringify(name)}, obj); if (why !== undefined) return why; }`;
+  }
+}
+
+/** Compiles an avsc writer type (a record, or any type as the single cell `value`). */
+export function compileAvroColumns(type: avro.Type): AvroColumnPlan {
+  const gen = new Gen();
+  const top = under(type as any);
+  const body = gen.emit(type, top.typeName === 'record' || top.typeName === 'error' ? '' : 'value', new Set());
+  const names = gen.names;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const make = new Function(
+    'C', 'bind', 'A', 'N', 'S', 'H', 'K', 'D', 'F',
+    `const st = { p: 0 };\nreturn function avroRecord(b, start, end) {\nlet p = start;\nconst V = H.view(b);\n${body}\nif (p !== end) return p > end ? 'Avro payload shorter than its schema' : 'Avro payload longer than its schema';\nreturn undefined;\n};`,
+  ) as (...args: unknown[]) => AvroColumnReader;
+  return {
+    names,
+    bind(set, allowed) {
+      const C: (Column | undefined)[] = new Array(names.length).fill(undefined);
+      const A = names.map((n) => allowed === null || allowed.has(n));
+      const bind = (i: number) => (C[i] = set.column(names[i]));
+      const flat = (name: string, obj: unknown) => {
+        let failed: string | undefined;
+        const emit = (n: string, v: import('../values').CellValue) => {
+          if (allowed === null || allowed.has(n)) set.write(n, v);
+        };
+        if (name === '') failed = flattenValue(obj, emit);
+        else failed = flattenValue({ [name]: obj }, emit);
+        return failed;
+      };
+      const read = make(C, bind, A, names, set, gen.h, gen.consts, decimal, flat);
+      return (b, start, end) => {
+        try {
+          return read(b, start, end);
+        } catch (e) {
+          return `Avro payload does not match its schema (${(e as Error).message})`;
+        }
+      };
+    },
+  };
+}
