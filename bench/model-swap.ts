@@ -11,7 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../sdk/broker';
 import { connect } from '../sdk/kafka/connect';
 import { installAndBuild, startAppProcess } from '../sdk/export/process';
-import { Autoencoder, carReadings, CAR_FEATURES } from '../sdk';
+import { Autoencoder, carReadings, CAR_FEATURES, generateCarReadings } from '../sdk';
 
 const RATE = Number(process.argv[2] ?? 5_000);
 const SWAPS = Number(process.argv[3] ?? 10);
@@ -63,15 +63,17 @@ async function main(): Promise<void> {
     });
 
     await producer.connect();
-    const stream = carReadings({ cars: 50, readingsPerCar: 100_000, anomalyRate: 0.01, seed: 4 }) as unknown as Record<string, unknown>[];
-    let at = 0;
+    const stream = generateCarReadings({ cars: 50, readingsPerCar: Infinity, anomalyRate: 0.01, seed: 4 })[Symbol.iterator]();
     let producing = true;
     const perTick = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
     const pump = (async () => {
       while (producing) {
         const t = Date.now();
-        const rows = stream.slice(at, (at += perTick));
-        await producer.send({ topic: 'readings', messages: rows.map((r) => ({ key: String(r.carId), value: JSON.stringify(r), timestamp: String(Date.now()) })) });
+        const messages = Array.from({ length: perTick }, () => {
+          const r = stream.next().value as { carId: string };
+          return { key: r.carId, value: JSON.stringify(r), timestamp: String(Date.now()) };
+        });
+        await producer.send({ topic: 'readings', messages });
         await new Promise((r) => setTimeout(r, Math.max(0, TICK_MS - (Date.now() - t))));
       }
     })();
