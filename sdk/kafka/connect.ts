@@ -314,12 +314,12 @@ export class KafkaConnection extends KafkaClient {
    * partitions() for each one).
    */
   topics(): Promise<DataFrame> {
-    return this.call('topics()', undefined, () => topicsFrame(this));
+    return this.lookup('topics()', undefined, () => topicsFrame(this));
   }
 
   /** One row per partition: partition, messages, earliestOffset, latestOffset, firstTimestamp, lastTimestamp. */
   partitions(topic: string): Promise<DataFrame> {
-    return this.call('partitions()', topic, () => partitionsFrame(this, topic));
+    return this.lookup('partitions()', topic, () => partitionsFrame(this, topic));
   }
 
   /**

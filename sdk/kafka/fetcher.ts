@@ -291,11 +291,11 @@ export function abortedFilter(list: { producerId: number; firstOffset: number }[
  * chunks: control records and records of aborted transactions are left out (read_committed).
  * Stops early when the log ends before `to`.
  */
-export async function readRange(fetcher: TopicFetcher, partition: number, from: number, to: number, onMessages: (messages: KafkajsMessage[]) => void, fetchBytes = DEFAULT_FETCH_BYTES): Promise<void> {
+export async function readRange(fetcher: TopicFetcher, partition: number, from: number, to: number, onMessages: (messages: KafkajsMessage[]) => void | Promise<void>, fetchBytes = DEFAULT_FETCH_BYTES): Promise<void> {
   await fetchRanges(
     fetcher,
     [{ partition, from, to }],
-    (_p, messages, start, end, aborted) => {
+    async (_p, messages, start, end, aborted) => {
       const drop = aborted?.length ? abortedFilter(aborted) : null;
       const keep: KafkajsMessage[] = [];
       for (const m of messages) {
@@ -303,7 +303,7 @@ export async function readRange(fetcher: TopicFetcher, partition: number, from: 
         const offset = Number(m.offset);
         if (offset >= start && offset < end) keep.push(m);
       }
-      if (keep.length) onMessages(keep);
+      if (keep.length) await onMessages(keep);
     },
     fetchBytes,
   );

@@ -309,7 +309,8 @@ export class GroupSource implements SourceIterator {
         const batchEnd = Math.min(end, Number(batch.lastOffset()) + 1);
         const queuedFrom = this.queuedTo.get(p) ?? -1;
         const messages = batch.messages;
-        await this.decoder.prepare(messages as KafkajsMessage[]);
+        const loading = this.decoder.prepare(messages as KafkajsMessage[]);
+        if (loading) await loading;
         // A micro-batch's worth at a time, each followed by its read position and waiting for
         // room: memory stays bounded by the queue, a stop does not have a whole fetch to write,
         // and commits follow batch by batch. What is not queued is not resolved: whoever reads

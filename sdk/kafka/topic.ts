@@ -111,7 +111,7 @@ export class Topic {
    * it at the same moment is fine: the topic exists either way.
    */
   private async ensureExists(partitions: number | undefined): Promise<{ meta: Awaited<ReturnType<KafkaClient['requireTopic']>>; created: boolean }> {
-    const names = await this.conn.call('listing topics', this.name, () => this.conn.admin.listTopics());
+    const names = await this.conn.lookup('listing topics', this.name, () => this.conn.admin.listTopics());
     let created = false;
     if (!names.includes(this.name)) {
       checkTopicName(this.name);

@@ -14,6 +14,7 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { Autoencoder, connect, type ConnectOptions, type KafkaConnection } from '../../sdk';
 import { startBroker, type Broker, type BrokerOptions } from '../../sdk/broker';
+import { startSchemaRegistry, type SchemaRegistry } from '../../sdk/registry';
 import { readReport, recordsOf } from '../../sdk/frame/dataframe';
 import { installAndBuild, startAppProcess, type AppProcess } from '../../sdk/export/process';
 import type { WindowFeatureSpec } from '../../sdk/runtime';
@@ -26,6 +27,8 @@ export interface Rig {
   kafka: KafkaConnection;
   appDir: string;
   tmp: string;
+  /** With `registry: true`: a Schema Registry beside the broker (the connection and the app use it). */
+  registry?: SchemaRegistry;
   stop(): Promise<void>;
 }
 
@@ -34,10 +37,11 @@ export interface Rig {
  * npm's cache); 'link' unpacks the tarball into node_modules as npm would and links kafkalab's
  * copies of the other (same, pinned) dependencies, which keeps `npm test` fast.
  */
-export async function startRig(install: 'npm' | 'link', opts: { broker?: BrokerOptions; connect?: Omit<ConnectOptions, 'brokers'> } = {}): Promise<Rig> {
+export async function startRig(install: 'npm' | 'link', opts: { broker?: BrokerOptions; connect?: Omit<ConnectOptions, 'brokers'>; registry?: boolean } = {}): Promise<Rig> {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'kafkalab-parity-'));
   const broker = await startBroker({ port: 0, ...opts.broker });
-  const kafka = await connect({ brokers: broker.bootstrap, ...opts.connect });
+  const registry = opts.registry ? await startSchemaRegistry({ brokers: broker.bootstrap, port: 0 }) : undefined;
+  const kafka = await connect({ brokers: broker.bootstrap, schemaRegistry: registry?.url, ...opts.connect });
   const appDir = path.join(tmp, 'scorer');
   const seedModel = new Autoencoder({ features: ['x'], layers: [1], seed: 1 });
   await seedModel.fit(Array.from({ length: 64 }, (_, i) => ({ x: i % 7 })), { epochs: 1 });
@@ -58,8 +62,10 @@ export async function startRig(install: 'npm' | 'link', opts: { broker?: BrokerO
     kafka,
     appDir,
     tmp,
+    registry,
     stop: async () => {
       await kafka.close();
+      await registry?.stop();
       await broker.stop();
       await fs.rm(tmp, { recursive: true, force: true });
     },
@@ -86,6 +92,8 @@ export interface ParityCase {
   batchSize?: number;
   /** A sequence model over each key's last `length` readings instead of a dense one. */
   sequence?: { length: number };
+  /** More environment for the app (OUTPUT_FORMAT=avro, ...). */
+  env?: Record<string, string>;
 }
 
 export interface ParityResult {
@@ -138,6 +146,8 @@ export async function runCase(rig: Rig, c: ParityCase): Promise<ParityResult> {
     TOP_FEATURES: '0',
     BATCH_SIZE: String(c.batchSize ?? 4096),
     SESSION_TIMEOUT_MS: '10000',
+    ...(rig.registry ? { SCHEMA_REGISTRY_URL: rig.registry.url } : {}),
+    ...c.env,
   });
   let got: Map<string, AppResult | { problem: string }>;
   try {

@@ -3,7 +3,7 @@
  * notebook does (decoding, flattening, type rules, rejected rows, window state, scaling): the
  * app only keeps track of which message each prepared row came from.
  */
-import { ColumnSet, RecordDecoder, rowColumns, type FeatureState, type Scorer } from '@kafkalab/runtime';
+import { ColumnSet, RecordDecoder, rowColumns, SchemaCache, type FeatureState, type Scorer, type SchemaSource } from '@kafkalab/runtime';
 import type { KafkaMessage } from 'kafkajs';
 
 export interface Chunk {
@@ -20,6 +20,21 @@ export interface Chunk {
   dead: { message: KafkaMessage; reason: string }[];
 }
 
+/**
+ * Schemas of Confluent-framed input (Avro, Protobuf, JSON Schema), shared by every model
+ * version's decoder; without a registry, framed records are dead letters saying so.
+ */
+let schemas = new SchemaCache();
+
+export function useSchemaRegistry(source: SchemaSource | undefined): void {
+  schemas = new SchemaCache(source);
+}
+
+/** Fetches the schemas of framed records among `messages` before they are decoded; undefined when none is new. */
+export function loadSchemas(messages: readonly KafkaMessage[]): Promise<void> | undefined {
+  return schemas.prepare(messages);
+}
+
 export class ChunkDecoder {
   private readonly set = new ColumnSet();
   private readonly decoder: RecordDecoder;
@@ -31,7 +46,7 @@ export class ChunkDecoder {
   ) {
     const spec = scorer.spec;
     this.names = [...spec.inputs.map((i) => i.name), ...(spec.key === undefined ? [] : [spec.key])];
-    this.decoder = new RecordDecoder(this.set, { columns: [...this.names, ...passthrough] });
+    this.decoder = new RecordDecoder(this.set, { columns: [...this.names, ...passthrough], schemas });
   }
 
   /**
