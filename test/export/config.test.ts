@@ -45,4 +45,18 @@ test('every bad variable is reported at once', () => {
   assert.ok(found.some((p) => p.startsWith('BATCH_SIZE="0"')), found.join('; '));
 });
 
+test('PROCESSING_GUARANTEE: at-least-once by default, exactly-once with transactional ids per partition', () => {
+  const c = loadConfig(base);
+  assert.is(c.processingGuarantee, 'at-least-once');
+  const e = loadConfig({ ...base, PROCESSING_GUARANTEE: 'exactly-once' });
+  assert.is(e.processingGuarantee, 'exactly-once');
+  assert.is(e.transactionalIdPrefix, 'g');
+  assert.is(e.transactionTimeoutMs, 60_000);
+  assert.is(loadConfig({ ...base, TRANSACTIONAL_ID_PREFIX: 'scorer-eu' }).transactionalIdPrefix, 'scorer-eu');
+  assert.equal(problems({ PROCESSING_GUARANTEE: 'twice', TRANSACTION_TIMEOUT_MS: '10' }), [
+    'PROCESSING_GUARANTEE="twice" must be one of: at-least-once, exactly-once',
+    'TRANSACTION_TIMEOUT_MS="10" must be an integer between 1000 and 900000',
+  ]);
+});
+
 test.run();

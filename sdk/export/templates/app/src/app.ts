@@ -2,14 +2,16 @@
  * The streaming loop: consume a batch per partition (consumer group, so instances share the
  * partitions), decode and prepare it with kafkalab's runtime (chunk.ts), score through the
  * micro-batcher, publish results and dead letters, and only then commit the batch's offsets
- * (at-least-once).
+ * (at-least-once); with PROCESSING_GUARANTEE=exactly-once the outputs and the offset are written
+ * in one transaction per batch (transactions.ts).
  */
 import { openFetcher, readRange, reasonKind, SchemaRegistryClient, type FeatureState, type Scorer, type WindowSource } from '@kafkalab/runtime';
 import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import { loadSchemas, useSchemaRegistry, type Chunk } from './chunk';
 import { avroResults } from './avro-output';
 import { float32Json } from './format';
-import { createResultProducer, sendChunks } from './producer';
+import { createResultProducer, messageBatch, sendChunks } from './producer';
+import { PartitionTransactions } from './transactions';
 import type { Config } from './config';
 import { kafkaLogCreator, type Logger } from './log';
 import type { Metrics } from './metrics';
@@ -61,6 +63,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     joined = true;
     assignment = payload.memberAssignment;
+    void transactions?.retain(assignment[config.inputTopic] ?? []);
     // Window state of partitions taken away is dropped: their new owner restores it.
     for (const m of [models.live, models.candidate]) m?.windows.keep(assignment[config.inputTopic] ?? []);
     log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, leader: payload.isLeader, assignment: payload.memberAssignment });
@@ -70,6 +73,8 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     if (!payload.restart) crash(payload.error);
   });
 
+  const transactions = config.processingGuarantee === 'exactly-once' ? new PartitionTransactions(kafka, config, log) : undefined;
+  if (transactions) log.info('exactly-once: one transaction per input batch', { transactionalIds: transactions.idFor(0).replace(/0$/, '<partition>'), encoder: 'kafkajs' });
   await producer.connect();
   const output = await createResultProducer(kafka, producer, config.outputTopic, config.produceEncoder, log);
   const registry = config.schemaRegistry && new SchemaRegistryClient(config.schemaRegistry);
@@ -128,6 +133,9 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     const held = models.acquire();
     try {
       await scoreBatch(payload, held.live, held.candidate);
+    } catch (err) {
+      await transactions?.fail(payload.batch.partition, err); // aborts the batch's open transaction
+      throw err;
     } finally {
       models.release(held);
     }
@@ -153,15 +161,16 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     }
     windows.advance(partition, state, Number(batch.lastOffset()) + 1);
     const shadow = candidate && shadowComparison(candidate, messages, partition, config.batchSize);
-    const reconstructions = await Promise.all(prepared.map((c) => batcher.submit(c.matrix, c.rows)));
+    const reconstructions = await Promise.all(prepared.map((c) => batcher.submit(c.input, c.rows)));
     await shadow?.scored;
 
-    const results = output.batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
+    const txn = await transactions?.begin(partition);
+    const results = txn ? messageBatch(txn, config.outputTopic) : output.batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
     const source = `,"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":`;
     let anomalies = 0;
     prepared.forEach((c, i) => {
       const recon = reconstructions[i];
-      const scores = scorer.scores(c.matrix, recon);
+      const scores = scorer.scores(c.input, recon);
       live.drift?.observe(c.matrix, c.rows);
       for (let r = 0; r < c.rows; r++) live.scores.observe(scores[r]);
       let errors: Float32Array | undefined; // only when some row is published (anomalies mode often has none)
@@ -173,7 +182,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
         if (!anomaly && config.outputMode === 'anomalies') continue;
         let t = '';
         if (config.topFeatures > 0) {
-          errors ??= scorer.errors(c.matrix, recon);
+          errors ??= scorer.errors(c.input, recon);
           const n = scorer.topInto(errors, r, top);
           const base = r * scorer.width;
           for (let k = 0; k < n; k++) t += `${k ? ',' : ''}${featureJson[top[k]]}${float32Json(errors[base + top[k]])}}`;
@@ -186,7 +195,12 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     });
 
     const comparison = shadow?.summary(live, topic);
-    await Promise.all([results.send(), sendChunks(producer, config.dlqTopic, dead), comparison ? sendChunks(producer, config.shadowTopic, [comparison]) : undefined]);
+    if (txn) {
+      // One transaction's sends one after another (kafkajs registers partitions per send).
+      await results.send();
+      await sendChunks(txn, config.dlqTopic, dead);
+      if (comparison) await sendChunks(txn, config.shadowTopic, [comparison]);
+    } else await Promise.all([results.send(), sendChunks(producer, config.dlqTopic, dead), comparison ? sendChunks(producer, config.shadowTopic, [comparison]) : undefined]);
     if (shadow) {
       metrics.shadowRows.inc(shadow.rows);
       metrics.shadowDisagreements.inc(shadow.disagreements);
@@ -196,12 +210,17 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     if (dead.length) for (const d of dead) metrics.dlq.inc(1, { reason: reasonKind(String(d.headers![DLQ_HEADERS.reason])) });
 
     // A revoked partition belongs to another member now: it re-reads from the last commit,
-    // which duplicates these outputs but loses nothing.
-    if (!isRunning() || isStale()) return;
+    // which duplicates these outputs (at-least-once; exactly-once aborts them) but loses nothing.
+    if (!isRunning() || isStale()) {
+      await transactions?.abort(partition);
+      return;
+    }
     const last = batch.lastOffset();
-    resolveOffset(last);
     // The window checkpoint goes with the offset, in one commit: the restore's starting point.
-    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString(), metadata: windows.checkpoint(state, Number(last) + 1) }]);
+    const commit = { topic, partition, offset: (BigInt(last) + 1n).toString(), metadata: windows.checkpoint(state, Number(last) + 1) };
+    if (transactions) await transactions.commit(commit);
+    else await consumer.commitOffsets([commit]);
+    resolveOffset(last);
     metrics.lag.set(Math.max(0, Number(batch.highWatermark) - Number(last) - 1), { topic, partition });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics.batchSeconds.observe(seconds);
@@ -224,6 +243,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       // kafkajs waits for the running eachBatch calls to finish before it leaves the group.
       await consumer.disconnect();
       await models.stop();
+      await transactions?.close();
       await fetcher.disconnect();
       await admin.disconnect();
       await output.disconnect();

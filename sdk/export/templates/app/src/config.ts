@@ -33,6 +33,11 @@ export interface Config {
   heartbeatIntervalMs: number;
   /** Who encodes the output records: kafkalab's record-batch writer (fast) or kafkajs's producer. */
   produceEncoder: 'kafkalab' | 'kafkajs';
+  /** at-least-once: outputs acknowledged, then offsets committed; exactly-once: both in one Kafka transaction (transactions.ts). */
+  processingGuarantee: 'at-least-once' | 'exactly-once';
+  /** exactly-once: transactional ids are `<prefix>.<inputTopic>.<partition>` (default: the group id). */
+  transactionalIdPrefix: string;
+  transactionTimeoutMs: number;
   ssl?: { rejectUnauthorized: boolean; ca?: string[]; cert?: string; key?: string; passphrase?: string } | true;
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
   port: number;
@@ -173,6 +178,9 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTimeoutMs: int('SESSION_TIMEOUT_MS', 30_000, 6_000, 3_600_000),
     heartbeatIntervalMs: int('HEARTBEAT_INTERVAL_MS', 1000, 100, 1_200_000),
     produceEncoder: oneOf<'kafkalab' | 'kafkajs'>('PRODUCE_ENCODER', 'kafkalab', ['kafkalab', 'kafkajs']),
+    processingGuarantee: oneOf<'at-least-once' | 'exactly-once'>('PROCESSING_GUARANTEE', 'at-least-once', ['at-least-once', 'exactly-once']),
+    transactionalIdPrefix: str('TRANSACTIONAL_ID_PREFIX', str('GROUP_ID', defaults.groupId)),
+    transactionTimeoutMs: int('TRANSACTION_TIMEOUT_MS', 60_000, 1000, 900_000),
     ssl,
     sasl,
     port: int('PORT', 8080, 0, 65535),
