@@ -32,7 +32,7 @@ export type {
   AutoencoderOptions, FitOptions, ScoreOptions, PredictOptions, ExplainOptions, EvaluateOptions, BackendName, ScalerKind, PipelineSpec, WindowFeatureSpec,
   WindowStat, ScalerSpec, ThresholdSpec, Confusion, DetectionMetrics, Evaluation, TypeMetrics, ThresholdRule, Progress, History,
   EarlyStoppingOptions, Activation, TableLike, MethodRule, ParetoTail, ValidationOptions, ValidationInfo, CalibrateOptions,
-  ModelPublishOptions, ModelPublishResult, DriftReport, DistributionSpec, ModelVersion, ModelRole, DriftWatchOptions,
+  ModelPublishOptions, ModelPublishResult, DriftReport, DistributionSpec, ModelVersion, ModelRole, DriftWatchOptions, SequenceOptions,
 } from './ml';
 export { plot, Figure } from './plot';
 export type { FigureJSON, HTMLOptions } from './plot';

@@ -90,6 +90,8 @@ export interface ParityCase {
   seed: number;
   /** Rows per model call in the app (small values split fetches into several chunks). */
   batchSize?: number;
+  /** A sequence model over each key's last `length` readings instead of a dense one. */
+  sequence?: { length: number };
   /** More environment for the app (OUTPUT_FORMAT=avro, ...). */
   env?: Record<string, string>;
 }
@@ -122,7 +124,7 @@ export async function runCase(rig: Rig, c: ParityCase): Promise<ParityResult> {
   const report = readReport(df)!;
   assert.is(report.records, c.messages.length);
   assert.ok(report.failed <= report.samples.length, `every decode failure is in the report's samples (${report.failed})`);
-  const ae = new Autoencoder({ features: c.features, windows: c.windows, key: c.key, layers: [Math.max(2, Math.ceil(c.features.length / 2))], seed: c.seed });
+  const ae = new Autoencoder({ features: c.features, windows: c.windows, key: c.key, layers: [Math.max(2, Math.ceil(c.features.length / 2))], seed: c.seed, ...(c.sequence ? { sequence: c.sequence } : {}) });
   await ae.fit(c.training, { epochs: 2, batchSize: 64, validationSplit: 0.2, threshold: { percentile: 90 } });
   const modelDir = path.join(rig.tmp, `${topic}-model`);
   await ae.save(modelDir);

@@ -6,7 +6,6 @@
  */
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -19,19 +18,10 @@ import { needing, missingCommand, skip } from '../helpers/skip';
 import { makeCerts, missingOpenssl } from './certs';
 import { runKcat } from '../compat/helpers';
 import { waitFor } from '../ingest/helpers';
+import { kafkalab } from './cli';
 
 const test = needing(uvuTest, missingOpenssl());
-const ROOT = path.join(__dirname, '..', '..');
 const PLANTED = 'Planted-S3cret-xyz';
-
-function kafkalab(args: string[]): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'test', 'broker', 'run-cli.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, out: () => out, exit };
-}
 
 test('kafkalab ingest --mqtt mqtt://user:PASS@host: the start-up log and the final counters show user:***@, never PASS', async () => {
   const kb = await startBroker({ port: 0 });

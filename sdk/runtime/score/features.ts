@@ -7,6 +7,7 @@
 import { recordColumns } from '../decode/columns';
 import { toNumber } from '../decode/values';
 import { featurePlan, type FeatureSource, type PipelineSpec } from './pipeline';
+import { SequenceState } from './sequence';
 
 interface KeyState {
   /** One ring buffer of `size` values per window; `count` readings seen so far. */
@@ -25,6 +26,8 @@ export class FeatureState {
   private readonly values: Float64Array;
   private readonly readings: Float64Array;
   private readonly stats: Float64Array[];
+  /** Each key's last scaled feature rows, for a sequence model (pipeline `sequence`). */
+  readonly sequences: SequenceState | undefined;
   /** The largest window: how many of a key's latest readings its state depends on. */
   readonly depth: number;
 
@@ -36,6 +39,7 @@ export class FeatureState {
     this.values = new Float64Array(spec.inputs.length);
     this.readings = new Float64Array(spec.inputs.length);
     this.stats = spec.windows.map(() => new Float64Array(8));
+    this.sequences = spec.sequence ? new SequenceState(spec.sequence.length, spec.features.length) : undefined;
     this.depth = spec.windows.reduce((m, w) => Math.max(m, w.size), 0);
   }
 
@@ -46,6 +50,7 @@ export class FeatureState {
 
   reset(): void {
     this.keys.clear();
+    this.sequences?.reset();
   }
 
   /**
@@ -74,6 +79,9 @@ export class FeatureState {
   inherit(other: FeatureState): boolean {
     const same = (a: PipelineSpec) => JSON.stringify({ key: a.key, windows: a.windows });
     if (same(this.spec) !== same(other.spec)) return false;
+    // Sequence histories hold scaled rows: they carry over only under the same features and scaler.
+    const scaled = (a: PipelineSpec) => JSON.stringify({ features: a.features, scaler: a.scaler, sequence: a.sequence });
+    if (this.sequences && other.sequences && scaled(this.spec) === scaled(other.spec)) this.sequences.inherit(other.sequences);
     this.keys.clear();
     for (const [key, st] of other.keys) this.keys.set(key, { rings: st.rings.map((r) => r.slice()), count: st.count, last: st.last.slice(), at: st.at.slice() });
     return true;

@@ -27,6 +27,8 @@ export const ROW_PROBLEM = {
 export interface PreparedRows {
   /** Scaled feature rows of the rows that can be scored, row-major (`rows` x features). */
   matrix: Float32Array;
+  /** What the model reads: `matrix` itself, or for a sequence model each row's window (`rows` x length x features, sequence.ts). */
+  input: Float32Array;
   rows: number;
   /** For each prepared row, its index among the input rows. */
   index: Int32Array;
@@ -46,6 +48,9 @@ export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: numbe
   const keyCol = spec.key === undefined ? undefined : columns[spec.key];
   const readings = new Float64Array(inputs.length);
   const matrix = out ?? new Float32Array(rows * nf);
+  const seq = state.sequences;
+  const span = seq ? seq.length * nf : 0;
+  const windows = seq ? new Float32Array(rows * span) : undefined;
   const index = new Int32Array(rows);
   const problems: (string | undefined)[] = new Array(rows);
   let k = 0;
@@ -90,9 +95,11 @@ export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: numbe
       problems[r] = ROW_PROBLEM.notFinite(spec.features[bad]);
       continue;
     }
+    seq?.push(key, matrix, base, windows!, k * span);
     index[k++] = r;
   }
-  return { matrix: matrix.subarray(0, k * nf), rows: k, index: index.subarray(0, k), problems };
+  const m = matrix.subarray(0, k * nf);
+  return { matrix: m, input: windows ? windows.subarray(0, k * span) : m, rows: k, index: index.subarray(0, k), problems };
 }
 
 /** Why one record (a row object or parsed JSON, nested fields flattened) cannot be scored on its own, or undefined. */

@@ -161,7 +161,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     }
     windows.advance(partition, state, Number(batch.lastOffset()) + 1);
     const shadow = candidate && shadowComparison(candidate, messages, partition, config.batchSize);
-    const reconstructions = await Promise.all(prepared.map((c) => batcher.submit(c.matrix, c.rows)));
+    const reconstructions = await Promise.all(prepared.map((c) => batcher.submit(c.input, c.rows)));
     await shadow?.scored;
 
     const txn = await transactions?.begin(partition);
@@ -170,7 +170,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     let anomalies = 0;
     prepared.forEach((c, i) => {
       const recon = reconstructions[i];
-      const scores = scorer.scores(c.matrix, recon);
+      const scores = scorer.scores(c.input, recon);
       live.drift?.observe(c.matrix, c.rows);
       for (let r = 0; r < c.rows; r++) live.scores.observe(scores[r]);
       let errors: Float32Array | undefined; // only when some row is published (anomalies mode often has none)
@@ -182,7 +182,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
         if (!anomaly && config.outputMode === 'anomalies') continue;
         let t = '';
         if (config.topFeatures > 0) {
-          errors ??= scorer.errors(c.matrix, recon);
+          errors ??= scorer.errors(c.input, recon);
           const n = scorer.topInto(errors, r, top);
           const base = r * scorer.width;
           for (let k = 0; k < n; k++) t += `${k ? ',' : ''}${featureJson[top[k]]}${float32Json(errors[base + top[k]])}}`;

@@ -9,6 +9,8 @@ import type { KafkaMessage } from 'kafkajs';
 export interface Chunk {
   /** Scaled feature rows of the messages that can be scored, row-major. */
   matrix: Float32Array;
+  /** What the model reads: `matrix`, or for a sequence model each row's window of rows. */
+  input: Float32Array;
   rows: number;
   /** The message of each prepared row. */
   source: KafkaMessage[];
@@ -69,7 +71,7 @@ export class ChunkDecoder {
     }
     const source = Array.from(p.index, (r) => byRow[r]);
     const fields = this.passthrough.length ? Array.from(p.index, (r) => this.fieldsJson(r)) : [];
-    return { matrix: p.matrix, rows: p.rows, source, fields, dead };
+    return { matrix: p.matrix, input: p.input, rows: p.rows, source, fields, dead };
   }
 
   private fieldsJson(row: number): string {

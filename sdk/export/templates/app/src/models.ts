@@ -44,7 +44,7 @@ export class ActiveModel {
     this.chunks = new ChunkDecoder(scorer, config.passthroughFields);
     this.windows = new PartitionWindows(() => scorer.newState());
     this.batcher = new MatrixBatcher({
-      width: scorer.width,
+      width: scorer.inputWidth,
       maxRows: config.batchSize,
       maxMs: config.batchMs,
       run: async (input, rows) => scorer.reconstruct(input, rows),
