@@ -155,7 +155,7 @@ test('completion and inspection', async () => {
   const code = `kafkaConn.topic('t').read(`;
   const r = await s.send<{ found: boolean; data: Record<string, string> }>({ op: 'inspect', code, cursor: code.length });
   assert.ok(r.found, 'Shift-Tab inside read(|)');
-  assert.match(r.data['text/plain'], /ReadOptions:\n[^]*\n  from\?\s+Position\n\s+First position to read[^]*\n  limit\?\s+number/, r.data['text/plain']);
+  assert.match(r.data['text/plain'], /ReadOptions:[^]*?\n  from\?\s+Position\n\s+First position to read[^]*\n  limit\?\s+number/, r.data['text/plain']);
   const k = await s.send<{ matches: string[] }>({ op: 'complete', code: 'kafkaConn.', cursor: 10 });
   for (const name of ['topics', 'topic', 'createTopic', 'deleteTopic', 'close']) assert.ok(k.matches.includes(name), `completes kafka.${name}`);
   for (const name of ['call', 'track', 'explain', 'requireTopic', 'producer']) assert.not.ok(k.matches.includes(name), `hides kafka.${name}`);
