@@ -7,13 +7,17 @@
  * socket I/O on this machine).
  * Each direction runs BENCH_RUNS times (default 3, each into a fresh topic) and the median run
  * is printed with the best one beside it, because a shared machine makes single runs noisy.
- * Options (env): BENCH_RECORDS (default 1000000), BENCH_RECORD_BYTES (default 100), BENCH_RUNS.
+ * Then the same runs against a second broker started with `--tls-key --tls-cert --sasl-users`
+ * (SASL_SSL, SCRAM-SHA-256; a throwaway CA made with openssl), printed beside plaintext.
+ * Options (env): BENCH_RECORDS (default 1000000), BENCH_RECORD_BYTES (default 100), BENCH_RUNS,
+ * BENCH_SECURE=0 skips the TLS + SASL run.
  */
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { makeCerts } from './tls-certs';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const RECORD_BYTES = Number(process.env.BENCH_RECORD_BYTES ?? 100);
@@ -27,8 +31,8 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime + stime
 }
 
-function startBroker(dataDir: string): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'kafkalab.js'), 'broker', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startBroker(dataDir: string, extraArgs: string[] = []): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'kafkalab.js'), 'broker', '--port', '0', '--data-dir', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -96,6 +100,30 @@ interface Run {
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
+/** BENCH_RUNS produce + consume runs of `file` through kcat (with `clientArgs`) against one broker. */
+async function runs(broker: { pid: number; port: number }, file: string, clientArgs: string[]): Promise<{ produce: Run[]; consume: Run[] }> {
+  const bs = `127.0.0.1:${broker.port}`;
+  const produceRuns: Run[] = [];
+  const consumeRuns: Run[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const topic = `bench-${run}`;
+    // Create the topic first so that the produce run measures producing only.
+    await kcat(['-L', '-b', bs, '-t', topic, ...clientArgs]);
+    const b0 = cpuSeconds(broker.pid);
+    const produce = await kcat(['-P', '-b', bs, '-t', topic, '-l', file, ...clientArgs]);
+    const b1 = cpuSeconds(broker.pid);
+    let consumed = 0;
+    const consume = await kcat(['-C', '-b', bs, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '\n', '-X', 'fetch.wait.max.ms=100', ...clientArgs], (d) => {
+      consumed += d.length;
+    });
+    const b2 = cpuSeconds(broker.pid);
+    if (consumed !== RECORDS) throw new Error(`consumed ${consumed} records, expected ${RECORDS}`);
+    produceRuns.push({ ...produce, broker: b1 - b0 });
+    consumeRuns.push({ ...consume, broker: b2 - b1 });
+  }
+  return { produce: produceRuns, consume: consumeRuns };
+}
+
 async function main(): Promise<void> {
   if (spawnSync('kcat', ['-V']).status !== 0) throw new Error('kcat is not installed: apt-get install -y kcat');
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-bench-'));
@@ -109,44 +137,45 @@ async function main(): Promise<void> {
   const payloadMB = (RECORDS * RECORD_BYTES) / 1e6;
 
   const broker = await startBroker(path.join(work, 'data'));
-  const bs = `127.0.0.1:${broker.port}`;
+  let plain: { produce: Run[]; consume: Run[] };
   try {
-    const produceRuns: Run[] = [];
-    const consumeRuns: Run[] = [];
-    for (let run = 1; run <= RUNS; run++) {
-      const topic = `bench-${run}`;
-      // Create the topic first so that the produce run measures producing only.
-      await kcat(['-L', '-b', bs, '-t', topic]);
-      const b0 = cpuSeconds(broker.pid);
-      const produce = await kcat(['-P', '-b', bs, '-t', topic, '-l', file]);
-      const b1 = cpuSeconds(broker.pid);
-      let consumed = 0;
-      const consume = await kcat(['-C', '-b', bs, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '\n', '-X', 'fetch.wait.max.ms=100'], (d) => {
-        consumed += d.length;
-      });
-      const b2 = cpuSeconds(broker.pid);
-      if (consumed !== RECORDS) throw new Error(`consumed ${consumed} records, expected ${RECORDS}`);
-      produceRuns.push({ ...produce, broker: b1 - b0 });
-      consumeRuns.push({ ...consume, broker: b2 - b1 });
+    plain = await runs(broker, file, []);
+  } finally {
+    await broker.stop();
+  }
+  // The same against a TLS + SASL (SCRAM-SHA-256) broker: SASL_SSL, as a secured cluster runs.
+  let secure: { produce: Run[]; consume: Run[] } | undefined;
+  if (process.env.BENCH_SECURE !== '0') {
+    const certs = makeCerts();
+    const users = path.join(certs.dir, 'users.json');
+    fs.writeFileSync(users, JSON.stringify({ bench: 'bench-password' }));
+    const tlsBroker = await startBroker(path.join(work, 'data-tls'), ['--tls-key', certs.serverKey, '--tls-cert', certs.serverCert, '--sasl-users', users]);
+    try {
+      secure = await runs(tlsBroker, file, ['-X', 'security.protocol=SASL_SSL', '-X', 'sasl.mechanisms=SCRAM-SHA-256', '-X', 'sasl.username=bench', '-X', 'sasl.password=bench-password', '-X', `ssl.ca.location=${certs.caCert}`]);
+    } finally {
+      await tlsBroker.stop();
+      certs.remove();
     }
+  }
+  try {
     const baseline = await tcpBaseline(file);
 
     const median = (runs: Run[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor((runs.length - 1) / 2)];
     const best = (runs: Run[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[0];
     const row = (name: string, runs: Run[]) => {
       const r = median(runs);
-      return `${name.padEnd(8)} ${fmt(RECORDS / r.seconds).padStart(10)} records/s ${(payloadMB / r.seconds).toFixed(1).padStart(7)} MB/s   wall ${r.seconds.toFixed(2)} s   CPU broker ${r.broker.toFixed(2)} s, kcat ${r.cpu.toFixed(2)} s   (best of ${runs.length}: ${fmt(RECORDS / best(runs).seconds)} records/s)`;
+      return `${name.padEnd(secure ? 35 : 8)} ${fmt(RECORDS / r.seconds).padStart(10)} records/s ${(payloadMB / r.seconds).toFixed(1).padStart(7)} MB/s   wall ${r.seconds.toFixed(2)} s   CPU broker ${r.broker.toFixed(2)} s, kcat ${r.cpu.toFixed(2)} s   (best of ${runs.length}: ${fmt(RECORDS / best(runs).seconds)} records/s)`;
     };
     const out = [
       `kafkalab broker bench: ${fmt(RECORDS)} records of ${RECORD_BYTES} bytes, kcat (librdkafka) <-> broker child process, ${os.cpus().length} cores, median of ${RUNS} runs, load average ${os.loadavg()[0].toFixed(1)}`,
-      row('produce', produceRuns),
-      row('consume', consumeRuns),
+      row('produce', plain.produce),
+      row('consume', plain.consume),
+      ...(secure ? [row('produce, TLS + SASL SCRAM-SHA-256', secure.produce), row('consume, TLS + SASL SCRAM-SHA-256', secure.consume)] : []),
       `baseline (same run): raw loopback TCP into a discarding Node process: ${(baseline / 1e6).toFixed(1)} MB/s (${fmt(baseline / (RECORD_BYTES + 1))} lines/s)`,
       `targets: produce >= 300,000 records/s, consume >= 1,000,000 records/s; wall times include kcat start-up and, for consume, one final 100 ms fetch wait`,
     ];
     process.stdout.write(out.join('\n') + '\n');
   } finally {
-    await broker.stop();
     fs.rmSync(work, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,7 @@
 // versions published while car readings stream in at a steady rate. Beside it, in the same run,
 // the end-to-end latency of ordinary records (input timestamp to its result's arrival), which a
 // swap cannot beat: the new version scores the batches that start after it is loaded.
-// Usage: node dist/bench/model-swap.js [rows per second, default 10000] [swaps, default 10]
+// Usage: node dist/bench/model-swap.js [rows per second, default 5000] [swaps, default 10]
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,9 +11,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../sdk/broker';
 import { connect } from '../sdk/kafka/connect';
 import { installAndBuild, startAppProcess } from '../sdk/export/process';
-import { Autoencoder, carReadings, CAR_FEATURES } from '../sdk';
+import { Autoencoder, carReadings, CAR_FEATURES, generateCarReadings } from '../sdk';
 
-const RATE = Number(process.argv[2] ?? 10_000);
+const RATE = Number(process.argv[2] ?? 5_000);
 const SWAPS = Number(process.argv[3] ?? 10);
 const TICK_MS = 50;
 
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'readings', numPartitions: 4 }, { topic: 'scores', numPartitions: 4 }], waitForLeaders: true });
     await admin.disconnect();
-    app = await startAppProcess(dir, { KAFKA_BROKERS: broker.bootstrap, MODEL_TOPIC: 'models', AUTO_OFFSET_RESET: 'latest', LOG_LEVEL: 'warn' });
+    app = await startAppProcess(dir, { KAFKA_BROKERS: broker.bootstrap, MODEL_TOPIC: 'models', AUTO_OFFSET_RESET: 'latest', LOG_LEVEL: 'info' });
     await app.ready(60_000);
 
     // Results: arrival time per version (first seen) and record latencies.
@@ -63,15 +63,17 @@ async function main(): Promise<void> {
     });
 
     await producer.connect();
-    const stream = carReadings({ cars: 50, readingsPerCar: 100_000, anomalyRate: 0.01, seed: 4 }) as unknown as Record<string, unknown>[];
-    let at = 0;
+    const stream = generateCarReadings({ cars: 50, readingsPerCar: Infinity, anomalyRate: 0.01, seed: 4 })[Symbol.iterator]();
     let producing = true;
     const perTick = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
     const pump = (async () => {
       while (producing) {
         const t = Date.now();
-        const rows = stream.slice(at, (at += perTick));
-        await producer.send({ topic: 'readings', messages: rows.map((r) => ({ key: String(r.carId), value: JSON.stringify(r), timestamp: String(Date.now()) })) });
+        const messages = Array.from({ length: perTick }, () => {
+          const r = stream.next().value as { carId: string };
+          return { key: r.carId, value: JSON.stringify(r), timestamp: String(Date.now()) };
+        });
+        await producer.send({ topic: 'readings', messages });
         await new Promise((r) => setTimeout(r, Math.max(0, TICK_MS - (Date.now() - t))));
       }
     })();

@@ -5,6 +5,11 @@
  * (confluent-kafka Consumer, json.loads, pandas.DataFrame). Prints rows/s, the ratio and peak
  * memory against the frame's raw column size.
  * Options: RECORDS=n (default 1000000), PARTITIONS=n (4), RUNS=n (3 kafkalab, n-1 Python), SKIP_PYTHON=1.
+ *
+ * FORMAT=avro (or --format avro): the same records as Confluent-framed Avro (schema registered in
+ * the broker process's Schema Registry) read by kafkalab, beside the JSON topic's figure and the
+ * same-run Python baseline: confluent-kafka's Consumer, AvroConsumer's decoder (confluent_kafka.avro
+ * MessageSerializer, python3-avro) and pandas.DataFrame.
  */
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
@@ -18,15 +23,19 @@ const PARTITIONS = Number(process.env.PARTITIONS ?? 4);
 const TOPIC = 'bench-read';
 const FIELDS = Array.from({ length: 16 }, (_, i) => `s${String(i).padStart(2, '0')}`);
 
-function startBrokerProcess(dataDir: string): Promise<{ child: ChildProcess; bootstrap: string }> {
+const FORMAT = process.argv.includes('--format') ? process.argv[process.argv.indexOf('--format') + 1] : (process.env.FORMAT ?? 'json');
+
+function startBrokerProcess(dataDir: string, registry = false): Promise<{ child: ChildProcess; bootstrap: string; registryUrl?: string }> {
   const main = path.resolve(__dirname, '../../bin/kafkalab.js');
-  const child = spawn(process.execPath, [main, 'broker', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = [main, 'broker', '--port', '0', '--data-dir', dataDir, ...(registry ? ['--schema-registry-port', '0'] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /listening on ([^\s:]+):(\d+)/.exec(out);
-      if (m) resolve({ child, bootstrap: `127.0.0.1:${m[2]}` });
+      const r = /schema registry listening on (http:\/\/\S+)/.exec(out);
+      if (m && (!registry || r)) resolve({ child, bootstrap: `127.0.0.1:${m[2]}`, registryUrl: r?.[1] });
     });
     child.once('exit', (code) => reject(new Error(`broker exited (${code}) before listening: ${out}`)));
   });
@@ -71,7 +80,109 @@ c.close()
 print(json.dumps({'rows': len(df), 'seconds': t1 - t0}))
 `;
 
+/** The 16 numeric fields and the key as an Avro record (s00, s04, ... are longs, the rest doubles, as records() writes them). */
+const AVRO_SCHEMA = {
+  type: 'record',
+  name: 'BenchReading',
+  fields: [{ name: 'carId', type: 'string' }, ...FIELDS.map((name, j) => ({ name, type: j % 4 === 0 ? 'long' : 'double' }))],
+};
+
+const PYTHON_AVRO = String.raw`
+import json, sys, time
+import pandas as pd
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.avro.cached_schema_registry_client import CachedSchemaRegistryClient
+from confluent_kafka.avro.serializer.message_serializer import MessageSerializer
+bootstrap, topic, parts, registry = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+t0 = time.time()
+# AvroConsumer's own decoder (MessageSerializer) on values; AvroConsumer itself would also
+# decode the plain-text keys as Avro and fail, and polls one message at a time.
+decode = MessageSerializer(CachedSchemaRegistryClient(registry)).decode_message
+c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'bench-python-avro', 'enable.auto.commit': False,
+              'auto.offset.reset': 'earliest', 'enable.partition.eof': True})
+ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(parts)}
+c.assign([TopicPartition(topic, p, 0) for p in range(parts)])
+rows, done = [], set(p for p, e in ends.items() if e == 0)
+while len(done) < parts:
+    for m in c.consume(num_messages=10000, timeout=1.0):
+        if m.error():
+            if m.error().code() == -191: done.add(m.partition())  # _PARTITION_EOF
+            continue
+        if m.offset() >= ends[m.partition()]: continue
+        d = dict(decode(m.value(), is_key=False))
+        d['_key'] = m.key().decode() if m.key() is not None else None
+        d['_partition'] = m.partition(); d['_offset'] = m.offset(); d['_timestamp'] = m.timestamp()[1]
+        rows.append(d)
+        if m.offset() + 1 >= ends[m.partition()]: done.add(m.partition())
+df = pd.DataFrame(rows)
+t1 = time.time()
+c.close()
+print(json.dumps({'rows': len(df), 'seconds': t1 - t0}))
+`;
+
+/** Writes RECORDS records to a new topic, as JSON or as Avro; prints how long it took. */
+async function writeTopic(kafka: Awaited<ReturnType<typeof connect>>, topic: string, format: 'json' | 'avro'): Promise<void> {
+  await kafka.createTopic(topic, { partitions: PARTITIONS });
+  const t = kafka.topic(topic);
+  const opts = format === 'avro' ? { key: 'carId', chunk: 10_000, format: 'avro' as const, schema: AVRO_SCHEMA } : { key: 'carId', chunk: 10_000 };
+  let batch: Record<string, unknown>[] = [];
+  const tp = Date.now();
+  for (const r of records(RECORDS)) {
+    batch.push(r);
+    if (batch.length === 50_000) {
+      await t.produce(batch, opts);
+      batch = [];
+    }
+  }
+  if (batch.length) await t.produce(batch, opts);
+  console.log(`wrote ${RECORDS} ${format} records to ${PARTITIONS} partitions of ${topic} in ${((Date.now() - tp) / 1000).toFixed(1)} s`);
+}
+
+/** FORMAT=avro: kafkalab on the Avro topic, the JSON topic's figure beside it, Python's AvroConsumer + pandas. */
+async function mainAvro() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-bench-read-'));
+  const { child, bootstrap, registryUrl } = await startBrokerProcess(dataDir, true);
+  try {
+    const kafka = await connect({ brokers: bootstrap, schemaRegistry: registryUrl });
+    await writeTopic(kafka, `${TOPIC}-avro`, 'avro');
+    await writeTopic(kafka, TOPIC, 'json');
+    danfo();
+    const runs = Number(process.env.RUNS ?? 3);
+    const best = { avro: 0, json: 0, python: 0 };
+    for (let i = 0; i < runs; i++) {
+      for (const format of ['avro', 'json'] as const) {
+        const t0 = process.hrtime.bigint();
+        const df = await kafka.topic(format === 'avro' ? `${TOPIC}-avro` : TOPIC).read({ from: 'earliest' });
+        const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+        const report = readReport(df)!;
+        const rate = df.shape[0] / secs;
+        best[format] = Math.max(best[format], rate);
+        console.log(
+          `kafkalab ${format} run ${i + 1}: ${df.shape[0]} rows x ${df.shape[1]} columns in ${secs.toFixed(2)} s = ${Math.round(rate).toLocaleString('en-US')} rows/s (failed ${report.failed}${report.schemas ? `; schemas ${report.schemas.map((s) => `${s.type} id ${s.id}`).join(', ')}` : ''}; load average ${os.loadavg()[0].toFixed(2)})`,
+        );
+      }
+      if (!process.env.SKIP_PYTHON && i < Math.max(1, runs - 1)) {
+        const py = spawnSync('/usr/bin/python3', ['-c', PYTHON_AVRO, bootstrap, `${TOPIC}-avro`, String(PARTITIONS), registryUrl!], { encoding: 'utf8', maxBuffer: 1 << 20 });
+        if (py.status !== 0) throw new Error(`python baseline failed: ${py.stderr}`);
+        const res = JSON.parse(py.stdout.trim().split('\n').pop() as string);
+        best.python = Math.max(best.python, res.rows / res.seconds);
+        console.log(`python (confluent-kafka Consumer + confluent_kafka.avro MessageSerializer (AvroConsumer's decoder) + pandas.DataFrame): ${res.rows} rows in ${res.seconds.toFixed(2)} s = ${Math.round(res.rows / res.seconds).toLocaleString('en-US')} rows/s (load average ${os.loadavg()[0].toFixed(2)})`);
+      }
+    }
+    await kafka.close();
+    const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+    console.log(`kafkalab avro best of ${runs}: ${fmt(best.avro)} rows/s (goal >= 1,000,000 -> ${best.avro >= 1_000_000 ? 'met' : 'NOT met'}); json best ${fmt(best.json)} rows/s (avro / json = ${(best.avro / best.json).toFixed(2)}x)`);
+    if (best.python) console.log(`python avro best: ${fmt(best.python)} rows/s; kafkalab avro / python avro = ${(best.avro / best.python).toFixed(1)}x`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
+  if (FORMAT === 'avro') return mainAvro();
+  if (FORMAT !== 'json') throw new Error(`FORMAT=${FORMAT}: use json or avro`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-bench-read-'));
   const { child, bootstrap } = await startBrokerProcess(dataDir);
   try {

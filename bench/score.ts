@@ -4,6 +4,7 @@
  * (confluent-kafka consumer and producer, numpy forward pass with the same exported weights).
  *
  *   node dist/bench/score.js [--records 1000000] [--instances N] [--mode all|anomalies] [--no-python]
+ *                            [--guarantees at-least-once,exactly-once]
  *
  * Instances default to one per core: the app scales out by consumer group, not by threads.
  * The Python baseline runs twice: as one process (librdkafka adds its own threads), the
@@ -31,6 +32,8 @@ const RECORDS = Number(flag('records', '1000000'));
 const INSTANCES = Number(flag('instances', String(Math.max(1, os.cpus().length))));
 const MODE = flag('mode', 'all');
 const PYTHON = !process.argv.includes('--no-python');
+/** PROCESSING_GUARANTEE values to run the app with, one after another on the same input (each in its own group). */
+const GUARANTEES = flag('guarantees', 'at-least-once').split(',');
 const PARTITIONS = 4;
 
 async function committed(admin: Admin, group: string, topic: string): Promise<number> {
@@ -145,36 +148,51 @@ async function main(): Promise<void> {
     await fill(kafka, 'bench-input');
     console.log(`input: ${RECORDS} car readings (~520 B JSON each) on ${PARTITIONS} partitions, produced in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
-    const brokerCpu0 = process.cpuUsage();
-    for (let i = 0; i < INSTANCES; i++) {
-      apps.push(await startAppProcess(appDir, { KAFKA_BROKERS: broker.bootstrap, GROUP_ID: 'bench-node', LOG_LEVEL: 'info', PARTITIONS_CONCURRENTLY: String(PARTITIONS) }));
-    }
-    const joinedAt = async (): Promise<number> => {
-      for (;;) {
-        const times = apps.flatMap((a) => a.logs.filter((l) => l.msg === 'joined consumer group').map((l) => Date.parse(String(l.time))));
-        if (times.length) return Math.min(...times);
-        await new Promise((r) => setTimeout(r, 20));
+    const rates: Record<string, { seconds: number; steady: number }> = {};
+    for (const guarantee of GUARANTEES) {
+      const group = guarantee === 'at-least-once' ? 'bench-node' : `bench-node-${guarantee}`;
+      const output = guarantee === 'at-least-once' ? 'bench-output' : `bench-output-${guarantee}`;
+      if (guarantee !== 'at-least-once') await admin.createTopics({ topics: [{ topic: output, numPartitions: PARTITIONS }], waitForLeaders: true });
+      apps.length = 0;
+      const brokerCpu0 = process.cpuUsage();
+      for (let i = 0; i < INSTANCES; i++) {
+        apps.push(await startAppProcess(appDir, { KAFKA_BROKERS: broker.bootstrap, GROUP_ID: group, OUTPUT_TOPIC: output, PROCESSING_GUARANTEE: guarantee, LOG_LEVEL: 'info', PARTITIONS_CONCURRENTLY: String(PARTITIONS) }));
       }
-    };
-    const end = await waitCommitted(admin, 'bench-node', 'bench-input', RECORDS, 900_000);
-    const start = await joinedAt();
-    const nodeSeconds = (end - start) / 1000;
-    // Steady state: from the moment every instance holds its final assignment (the last
-    // rebalance done) to the end; the overall figure includes the start-up rebalances.
-    const settled = Math.max(...apps.map((a) => Math.max(...a.logs.filter((l) => l.msg === 'joined consumer group').map((l) => Date.parse(String(l.time))))));
-    const from = samples.find(([t]) => t >= settled) ?? samples[0];
-    const steadyRate = end - from[0] >= 1000 ? (RECORDS - from[1]) / ((end - from[0]) / 1000) : RECORDS / nodeSeconds;
-    const joins = apps.map((a, i) => `#${i + 1} ${a.logs.filter((l) => l.msg === 'joined consumer group').map((l) => `+${((Date.parse(String(l.time)) - start) / 1000).toFixed(1)}s`).join(' ')}`);
-    console.log(`group joins (s after the first): ${joins.join('; ')}`);
-    const out = (await admin.fetchTopicOffsets('bench-output')).reduce((s, p) => s + Number(p.high), 0);
-    const backend = apps[0].logs.find((l) => l.msg === 'model loaded')?.backend;
-    console.log(`exported app (${INSTANCES} instance${INSTANCES > 1 ? 's' : ''}, tfjs ${backend}, OUTPUT_MODE=${MODE}): ${RECORDS} records in ${nodeSeconds.toFixed(2)} s = ${Math.round(RECORDS / nodeSeconds).toLocaleString('en-US')} records/s (${out} results published); steady state after the last rebalance (${from[1]} records done by then): ${Math.round(steadyRate).toLocaleString('en-US')} records/s`);
-    // CPU time is steadier than wall time on a shared machine: it shows what a record costs.
-    const appCpu = apps.reduce((sum, a) => sum + cpuSeconds(a.pid), 0);
-    const brokerCpu = cpuOf(process.cpuUsage(brokerCpu0));
-    console.log(`app CPU: ${appCpu.toFixed(1)} s over ${INSTANCES} instance${INSTANCES > 1 ? 's' : ''} (start-up included) = ${((appCpu * 1e6) / RECORDS).toFixed(1)} µs/record; embedded broker (this process) ${((brokerCpu * 1e6) / RECORDS).toFixed(1)} µs/record; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-    for (const a of apps) a.kill('SIGTERM');
-    await Promise.all(apps.map((a) => a.exited));
+      const joinedAt = async (): Promise<number> => {
+        for (;;) {
+          const times = apps.flatMap((a) => a.logs.filter((l) => l.msg === 'joined consumer group').map((l) => Date.parse(String(l.time))));
+          if (times.length) return Math.min(...times);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const end = await waitCommitted(admin, group, 'bench-input', RECORDS, 900_000);
+      const start = await joinedAt();
+      const nodeSeconds = (end - start) / 1000;
+      // Steady state: from the moment every instance holds its final assignment (the last
+      // rebalance done) to the end; the overall figure includes the start-up rebalances.
+      const settled = Math.max(...apps.map((a) => Math.max(...a.logs.filter((l) => l.msg === 'joined consumer group').map((l) => Date.parse(String(l.time))))));
+      const from = samples.find(([t]) => t >= settled) ?? samples[0];
+      const steadyRate = end - from[0] >= 1000 ? (RECORDS - from[1]) / ((end - from[0]) / 1000) : RECORDS / nodeSeconds;
+      const joins = apps.map((a, i) => `#${i + 1} ${a.logs.filter((l) => l.msg === 'joined consumer group').map((l) => `+${((Date.parse(String(l.time)) - start) / 1000).toFixed(1)}s`).join(' ')}`);
+      console.log(`group joins (s after the first): ${joins.join('; ')}`);
+      const out = (await admin.fetchTopicOffsets(output)).reduce((s, p) => s + Number(p.high), 0);
+      const backend = apps[0].logs.find((l) => l.msg === 'model loaded')?.backend;
+      console.log(`exported app (${INSTANCES} instance${INSTANCES > 1 ? 's' : ''}, tfjs ${backend}, OUTPUT_MODE=${MODE}, PROCESSING_GUARANTEE=${guarantee}): ${RECORDS} records in ${nodeSeconds.toFixed(2)} s = ${Math.round(RECORDS / nodeSeconds).toLocaleString('en-US')} records/s (${out} results published); steady state after the last rebalance (${from[1]} records done by then): ${Math.round(steadyRate).toLocaleString('en-US')} records/s`);
+      // CPU time is steadier than wall time on a shared machine: it shows what a record costs.
+      const appCpu = apps.reduce((sum, a) => sum + cpuSeconds(a.pid), 0);
+      const brokerCpu = cpuOf(process.cpuUsage(brokerCpu0));
+      console.log(`app CPU: ${appCpu.toFixed(1)} s over ${INSTANCES} instance${INSTANCES > 1 ? 's' : ''} (start-up included) = ${((appCpu * 1e6) / RECORDS).toFixed(1)} µs/record; embedded broker (this process) ${((brokerCpu * 1e6) / RECORDS).toFixed(1)} µs/record; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+      for (const a of apps) a.kill('SIGTERM');
+      await Promise.all(apps.map((a) => a.exited));
+      rates[guarantee] = { seconds: nodeSeconds, steady: steadyRate };
+    }
+    const alo = rates['at-least-once'];
+    const eos = rates['exactly-once'];
+    if (alo && eos) {
+      console.log(`exactly-once / at-least-once throughput, same run: ${((100 * alo.seconds) / eos.seconds).toFixed(0)}% overall, ${((100 * eos.steady) / alo.steady).toFixed(0)}% in steady state (goal >= 70%)`);
+    }
+    // The Python comparison is against the default guarantee.
+    const { seconds: nodeSeconds, steady: steadyRate } = alo ?? Object.values(rates)[0];
 
     if (PYTHON) {
       const script = path.resolve(__dirname, '..', '..', 'bench', 'score_baseline.py');

@@ -105,7 +105,7 @@ export function startKafkalabKernel(configPath: string): void {
 
   exitWithParent();
   // What the first cells need, loaded while the kernel waits for the first one (see sdk/util/warmup.ts).
-  warmInBackground([
+  void warmInBackground([
     () => require(path.join(root, 'dist', 'sdk')),
     () => (require(path.join(root, 'dist', 'sdk', 'frame', 'dataframe')) as typeof import('../sdk/frame/dataframe')).danfo(),
   ]);

@@ -9,7 +9,7 @@ export type { SchemaRegistry, SchemaRegistryOptions, SchemaRegistryTarget, Regis
 export { connect, KafkaConnection, Topic, parsePosition, ORIGINAL_TIMESTAMP_HEADER } from './kafka';
 export type { ConnectOptions, CreateTopicOptions, ProduceOptions, ProduceResult, ReadOptions, StreamOptions, ReplayOptions, ReplayReport, Position } from './kafka';
 export { Stream } from './stream/stream';
-export type { Job, Sink, StreamStats, FrameConsumer } from './stream/stream';
+export type { Job, Sink, StreamStats, FrameConsumer, ToOptions, TransactionalSink } from './stream/stream';
 export type { Row, AnonymizeOptions } from './stream/operators';
 export type { WindowOptions, AggSpec, AggFunction } from './stream/window';
 export type { BatchOptions } from './stream/queue';
@@ -32,7 +32,7 @@ export type {
   AutoencoderOptions, FitOptions, ScoreOptions, PredictOptions, ExplainOptions, EvaluateOptions, BackendName, ScalerKind, PipelineSpec, WindowFeatureSpec,
   WindowStat, ScalerSpec, ThresholdSpec, Confusion, DetectionMetrics, Evaluation, TypeMetrics, ThresholdRule, Progress, History,
   EarlyStoppingOptions, Activation, TableLike, MethodRule, ParetoTail, ValidationOptions, ValidationInfo, CalibrateOptions,
-  ModelPublishOptions, ModelPublishResult, DriftReport, DistributionSpec, ModelVersion, ModelRole, DriftWatchOptions,
+  ModelPublishOptions, ModelPublishResult, DriftReport, DistributionSpec, ModelVersion, ModelRole, DriftWatchOptions, SequenceOptions,
 } from './ml';
 export { plot, Figure } from './plot';
 export type { FigureJSON, HTMLOptions } from './plot';

@@ -175,7 +175,7 @@ export class BrokerCluster implements ClusterView, ClusterControl {
     if (this.placed(topic, partition) === nodeId) this.moved.delete(key);
     else this.moved.set(key, nodeId);
     this.epochs.set(key, this.leaderEpochOf(topic, partition) + 1);
-    this.first.logger.info('leader moved', { topic, partition, leader: nodeId });
+    this.first.logger.debug('leader moved', { topic, partition, leader: nodeId });
   }
 
   async stopNode(nodeId: number, opts: { failover?: boolean } = {}): Promise<void> {

@@ -280,3 +280,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+export { scramCredential, type ScramCredential, type SaslMechanism, type SaslUser } from './sasl';
+export type { SaslOptions, TlsOptions } from './secure';
+export type { AclOptions, AclSpec } from './acls';

@@ -12,6 +12,7 @@ import type { Logger } from '../util/log';
 import type { SchemaRegistryClient } from '../registry/client';
 import { checkTopicName, explainKafkaError } from './errors';
 import { completeProducer } from './complete-send';
+import { retry } from '../util/retry';
 
 /** What it takes to open another client to the same cluster (worker threads). */
 export type ClientConfig = Pick<KafkaConfig, 'brokers' | 'clientId' | 'ssl' | 'sasl' | 'connectionTimeout' | 'requestTimeout'> & { brokers: string[] };
@@ -33,6 +34,8 @@ export const CREATE_TOPIC_OPTIONS = optionKeys<CreateTopicOptions>()(['partition
  * producer, so the next send starts with a new producer id instead of reusing sequence numbers
  * a lost batch may already have taken.
  */
+/** Tries of a repeatable lookup (see lookup()). */
+const LOOKUP_ATTEMPTS = 5;
 const PRODUCER_RETRY = { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 };
 
 export class KafkaClient {
@@ -84,6 +87,15 @@ export class KafkaClient {
   }
 
   /**
+   * A call that is safe to repeat (listing topics, reading metadata or offsets): when the node it
+   * went to goes away or a leader moves under it, it is tried again, on whichever node kafkajs
+   * reaches next, a few times before the error is explained.
+   */
+  lookup<T>(op: string, topic: string | undefined, fn: () => Promise<T>): Promise<T> {
+    return this.call(op, topic, () => retry(fn, { attempts: LOOKUP_ATTEMPTS, initialMs: 100, maxMs: 1000, retriable: (e) => (this.explain(e) as { retriable?: boolean }).retriable === true }));
+  }
+
+  /**
    * Creates a topic unless it exists; an existing topic with another partition count than the
    * one asked for is an error. True when this call created it.
    */
@@ -104,7 +116,7 @@ export class KafkaClient {
       this.admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor, configEntries }], waitForLeaders: true }),
     );
     if (!created) {
-      const meta = await this.call('createTopic()', name, () => this.admin.fetchTopicMetadata({ topics: [name] }));
+      const meta = await this.lookup('createTopic()', name, () => this.admin.fetchTopicMetadata({ topics: [name] }));
       const have = meta.topics[0]?.partitions.length;
       if (opts.partitions !== undefined && have !== opts.partitions) {
         throw new KafkalabError(`Topic "${name}" already exists with ${have} partitions, not ${opts.partitions}`, {
@@ -123,7 +135,7 @@ export class KafkaClient {
 
   /** Partition metadata; unknown topics fail with a "did you mean". */
   async requireTopic(name: string): Promise<ITopicMetadata> {
-    const names = await this.call('listing topics', name, () => this.admin.listTopics());
+    const names = await this.lookup('listing topics', name, () => this.admin.listTopics());
     if (!names.includes(name)) {
       const near = closest(name, names.filter((n) => !n.startsWith('__')));
       throw new KafkalabError(`Topic "${name}" does not exist${near ? ` (did you mean "${near}"?)` : ''}`, {
@@ -131,7 +143,7 @@ export class KafkaClient {
         hint: `create it with kafka.createTopic('${name}', { partitions: N }) or list them with kafka.topics()`,
       });
     }
-    const meta = await this.call('reading topic metadata', name, () => this.admin.fetchTopicMetadata({ topics: [name] }));
+    const meta = await this.lookup('reading topic metadata', name, () => this.admin.fetchTopicMetadata({ topics: [name] }));
     return meta.topics[0];
   }
 

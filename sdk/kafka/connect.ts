@@ -11,6 +11,7 @@ import { ConfigResourceTypes, Kafka, logLevel as kafkajsLevel, type Admin, type 
 import type { Broker } from '../broker';
 import { KafkalabError } from '../util/errors';
 import { rememberSecret } from '../util/redact';
+import { securityFromEnv } from './env-security';
 import { checkOptions, optionKeys } from '../util/options';
 import { defaultLogger, type Logger } from '../util/log';
 import type { DataFrame } from '../frame/dataframe';
@@ -28,9 +29,9 @@ export interface ConnectOptions {
   /** 'host1:9092,host2:9092' or a list; default KAFKA_BROKERS, else the embedded broker. */
   brokers?: string | string[];
   clientId?: string;
-  /** kafkajs's `ssl` option (true or tls.ConnectionOptions). */
+  /** kafkajs's `ssl` option (true or tls.ConnectionOptions); default from KAFKA_SSL* (env-security.ts) unless the embedded broker is used. */
   ssl?: KafkaConfig['ssl'];
-  /** kafkajs's `sasl` option ({ mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512', username, password }). */
+  /** kafkajs's `sasl` option ({ mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512', username, password }); default from KAFKA_SASL_*. */
   sasl?: KafkaConfig['sasl'];
   /** Where the embedded broker keeps its data when this call starts one (default ./.kafkalab/data). */
   dataDir?: string;
@@ -235,15 +236,18 @@ export async function connect(opts: ConnectOptions = {}): Promise<KafkaConnectio
     origin = acquired.origin;
     brokers = [embedded ? embedded.bootstrap : `localhost:${EMBEDDED_PORT}`];
   }
+  // TLS/SASL: the options, else the app's KAFKA_SSL_* / KAFKA_SASL_* variables (not for the embedded broker, which is plaintext).
+  const fromEnv = source === 'embedded' ? {} : securityFromEnv();
+  const ssl = opts.ssl ?? fromEnv.ssl;
+  const sasl = opts.sasl ?? fromEnv.sasl;
   // Masked wherever they might be echoed later (util/redact.ts).
-  const sasl = opts.sasl as { password?: string } | undefined;
-  rememberSecret(sasl?.password);
-  rememberSecret(typeof opts.ssl === 'object' ? (opts.ssl.passphrase as string | undefined) : undefined);
+  rememberSecret((sasl as { password?: string } | undefined)?.password);
+  rememberSecret(typeof ssl === 'object' ? (ssl.passphrase as string | undefined) : undefined);
   const clientConfig: ClientConfig = {
     brokers,
     clientId: opts.clientId ?? 'kafkalab',
-    ssl: opts.ssl,
-    sasl: opts.sasl,
+    ssl,
+    sasl,
     connectionTimeout: opts.connectionTimeout ?? 3000,
     requestTimeout: opts.requestTimeout ?? 30_000,
   };
@@ -314,12 +318,12 @@ export class KafkaConnection extends KafkaClient {
    * partitions() for each one).
    */
   topics(): Promise<DataFrame> {
-    return this.call('topics()', undefined, () => topicsFrame(this));
+    return this.lookup('topics()', undefined, () => topicsFrame(this));
   }
 
   /** One row per partition: partition, messages, earliestOffset, latestOffset, firstTimestamp, lastTimestamp. */
   partitions(topic: string): Promise<DataFrame> {
-    return this.call('partitions()', topic, () => partitionsFrame(this, topic));
+    return this.lookup('partitions()', topic, () => partitionsFrame(this, topic));
   }
 
   /**

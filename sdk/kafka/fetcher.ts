@@ -9,6 +9,10 @@ import { randomUUID } from 'crypto';
 import type { Admin, Batch, Consumer, Kafka } from 'kafkajs';
 import { KafkalabError } from '../util/errors';
 import { openCluster, type ClusterClient } from './adapter';
+import type { OffsetRange } from './position';
+
+/** Bytes per partition per Fetch of a bounded read. */
+export const DEFAULT_FETCH_BYTES = 1024 * 1024;
 
 /** A record as kafkajs decodes it (offsets and timestamps are decimal strings). */
 export interface KafkajsMessage {
@@ -197,4 +201,110 @@ export class ConsumerFetcher implements TopicFetcher {
     await admin?.deleteGroups([this.groupId]).catch(() => undefined);
     await admin?.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * Fetches every record in the ranges through kafkajs, calling `onMessages` per partition chunk
+ * in offset order (with the chunk's aborted transactions). `onMessages` returns false to stop
+ * early. Partitions are fetched together; the next round is requested before the current one is
+ * handed over.
+ */
+export async function fetchRanges(
+  fetcher: TopicFetcher,
+  ranges: OffsetRange[],
+  onMessages: (partition: number, messages: KafkajsMessage[], start: number, end: number, aborted?: PartitionFetch['abortedTransactions']) => boolean | void | Promise<boolean | void>,
+  fetchBytes = DEFAULT_FETCH_BYTES,
+): Promise<void> {
+  const pos = new Map<number, number>();
+  const end = new Map<number, number>();
+  const stalls = new Map<number, number>();
+  for (const r of ranges) {
+    if (r.to > r.from) {
+      pos.set(r.partition, r.from);
+      end.set(r.partition, r.to);
+    }
+  }
+  let pending: Promise<PartitionFetch[]> | null = pos.size ? fetcher.fetch(new Map(pos), { partitionBytes: fetchBytes }) : null;
+  while (pending) {
+    const results = await pending;
+    // Advance positions from the last offsets kafkajs decoded, then request the next round
+    // before handing this one over, so the broker works while we decode.
+    const chunks: { partition: number; fetch: PartitionFetch; start: number }[] = [];
+    for (const r of results) {
+      const start = pos.get(r.partition);
+      if (start === undefined) continue;
+      const stop = end.get(r.partition) as number;
+      const msgs = r.messages;
+      const lastOffset = msgs.length ? Number(msgs[msgs.length - 1].offset) : -1;
+      if (lastOffset >= start) {
+        pos.set(r.partition, lastOffset + 1);
+        stalls.delete(r.partition);
+      } else if (r.highWatermark <= start) {
+        pos.delete(r.partition); // the log ends before the range does (records deleted meanwhile)
+      } else {
+        const n = (stalls.get(r.partition) ?? 0) + 1;
+        stalls.set(r.partition, n);
+        if (n >= 3) pos.delete(r.partition);
+      }
+      const next = pos.get(r.partition);
+      if (next !== undefined && next >= stop) pos.delete(r.partition);
+      chunks.push({ partition: r.partition, fetch: r, start });
+    }
+    pending = pos.size ? fetcher.fetch(new Map(pos), { partitionBytes: fetchBytes }) : null;
+    for (const c of chunks) {
+      if ((await onMessages(c.partition, c.fetch.messages, c.start, end.get(c.partition) as number, c.fetch.abortedTransactions)) === false) {
+        pending?.catch(() => undefined);
+        return;
+      }
+    }
+  }
+}
+
+interface BatchContext {
+  firstOffset: string;
+  lastOffsetDelta: number;
+  producerId: string;
+  inTransaction: boolean;
+}
+
+/** Read-committed filtering over kafkajs messages (its fetch leaves it to its consumer): as AbortedTransactions does over bytes. */
+export function abortedFilter(list: { producerId: number; firstOffset: number }[]): (m: KafkajsMessage) => boolean {
+  const pending = [...list].sort((a, b) => a.firstOffset - b.firstOffset);
+  let next = 0;
+  const active = new Set<number>();
+  return (m) => {
+    const ctx = (m as KafkajsMessage & { batchContext?: BatchContext }).batchContext;
+    const producerId = ctx ? Number(ctx.producerId) : -1;
+    if (!ctx || producerId < 0) return m.isControlRecord === true;
+    const last = Number(ctx.firstOffset) + ctx.lastOffsetDelta;
+    while (next < pending.length && pending[next].firstOffset <= last) active.add(pending[next++].producerId);
+    if (m.isControlRecord) {
+      if (m.key && m.key.length >= 4 && m.key.readInt16BE(2) === 0) active.delete(producerId);
+      return true;
+    }
+    return ctx.inTransaction && active.has(producerId);
+  };
+}
+
+/**
+ * Every data record of one partition in [from, to), in offset order, handed to `onMessages` in
+ * chunks: control records and records of aborted transactions are left out (read_committed).
+ * Stops early when the log ends before `to`.
+ */
+export async function readRange(fetcher: TopicFetcher, partition: number, from: number, to: number, onMessages: (messages: KafkajsMessage[]) => void | Promise<void>, fetchBytes = DEFAULT_FETCH_BYTES): Promise<void> {
+  await fetchRanges(
+    fetcher,
+    [{ partition, from, to }],
+    async (_p, messages, start, end, aborted) => {
+      const drop = aborted?.length ? abortedFilter(aborted) : null;
+      const keep: KafkajsMessage[] = [];
+      for (const m of messages) {
+        if (drop ? drop(m) : m.isControlRecord) continue;
+        const offset = Number(m.offset);
+        if (offset >= start && offset < end) keep.push(m);
+      }
+      if (keep.length) await onMessages(keep);
+    },
+    fetchBytes,
+  );
 }

@@ -52,7 +52,7 @@ class Committer {
 
   request(offsets: ReadonlyMap<number, number>, emitted?: number): void {
     for (const [p, o] of offsets) if (this.owns(p)) this.wanted.set(p, o);
-    if (emitted !== undefined) this.metadata = JSON.stringify({ kafkalab: { emitted } });
+    if (emitted !== undefined) this.metadata = commitMetadata(emitted);
     this.kick();
   }
 
@@ -105,6 +105,9 @@ export class GroupSource implements SourceIterator {
   private draining = false;
   private readonly started: Promise<void>;
   private untrack = () => {};
+  /** Runs before the consumer rejoins a rebalancing group (see SourceIterator.beforeRebalance). */
+  private rebalanceHook: (() => Promise<void>) | undefined;
+  private rebalanceWork: Promise<void> | undefined;
 
   constructor(
     private readonly conn: KafkaClient,
@@ -153,6 +156,23 @@ export class GroupSource implements SourceIterator {
     this.committer.request(offsets, info?.emitted);
   }
 
+  assignment(): readonly number[] | undefined {
+    return this.assigned;
+  }
+
+  beforeRebalance(fn: () => Promise<void>): void {
+    this.rebalanceHook = fn;
+  }
+
+  /** The hook's work for this rebalance (started once, awaited by whoever returns control to kafkajs). */
+  private rebalancing(): Promise<void> {
+    if (!this.rebalanceHook) return Promise.resolve();
+    this.rebalanceWork ??= this.rebalanceHook()
+      .catch(() => undefined)
+      .finally(() => (this.rebalanceWork = undefined));
+    return this.rebalanceWork;
+  }
+
   drain(): void {
     if (this.draining) return;
     this.draining = true;
@@ -185,7 +205,10 @@ export class GroupSource implements SourceIterator {
   private async room(pushed: Promise<void>, heartbeat: () => Promise<void>): Promise<boolean> {
     const done = pushed.then(() => true);
     while (!(await Promise.race([done, new Promise<false>((r) => setTimeout(() => r(false), 3000).unref())]))) {
-      if (!(await heartbeat().then(() => true, () => false))) return false;
+      if (!(await heartbeat().then(() => true, () => false))) {
+        await this.rebalancing(); // before kafkajs rejoins: an exactly-once job ends its transaction
+        return false;
+      }
     }
     return true;
   }
@@ -268,7 +291,10 @@ export class GroupSource implements SourceIterator {
     const ranges = await resolveTopicRanges(this.conn, topic, { ...opts, to: opts.to ?? 'latest' }, { from: 'latest', to: 'latest' });
     for (const r of ranges) this.endOf.set(r.partition, r.to);
     // Last chance to commit with the current generation before kafkajs rejoins.
-    consumer.on(consumer.events.REBALANCING, () => this.committer.kick());
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.committer.kick();
+      void this.rebalancing();
+    });
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.assign((e.payload.memberAssignment[topic] ?? []).filter((p) => this.endOf.has(p)), ranges));
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: (opts.from ?? 'latest') === 'earliest' });
@@ -283,7 +309,8 @@ export class GroupSource implements SourceIterator {
         const batchEnd = Math.min(end, Number(batch.lastOffset()) + 1);
         const queuedFrom = this.queuedTo.get(p) ?? -1;
         const messages = batch.messages;
-        await this.decoder.prepare(messages as KafkajsMessage[]);
+        const loading = this.decoder.prepare(messages as KafkajsMessage[]);
+        if (loading) await loading;
         // A micro-batch's worth at a time, each followed by its read position and waiting for
         // room: memory stays bounded by the queue, a stop does not have a whole fetch to write,
         // and commits follow batch by batch. What is not queued is not resolved: whoever reads
@@ -319,6 +346,11 @@ export class GroupSource implements SourceIterator {
       },
     });
   }
+}
+
+/** The commit metadata a kafkalab stream writes: the window emission floor (see window.ts). */
+export function commitMetadata(emitted: number): string {
+  return JSON.stringify({ kafkalab: { emitted } });
 }
 
 /** The window emission floor in a commit's metadata, when a kafkalab stream wrote it. */

@@ -99,8 +99,9 @@ export function fetchSource(conn: KafkaClient, topic: string, opts: SourceOption
   untrack = conn.track(async () => {
     await q.return();
   });
-  const push = async (partition: number, messages: KafkajsMessage[], start: number, end: number): Promise<void> => {
-    await decoder.prepare(messages);
+  // Synchronous up to q.push: callers load the schemas of framed records first (decoder.prepare),
+  // so a partition's rows are queued before it is marked ended.
+  const push = (partition: number, messages: KafkajsMessage[], start: number, end: number): Promise<void> => {
     for (const m of messages) {
       const offset = Number(m.offset);
       if (offset >= start && offset < end && !m.isControlRecord) decoder.add(partition, m);
@@ -119,8 +120,10 @@ export function fetchSource(conn: KafkaClient, topic: string, opts: SourceOption
       // Bounded: read the ranges, then end.
       q.mark({ ended: ranges.filter((r) => r.to <= r.from).map((r) => r.partition) });
       const chunks: Promise<void>[] = [];
-      await fetchRanges(fetcher, ranges, (p, msgs, s, e) => {
+      await fetchRanges(fetcher, ranges, async (p, msgs, s, e) => {
         if (stopped) return false;
+        const loading = decoder.prepare(msgs);
+        if (loading) await loading;
         chunks.push(push(p, msgs, s, e));
         const last = msgs.length ? Number(msgs[msgs.length - 1].offset) : -1;
         if (last + 1 >= e) q.mark({ ended: [p] });
@@ -150,7 +153,10 @@ export function fetchSource(conn: KafkaClient, topic: string, opts: SourceOption
         const start = pos.get(r.partition) as number;
         const last = r.messages.length ? Number(r.messages[r.messages.length - 1].offset) : -1;
         if (last >= start) pos.set(r.partition, last + 1);
-        if (!stopped) await push(r.partition, r.messages, start, Infinity);
+        if (stopped) continue;
+        const loading = decoder.prepare(r.messages);
+        if (loading) await loading;
+        await push(r.partition, r.messages, start, Infinity);
       }
     }
   })();

@@ -1,19 +1,19 @@
 /**
  * kafka.topic(name): produce rows, read a range as a DataFrame, stream micro-batches, replay.
  */
-import type { Message } from 'kafkajs';
+import type { Message, Producer, Transaction } from 'kafkajs';
 import { KafkalabError, closest, editDistance } from '../util/errors';
 import { checkTopicName } from './errors';
 import { badOption, checkOptions, describeValue, optionKeys } from '../util/options';
 import { recordsOf, type DataFrame } from '../frame/dataframe';
 import type { CsvOptions } from '../runtime/decode/record-decoder';
 import type { BatchOptions } from '../stream/queue';
-import { Stream, newStats, type Sink } from '../stream/stream';
+import { Stream, newStats, type Sink, type TransactionalSink } from '../stream/stream';
 import type { Row } from '../stream/operators';
 import type { KafkaClient } from './client';
 import { readTopic, type ReadOptions } from './read';
 import { fetchSource, type SourceOptions } from './source';
-import { GroupSource } from './group-source';
+import { GroupSource, commitMetadata } from './group-source';
 import type { SourceControl, SourceIterator } from '../stream/run';
 import { replayInto, replayStream, type ReplayOptions, type ReplayReport } from './replay';
 import { eventTime } from '../stream/window';
@@ -111,7 +111,7 @@ export class Topic {
    * it at the same moment is fine: the topic exists either way.
    */
   private async ensureExists(partitions: number | undefined): Promise<{ meta: Awaited<ReturnType<KafkaClient['requireTopic']>>; created: boolean }> {
-    const names = await this.conn.call('listing topics', this.name, () => this.conn.admin.listTopics());
+    const names = await this.conn.lookup('listing topics', this.name, () => this.conn.admin.listTopics());
     let created = false;
     if (!names.includes(this.name)) {
       checkTopicName(this.name);
@@ -169,6 +169,7 @@ export class Topic {
         open: (control?: SourceControl) =>
           explained(conn, topic, 'stream()', () => (opts.group ? new GroupSource(conn, topic, { ...opts, group: opts.group }, stats, control) : fetchSource(conn, topic, opts, stats))),
         sink: (target: string) => topicSink(conn, target),
+        transactionalSink: opts.group ? (target: string, assignment) => transactionalTopicSink(conn, topic, opts.group!, target, assignment) : undefined,
       },
       [],
       stats,
@@ -209,6 +210,8 @@ function explained(conn: KafkaClient, topic: string, op: string, open: () => Sou
     return: (value?: unknown) => (source.return ? source.return(value) : Promise.resolve({ done: true, value: undefined })),
     commit: source.commit && ((offsets, info) => source.commit!(offsets, info)),
     drain: source.drain && (() => source.drain!()),
+    assignment: source.assignment && (() => source.assignment!()),
+    beforeRebalance: source.beforeRebalance && ((fn) => source.beforeRebalance!(fn)),
   };
 }
 
@@ -307,14 +310,19 @@ function toMessage(r: Row, opts: ProduceOptions, encoded?: Buffer): Message {
   };
 }
 
+/** Stream output rows as messages, keyed by the stream's key field, timed by the input's or the window's time. */
+function sinkMessages(rows: Row[], keyField?: string): Message[] {
+  const hasMeta = rows.length > 0 && rows[0]._timestamp !== undefined;
+  return rows.map((r) => toMessage(r, { key: keyField, timestamp: hasMeta ? '_timestamp' : r.window_end !== undefined ? 'window_end' : undefined }));
+}
+
 /** Writes stream output rows to a topic, keyed by the stream's key field. */
 async function topicSink(conn: KafkaClient, topic: string): Promise<Sink> {
   await conn.requireTopic(topic);
   await conn.call('stream to()', topic, () => conn.producer());
   return {
     async write(rows, keyField) {
-      const hasMeta = rows.length > 0 && rows[0]._timestamp !== undefined;
-      const messages = rows.map((r) => toMessage(r, { key: keyField, timestamp: hasMeta ? '_timestamp' : r.window_end !== undefined ? 'window_end' : undefined }));
+      const messages = sinkMessages(rows, keyField);
       await conn.call('stream to()', topic, async () => {
         // Asked for per write: after a failed send the connection replaces its producer.
         const producer = await conn.producer();
@@ -322,5 +330,69 @@ async function topicSink(conn: KafkaClient, topic: string): Promise<Sink> {
       });
     },
     async close() {},
+  };
+}
+
+/** Transactions stay open at most this long on the broker (a killed job's open one is aborted then, or when its successor starts). */
+const EOS_TRANSACTION_TIMEOUT_MS = 60_000;
+
+/**
+ * Writes a group stream's output in Kafka transactions with its input offsets (exactly-once).
+ * The transactional id names the group, the topics and the partitions the run reads
+ * (`kafkalab-eos.<group>.<input>.<output>.<partitions>`): the next run that reads the same
+ * partitions (a restart, or the member that gets them after a rebalance to the same split)
+ * fences this one and aborts what it left open.
+ */
+async function transactionalTopicSink(conn: KafkaClient, input: string, group: string, topic: string, assignment: () => readonly number[] | undefined): Promise<TransactionalSink> {
+  await conn.requireTopic(topic);
+  let producer: Producer | undefined;
+  let producerFor: string | undefined;
+  let txn: Transaction | undefined;
+  const begin = async (): Promise<Transaction> => {
+    const mine = assignment();
+    if (!mine) throw new Error('internal: an exactly-once transaction began before the group assigned partitions');
+    const id = `kafkalab-eos.${group}.${input}.${topic}.${[...mine].sort((a, b) => a - b).join(',')}`;
+    if (id !== producerFor) {
+      await producer?.disconnect().catch(() => undefined);
+      producer = conn.kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1, transactionTimeout: EOS_TRANSACTION_TIMEOUT_MS });
+      producerFor = id;
+      await producer.connect();
+    }
+    txn = await producer!.transaction();
+    return txn;
+  };
+  const abort = async () => {
+    const t = txn;
+    txn = undefined;
+    if (t) await t.abort();
+  };
+  return {
+    get open() {
+      return txn !== undefined;
+    },
+    async write(rows, keyField) {
+      const messages = sinkMessages(rows, keyField);
+      await conn.call('stream to()', topic, async () => {
+        const t = txn ?? (await begin());
+        for (let i = 0; i < messages.length; i += 5000) await t.send({ topic, messages: messages.slice(i, i + 5000) });
+      });
+    },
+    async commit(c) {
+      await conn.call('stream to()', topic, async () => {
+        const t = txn ?? (await begin());
+        if (c) {
+          const metadata = c.emitted === undefined ? null : commitMetadata(c.emitted);
+          const partitions = [...c.offsets].map(([partition, offset]) => ({ partition, offset: String(offset), metadata }));
+          await t.sendOffsets({ consumerGroupId: group, topics: [{ topic: input, partitions }] });
+        }
+        txn = undefined;
+        await t.commit();
+      });
+    },
+    abort,
+    async close() {
+      await abort().catch(() => undefined);
+      await producer?.disconnect().catch(() => undefined);
+    },
   };
 }

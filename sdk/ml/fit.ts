@@ -18,6 +18,7 @@ import { checkThresholdRule, computeThreshold, ThresholdRule } from './threshold
 import { checkValidationOptions, DEFAULT_VALIDATION_FRACTION, lastRows, rowsPerHour, splitRows, timeColumn, type Split, type ValidationOptions } from './split';
 import { BatchTrainer, checkEarlyStopping, EarlyStopper, EarlyStoppingOptions, History, meanError, Progress, shuffleRows, type Trainer } from './train';
 import { FusedTrainer, fusedLayers } from './fused-trainer';
+import { buildSequenceNetwork, gatherWindows, sequenceWindows, trainSequence, windowScores } from './sequence';
 
 export interface FitOptions {
   /** Passes over the data (default 10); for a stream, passes over each micro-batch (default 1). */
@@ -132,6 +133,11 @@ export async function fitTable(options: AutoencoderOptions, data: TableLike, opt
     scaleInPlace(spec.scaler, val);
   }
   spec.distribution = featureDistribution(train, nf);
+  if (spec.sequence) {
+    // Windows over every row in order, held-out rows included, as production builds them.
+    const scaled = contiguous ? matrix : scaleInPlace(spec.scaler, matrix);
+    return fitSequenceTable(options, spec, opts, { scaled, rows, keys: spec.key === undefined ? undefined : columns[spec.key], split, context: { validation: split.info, rowsPerHour: rowsPerHour(time ? columns[time] : undefined, rows) }, started, log });
+  }
 
   const { model, trainer, stopper } = makeNetwork(options, spec, opts);
   const epochs = opts.epochs ?? 10;
@@ -179,9 +185,43 @@ export async function fitTable(options: AutoencoderOptions, data: TableLike, opt
   return { spec, model, history };
 }
 
+async function fitSequenceTable(
+  options: AutoencoderOptions,
+  spec: PipelineSpec,
+  opts: FitOptions,
+  d: { scaled: Float32Array; rows: number; keys: ArrayLike<unknown> | undefined; split: Split; context: Parameters<typeof computeThreshold>[2]; started: number; log: Logger },
+): Promise<Trained> {
+  if (opts.earlyStopping) throw badOption('fit()', 'earlyStopping', opts.earlyStopping, 'left out for a sequence model (not supported there yet)');
+  if (opts.trainer === 'fused') throw badOption('fit()', 'trainer', opts.trainer, "'auto' or 'tfjs' for a sequence model (the fused trainer is for dense networks)");
+  const nf = spec.features.length;
+  const steps = spec.sequence!.length;
+  const span = steps * nf;
+  const windows = sequenceWindows(spec, d.scaled, d.rows, d.keys);
+  const train = gatherWindows(windows, span, d.split.train);
+  const val = gatherWindows(windows, span, d.split.validation);
+  const seed = options.seed ?? 42;
+  const model = buildSequenceNetwork(steps, nf, { filters: spec.model.layers[0], bottleneck: spec.model.layers[1], activation: (options.activation ?? 'relu') as Activation, seed });
+  try {
+    const epochs = opts.epochs ?? 10;
+    const history = await trainSequence(model, spec, train, val, {
+      epochs, batchSize: opts.batchSize ?? 256, learningRate: options.learningRate ?? 1e-3, shuffle: opts.shuffle !== false, seed, signal: opts.signal,
+      onEpoch: (epoch, loss, valLoss, rowsPerSec) => opts.onEpoch?.({ epoch, epochs, loss, valLoss, rows: train.length / span * epoch, rowsPerSec, elapsed: Date.now() - d.started } as Progress),
+    });
+    const sample = val.length ? val : train;
+    spec.threshold = computeThreshold(windowScores(model, sample, steps, nf), opts.threshold, d.context);
+    history.elapsedMs = Date.now() - d.started;
+    d.log.info('trained', { rows: d.rows, epochs: history.epochs, loss: history.loss.at(-1), valLoss: history.valLoss.at(-1), threshold: spec.threshold.value, sequence: steps });
+    return { spec, model, history };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
 /** Trains on micro-batches as they arrive (see stream-fit.ts); the scaler comes from the warm-up rows. */
 export async function fitStreamData(options: AutoencoderOptions, stream: AsyncIterable<TableLike>, opts: FitOptions): Promise<Trained> {
   const batchSize = opts.batchSize ?? 256;
+  if (options.sequence) throw new KafkalabError('A sequence model trains from a table, not a stream', { code: 'BAD_OPTION', hint: "read the training rows first: ae.fit(await topic.read({ from: '-1d' }))" });
   if (opts.validation && opts.validation.by !== 'random') {
     throw new KafkalabError(`A stream cannot hold out validation rows by ${opts.validation.by}: rows arrive one micro-batch at a time`, { code: 'BAD_OPTION', hint: "fit a frame read from the topic (topic.read()) for validation by time or key, or use validation: { by: 'random' }" });
   }

@@ -5,6 +5,7 @@ export type { ModelPublishOptions, ModelPublishResult } from './production';
 export { DriftMonitor, featureDistribution, psi, decodeModelVersion, readModelVersion, ModelFeed } from '../runtime';
 export type { DriftReport, DistributionSpec, ModelVersion, ModelRole } from '../runtime';
 export type { DriftWatchOptions } from './autoencoder';
+export type { SequenceOptions } from './sequence';
 export type { AutoencoderOptions, FitOptions, ScoreOptions, PredictOptions, ExplainOptions, EvaluateOptions, FeatureScores } from './autoencoder';
 export { backend, initBackend } from '../runtime/score/backend';
 export type { BackendName } from '../runtime/score/backend';

@@ -12,6 +12,7 @@ import { MODEL_FILE } from '../runtime/score/model';
 import { type Activation, checkActivation, defaultLayers } from './model';
 import { PIPELINE_VERSION, windowFeatureNames, type PipelineSpec, type ScalerSpec, type WindowFeatureSpec } from '../runtime';
 import { inferFeatures } from './table';
+import { checkSequenceOptions, type SequenceOptions } from './sequence';
 
 export interface AutoencoderOptions {
   /** Raw numeric fields the model reads (default: every numeric column but Kafka metadata, time, counters and labels). */
@@ -33,11 +34,13 @@ export interface AutoencoderOptions {
   learningRate?: number;
   /** Value for missing readings: 'mean' (of the training rows, default), a number, or per field. */
   fill?: 'mean' | number | Record<string, number>;
+  /** A sequence autoencoder over each key's last `length` readings (sequence.ts) instead of a dense one per reading. */
+  sequence?: SequenceOptions;
   logger?: Logger;
 }
 
 export const AUTOENCODER_OPTIONS = optionKeys<AutoencoderOptions>()([
-  'features', 'windows', 'key', 'layers', 'activation', 'outputActivation', 'l2', 'dropout', 'scaler', 'seed', 'learningRate', 'fill', 'logger',
+  'features', 'windows', 'key', 'layers', 'activation', 'outputActivation', 'l2', 'dropout', 'scaler', 'seed', 'learningRate', 'fill', 'sequence', 'logger',
 ]);
 
 const SCALERS: readonly ScalerSpec['kind'][] = ['standard', 'minmax', 'none'];
@@ -70,6 +73,10 @@ export function checkAutoencoderOptions(options: AutoencoderOptions): void {
   if (o.seed !== undefined && !Number.isSafeInteger(o.seed)) throw badOption(what, 'seed', o.seed, 'an integer', 'seed: 42');
   if (o.learningRate !== undefined && !(Number.isFinite(o.learningRate) && o.learningRate > 0)) throw badOption(what, 'learningRate', o.learningRate, 'a number > 0', 'learningRate: 1e-3');
   if (o.fill !== undefined) checkFill(o.fill);
+  if (o.sequence !== undefined) {
+    checkSequenceOptions(o.sequence);
+    if (o.dropout) throw badOption(what, 'dropout', o.dropout, '0 with a sequence model (not supported there)');
+  }
   if (o.logger !== undefined && !isLogger(o.logger)) {
     throw badOption(what, 'logger', o.logger, 'a Logger (debug, info, warn, error, child)', "logger: consoleLogger({ level: 'info' })");
   }
@@ -110,8 +117,9 @@ export function neededColumns(options: AutoencoderOptions, names: string[], samp
   let inputs = options.features ? [...options.features] : inferFeatures(sample, META);
   for (const w of windows) if (!inputs.includes(w.field)) inputs = [...inputs, w.field];
   if (!inputs.length) throw new KafkalabError('No numeric feature columns found', { code: 'NO_FEATURES', hint: "pass features: ['coolant_temp', ...]" });
-  const key = windows.length ? (options.key ?? (names.includes('carId') ? 'carId' : undefined)) : undefined;
-  if (options.key && windows.length && !names.includes(options.key)) {
+  const perKey = windows.length > 0 || options.sequence !== undefined;
+  const key = perKey ? (options.key ?? (names.includes('carId') ? 'carId' : undefined)) : undefined;
+  if (options.key && perKey && !names.includes(options.key)) {
     throw new KafkalabError(`Key column "${options.key}" is not in the data`, { code: 'UNKNOWN_COLUMN', hint: 'windows are kept per key: pass key: <a column naming the device>' });
   }
   return { inputs, key, columns: key ? [...inputs, key] : inputs, optional: [] };
@@ -122,9 +130,11 @@ export function makeSpec(options: AutoencoderOptions, inputs: string[], key: str
   const windows = (options.windows ?? []).map((w) => ({ field: w.field, size: w.size, stats: [...w.stats] }));
   const rawFeatures = options.features ?? inputs;
   const features = [...rawFeatures, ...windowFeatureNames(windows)];
-  const layers = options.layers ?? defaultLayers(features.length);
+  const seq = options.sequence;
+  const layers = seq ? [seq.filters ?? 16, seq.bottleneck ?? features.length] : (options.layers ?? defaultLayers(features.length));
   return {
     version: PIPELINE_VERSION,
+    ...(seq ? { sequence: { length: seq.length ?? 16 } } : {}),
     key,
     inputs: inputs.map((name) => ({ name, fill: fillFor(options, name, chunks) })),
     windows,
@@ -133,6 +143,7 @@ export function makeSpec(options: AutoencoderOptions, inputs: string[], key: str
     threshold: { value: Infinity, method: 'fixed' },
     model: {
       format: 'tfjs-layers',
+      ...(seq ? { kind: 'sequence' as const } : {}),
       path: MODEL_FILE,
       inputSize: features.length,
       layers,

@@ -35,6 +35,8 @@ export { featureErrors, rowScores, topFeatures, topFeaturesInto } from './score/
 export { prepareRows, reasonKind, recordProblem, ROW_PROBLEM, type PreparedRows, type RowColumns } from './score/rows';
 export { fitScaler, scaleInPlace, scaleRow } from './score/scaler';
 export { Scorer, type Contribution, type RowScores } from './score/scorer';
+export { SequenceState, windowFeatureErrors } from './score/sequence';
+export { checkpointFrom, PartitionWindows, WINDOW_CHECKPOINT, windowCheckpoint, type RestoreReport, type WindowRecord, type WindowSource } from './score/windows';
 export { binOf, DRIFT_BINS, DriftMonitor, featureDistribution, psi, PSI_FLOOR, type DistributionSpec, type DriftReport, type FeatureBins } from './score/drift';
 export {
   contentId, decodeModelVersion, DEFAULT_MODEL_NAME, encodeModelVersion, loadVersionModel, MODEL_ROLES, MODEL_VERSION_FORMAT, modelArtifacts, modelKey, modelVersionOf,

@@ -20,6 +20,13 @@ export interface SourceIterator extends AsyncIterator<Row[]> {
   commit?(offsets: ReadonlyMap<number, number>, info?: { emitted?: number }): void;
   /** Stop reading: what is already queued is still delivered, then the iterator ends. */
   drain?(): void;
+  /** In a consumer group: the partitions assigned now (undefined before the first assignment). */
+  assignment?(): readonly number[] | undefined;
+  /**
+   * In a consumer group: `fn` runs when the group starts rebalancing, and the consumer does not
+   * rejoin before its promise settles (an exactly-once job finishes its transaction there).
+   */
+  beforeRebalance?(fn: () => Promise<void>): void;
 }
 
 /** What a run tells the source it opens. */
@@ -33,8 +40,21 @@ export interface RunStats {
   rows: number;
 }
 
+/** Commits a run holds for its caller instead of handing them to the source (exactly-once jobs). */
+export interface HeldCommit {
+  offsets: Map<number, number>;
+  emitted?: number;
+}
+
 export class Run {
   private readonly ledger = new OffsetLedger();
+  /** Held commits (`holdCommits`): what the acknowledgements allow, not yet taken. */
+  private held_: HeldCommit | undefined;
+  /** Rebalances that took partitions away from this run so far. */
+  revocations = 0;
+  /** With `holdCommits`: per partition, the offset after the last input row read, and the last read position the source reported. */
+  private readonly readTo = new Map<number, number>();
+  private readonly knownTo = new Map<number, number>();
   readonly it: SourceIterator;
   private draining = false;
   private finished = false;
@@ -52,8 +72,16 @@ export class Run {
     private readonly stats: RunStats,
     /** Trace output rows to their input rows, so that part of a batch can be acknowledged. */
     private readonly trace = false,
+    /** Keep commits for `takeCommit()` instead of telling the source (the caller commits them in a transaction). */
+    private readonly holdCommits = false,
   ) {
-    this.it = open({ revoked: (partitions) => this.ledger.revoke(partitions) });
+    this.it = open({
+      revoked: (partitions) => {
+        this.revocations++;
+        this.ledger.revoke(partitions);
+        if (this.held_) for (const p of partitions) this.held_.offsets.delete(p);
+      },
+    });
     const windows = ops.filter((op) => op.emittedThrough);
     this.window = windows.length === 1 ? windows[0] : undefined;
   }
@@ -113,6 +141,7 @@ export class Run {
       if (p.partitions || p.emitted) deliver(this.ops, { partitions: p.partitions, emitted: p.emitted });
       if (p.offsets) for (const [partition, offset] of p.offsets) (offsets ??= new Map()).set(partition, offset);
     }
+    if (this.holdCommits) this.track(batch, offsets);
     const seq = this.ledger.input(offsets);
     this.lastSeq = seq;
     const lineage: Lineage = { since: seq };
@@ -171,7 +200,38 @@ export class Run {
 
   private commit(): void {
     const offsets = this.ledger.take();
-    if (offsets && offsets.size) this.it.commit?.(offsets, this.window ? { emitted: this.ledger.emittedFloor() } : undefined);
+    if (!offsets || !offsets.size) return;
+    const emitted = this.window ? this.ledger.emittedFloor() : undefined;
+    if (!this.holdCommits) return this.it.commit?.(offsets, emitted === undefined ? undefined : { emitted });
+    this.held_ ??= { offsets: new Map() };
+    for (const [p, o] of offsets) this.held_.offsets.set(p, o);
+    if (emitted !== undefined) this.held_.emitted = emitted;
+  }
+
+  private track(batch: Batch<Row>, offsets: Map<number, number> | undefined): void {
+    for (const r of batch) {
+      const p = r._partition;
+      const o = Number(r._offset);
+      if (typeof p === 'number' && o + 1 > (this.readTo.get(p) ?? 0)) this.readTo.set(p, o + 1);
+    }
+    if (offsets) for (const [p, o] of offsets) if (o > (this.knownTo.get(p) ?? 0)) this.knownTo.set(p, o);
+  }
+
+  /**
+   * With `holdCommits`: whether the source reported the read position of every input row read
+   * so far (a position comes with the batch holding the rows before it, or with the next one).
+   * Outputs whose inputs' positions are not known yet cannot be committed with them.
+   */
+  covered(): boolean {
+    for (const [p, o] of this.readTo) if ((this.knownTo.get(p) ?? 0) < o) return false;
+    return true;
+  }
+
+  /** With `holdCommits`: the read positions acknowledged since the last call (partition → next offset). */
+  takeCommit(): HeldCommit | undefined {
+    const h = this.held_;
+    this.held_ = undefined;
+    return h && h.offsets.size ? h : undefined;
   }
 
   private count(rows: Row[]): Row[] {

@@ -12,7 +12,7 @@ import type { Schema } from '../runtime/decode/columns';
 import { anonymizeOp, AnonymizeOptions, filterOp, mapOp, OperatorFactory, Row } from './operators';
 import { AggSpec, windowOp, WindowOptions } from './window';
 import { BatchOptions, BatchQueue } from './queue';
-import { Run, type SourceControl, type SourceIterator } from './run';
+import { Run, type HeldCommit, type SourceControl, type SourceIterator } from './run';
 
 export interface StreamSource {
   /**
@@ -25,6 +25,33 @@ export interface StreamSource {
   open(control?: SourceControl): SourceIterator;
   /** A sink that writes rows to a topic (Kafka-backed sources provide one). */
   sink?(topic: string): Promise<Sink>;
+  /**
+   * A sink writing in Kafka transactions with the input offsets (streams in a consumer group
+   * provide one): `assignment` tells it the partitions its run reads now.
+   */
+  transactionalSink?(topic: string, assignment: () => readonly number[] | undefined): Promise<TransactionalSink>;
+}
+
+/** Where a job's output goes in transactions: outputs and input offsets commit together (exactly-once). */
+export interface TransactionalSink {
+  /** Whether a transaction is open. */
+  readonly open: boolean;
+  /** Writes rows in the open transaction, beginning one when none is open. */
+  write(rows: Row[], keyField?: string): Promise<void>;
+  /** Commits the open transaction with these input positions (and window emission floor); with none open, one for the offsets alone. */
+  commit(commit: HeldCommit | undefined): Promise<void>;
+  /** Aborts the open transaction, if any. */
+  abort(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** `to()` options. */
+export interface ToOptions {
+  /**
+   * 'at-least-once' (default): an input offset is committed after its outputs were acknowledged.
+   * 'exactly-once': outputs and input offsets are written in one Kafka transaction (needs `group`).
+   */
+  guarantee?: 'at-least-once' | 'exactly-once';
 }
 
 export interface Sink {
@@ -154,12 +181,12 @@ export class Stream implements AsyncIterable<DataFrame> {
   }
 
   /** Starts a run: fresh operators and stats, the source opened (see run.ts). */
-  private open(trace = false): Run {
+  private open(trace = false, holdCommits = false): Run {
     Object.assign(this.stats, newStats()); // stats describe the latest run
     const ops = this.ops.map((make) => make(this.stats));
     if (this.positioned.settled) this.positioned = deferred();
     const positioned = this.positioned;
-    const run = new Run((control) => this.source.open(control), ops, this.stats, trace);
+    const run = new Run((control) => this.source.open(control), ops, this.stats, trace, holdCommits);
     this.live.add(run);
     void run.closed.then(() => {
       this.live.delete(run);
@@ -272,7 +299,12 @@ export class Stream implements AsyncIterable<DataFrame> {
   }
 
   /** Starts a job writing every output row to a topic (or a sink); resolves once it runs. */
-  async to(target: string | Sink): Promise<Job> {
+  async to(target: string | Sink, opts: ToOptions = {}): Promise<Job> {
+    const guarantee = opts.guarantee ?? 'at-least-once';
+    if (guarantee !== 'at-least-once' && guarantee !== 'exactly-once') {
+      throw new KafkalabError(`Unknown guarantee "${String(guarantee)}"`, { code: 'BAD_OPTION', hint: "use 'at-least-once' (default) or 'exactly-once'" });
+    }
+    if (guarantee === 'exactly-once') return this.toInTransactions(target);
     let sink: Sink;
     if (typeof target === 'string') {
       if (!this.source.sink) {
@@ -297,15 +329,81 @@ export class Stream implements AsyncIterable<DataFrame> {
         await sink.close();
       }
     })();
-    done.catch(() => undefined);
-    return {
-      stats: this.stats,
-      done,
-      stop: async () => {
-        run.drain();
-        await done.catch(() => undefined);
-      },
+    return jobOf(this.stats, done, () => run.drain());
+  }
+
+  /**
+   * An exactly-once job: each output batch is written in a Kafka transaction together with the
+   * input offsets it lets the group commit (read-process-write, as Kafka Streams' EOS). A
+   * transaction commits once the offsets it carries cover every output in it (usually every
+   * batch for map/filter pipelines; windows keep it open until their inputs may be committed). A rebalance
+   * waits for the transaction in flight; one that takes partitions away while a transaction is
+   * still open aborts it and restarts the run from the group's committed offsets. A fenced
+   * producer (a newer instance with the same transactional id) fails the job.
+   */
+  private async toInTransactions(target: string | Sink): Promise<Job> {
+    if (typeof target !== 'string' || !this.source.transactionalSink) {
+      throw new KafkalabError('exactly-once needs a stream in a consumer group writing to a topic', {
+        code: 'NO_TRANSACTIONS',
+        hint: "kafka.topic(t).stream({ group: 'g' }).map(f).to('out', { guarantee: 'exactly-once' })",
+      });
+    }
+    let current: Run | undefined;
+    const sink = await this.source.transactionalSink(target, () => current?.it.assignment?.());
+    let stopping = false;
+    // One transaction step at a time: a batch's write and commit, or a rebalance waiting for them.
+    let step: Promise<void> = Promise.resolve();
+    const serial = (fn: () => Promise<void>): Promise<void> => (step = step.then(fn, fn));
+    // A transaction commits only with input positions that cover every output in it: while the
+    // positions of the last rows read are still unknown (they come with the next batch), or
+    // nothing new may be committed (windows hold their inputs), it stays open.
+    const commit = async (run: Run, last = false) => {
+      const c = run.covered() ? run.takeCommit() : undefined;
+      if (c) {
+        await sink.commit(c);
+        for (const [p, o] of c.offsets) this.stats.committed[p] = o;
+      } else if (last) await sink.abort(); // uncommitted inputs are read again by the next run
     };
+    const done = (async () => {
+      try {
+        for (;;) {
+          const run = (current = this.open(false, true));
+          run.it.beforeRebalance?.(() => serial(async () => undefined));
+          let restart = false;
+          try {
+            let revocations = run.revocations;
+            for (let rows = await run.next(); rows && !restart; rows = await run.next()) {
+              const out = rows;
+              await serial(async () => {
+                if (!sink.open) revocations = run.revocations;
+                await sink.write(out, this.keyField);
+                run.ackAll();
+                if (run.revocations !== revocations) {
+                  // Partitions went away mid-transaction: their rows must not commit here.
+                  await sink.abort();
+                  restart = true;
+                  return;
+                }
+                await commit(run);
+              });
+            }
+            if (!restart) await serial(() => commit(run, true));
+          } catch (err) {
+            await sink.abort().catch(() => undefined);
+            throw err;
+          } finally {
+            await run.close(); // held commits it adds are dropped: they were not written
+          }
+          if (!restart || stopping) return;
+        }
+      } finally {
+        await sink.close();
+      }
+    })();
+    return jobOf(this.stats, done, () => {
+      stopping = true;
+      current?.drain();
+    });
   }
 
   /**
@@ -315,4 +413,17 @@ export class Stream implements AsyncIterable<DataFrame> {
   async stop(): Promise<void> {
     for (const run of [...this.live]) await run.close();
   }
+}
+
+/** A Job over a running loop: `done` settles when the loop ends; `stop` drains it and waits. */
+function jobOf(stats: StreamStats, done: Promise<void>, drain: () => void): Job {
+  done.catch(() => undefined);
+  return {
+    stats,
+    done,
+    stop: async () => {
+      drain();
+      await done.catch(() => undefined);
+    },
+  };
 }

@@ -24,17 +24,22 @@ export function enableCompileCache(dir = process.env.NODE_COMPILE_CACHE ?? path.
   }
 }
 
-/** Loads `modules` one per event-loop turn after `delayMs`, ignoring failures (the cell that needs one reports it). */
-export function warmInBackground(modules: readonly (() => unknown)[], delayMs = 100): void {
-  let i = 0;
-  const next = (): void => {
-    if (i >= modules.length) return;
-    try {
-      modules[i++]();
-    } catch {
-      // the cell that imports it will show the error
-    }
-    setTimeout(next, 0).unref();
-  };
-  setTimeout(next, delayMs).unref();
+/**
+ * Loads `modules` one per event-loop turn after `delayMs`, ignoring failures (the cell that needs
+ * one reports it). The promise settles when all were tried; nobody has to wait for it.
+ */
+export function warmInBackground(modules: readonly (() => unknown)[], delayMs = 100): Promise<void> {
+  return new Promise((resolve) => {
+    let i = 0;
+    const next = (): void => {
+      if (i >= modules.length) return resolve();
+      try {
+        modules[i++]();
+      } catch {
+        // the cell that imports it will show the error
+      }
+      setTimeout(next, 0).unref();
+    };
+    setTimeout(next, delayMs).unref();
+  });
 }

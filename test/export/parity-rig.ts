@@ -12,8 +12,9 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { Autoencoder, connect, type KafkaConnection } from '../../sdk';
-import { startBroker, type Broker } from '../../sdk/broker';
+import { Autoencoder, connect, type ConnectOptions, type KafkaConnection } from '../../sdk';
+import { startBroker, type Broker, type BrokerOptions } from '../../sdk/broker';
+import { startSchemaRegistry, type SchemaRegistry } from '../../sdk/registry';
 import { readReport, recordsOf } from '../../sdk/frame/dataframe';
 import { installAndBuild, startAppProcess, type AppProcess } from '../../sdk/export/process';
 import type { WindowFeatureSpec } from '../../sdk/runtime';
@@ -26,6 +27,8 @@ export interface Rig {
   kafka: KafkaConnection;
   appDir: string;
   tmp: string;
+  /** With `registry: true`: a Schema Registry beside the broker (the connection and the app use it). */
+  registry?: SchemaRegistry;
   stop(): Promise<void>;
 }
 
@@ -34,10 +37,11 @@ export interface Rig {
  * npm's cache); 'link' unpacks the tarball into node_modules as npm would and links kafkalab's
  * copies of the other (same, pinned) dependencies, which keeps `npm test` fast.
  */
-export async function startRig(install: 'npm' | 'link'): Promise<Rig> {
+export async function startRig(install: 'npm' | 'link', opts: { broker?: BrokerOptions; connect?: Omit<ConnectOptions, 'brokers'>; registry?: boolean } = {}): Promise<Rig> {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'kafkalab-parity-'));
-  const broker = await startBroker({ port: 0 });
-  const kafka = await connect({ brokers: broker.bootstrap });
+  const broker = await startBroker({ port: 0, ...opts.broker });
+  const registry = opts.registry ? await startSchemaRegistry({ brokers: broker.bootstrap, port: 0 }) : undefined;
+  const kafka = await connect({ brokers: broker.bootstrap, schemaRegistry: registry?.url, ...opts.connect });
   const appDir = path.join(tmp, 'scorer');
   const seedModel = new Autoencoder({ features: ['x'], layers: [1], seed: 1 });
   await seedModel.fit(Array.from({ length: 64 }, (_, i) => ({ x: i % 7 })), { epochs: 1 });
@@ -58,8 +62,10 @@ export async function startRig(install: 'npm' | 'link'): Promise<Rig> {
     kafka,
     appDir,
     tmp,
+    registry,
     stop: async () => {
       await kafka.close();
+      await registry?.stop();
       await broker.stop();
       await fs.rm(tmp, { recursive: true, force: true });
     },
@@ -84,6 +90,10 @@ export interface ParityCase {
   seed: number;
   /** Rows per model call in the app (small values split fetches into several chunks). */
   batchSize?: number;
+  /** A sequence model over each key's last `length` readings instead of a dense one. */
+  sequence?: { length: number };
+  /** More environment for the app (OUTPUT_FORMAT=avro, ...). */
+  env?: Record<string, string>;
 }
 
 export interface ParityResult {
@@ -114,7 +124,7 @@ export async function runCase(rig: Rig, c: ParityCase): Promise<ParityResult> {
   const report = readReport(df)!;
   assert.is(report.records, c.messages.length);
   assert.ok(report.failed <= report.samples.length, `every decode failure is in the report's samples (${report.failed})`);
-  const ae = new Autoencoder({ features: c.features, windows: c.windows, key: c.key, layers: [Math.max(2, Math.ceil(c.features.length / 2))], seed: c.seed });
+  const ae = new Autoencoder({ features: c.features, windows: c.windows, key: c.key, layers: [Math.max(2, Math.ceil(c.features.length / 2))], seed: c.seed, ...(c.sequence ? { sequence: c.sequence } : {}) });
   await ae.fit(c.training, { epochs: 2, batchSize: 64, validationSplit: 0.2, threshold: { percentile: 90 } });
   const modelDir = path.join(rig.tmp, `${topic}-model`);
   await ae.save(modelDir);
@@ -136,6 +146,8 @@ export async function runCase(rig: Rig, c: ParityCase): Promise<ParityResult> {
     TOP_FEATURES: '0',
     BATCH_SIZE: String(c.batchSize ?? 4096),
     SESSION_TIMEOUT_MS: '10000',
+    ...(rig.registry ? { SCHEMA_REGISTRY_URL: rig.registry.url } : {}),
+    ...c.env,
   });
   let got: Map<string, AppResult | { problem: string }>;
   try {

@@ -25,6 +25,13 @@ test('motors (nested vib.x/y/z, temp.*): the app scores every record as the note
   assert.equal(r.reasons, { 'invalid JSON': 1, 'null value': 1, 'record has no "motor"': 1 });
 });
 
+test('motors with a sequence model (windows of 6 readings per motor): the app scores every record as the notebook does', async () => {
+  const r = await runCase(rig, { ...motorsCase('motors-seq', 8), sequence: { length: 6 } });
+  console.log(`motors, sequence model: ${JSON.stringify(r)}`);
+  assert.is(r.scored, 800, 'every score and flag matched the notebook (runCase asserts each)');
+  assert.is(r.maxDiff <= 1e-5, true);
+});
+
 test('generated topics: every record, the same verdict in the app and the notebook', async () => {
   const cases = fc.sample(caseArb(40, 120).map((c) => capDecodeFailures(c)), { numRuns: Number(process.env.PARITY_APP_CASES ?? 2), seed: Number(process.env.PARITY_SEED ?? 20261206) });
   for (const [i, c] of cases.entries()) {

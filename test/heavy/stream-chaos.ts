@@ -23,6 +23,8 @@ export interface ChaosOptions {
   /** Per-process label, so topic and group names do not collide between runs. */
   name: string;
   log?: (line: string) => void;
+  /** The job's `to()` guarantee (default at-least-once). */
+  guarantee?: 'at-least-once' | 'exactly-once';
 }
 
 export interface Trial {
@@ -161,6 +163,19 @@ export interface WindowChaosResult {
 
 const BASE = Date.parse('2026-11-20T00:00:00Z');
 
+/** Count and sum of `seq` per key and 10 s tumbling window (`"<k> <window start>"`), computed from the input. */
+export function expectedWindows(rows: Array<{ seq: number; k: string; ts: number }>): Map<string, { count: number; sum: number }> {
+  const expected = new Map<string, { count: number; sum: number }>();
+  for (const r of rows) {
+    const id = `${r.k} ${Math.floor(r.ts / 10_000) * 10_000}`;
+    const e = expected.get(id) ?? { count: 0, sum: 0 };
+    e.count++;
+    e.sum += r.seq;
+    expected.set(id, e);
+  }
+  return expected;
+}
+
 /**
  * The same faults for a keyed window job (10 s tumbling windows per key over event time), then a
  * bounded run to the end that flushes the last windows. Every window must come out whole (its
@@ -173,14 +188,7 @@ export async function runWindowChaos(o: ChaosOptions): Promise<WindowChaosResult
   // 5 ms apart: 10 s windows of ~20 readings per key.
   const rows = Array.from({ length: o.records }, (_, seq) => ({ seq, k: `k${seq % 97}`, ts: BASE + seq * 5 }));
   const { IN, OUT, GROUP } = await setUp(o, 'wchaos', rows, 'ts');
-  const expected = new Map<string, { count: number; sum: number }>();
-  for (const r of rows) {
-    const id = `${r.k} ${Math.floor(r.ts / 10_000) * 10_000}`;
-    const e = expected.get(id) ?? { count: 0, sum: 0 };
-    e.count++;
-    e.sum += r.seq;
-    expected.set(id, e);
-  }
+  const expected = expectedWindows(rows);
   const env = { BOOTSTRAP: o.bootstrap, IN, OUT, GROUP, WINDOW: '1' };
   const trials: WindowChaosResult['trials'] = [];
   const consumed = async () => sum(await committedOffsets(kafka, GROUP, IN));
@@ -216,9 +224,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const random = mulberry32(o.seed);
   const { kafka } = o;
   const rows = Array.from({ length: o.records }, (_, seq) => ({ seq, k: `k${seq % 97}` }));
-  const { IN, OUT, GROUP } = await setUp(o, 'chaos', rows);
+  const { IN, OUT, GROUP } = await setUp(o, o.guarantee === 'exactly-once' ? 'eos-chaos' : 'chaos', rows);
   const inputEnd = await highWatermarks(kafka, IN);
-  const env = { BOOTSTRAP: o.bootstrap, IN, OUT, GROUP };
+  const env = { BOOTSTRAP: o.bootstrap, IN, OUT, GROUP, GUARANTEE: o.guarantee ?? 'at-least-once' };
 
   const trials: Trial[] = [];
   let lostBefore = 0;

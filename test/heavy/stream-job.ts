@@ -7,7 +7,8 @@
  * With WINDOW=1 the job is `.window({ size: '10s', by: 'k' }).agg({ seq: ['count', 'sum'] })`
  * instead of the map. With TO=latest it is a bounded run: it ends by itself at the end offsets
  * of its start (flushing open windows), prints `DONE` and exits.
- * Environment: BOOTSTRAP, IN, OUT, GROUP, and BATCH (rows per micro-batch, default 1000).
+ * Environment: BOOTSTRAP, IN, OUT, GROUP, BATCH (rows per micro-batch, default 1000) and
+ * GUARANTEE (`exactly-once` for `.to(out, { guarantee: 'exactly-once' })`).
  */
 import { connect } from '../../sdk/kafka/connect';
 
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     .topic(env('IN'))
     .stream({ group: env('GROUP'), from: 'earliest', to: process.env.TO === 'latest' ? 'latest' : undefined, batch: { size: Number(process.env.BATCH ?? 1000), ms: 100 } });
   const pipeline = process.env.WINDOW ? stream.window({ size: '10s', by: 'k' }).agg({ seq: ['count', 'sum'] }) : stream.map((r) => ({ seq: r.seq, k: r.k, p: r._partition, o: r._offset }));
-  const job = await pipeline.to(env('OUT'));
+  const job = await pipeline.to(env('OUT'), { guarantee: process.env.GUARANTEE === 'exactly-once' ? 'exactly-once' : 'at-least-once' });
   process.stdout.write('RUNNING\n');
   if (process.env.TO === 'latest') {
     await job.done;

@@ -18,6 +18,7 @@ import { needing, missingCommand, missingPython, skip } from '../helpers/skip';
 import { makeCerts, missingOpenssl, type Certs } from './certs';
 import { runKcat, runPython, succeeded } from '../compat/helpers';
 import { readAll, waitFor } from '../ingest/helpers';
+import { kafkalab } from './cli';
 
 const test = needing(uvuTest, missingOpenssl());
 const PW = 'Kafka-S3cret-planted';
@@ -97,6 +98,32 @@ test('the MQTT bridge produces into the SASL_SSL broker through a secure connect
   } finally {
     await pub.endAsync();
     await bridge.stop();
+    await kafka.close();
+    await mb.stop();
+  }
+});
+
+test('kafkalab ingest (the CLI) bridges into the SASL_SSL broker with the app\'s KAFKA_SSL_CA / KAFKA_SASL_* variables; a wrong one fails clearly', async () => {
+  const mb = await startMqttBroker({ port: 0 });
+  const kafka = await connect(secure('scram-sha-256'));
+  const env = (password: string) => ({ KAFKA_SSL_CA: certs.caCert, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'alice', KAFKA_SASL_PASSWORD: password });
+  const ingest = kafkalab(['ingest', '--mqtt', mb.url, '--from', 'cli/+', '--to', 'cli-secure', '--brokers', broker.bootstrap, '--stats-every', '0', '--log-level', 'debug'], env(PW));
+  const pub = await mqtt.connectAsync(mb.url, { clientId: 'cli-pub' });
+  try {
+    assert.ok(await waitFor(() => ingest.out().includes('cli/+ → cli-secure'), 30_000), ingest.out());
+    for (let i = 0; i < 50; i++) await pub.publishAsync(`cli/${i % 3}`, JSON.stringify({ i }), { qos: 1 });
+    assert.ok(await waitFor(async () => (await readAll(kafka, 'cli-secure')).length === 50, 30_000), ingest.out());
+    ingest.child.kill('SIGINT');
+    assert.is(await ingest.exit, 0, ingest.out());
+    assert.is(JSON.parse(ingest.out().trim().split('\n').pop()!).produced, 50);
+    assert.not.ok(ingest.out().includes(PW), 'the debug log never shows the password');
+    const wrong = kafkalab(['ingest', '--mqtt', mb.url, '--from', 'cli/+', '--to', 'cli-secure', '--brokers', broker.bootstrap], env('wrong-password-x'));
+    assert.is(await wrong.exit, 1, wrong.out());
+    assert.match(wrong.out(), /Kafka rejected the SASL credentials/);
+    assert.not.ok(wrong.out().includes('wrong-password-x'));
+  } finally {
+    ingest.child.kill('SIGKILL');
+    await pub.endAsync();
     await kafka.close();
     await mb.stop();
   }

@@ -16,9 +16,11 @@ test('compile cache: on where Node has it (22.1+), a no-op on Node 20', () => {
 
 test('warm-up: loads in order, one per turn, a failing module does not stop the rest', async () => {
   const seen: string[] = [];
-  warmInBackground([() => seen.push('a'), () => { throw new Error('not installed'); }, () => seen.push('c')], 1);
-  assert.equal(seen, []);
-  await new Promise((r) => setTimeout(r, 50));
+  const keepAlive = setInterval(() => {}, 1000); // the warm-up's timers are unref'd, as in the kernel
+  const done = warmInBackground([() => seen.push('a'), () => { throw new Error('not installed'); }, () => seen.push('c')], 1);
+  assert.equal(seen, [], 'nothing runs before the caller yields');
+  await done;
+  clearInterval(keepAlive);
   assert.equal(seen, ['a', 'c']);
 });
 

@@ -7,12 +7,15 @@
 import { recordColumns } from '../decode/columns';
 import { toNumber } from '../decode/values';
 import { featurePlan, type FeatureSource, type PipelineSpec } from './pipeline';
+import { SequenceState } from './sequence';
 
 interface KeyState {
   /** One ring buffer of `size` values per window; `count` readings seen so far. */
   rings: Float64Array[];
   count: number;
   last: Float64Array;
+  /** Where each of the last `depth` readings came from (a source offset, see `push`'s `at`), a ring like the others. */
+  at: Float64Array;
 }
 
 export class FeatureState {
@@ -23,6 +26,10 @@ export class FeatureState {
   private readonly values: Float64Array;
   private readonly readings: Float64Array;
   private readonly stats: Float64Array[];
+  /** Each key's last scaled feature rows, for a sequence model (pipeline `sequence`). */
+  readonly sequences: SequenceState | undefined;
+  /** The largest window: how many of a key's latest readings its state depends on. */
+  readonly depth: number;
 
   constructor(spec: PipelineSpec) {
     this.spec = spec;
@@ -32,6 +39,8 @@ export class FeatureState {
     this.values = new Float64Array(spec.inputs.length);
     this.readings = new Float64Array(spec.inputs.length);
     this.stats = spec.windows.map(() => new Float64Array(8));
+    this.sequences = spec.sequence ? new SequenceState(spec.sequence.length, spec.features.length) : undefined;
+    this.depth = spec.windows.reduce((m, w) => Math.max(m, w.size), 0);
   }
 
   /** Number of keys with state (e.g. cars seen). */
@@ -41,6 +50,25 @@ export class FeatureState {
 
   reset(): void {
     this.keys.clear();
+    this.sequences?.reset();
+  }
+
+  /**
+   * The smallest position (`push`'s `at`) any key's windows still hold: re-feeding every row from
+   * there on, in order, into an empty state rebuilds this state's features exactly (a key's
+   * window statistics depend only on its last `depth` readings, in order, and whether it had
+   * any before them). Undefined when no key has state (no windows, or nothing pushed yet); NaN
+   * when some pushed row carried no position.
+   */
+  earliest(): number | undefined {
+    if (!this.depth) return undefined;
+    let min: number | undefined;
+    for (const st of this.keys.values()) {
+      const oldest = st.at[st.count > this.depth ? st.count % this.depth : 0];
+      if (Number.isNaN(oldest)) return NaN;
+      if (min === undefined || oldest < min) min = oldest;
+    }
+    return min;
   }
 
   /**
@@ -51,22 +79,26 @@ export class FeatureState {
   inherit(other: FeatureState): boolean {
     const same = (a: PipelineSpec) => JSON.stringify({ key: a.key, windows: a.windows });
     if (same(this.spec) !== same(other.spec)) return false;
+    // Sequence histories hold scaled rows: they carry over only under the same features and scaler.
+    const scaled = (a: PipelineSpec) => JSON.stringify({ features: a.features, scaler: a.scaler, sequence: a.sequence });
+    if (this.sequences && other.sequences && scaled(this.spec) === scaled(other.spec)) this.sequences.inherit(other.sequences);
     this.keys.clear();
-    for (const [key, st] of other.keys) this.keys.set(key, { rings: st.rings.map((r) => r.slice()), count: st.count, last: st.last.slice() });
+    for (const [key, st] of other.keys) this.keys.set(key, { rings: st.rings.map((r) => r.slice()), count: st.count, last: st.last.slice(), at: st.at.slice() });
     return true;
   }
 
   /**
    * Feeds one row and writes its feature row at `out[offset..]`. `readings[i]` is input i as a
    * number (toNumber), NaN or infinite when missing or not numeric: the input's fill takes its place.
+   * `at` is where the row came from (e.g. its source offset), for `earliest()`.
    */
-  push(key: string, readings: ArrayLike<number>, out: Float32Array | Float64Array, offset = 0): void {
+  push(key: string, readings: ArrayLike<number>, out: Float32Array | Float64Array, offset = 0, at = NaN): void {
     const inputs = this.spec.inputs;
     for (let i = 0; i < inputs.length; i++) {
       const v = readings[i];
       this.values[i] = Number.isFinite(v) ? v : inputs[i].fill;
     }
-    if (this.spec.windows.length) this.updateWindows(key);
+    if (this.spec.windows.length) this.updateWindows(key, at);
     for (let f = 0; f < this.sources.length; f++) {
       const s = this.sources[f];
       out[offset + f] = s.input >= 0 ? this.values[s.input] : this.stats[s.window][s.stat];
@@ -80,12 +112,13 @@ export class FeatureState {
     this.push(key, raw, out, offset);
   }
 
-  private updateWindows(key: string): void {
+  private updateWindows(key: string, at: number): void {
     let st = this.keys.get(key);
     if (!st) {
-      st = { rings: this.spec.windows.map((w) => new Float64Array(w.size)), count: 0, last: new Float64Array(this.spec.windows.length) };
+      st = { rings: this.spec.windows.map((w) => new Float64Array(w.size)), count: 0, last: new Float64Array(this.spec.windows.length), at: new Float64Array(this.depth) };
       this.keys.set(key, st);
     }
+    st.at[st.count % this.depth] = at;
     const windows = this.spec.windows;
     for (let w = 0; w < windows.length; w++) {
       const size = windows[w].size;
@@ -93,14 +126,18 @@ export class FeatureState {
       const x = this.values[this.windowInput[w]];
       ring[st.count % size] = x;
       const n = Math.min(st.count + 1, size);
-      // Summed directly over the ring each time: exact and order-fixed, so every path agrees
-      // to the bit; windows are small, so this costs less than it would to keep it fast.
+      // Summed directly over the window each time, oldest reading first: exact and order-fixed,
+      // so every path agrees to the bit, and the result depends only on the readings, not on
+      // where the ring happens to start (a state rebuilt from the last readings alone, after a
+      // rebalance, gives the same bits). Windows are small, so this costs less than it would
+      // to keep it fast.
+      const oldest = n < size ? 0 : (st.count + 1) % size;
       let sum = 0;
       let min = Infinity;
       let max = -Infinity;
       let peak = 0;
-      for (let j = 0; j < n; j++) {
-        const v = ring[j];
+      for (let j = 0, i = oldest; j < n; j++, i = i + 1 === size ? 0 : i + 1) {
+        const v = ring[i];
         sum += v;
         if (v < min) min = v;
         if (v > max) max = v;
@@ -109,8 +146,8 @@ export class FeatureState {
       }
       const mean = sum / n;
       let sq = 0;
-      for (let j = 0; j < n; j++) {
-        const d = ring[j] - mean;
+      for (let j = 0, i = oldest; j < n; j++, i = i + 1 === size ? 0 : i + 1) {
+        const d = ring[i] - mean;
         sq += d * d;
       }
       // In WINDOW_STATS order: mean, std, min, max, peak, range, diff, run.

@@ -45,24 +45,27 @@ export function loadModel(dir: string): Promise<tf.LayersModel> {
 }
 
 /**
- * The model's output for `rows` rows of `matrix` (row-major, `width` columns), in chunks of
- * `chunk` rows. `apply` on whole chunks: `predict` slices into batches of 32 and concatenates,
- * many times slower.
+ * The model's output for `rows` rows of `matrix` (row-major, `width` columns; for a sequence
+ * model `steps` x `width` per row), in chunks of `chunk` rows. `apply` on whole chunks: `predict`
+ * slices into batches of 32 and concatenates, many times slower.
  */
-export function forward(model: tf.LayersModel, matrix: Float32Array, rows: number, width: number, chunk = 32768): Float32Array {
+export function forward(model: tf.LayersModel, matrix: Float32Array, rows: number, width: number, chunk = 32768, steps = 1): Float32Array {
   if (rows === 0) return new Float32Array(0);
-  if (rows <= chunk) return run(model, rows === matrix.length / width ? matrix : matrix.subarray(0, rows * width), rows, width);
-  const out = new Float32Array(rows * width);
+  const span = width * steps;
+  chunk = Math.max(1, Math.floor(chunk / steps));
+  if (rows <= chunk) return run(model, rows === matrix.length / span ? matrix : matrix.subarray(0, rows * span), rows, width, steps);
+  const out = new Float32Array(rows * span);
   for (let start = 0; start < rows; start += chunk) {
     const n = Math.min(chunk, rows - start);
-    out.set(run(model, matrix.subarray(start * width, (start + n) * width), n, width), start * width);
+    out.set(run(model, matrix.subarray(start * span, (start + n) * span), n, width, steps), start * span);
   }
   return out;
 }
 
-function run(model: tf.LayersModel, input: Float32Array, rows: number, width: number): Float32Array {
+function run(model: tf.LayersModel, input: Float32Array, rows: number, width: number, steps: number): Float32Array {
   // The typed array is read outside tidy(): tidy walks whatever it returns, element by element.
-  const y = tf.tidy(() => model.apply(tf.tensor2d(input, [rows, width], 'float32'), { training: false }) as tf.Tensor);
+  const shape: [number, number] | [number, number, number] = steps === 1 ? [rows, width] : [rows, steps, width];
+  const y = tf.tidy(() => model.apply(tf.tensor(input, shape, 'float32'), { training: false }) as tf.Tensor);
   try {
     return y.dataSync() as Float32Array;
   } finally {

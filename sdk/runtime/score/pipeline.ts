@@ -73,6 +73,8 @@ export interface ThresholdSpec {
 
 export interface ModelSpec {
   format: 'tfjs-layers';
+  /** 'dense' (default): one row in, one row out; 'sequence': a model over `sequence.length` rows (sequence.ts; `layers` is then [per-reading units, bottleneck]). */
+  kind?: 'dense' | 'sequence';
   path: string;
   inputSize: number;
   layers: number[];
@@ -95,6 +97,8 @@ export interface PipelineSpec {
   model: ModelSpec;
   /** Fields a well-formed input record carries, for validation and dead-lettering. */
   schema: { fields: { name: string; type: 'number' | 'string' }[] };
+  /** A sequence model: the network reads each key's last `length` feature rows (sequence.ts). */
+  sequence?: { length: number };
   /** The training rows' distribution of each feature (drift.ts): what live drift is measured against. Absent in older files. */
   distribution?: DistributionSpec;
   createdAt?: string;
@@ -119,6 +123,8 @@ export function checkPipeline(spec: PipelineSpec): PipelineSpec {
   if (spec.scaler.offset.length !== nf || spec.scaler.scale.length !== nf) throw new Error('pipeline: scaler size differs from the feature count');
   if (spec.model.inputSize !== nf) throw new Error('pipeline: model input size differs from the feature count');
   if (!Number.isFinite(spec.threshold.value)) throw new Error('pipeline: threshold is not a finite number');
+  const q = spec.sequence;
+  if (q !== undefined && !(Number.isInteger(q.length) && q.length >= 2)) throw new Error('pipeline: sequence.length must be an integer of at least 2');
   const d = spec.distribution;
   if (d !== undefined && (!Array.isArray(d.features) || d.features.length !== nf || d.features.some((b) => b.fractions.length !== b.edges.length + 1))) {
     throw new Error('pipeline: distribution must have one set of bins per feature, one more fraction than edges');

@@ -27,6 +27,8 @@ export const ROW_PROBLEM = {
 export interface PreparedRows {
   /** Scaled feature rows of the rows that can be scored, row-major (`rows` x features). */
   matrix: Float32Array;
+  /** What the model reads: `matrix` itself, or for a sequence model each row's window (`rows` x length x features, sequence.ts). */
+  input: Float32Array;
   rows: number;
   /** For each prepared row, its index among the input rows. */
   index: Int32Array;
@@ -36,15 +38,19 @@ export interface PreparedRows {
 
 /**
  * Prepares `rows` rows of `columns` in order, advancing `state` with the rows that can be
- * scored. `out`, when given, receives the matrix (rows x features at least).
+ * scored. `out`, when given, receives the matrix (rows x features at least). `at`, when given,
+ * holds each row's position (its source offset) for the state's `earliest()`.
  */
-export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array): PreparedRows {
+export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array, at?: ArrayLike<number>): PreparedRows {
   const inputs = spec.inputs;
   const nf = spec.features.length;
   const cols = inputs.map((inp) => columns[inp.name]);
   const keyCol = spec.key === undefined ? undefined : columns[spec.key];
   const readings = new Float64Array(inputs.length);
   const matrix = out ?? new Float32Array(rows * nf);
+  const seq = state.sequences;
+  const span = seq ? seq.length * nf : 0;
+  const windows = seq ? new Float32Array(rows * span) : undefined;
   const index = new Int32Array(rows);
   const problems: (string | undefined)[] = new Array(rows);
   let k = 0;
@@ -79,19 +85,21 @@ export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: numbe
       problems[r] = ROW_PROBLEM.outOfRange(inputs[far].name, readings[far]);
       continue;
     }
-    const at = k * nf;
-    state.push(key, readings, matrix, at);
-    scaleRow(spec.scaler, matrix, at);
+    const base = k * nf;
+    state.push(key, readings, matrix, base, at === undefined ? NaN : at[r]);
+    scaleRow(spec.scaler, matrix, base);
     let bad = -1;
-    for (let f = 0; f < nf && bad < 0; f++) if (!Number.isFinite(matrix[at + f])) bad = f;
+    for (let f = 0; f < nf && bad < 0; f++) if (!Number.isFinite(matrix[base + f])) bad = f;
     if (bad >= 0) {
       // Window statistics or scaling overflowed float32: the state has advanced, as it would in any path.
       problems[r] = ROW_PROBLEM.notFinite(spec.features[bad]);
       continue;
     }
+    seq?.push(key, matrix, base, windows!, k * span);
     index[k++] = r;
   }
-  return { matrix: matrix.subarray(0, k * nf), rows: k, index: index.subarray(0, k), problems };
+  const m = matrix.subarray(0, k * nf);
+  return { matrix: m, input: windows ? windows.subarray(0, k * span) : m, rows: k, index: index.subarray(0, k), problems };
 }
 
 /** Why one record (a row object or parsed JSON, nested fields flattened) cannot be scored on its own, or undefined. */

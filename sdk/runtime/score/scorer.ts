@@ -13,6 +13,7 @@ import { checkPipeline, type PipelineSpec } from './pipeline';
 import { featureErrors, rowScores, topFeatures, topFeaturesInto } from './reconstruction';
 import { prepareRows, type PreparedRows, type RowColumns } from './rows';
 import { loadVersionModel, type ModelVersion } from './versions';
+import { windowFeatureErrors } from './sequence';
 
 export interface Contribution {
   feature: string;
@@ -30,7 +31,12 @@ export interface RowScores {
 }
 
 export class Scorer {
+  /** Features per row: the width of `matrix`, of per-feature errors and of explanations. */
   readonly width: number;
+  /** Values per row the model reads: `width`, or for a sequence model length x width (PreparedRows.input). */
+  readonly inputWidth: number;
+  /** Rows per window of a sequence model; 1 for a dense one. */
+  readonly steps: number;
 
   constructor(
     readonly spec: PipelineSpec,
@@ -38,6 +44,8 @@ export class Scorer {
     private readonly thresholdOverride?: number,
   ) {
     this.width = spec.features.length;
+    this.steps = spec.sequence?.length ?? 1;
+    this.inputWidth = this.width * this.steps;
   }
 
   /** The model folder written by `ae.save(dir)` (or an exported app's `model/`), on the backend chosen (see backend.ts). */
@@ -52,7 +60,7 @@ export class Scorer {
     await initBackend(opts.backend);
     const model = await loadModel(dir);
     const shape = model.inputs[0].shape;
-    if (shape[shape.length - 1] !== spec.features.length) {
+    if (shape[shape.length - 1] !== spec.features.length || (spec.sequence !== undefined && shape[1] !== spec.sequence.length)) {
       throw new KafkalabError(`model.json takes ${shape[shape.length - 1]} inputs but pipeline.json lists ${spec.features.length} features`, { code: 'MODEL_LOAD' });
     }
     return new Scorer(spec, model, opts.threshold);
@@ -83,23 +91,24 @@ export class Scorer {
     return new FeatureState(this.spec);
   }
 
-  /** Which rows can be scored, their window state advanced and their scaled features (see rows.ts). */
-  prepare(columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array): PreparedRows {
-    return prepareRows(this.spec, columns, rows, state, out);
+  /** Which rows can be scored, their window state advanced and their scaled features (see rows.ts); `at`: each row's source offset. */
+  prepare(columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array, at?: ArrayLike<number>): PreparedRows {
+    return prepareRows(this.spec, columns, rows, state, out, at);
   }
 
-  /** One model call over `rows` prepared rows; returns the reconstructions, row-major. */
-  reconstruct(matrix: Float32Array, rows: number): Float32Array {
-    return forward(this.model, matrix, rows, this.width);
+  /** One model call over `rows` prepared rows (PreparedRows.input); returns the reconstructions, row-major like the input. */
+  reconstruct(input: Float32Array, rows: number): Float32Array {
+    return forward(this.model, input, rows, this.width, undefined, this.steps);
   }
 
-  scores(matrix: Float32Array, reconstruction: Float32Array): Float32Array {
-    return rowScores(matrix, reconstruction, this.width);
+  /** The score of each row of `input` (PreparedRows.input): its mean squared reconstruction error. */
+  scores(input: Float32Array, reconstruction: Float32Array): Float32Array {
+    return rowScores(input, reconstruction, this.inputWidth);
   }
 
-  /** Per-feature squared reconstruction errors of a batch, row-major (the score is each row's mean). */
-  errors(matrix: Float32Array, reconstruction: Float32Array): Float32Array {
-    return featureErrors(matrix, reconstruction);
+  /** Per-feature squared reconstruction errors of a batch, rows x width (the score is each row's mean; a sequence model's averaged over its steps). */
+  errors(input: Float32Array, reconstruction: Float32Array): Float32Array {
+    return this.steps === 1 ? featureErrors(input, reconstruction) : windowFeatureErrors(input, reconstruction, this.steps, this.width);
   }
 
   /** The `n` features with the largest error in one row of `errors`, largest first. */
@@ -117,12 +126,12 @@ export class Scorer {
   /** Scores every row of a table in one model call: the notebook's path (the app batches across partitions itself). */
   scoreRows(columns: RowColumns, rows: number, state: FeatureState): RowScores {
     const p = this.prepare(columns, rows, state);
-    const recon = this.reconstruct(p.matrix, p.rows);
+    const recon = this.reconstruct(p.input, p.rows);
     const w = this.width;
     const scores = new Float32Array(rows).fill(NaN);
     const errors = new Float32Array(rows * w).fill(NaN);
-    const s = this.scores(p.matrix, recon);
-    const e = this.errors(p.matrix, recon);
+    const s = this.scores(p.input, recon);
+    const e = this.errors(p.input, recon);
     for (let k = 0; k < p.rows; k++) {
       const r = p.index[k];
       scores[r] = s[k];

@@ -34,7 +34,19 @@ export interface AvroColumnPlan {
 /** Reads one payload b[start, end) into the current row; returns why it cannot, else undefined. */
 export type AvroColumnReader = (b: Buffer, start: number, end: number) => string | undefined;
 
-export type Reader = (b: Buffer, st: { p: number }) => unknown;
+/** Where a reader is: `p` in the buffer, reading no further than `end` (the record's end, not the buffer's). */
+export interface ReadState {
+  p: number;
+  end: number;
+}
+
+export type Reader = (b: Buffer, st: ReadState) => unknown;
+
+/**
+ * Thrown when a read would go past the record's end: the reason is then the same whether the
+ * record sits inside a fetched batch (read()) or in a buffer of its own (an app's message).
+ */
+const SHORT = new RangeError('Avro payload shorter than its schema');
 
 /** Helpers the generated code calls. */
 class Helpers {
@@ -59,20 +71,23 @@ class Helpers {
     return this.view(b).getFloat32(p, true);
   }
 
-  text(b: Buffer, start: number, len: number): string {
-    if (len < 0 || start + len > b.length) throw new RangeError('string past the end');
+  text(b: Buffer, start: number, len: number, end: number): string {
+    if (len < 0) throw new RangeError(`negative string length ${len}`);
+    if (start + len > end) throw SHORT;
     return this.strings.get(b, start, start + len);
   }
 
-  base64(b: Buffer, start: number, len: number): string {
-    if (len < 0 || start + len > b.length) throw new RangeError('bytes past the end');
+  base64(b: Buffer, start: number, len: number, end: number): string {
+    if (len < 0) throw new RangeError(`negative bytes length ${len}`);
+    if (start + len > end) throw SHORT;
     return b.toString('base64', start, start + len);
   }
 }
 
 /** Two's-complement big-endian unscaled integer over 10^scale. */
-function decimal(b: Buffer, start: number, len: number, scale: number): number {
-  if (len < 0 || start + len > b.length) throw new RangeError('decimal past the end');
+function decimal(b: Buffer, start: number, len: number, scale: number, end: number): number {
+  if (len < 0) throw new RangeError(`negative decimal length ${len}`);
+  if (start + len > end) throw SHORT;
   if (len === 0) return 0;
   if (len <= 6) {
     let n = 0;
@@ -90,12 +105,14 @@ function decimal(b: Buffer, start: number, len: number, scale: number): number {
  * Reads a zig-zag varint long at st.p as a double, exact to 2^53: the sign bit (the first
  * byte's lowest) is taken apart first, so the magnitude never needs 54 bits.
  */
-function readLong(b: Buffer, st: { p: number }): number {
+function readLong(b: Buffer, st: ReadState): number {
+  if (st.p >= st.end) throw SHORT;
   let x = b[st.p++];
   const negative = x & 1;
   let n = (x & 0x7f) >>> 1;
   let s = 64;
   while (x >= 0x80) {
+    if (st.p >= st.end) throw SHORT;
     x = b[st.p++];
     n += (x & 0x7f) * s;
     s *= 128;
@@ -142,7 +159,7 @@ export function valueReader(type: any, h: Helpers = new Helpers(), named = new M
   const u = under(type);
   if (logical === 'decimal') {
     const scale = type.scale ?? 0;
-    return u.typeName === 'fixed' ? fixedSize(u.size, (b, p) => decimal(b, p, u.size, scale)) : sized((b, p, len) => decimal(b, p, len, scale));
+    return u.typeName === 'fixed' ? fixedSize(u.size, (b, p, end) => decimal(b, p, u.size, scale, end)) : sized((b, p, len, end) => decimal(b, p, len, scale, end));
   }
   const time = timeScale(logical);
   if (time) return (b, st) => (time.mul ? readLong(b, st) * time.mul : time.div ? readLong(b, st) / time.div : readLong(b, st));
@@ -150,7 +167,10 @@ export function valueReader(type: any, h: Helpers = new Helpers(), named = new M
     case 'null':
       return () => null;
     case 'boolean':
-      return (b, st) => b[st.p++] === 1;
+      return (b, st) => {
+        if (st.p >= st.end) throw SHORT;
+        return b[st.p++] === 1;
+      };
     case 'int':
     case 'long':
       return readLong;
@@ -159,11 +179,11 @@ export function valueReader(type: any, h: Helpers = new Helpers(), named = new M
     case 'double':
       return fixedSize(8, (b, p) => h.double(b, p));
     case 'string':
-      return sized((b, p, len) => h.text(b, p, len));
+      return sized((b, p, len, end) => h.text(b, p, len, end));
     case 'bytes':
-      return sized((b, p, len) => h.base64(b, p, len));
+      return sized((b, p, len, end) => h.base64(b, p, len, end));
     case 'fixed':
-      return fixedSize(u.size, (b, p) => h.base64(b, p, u.size));
+      return fixedSize(u.size, (b, p, end) => h.base64(b, p, u.size, end));
     case 'enum': {
       const symbols: string[] = u.symbols;
       return (b, st) => {
@@ -189,7 +209,7 @@ export function valueReader(type: any, h: Helpers = new Helpers(), named = new M
         for (let n = blockCount(b, st); n !== 0; n = blockCount(b, st)) {
           for (let i = 0; i < n; i++) {
             const len = readLong(b, st);
-            const k = h.text(b, st.p, len);
+            const k = h.text(b, st.p, len, st.end);
             st.p += len;
             out[k] = value(b, st);
           }
@@ -227,32 +247,33 @@ export function valueReader(type: any, h: Helpers = new Helpers(), named = new M
 }
 
 /** A reader of `size` bytes. */
-function fixedSize(size: number, read: (b: Buffer, p: number) => unknown): Reader {
+function fixedSize(size: number, read: (b: Buffer, p: number, end: number) => unknown): Reader {
   return (b, st) => {
-    const v = read(b, st.p);
+    if (st.p + size > st.end) throw SHORT;
+    const v = read(b, st.p, st.end);
     st.p += size;
     return v;
   };
 }
 
 /** A reader of a length (a long), then that many bytes. */
-function sized(read: (b: Buffer, p: number, len: number) => unknown): Reader {
+function sized(read: (b: Buffer, p: number, len: number, end: number) => unknown): Reader {
   return (b, st) => {
     const len = readLong(b, st);
-    const v = read(b, st.p, len);
+    const v = read(b, st.p, len, st.end);
     st.p += len;
     return v;
   };
 }
 
 /** An array or map block's item count (a negative count is followed by the block's byte size). */
-function blockCount(b: Buffer, st: { p: number }): number {
+function blockCount(b: Buffer, st: ReadState): number {
   let n = readLong(b, st);
   if (n < 0) {
     n = -n;
     readLong(b, st);
   }
-  if (n > b.length - st.p + 1 && n > 1 << 20) throw new RangeError(`block of ${n} items past the end`);
+  if (n > st.end - st.p + 1 && n > 1 << 20) throw new RangeError(`block of ${n} items past the end`);
   return n;
 }
 
@@ -303,7 +324,7 @@ class Gen {
     const x = this.var();
     const s = this.var();
     const neg = this.var();
-    return `{ let ${x} = b[p++]; const ${neg} = ${x} & 1; ${target} = (${x} & 127) >>> 1; if (${x} >= 128) { let ${s} = 64; do { ${x} = b[p++]; ${target} += (${x} & 127) * ${s}; ${s} *= 128; if (${s} > 1e21) throw new RangeError('varint too long'); } while (${x} >= 128); } if (${neg}) ${target} = -${target} - 1; }`;
+    return `{ if (p >= end) throw SHORT; let ${x} = b[p++]; const ${neg} = ${x} & 1; ${target} = (${x} & 127) >>> 1; if (${x} >= 128) { let ${s} = 64; do { if (p >= end) throw SHORT; ${x} = b[p++]; ${target} += (${x} & 127) * ${s}; ${s} *= 128; if (${s} > 1e21) throw new RangeError('varint too long'); } while (${x} >= 128); } if (${neg}) ${target} = -${target} - 1; }`;
   }
 
   /** Code reading a value of `type` at `name` into the columns. */
@@ -315,8 +336,8 @@ class Gen {
       const v = this.var();
       const n = this.var();
       const scale = type.scale ?? 0;
-      if (u.typeName === 'fixed') return `{ const ${v} = D(b, p, ${u.size}, ${scale}); p += ${u.size}; ${this.push(name, v, 'number')} }`;
-      return `{ let ${n}; ${this.long(n)} const ${v} = D(b, p, ${n}, ${scale}); p += ${n}; ${this.push(name, v, 'number')} }`;
+      if (u.typeName === 'fixed') return `{ const ${v} = D(b, p, ${u.size}, ${scale}, end); p += ${u.size}; ${this.push(name, v, 'number')} }`;
+      return `{ let ${n}; ${this.long(n)} const ${v} = D(b, p, ${n}, ${scale}, end); p += ${n}; ${this.push(name, v, 'number')} }`;
     }
     if (time) {
       const v = this.var();
@@ -327,7 +348,7 @@ class Gen {
       case 'null':
         return this.pushNull(name);
       case 'boolean':
-        return `{ const x = b[p++]; if (x > 1) throw new RangeError('bad boolean'); ${this.push(name, 'x === 1', 'value')} }`;
+        return `{ if (p >= end) throw SHORT; const x = b[p++]; if (x > 1) throw new RangeError('bad boolean'); ${this.push(name, 'x === 1', 'value')} }`;
       case 'int':
       case 'long': {
         const v = this.var();
@@ -335,22 +356,22 @@ class Gen {
       }
       case 'float': {
         const v = this.var();
-        return `{ const ${v} = V.getFloat32(p, true); p += 4; ${this.pushNumberOrNull(name, v)} }`;
+        return `{ if (p + 4 > end) throw SHORT; const ${v} = V.getFloat32(p, true); p += 4; ${this.pushNumberOrNull(name, v)} }`;
       }
       case 'double': {
         const v = this.var();
-        return `{ const ${v} = V.getFloat64(p, true); p += 8; ${this.pushNumberOrNull(name, v)} }`;
+        return `{ if (p + 8 > end) throw SHORT; const ${v} = V.getFloat64(p, true); p += 8; ${this.pushNumberOrNull(name, v)} }`;
       }
       case 'string': {
         const n = this.var();
-        return `{ let ${n}; ${this.long(n)} ${this.push(name, `H.text(b, p, ${n})`, 'string')} p += ${n}; }`;
+        return `{ let ${n}; ${this.long(n)} ${this.push(name, `H.text(b, p, ${n}, end)`, 'string')} p += ${n}; }`;
       }
       case 'bytes': {
         const n = this.var();
-        return `{ let ${n}; ${this.long(n)} ${this.push(name, `H.base64(b, p, ${n})`, 'string')} p += ${n}; }`;
+        return `{ let ${n}; ${this.long(n)} ${this.push(name, `H.base64(b, p, ${n}, end)`, 'string')} p += ${n}; }`;
       }
       case 'fixed':
-        return `{ ${this.push(name, `H.base64(b, p, ${u.size})`, 'string')} p += ${u.size}; }`;
+        return `{ ${this.push(name, `H.base64(b, p, ${u.size}, end)`, 'string')} p += ${u.size}; }`;
       case 'enum': {
         const k = this.konst(u.symbols);
         const i = this.var();
@@ -358,7 +379,7 @@ class Gen {
       }
       case 'array': {
         const k = this.konst(valueReader(u, this.h));
-        return `{ st.p = p; const arr = K[${k}](b, st); p = st.p; ${this.push(name, 'JSON.stringify(arr)', 'string')} }`;
+        return `{ st.p = p; st.end = end; const arr = K[${k}](b, st); p = st.p; ${this.push(name, 'JSON.stringify(arr)', 'string')} }`;
       }
       case 'map':
         return this.whole(u, name);
@@ -393,7 +414,7 @@ class Gen {
   /** A value read whole and flattened as a JSON object would be (maps, recursive records). */
   private whole(type: any, name: string): string {
     const k = this.konst(valueReader(type, this.h));
-    return `{ st.p = p; const obj = K[${k}](b, st); p = st.p; const why = F(${JSON.stringify(name)}, obj); if (why !== undefined) return why; }`;
+    return `{ st.p = p; st.end = end; const obj = K[${k}](b, st); p = st.p; const why = F(${JSON.stringify(name)}, obj); if (why !== undefined) return why; }`;
   }
 }
 
@@ -405,8 +426,8 @@ export function compileAvroColumns(type: avro.Type): AvroColumnPlan {
   const names = gen.names;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const make = new Function(
-    'C', 'bind', 'A', 'N', 'S', 'H', 'K', 'D', 'F',
-    `const st = { p: 0 };\nreturn function avroRecord(b, start, end) {\nlet p = start;\nconst V = H.view(b);\n${body}\nif (p !== end) return p > end ? 'Avro payload shorter than its schema' : 'Avro payload longer than its schema';\nreturn undefined;\n};`,
+    'C', 'bind', 'A', 'N', 'S', 'H', 'K', 'D', 'F', 'SHORT',
+    `const st = { p: 0, end: 0 };\nreturn function avroRecord(b, start, end) {\nlet p = start;\nconst V = H.view(b);\n${body}\nif (p !== end) return p > end ? 'Avro payload shorter than its schema' : 'Avro payload longer than its schema';\nreturn undefined;\n};`,
   ) as (...args: unknown[]) => AvroColumnReader;
   return {
     names,
@@ -423,12 +444,12 @@ export function compileAvroColumns(type: avro.Type): AvroColumnPlan {
         else failed = flattenValue({ [name]: obj }, emit);
         return failed;
       };
-      const read = make(C, bind, A, names, set, gen.h, gen.consts, decimal, flat);
+      const read = make(C, bind, A, names, set, gen.h, gen.consts, decimal, flat, SHORT);
       return (b, start, end) => {
         try {
           return read(b, start, end);
         } catch (e) {
-          return `Avro payload does not match its schema (${(e as Error).message})`;
+          return e === SHORT ? SHORT.message : `Avro payload does not match its schema (${(e as Error).message})`;
         }
       };
     },

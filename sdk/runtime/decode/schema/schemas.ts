@@ -119,7 +119,7 @@ export class SchemaEntry {
     if (this.type === 'AVRO') {
       const { valueReader } = require('./avro-columns') as typeof import('./avro-columns');
       this.avroValue ??= valueReader(this.avroType);
-      const st = { p: start + HEADER_BYTES };
+      const st = { p: start + HEADER_BYTES, end };
       const v = this.avroValue(b, st);
       if (st.p !== end) throw new RangeError('Avro payload length does not match its schema');
       return v;
@@ -128,7 +128,7 @@ export class SchemaEntry {
     return JSON.parse(b.toString('utf8', start + HEADER_BYTES, end));
   }
 
-  private avroValue?: (b: Buffer, st: { p: number }) => unknown;
+  private avroValue?: (b: Buffer, st: { p: number; end: number }) => unknown;
 }
 
 const TO_OBJECT = { longs: Number, enums: String, bytes: String, defaults: true } as protobuf.IConversionOptions;

@@ -2,13 +2,16 @@
  * The streaming loop: consume a batch per partition (consumer group, so instances share the
  * partitions), decode and prepare it with kafkalab's runtime (chunk.ts), score through the
  * micro-batcher, publish results and dead letters, and only then commit the batch's offsets
- * (at-least-once).
+ * (at-least-once); with PROCESSING_GUARANTEE=exactly-once the outputs and the offset are written
+ * in one transaction per batch (transactions.ts).
  */
-import { reasonKind, type Scorer } from '@kafkalab/runtime';
+import { openFetcher, readRange, reasonKind, SchemaRegistryClient, type FeatureState, type Scorer, type WindowSource } from '@kafkalab/runtime';
 import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
-import type { Chunk } from './chunk';
+import { loadSchemas, useSchemaRegistry, type Chunk } from './chunk';
+import { avroResults } from './avro-output';
 import { float32Json } from './format';
-import { createResultProducer, sendChunks } from './producer';
+import { createResultProducer, messageBatch, sendChunks } from './producer';
+import { PartitionTransactions } from './transactions';
 import type { Config } from './config';
 import { kafkaLogCreator, type Logger } from './log';
 import type { Metrics } from './metrics';
@@ -60,6 +63,9 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     joined = true;
     assignment = payload.memberAssignment;
+    void transactions?.retain(assignment[config.inputTopic] ?? []);
+    // Window state of partitions taken away is dropped: their new owner restores it.
+    for (const m of [models.live, models.candidate]) m?.windows.keep(assignment[config.inputTopic] ?? []);
     log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, leader: payload.isLeader, assignment: payload.memberAssignment });
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -67,29 +73,82 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     if (!payload.restart) crash(payload.error);
   });
 
+  const transactions = config.processingGuarantee === 'exactly-once' ? new PartitionTransactions(kafka, config, log) : undefined;
+  if (transactions) log.info('exactly-once: one transaction per input batch', { transactionalIds: transactions.idFor(0).replace(/0$/, '<partition>'), encoder: 'kafkajs' });
   await producer.connect();
   const output = await createResultProducer(kafka, producer, config.outputTopic, config.produceEncoder, log);
+  const registry = config.schemaRegistry && new SchemaRegistryClient(config.schemaRegistry);
+  useSchemaRegistry(registry);
+  // OUTPUT_FORMAT=avro: each result's JSON encoded with a schema registered under <OUTPUT_TOPIC>-value.
+  const encode = registry && config.outputFormat === 'avro' ? await avroResults(registry, config.outputTopic, config.passthroughFields) : undefined;
   log.info('result encoder', { encoder: output.encoder });
   await consumer.connect();
   await consumer.subscribe({ topics: [config.inputTopic], fromBeginning: config.fromBeginning });
 
+  // The restore's reads: the group's commits (offset and window checkpoint) and group-less fetches.
+  const admin = kafka.admin();
+  await admin.connect();
+  const fetcher = await openFetcher(kafka, config.inputTopic);
+  await fetcher.connect();
+  const source = (model: ActiveModel): WindowSource<KafkaMessage> => ({
+    committed: async (partition) => {
+      const [t] = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.inputTopic] });
+      const p = t?.partitions.find((x) => x.partition === partition);
+      return { offset: Number(p?.offset ?? -1), metadata: p?.metadata ?? null };
+    },
+    logStart: async (partition) => Number((await admin.fetchTopicOffsets(config.inputTopic)).find((x) => x.partition === partition)?.low ?? 0),
+    read: (partition, from, to, on) =>
+      readRange(fetcher, partition, from, to, async (messages) => {
+        await loadSchemas(messages as unknown as KafkaMessage[]); // framed records replayed into the windows need their schemas too
+        (on as (m: unknown[]) => void)(messages);
+      }),
+    feed: (records, partition, state) => {
+      for (let at = 0; at < records.length; at += config.batchSize) model.chunks.decode(records.slice(at, at + config.batchSize), partition, state);
+    },
+  });
+  /** The model's window state of the partition standing at `offset`, restored first when it does not (gained, or replayed after a failed commit). */
+  const stateAt = async (model: ActiveModel, partition: number, offset: number): Promise<{ state: FeatureState; restoreMs?: number }> => {
+    const ready = model.windows.at(partition, offset);
+    if (ready) return { state: ready };
+    const { state, report } = await model.windows.restore(partition, offset, source(model));
+    metrics.restoreSeconds.observe(report.ms / 1000);
+    metrics.restoredRecords.inc(report.records);
+    log.info('window state restored', { topic: config.inputTopic, ...report });
+    return { state, restoreMs: report.ms };
+  };
+
   // The model (and a candidate in shadow) each batch scores with, swapped between batches (models.ts).
   const models = await ModelSet.start(config, kafka, scorer, metrics, log);
   const handleBatch = async (payload: EachBatchPayload): Promise<void> => {
-    if (payload.batch.isEmpty()) return;
+    if (payload.batch.isEmpty()) {
+      // Only control records (or aborted transactions): the window state stands past them as well.
+      const { batch } = payload;
+      const first = batch.firstOffset();
+      for (const m of [models.live, models.candidate]) {
+        const ready = first === null ? undefined : m?.windows.at(batch.partition, Number(first));
+        if (ready) m!.windows.advance(batch.partition, ready, Number(batch.lastOffset()) + 1);
+      }
+      return;
+    }
     const held = models.acquire();
     try {
       await scoreBatch(payload, held.live, held.candidate);
+    } catch (err) {
+      await transactions?.fail(payload.batch.partition, err); // aborts the batch's open transaction
+      throw err;
     } finally {
       models.release(held);
     }
   };
   const scoreBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload, live: ActiveModel, candidate: ActiveModel | undefined): Promise<void> => {
-    const { scorer, chunks, state, batcher, thresholdJson: threshold, featureJson, versionJson } = live;
+    const { scorer, chunks, windows, batcher, thresholdJson: threshold, featureJson, versionJson } = live;
     const top = new Int32Array(Math.min(config.topFeatures, scorer.width));
     const started = process.hrtime.bigint();
     const { topic, partition, messages } = batch;
+    const { state, restoreMs } = await stateAt(live, partition, Number(batch.firstOffset()));
     metrics.recordsIn.inc(messages.length);
+    const loading = loadSchemas(messages); // new schema ids of framed records, before any state advances
+    if (loading) await loading;
 
     // Window state advances here, synchronously and in offset order; only the model call waits
     // for the batcher, so concurrent partitions never interleave one key's readings.
@@ -100,16 +159,18 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       for (const d of chunk.dead) dead.push(deadLetter(d.message, topic, partition, d.reason));
       prepared.push(chunk);
     }
+    windows.advance(partition, state, Number(batch.lastOffset()) + 1);
     const shadow = candidate && shadowComparison(candidate, messages, partition, config.batchSize);
-    const reconstructions = await Promise.all(prepared.map((c) => batcher.submit(c.matrix, c.rows)));
+    const reconstructions = await Promise.all(prepared.map((c) => batcher.submit(c.input, c.rows)));
     await shadow?.scored;
 
-    const results = output.batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
+    const txn = await transactions?.begin(partition);
+    const results = txn ? messageBatch(txn, config.outputTopic) : output.batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
     const source = `,"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":`;
     let anomalies = 0;
     prepared.forEach((c, i) => {
       const recon = reconstructions[i];
-      const scores = scorer.scores(c.matrix, recon);
+      const scores = scorer.scores(c.input, recon);
       live.drift?.observe(c.matrix, c.rows);
       for (let r = 0; r < c.rows; r++) live.scores.observe(scores[r]);
       let errors: Float32Array | undefined; // only when some row is published (anomalies mode often has none)
@@ -121,19 +182,25 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
         if (!anomaly && config.outputMode === 'anomalies') continue;
         let t = '';
         if (config.topFeatures > 0) {
-          errors ??= scorer.errors(c.matrix, recon);
+          errors ??= scorer.errors(c.input, recon);
           const n = scorer.topInto(errors, r, top);
           const base = r * scorer.width;
           for (let k = 0; k < n; k++) t += `${k ? ',' : ''}${featureJson[top[k]]}${float32Json(errors[base + top[k]])}}`;
         }
         const fields = config.passthroughFields.length ? `,"fields":{${c.fields[r]}}` : '';
         const key = m.key === null ? 'null' : JSON.stringify(m.key.toString('utf8'));
-        results.add(m.key, `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly}${versionJson},"top":[${t}]${fields}${shadowJson}}`, Number(m.timestamp));
+        const json = `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly}${versionJson},"top":[${t}]${fields}${shadowJson}}`;
+        results.add(m.key, encode ? encode(json) : json, Number(m.timestamp));
       }
     });
 
     const comparison = shadow?.summary(live, topic);
-    await Promise.all([results.send(), sendChunks(producer, config.dlqTopic, dead), comparison ? sendChunks(producer, config.shadowTopic, [comparison]) : undefined]);
+    if (txn) {
+      // One transaction's sends one after another (kafkajs registers partitions per send).
+      await results.send();
+      await sendChunks(txn, config.dlqTopic, dead);
+      if (comparison) await sendChunks(txn, config.shadowTopic, [comparison]);
+    } else await Promise.all([results.send(), sendChunks(producer, config.dlqTopic, dead), comparison ? sendChunks(producer, config.shadowTopic, [comparison]) : undefined]);
     if (shadow) {
       metrics.shadowRows.inc(shadow.rows);
       metrics.shadowDisagreements.inc(shadow.disagreements);
@@ -143,13 +210,21 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     if (dead.length) for (const d of dead) metrics.dlq.inc(1, { reason: reasonKind(String(d.headers![DLQ_HEADERS.reason])) });
 
     // A revoked partition belongs to another member now: it re-reads from the last commit,
-    // which duplicates these outputs but loses nothing.
-    if (!isRunning() || isStale()) return;
+    // which duplicates these outputs (at-least-once; exactly-once aborts them) but loses nothing.
+    if (!isRunning() || isStale()) {
+      await transactions?.abort(partition);
+      return;
+    }
     const last = batch.lastOffset();
+    // The window checkpoint goes with the offset, in one commit: the restore's starting point.
+    const commit = { topic, partition, offset: (BigInt(last) + 1n).toString(), metadata: windows.checkpoint(state, Number(last) + 1) };
+    if (transactions) await transactions.commit(commit);
+    else await consumer.commitOffsets([commit]);
     resolveOffset(last);
-    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
     metrics.lag.set(Math.max(0, Number(batch.highWatermark) - Number(last) - 1), { topic, partition });
-    metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    metrics.batchSeconds.observe(seconds);
+    if (restoreMs !== undefined) log.info('first batch after a restore committed', { topic, partition, records: messages.length, restoreMs, batchMs: seconds * 1000 });
     await heartbeat();
   };
 
@@ -168,6 +243,9 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       // kafkajs waits for the running eachBatch calls to finish before it leaves the group.
       await consumer.disconnect();
       await models.stop();
+      await transactions?.close();
+      await fetcher.disconnect();
+      await admin.disconnect();
       await output.disconnect();
       await producer.disconnect();
     },

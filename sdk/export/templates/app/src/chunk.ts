@@ -3,12 +3,14 @@
  * notebook does (decoding, flattening, type rules, rejected rows, window state, scaling): the
  * app only keeps track of which message each prepared row came from.
  */
-import { ColumnSet, RecordDecoder, rowColumns, type FeatureState, type Scorer } from '@kafkalab/runtime';
+import { ColumnSet, RecordDecoder, rowColumns, SchemaCache, type FeatureState, type Scorer, type SchemaSource } from '@kafkalab/runtime';
 import type { KafkaMessage } from 'kafkajs';
 
 export interface Chunk {
   /** Scaled feature rows of the messages that can be scored, row-major. */
   matrix: Float32Array;
+  /** What the model reads: `matrix`, or for a sequence model each row's window of rows. */
+  input: Float32Array;
   rows: number;
   /** The message of each prepared row. */
   source: KafkaMessage[];
@@ -16,6 +18,21 @@ export interface Chunk {
   fields: string[];
   /** Messages that cannot be scored and why: decoding (the reason a notebook read reports) or the model's rows rule. */
   dead: { message: KafkaMessage; reason: string }[];
+}
+
+/**
+ * Schemas of Confluent-framed input (Avro, Protobuf, JSON Schema), shared by every model
+ * version's decoder; without a registry, framed records are dead letters saying so.
+ */
+let schemas = new SchemaCache();
+
+export function useSchemaRegistry(source: SchemaSource | undefined): void {
+  schemas = new SchemaCache(source);
+}
+
+/** Fetches the schemas of framed records among `messages` before they are decoded; undefined when none is new. */
+export function loadSchemas(messages: readonly KafkaMessage[]): Promise<void> | undefined {
+  return schemas.prepare(messages);
 }
 
 export class ChunkDecoder {
@@ -29,7 +46,7 @@ export class ChunkDecoder {
   ) {
     const spec = scorer.spec;
     this.names = [...spec.inputs.map((i) => i.name), ...(spec.key === undefined ? [] : [spec.key])];
-    this.decoder = new RecordDecoder(this.set, { columns: [...this.names, ...passthrough] });
+    this.decoder = new RecordDecoder(this.set, { columns: [...this.names, ...passthrough], schemas });
   }
 
   /**
@@ -46,14 +63,15 @@ export class ChunkDecoder {
       if (reason !== undefined) dead.push({ message: m, reason });
       else byRow.push(m);
     }
-    const p = this.scorer.prepare(rowColumns(set, this.names), set.rows, state);
+    // Each row's offset goes with it into the window state: the commit's checkpoint is made of them.
+    const p = this.scorer.prepare(rowColumns(set, this.names), set.rows, state, undefined, Float64Array.from(byRow, (m) => Number(m.offset)));
     for (let r = 0; r < set.rows; r++) {
       const reason = p.problems[r];
       if (reason !== undefined) dead.push({ message: byRow[r], reason });
     }
     const source = Array.from(p.index, (r) => byRow[r]);
     const fields = this.passthrough.length ? Array.from(p.index, (r) => this.fieldsJson(r)) : [];
-    return { matrix: p.matrix, rows: p.rows, source, fields, dead };
+    return { matrix: p.matrix, input: p.input, rows: p.rows, source, fields, dead };
   }
 
   private fieldsJson(row: number): string {

@@ -33,6 +33,11 @@ export interface Config {
   heartbeatIntervalMs: number;
   /** Who encodes the output records: kafkalab's record-batch writer (fast) or kafkajs's producer. */
   produceEncoder: 'kafkalab' | 'kafkajs';
+  /** at-least-once: outputs acknowledged, then offsets committed; exactly-once: both in one Kafka transaction (transactions.ts). */
+  processingGuarantee: 'at-least-once' | 'exactly-once';
+  /** exactly-once: transactional ids are `<prefix>.<inputTopic>.<partition>` (default: the group id). */
+  transactionalIdPrefix: string;
+  transactionTimeoutMs: number;
   ssl?: { rejectUnauthorized: boolean; ca?: string[]; cert?: string; key?: string; passphrase?: string } | true;
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
   port: number;
@@ -46,6 +51,10 @@ export interface Config {
   shadowTopic: string;
   /** Rows per half of the sliding window the drift figures cover. */
   driftWindow: number;
+  /** The Schema Registry of Confluent-framed input (Avro, Protobuf, JSON Schema) and of Avro output. */
+  schemaRegistry?: { url: string; auth?: { username: string; password: string } };
+  /** Results as JSON text (default) or as Avro registered under `<OUTPUT_TOPIC>-value`. */
+  outputFormat: 'json' | 'avro';
 }
 
 export class ConfigError extends Error {
@@ -169,6 +178,9 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTimeoutMs: int('SESSION_TIMEOUT_MS', 30_000, 6_000, 3_600_000),
     heartbeatIntervalMs: int('HEARTBEAT_INTERVAL_MS', 1000, 100, 1_200_000),
     produceEncoder: oneOf<'kafkalab' | 'kafkajs'>('PRODUCE_ENCODER', 'kafkalab', ['kafkalab', 'kafkajs']),
+    processingGuarantee: oneOf<'at-least-once' | 'exactly-once'>('PROCESSING_GUARANTEE', 'at-least-once', ['at-least-once', 'exactly-once']),
+    transactionalIdPrefix: str('TRANSACTIONAL_ID_PREFIX', str('GROUP_ID', defaults.groupId)),
+    transactionTimeoutMs: int('TRANSACTION_TIMEOUT_MS', 60_000, 1000, 900_000),
     ssl,
     sasl,
     port: int('PORT', 8080, 0, 65535),
@@ -178,7 +190,10 @@ export function loadConfig(env: Env = process.env): Config {
     modelName: str('MODEL_NAME', 'model'),
     shadowTopic: str('SHADOW_TOPIC', `${outputTopic}-shadow`),
     driftWindow: int('DRIFT_WINDOW', 50_000, 100, 100_000_000),
+    schemaRegistry: schemaRegistry(env, problems),
+    outputFormat: oneOf<'json' | 'avro'>('OUTPUT_FORMAT', 'json', ['json', 'avro']),
   };
+  if (config.outputFormat === 'avro' && !config.schemaRegistry) problems.push('OUTPUT_FORMAT=avro needs SCHEMA_REGISTRY_URL (the results\' schema is registered there)');
   for (const [name, t] of [['MODEL_TOPIC', config.modelTopic], ['SHADOW_TOPIC', config.shadowTopic]] as const) {
     if (t !== undefined && !/^[a-zA-Z0-9._-]{1,249}$/.test(t)) problems.push(`${name}="${t}" is not a valid Kafka topic name (letters, digits, ".", "_", "-")`);
   }
@@ -191,11 +206,26 @@ export function loadConfig(env: Env = process.env): Config {
   return config;
 }
 
+/** SCHEMA_REGISTRY_URL, with SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO=user:secret as Confluent's clients take it. */
+function schemaRegistry(env: Env, problems: string[]): Config['schemaRegistry'] {
+  const url = env.SCHEMA_REGISTRY_URL?.trim();
+  const info = env.SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO ?? '';
+  if (!url) {
+    if (info) problems.push('SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO is set but SCHEMA_REGISTRY_URL is not');
+    return undefined;
+  }
+  if (!/^https?:\/\/[^\s/]+/.test(url)) problems.push('SCHEMA_REGISTRY_URL must look like http://host:8081');
+  const colon = info.indexOf(':');
+  if (info && colon <= 0) problems.push('SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO must be user:secret');
+  return info && colon > 0 ? { url, auth: { username: info.slice(0, colon), password: info.slice(colon + 1) } } : { url };
+}
+
 /** The configuration as it is safe to log: no secrets. */
 export function describeConfig(c: Config): Record<string, unknown> {
   return {
     ...c,
     ssl: c.ssl ? (c.ssl === true ? 'on' : { rejectUnauthorized: c.ssl.rejectUnauthorized, ca: Boolean(c.ssl.ca), clientCert: Boolean(c.ssl.cert) }) : 'off',
     sasl: c.sasl ? { mechanism: c.sasl.mechanism, username: c.sasl.username } : 'off',
+    schemaRegistry: c.schemaRegistry ? { url: c.schemaRegistry.url.replace(/\/\/[^@/]*@/, '//***@'), username: c.schemaRegistry.auth?.username } : 'off',
   };
 }

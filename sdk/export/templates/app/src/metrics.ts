@@ -87,6 +87,8 @@ export class Metrics {
   readonly batches = new Counter('scorer_model_batches_total', 'Model calls (one per micro-batch)');
   readonly batchSeconds = new Histogram('scorer_batch_duration_seconds', 'Time from a Kafka batch arriving to its offsets being committed', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
   readonly modelSeconds = new Histogram('scorer_model_duration_seconds', 'Time of one model call', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]);
+  readonly restoreSeconds = new Histogram('scorer_window_restore_seconds', 'Time to restore a gained or replayed partition\'s window state before scoring it', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+  readonly restoredRecords = new Counter('scorer_window_restored_records_total', 'Records re-read to restore window state');
   readonly lag = new Gauge('scorer_consumer_lag', 'High watermark minus the next offset to consume, per partition, as of the last batch');
   readonly ready = new Gauge('scorer_ready', '1 while the scorer runs (model loaded, consumer started), 0 while it shuts down');
   readonly info = new Gauge('scorer_info', 'Static information about this scorer');
@@ -111,7 +113,7 @@ export class Metrics {
     for (const fn of this.collectors) fn();
     const uptime = `# HELP scorer_uptime_seconds Seconds since the process started\n# TYPE scorer_uptime_seconds gauge\nscorer_uptime_seconds ${(Date.now() - this.started) / 1000}`;
     const all: Metric[] = [
-      this.recordsIn, this.recordsScored, this.recordsOut, this.anomalies, this.dlq, this.batches, this.batchSeconds, this.modelSeconds, this.lag, this.ready, this.info,
+      this.recordsIn, this.recordsScored, this.recordsOut, this.anomalies, this.dlq, this.batches, this.batchSeconds, this.modelSeconds, this.restoreSeconds, this.restoredRecords, this.lag, this.ready, this.info,
       this.modelInfo, this.modelSwaps, this.modelErrors, this.drift, this.driftRows, this.shadowRows, this.shadowDisagreements,
     ];
     // One HELP/TYPE header per metric name, however many versions have a histogram.

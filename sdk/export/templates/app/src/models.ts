@@ -9,7 +9,7 @@
  * makes the shadow instance the live one without a reload. Window state carries over when the
  * new version keeps the same windows.
  */
-import { DriftMonitor, ModelFeed, readModelVersion, Scorer, type BackendName, type FeatureState, type ModelRole, type ModelVersion } from '@kafkalab/runtime';
+import { DriftMonitor, ModelFeed, PartitionWindows, readModelVersion, Scorer, type BackendName, type ModelRole, type ModelVersion } from '@kafkalab/runtime';
 import type { Kafka } from 'kafkajs';
 import { MatrixBatcher } from './batcher';
 import { ChunkDecoder } from './chunk';
@@ -24,7 +24,8 @@ const SCORE_BUCKETS = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 100];
 export class ActiveModel {
   readonly chunks: ChunkDecoder;
   readonly batcher: MatrixBatcher;
-  readonly state: FeatureState;
+  /** Window state per partition, restored by app.ts before a gained or replayed partition is scored. */
+  readonly windows: PartitionWindows;
   readonly drift: DriftMonitor | undefined;
   readonly scores: Histogram;
   /** Constant JSON fragments of each result. */
@@ -41,11 +42,9 @@ export class ActiveModel {
     metrics: Metrics,
   ) {
     this.chunks = new ChunkDecoder(scorer, config.passthroughFields);
-    // One window state for every partition this instance reads: a key's records share one
-    // partition when producers key records by the window key, so partitions never interleave a key.
-    this.state = scorer.newState();
+    this.windows = new PartitionWindows(() => scorer.newState());
     this.batcher = new MatrixBatcher({
-      width: scorer.width,
+      width: scorer.inputWidth,
       maxRows: config.batchSize,
       maxMs: config.batchMs,
       run: async (input, rows) => scorer.reconstruct(input, rows),
@@ -159,7 +158,7 @@ export class ModelSet {
       return;
     }
     // Set synchronously after the load: batches already running keep the version they started with.
-    next.state.inherit(this.live.state);
+    next.windows.inherit(this.live.windows);
     const old = role === 'live' ? this.live : this.candidate;
     if (role === 'live') this.live = next;
     else this.candidate = next;

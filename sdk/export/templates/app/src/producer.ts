@@ -16,7 +16,7 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from './log';
 
 export interface OutputBatch {
-  add(key: Buffer | null, value: string, timestamp: number): void;
+  add(key: Buffer | null, value: string | Buffer, timestamp: number): void;
   readonly count: number;
   /** Resolves once the broker acknowledged every record added (acks=all). */
   send(): Promise<void>;
@@ -38,7 +38,7 @@ const TIMEOUT_MS = 30_000;
  * Sends `messages` in chunks, one after another: chunks sent at once may land out of order
  * within a partition (found by running the fast path's tests through this fallback).
  */
-export async function sendChunks(producer: Producer, topic: string, messages: Message[]): Promise<void> {
+export async function sendChunks(producer: Pick<Producer, 'send'>, topic: string, messages: Message[]): Promise<void> {
   for (let at = 0; at < messages.length; at += SEND_CHUNK) await producer.send({ topic, messages: messages.slice(at, at + SEND_CHUNK), acks: -1, timeout: TIMEOUT_MS });
 }
 
@@ -49,17 +49,20 @@ export async function createResultProducer(kafka: Kafka, producer: Producer, top
   }
   return {
     encoder: 'kafkajs',
-    batch: (t) => {
-      const messages: Message[] = [];
-      return {
-        add: (key, value, timestamp) => void messages.push({ key, value, timestamp: String(timestamp) }),
-        get count() {
-          return messages.length;
-        },
-        send: () => sendChunks(producer, t, messages),
-      };
-    },
+    batch: (t) => messageBatch(producer, t),
     disconnect: async () => undefined,
+  };
+}
+
+/** Results as kafkajs messages, sent through `sender` (a producer, or a transaction). */
+export function messageBatch(sender: Pick<Producer, 'send'>, topic: string): OutputBatch {
+  const messages: Message[] = [];
+  return {
+    add: (key, value, timestamp) => void messages.push({ key, value, timestamp: String(timestamp) }),
+    get count() {
+      return messages.length;
+    },
+    send: () => sendChunks(sender, topic, messages),
   };
 }
 

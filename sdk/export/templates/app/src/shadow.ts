@@ -26,10 +26,10 @@ export interface ShadowRun {
 export function shadowComparison(candidate: ActiveModel, messages: KafkaMessage[], partition: number, chunkSize: number): ShadowRun {
   const byOffset = new Map<string, { score: number; anomaly: boolean }>();
   const chunks: Chunk[] = [];
-  for (let at = 0; at < messages.length; at += chunkSize) chunks.push(candidate.chunks.decode(messages.slice(at, at + chunkSize), partition, candidate.state));
-  const scored = Promise.all(chunks.map((c) => candidate.batcher.submit(c.matrix, c.rows))).then((recons) => {
+  for (let at = 0; at < messages.length; at += chunkSize) chunks.push(candidate.chunks.decode(messages.slice(at, at + chunkSize), partition, candidate.windows.state(partition)));
+  const scored = Promise.all(chunks.map((c) => candidate.batcher.submit(c.input, c.rows))).then((recons) => {
     chunks.forEach((c, i) => {
-      const scores = candidate.scorer.scores(c.matrix, recons[i]);
+      const scores = candidate.scorer.scores(c.input, recons[i]);
       for (let r = 0; r < c.rows; r++) {
         candidate.scores.observe(scores[r]);
         byOffset.set(c.source[r].offset, { score: scores[r], anomaly: candidate.scorer.isAnomaly(scores[r]) });

@@ -27,7 +27,7 @@ async function verdicts(scorer: Scorer) {
   const messages = golden.records.map((r, i) => ({ key: null, value: Buffer.from(JSON.stringify(r)), offset: String(i), timestamp: '0', headers: {} }) as unknown as KafkaMessage);
   const chunk = new ChunkDecoder(scorer, []).decode(messages, 0, scorer.newState());
   const scores: (number | null)[] = new Array(messages.length).fill(null);
-  const s = scorer.scores(chunk.matrix, scorer.reconstruct(chunk.matrix, chunk.rows));
+  const s = scorer.scores(chunk.input, scorer.reconstruct(chunk.input, chunk.rows));
   chunk.source.forEach((m, k) => (scores[Number(m.offset)] = s[k]));
   const problems: (string | null)[] = new Array(messages.length).fill(null);
   for (const d of chunk.dead) problems[Number(d.message.offset)] = d.reason;

@@ -1,0 +1,129 @@
+// Exactly-once stream jobs: `.to(topic, { guarantee: 'exactly-once' })` writes outputs and input
+// offsets in one transaction: stopped and restarted at random moments, the read_committed output
+// holds every input exactly once; a window job's windows come out once and whole; an instance
+// with the same transactional id fences the older one.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import type { KafkaConnection } from '../../sdk/kafka/connect';
+import { startEmbeddedKafka, stopEmbeddedKafka, type EmbeddedKafka } from '../kafka/helpers';
+import { recordsOf } from '../../sdk/frame/dataframe';
+import { expectedWindows } from '../heavy/stream-chaos';
+
+let env: EmbeddedKafka;
+let kafka: KafkaConnection;
+const BASE = Date.parse('2026-11-20T00:00:00Z');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test.before(async () => {
+  env = await startEmbeddedKafka({ groups: { initialRebalanceDelayMs: 0 } });
+  kafka = env.kafka;
+});
+test.after(() => stopEmbeddedKafka(env ?? {}));
+
+async function committedSum(group: string, topic: string): Promise<number> {
+  const c = await kafka.admin.fetchOffsets({ groupId: group, topics: [topic] });
+  return (c[0]?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+}
+
+test('stopped at random moments and restarted: every input exactly once in the read_committed output', async () => {
+  let run = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 500, max: 3000 }), fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 4 }), async (n, stopsAfterMs, partitions) => {
+      run++;
+      const IN = `eos-in-${run}`;
+      const OUT = `eos-out-${run}`;
+      const GROUP = `eos-g-${run}`;
+      await kafka.createTopic(IN, { partitions });
+      await kafka.createTopic(OUT, { partitions: 2 });
+      await kafka.topic(IN).produce(Array.from({ length: n }, (_, seq) => ({ seq, k: `k${seq % 13}` })), { key: 'k' });
+      const start = () =>
+        kafka
+          .topic(IN)
+          .stream({ group: GROUP, from: 'earliest', batch: { size: 97, ms: 20 } })
+          .filter((r) => (r.seq as number) % 10 !== 3)
+          .map((r) => ({ seq: r.seq, p: r._partition, o: r._offset }))
+          .to(OUT, { guarantee: 'exactly-once' });
+      for (const ms of stopsAfterMs) {
+        const job = await start();
+        await sleep(ms);
+        await job.stop();
+      }
+      const job = await start();
+      const end = Date.now() + 60_000;
+      while ((await committedSum(GROUP, IN)) < n) {
+        if (Date.now() > end) throw new Error('the job did not commit every input');
+        await sleep(50);
+      }
+      await job.stop();
+      const out = recordsOf(await kafka.topic(OUT).read({ from: 'earliest', to: 'latest' }));
+      const seqs = out.map((r) => r.seq as number).sort((a, b) => a - b);
+      const expected = Array.from({ length: n }, (_, i) => i).filter((i) => i % 10 !== 3);
+      assert.equal(seqs, expected, 'read_committed output: each kept input once');
+      assert.is(job.stats.committed !== undefined, true);
+    }),
+    { numRuns: 6 },
+  );
+});
+
+test('a window job in transactions: every window once and whole across stop() and restart', async () => {
+  const n = 4000;
+  await kafka.createTopic('eosw-in', { partitions: 2 });
+  await kafka.createTopic('eosw-out', { partitions: 1 });
+  const rows = Array.from({ length: n }, (_, seq) => ({ seq, k: `k${seq % 7}`, ts: BASE + seq * 50 }));
+  await kafka.topic('eosw-in').produce(rows, { key: 'k', timestamp: 'ts' });
+  const job1 = await kafka
+    .topic('eosw-in')
+    .stream({ group: 'eosw', from: 'earliest', batch: { size: 200, ms: 20 } })
+    .window({ size: '10s', by: 'k' })
+    .agg({ seq: ['count', 'sum'] })
+    .to('eosw-out', { guarantee: 'exactly-once' });
+  await sleep(300);
+  await job1.stop();
+  const job2 = await kafka
+    .topic('eosw-in')
+    .stream({ group: 'eosw', from: 'earliest', to: 'latest', batch: { size: 200, ms: 20 } })
+    .window({ size: '10s', by: 'k' })
+    .agg({ seq: ['count', 'sum'] })
+    .to('eosw-out', { guarantee: 'exactly-once' });
+  await job2.done;
+  const expected = expectedWindows(rows);
+  const out = recordsOf(await kafka.topic('eosw-out').read({ from: 'earliest', to: 'latest' }));
+  const seen = new Map<string, number>();
+  for (const r of out) {
+    const id = `${r.k} ${r.window_start}`;
+    const e = expected.get(id);
+    assert.ok(e && e.count === r.seq_count && e.sum === r.seq_sum, `window ${id} whole`);
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+  }
+  assert.is(seen.size, expected.size, 'every window emitted');
+  assert.ok([...seen.values()].every((c) => c === 1), 'no window emitted twice');
+});
+
+test('exactly-once needs a group; a second job with the same partitions fences the first', async () => {
+  await kafka.createTopic('eosf-in', { partitions: 1 });
+  await kafka.createTopic('eosf-out', { partitions: 1 });
+  let err: Error | undefined;
+  try {
+    await kafka.topic('eosf-in').stream({ from: 'earliest' }).to('eosf-out', { guarantee: 'exactly-once' });
+  } catch (e) {
+    err = e as Error;
+  }
+  assert.match(String(err?.message), /consumer group/);
+  const t = kafka.topic('eosf-in');
+  await t.produce(Array.from({ length: 50 }, (_, seq) => ({ seq })));
+  const first = await t.stream({ group: 'eosf', from: 'earliest', batch: { size: 10, ms: 10 } }).to('eosf-out', { guarantee: 'exactly-once' });
+  const end = Date.now() + 20_000;
+  while ((await committedSum('eosf', 'eosf-in')) < 50 && Date.now() < end) await sleep(50);
+  // A zombie's successor: the same transactional id from another producer bumps the epoch.
+  const zombieKiller = env.kafka.kafka.producer({ transactionalId: 'kafkalab-eos.eosf.eosf-in.eosf-out.0', idempotent: true, maxInFlightRequests: 1 });
+  await zombieKiller.connect();
+  await (await zombieKiller.transaction()).abort().catch(() => undefined);
+  await t.produce([{ seq: 50 }]);
+  const failed = await Promise.race([first.done.then(() => false, () => true), sleep(15_000).then(() => 'timeout')]);
+  assert.is(failed, true, 'the fenced job fails instead of writing');
+  await zombieKiller.disconnect();
+  await first.stop();
+});
+
+test.run();
