@@ -169,6 +169,7 @@ async function main(): Promise<void> {
       const output = guarantee === 'at-least-once' ? 'bench-output' : `bench-output-${guarantee}`;
       if (guarantee !== 'at-least-once') await admin.createTopics({ topics: [{ topic: output, numPartitions: PARTITIONS }], waitForLeaders: true });
       apps.length = 0;
+      samples.length = 0;
       const brokerCpu0 = process.cpuUsage();
       for (let i = 0; i < INSTANCES; i++) {
         apps.push(await startAppProcess(appDir, { KAFKA_BROKERS: broker.bootstrap, GROUP_ID: group, OUTPUT_TOPIC: output, PROCESSING_GUARANTEE: guarantee, LOG_LEVEL: 'info', PARTITIONS_CONCURRENTLY: String(PARTITIONS) }));

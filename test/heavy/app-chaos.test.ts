@@ -71,8 +71,8 @@ async function chaos(c: ChaosCase): Promise<void> {
     OUTPUT_MODE: 'all',
     TOP_FEATURES: '0',
     BATCH_SIZE: '512',
-    SESSION_TIMEOUT_MS: '6000',
-    HEARTBEAT_INTERVAL_MS: '500',
+    SESSION_TIMEOUT_MS: '10000',
+    HEARTBEAT_INTERVAL_MS: '1000',
   };
   const all: AppProcess[] = [];
   const start = async (): Promise<AppProcess> => {
@@ -106,7 +106,9 @@ async function chaos(c: ChaosCase): Promise<void> {
       // Rolling restart: each instance in turn drains, commits, leaves; its replacement joins.
       for (let k = 0; k < live.length; k++) {
         live[k].kill('SIGTERM');
-        assert.is(await live[k].exited, 0, 'a SIGTERMed instance exits cleanly');
+        const code = await live[k].exited;
+        if (code !== 0) console.log(`instance ${k} exited ${code}; its last logs:\n${live[k].logs.slice(-12).map((l) => JSON.stringify(l)).join('\n')}`);
+        assert.is(code, 0, 'a SIGTERMed instance exits cleanly');
         faults.push(`SIGTERM instance ${k} after chunk ${i + 1}/${CHUNKS} (${Date.now() - t0} ms)`);
         live[k] = await start();
       }
@@ -159,12 +161,15 @@ async function chaos(c: ChaosCase): Promise<void> {
   const fromCheckpoint = restores.filter((r) => r.kind === 'checkpoint' && r.records > 0);
   assert.ok(fromCheckpoint.length >= 4, `restores from a checkpoint: ${JSON.stringify(byKind)}`);
   assert.is(byKind['log-start'] ?? 0, 0, 'every restore found its checkpoint');
-  const firstBatches = all.flatMap((p) => p.logs.filter((l) => l.msg === 'first batch after a restore committed')) as unknown as { batchMs: number; restoreMs: number; records: number }[];
+  const firstBatches = all.flatMap((p) => p.logs.filter((l) => l.msg === 'first batch after a rebalance committed')) as unknown as { batchMs: number; sinceJoinMs: number; records: number }[];
+  const ahead = restores.filter((r) => r.kind === 'checkpoint').length;
   const ms = (xs: number[]) => (xs.length ? `median ${median(xs).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms` : 'none');
 
   // SIGTERM the last three: they drain, commit and leave; the group's offsets reach the end.
   for (const p of live) p.kill('SIGTERM');
-  assert.equal(await Promise.all(live.map((p) => p.exited)), [0, 0, 0]);
+  const codes = await Promise.all(live.map((p) => p.exited));
+  live.forEach((p, i) => codes[i] !== 0 && console.log(`instance ${i} exited ${codes[i]}; its last logs:\n${p.logs.slice(-12).map((l) => JSON.stringify(l)).join('\n')}`));
+  assert.equal(codes, [0, 0, 0]);
   const committed = await kafka.admin.fetchOffsets({ groupId: env.GROUP_ID, topics: [topic] });
   const ends = await kafka.admin.fetchTopicOffsets(topic);
   for (const p of committed[0].partitions) assert.is(p.offset, ends.find((e) => e.partition === p.partition)!.high, `partition ${p.partition} committed to the end`);
@@ -174,7 +179,7 @@ async function chaos(c: ChaosCase): Promise<void> {
       `${c.name}: ${total} records, ${PARTITIONS} partitions, 3 instances; ${faults.join('; ')}`,
       `  lost 0; results ${results.length}, duplicates ${results.length - distinct.size}; ${compared} results compared with the notebook, max |app - notebook| ${maxDiff.toExponential(2)}; ${anomalies} anomalies in the notebook, every verdict the same`,
       `  restores: ${JSON.stringify(byKind)}; from a checkpoint: records re-read per restore ${ms(fromCheckpoint.map((r) => r.records)).replace(/ ms/g, '')}, keys ${ms(fromCheckpoint.map((r) => r.keys)).replace(/ ms/g, '')}, restore time ${ms(fromCheckpoint.map((r) => r.ms))} (asking for the commit and log start: ${ms(fromCheckpoint.map((r) => r.lookupMs))})`,
-      `  first batch after a restore (restore included): ${ms(firstBatches.map((b) => b.batchMs))} over ${firstBatches.length} batches`,
+      `  first batch of a gained partition: committed ${ms(firstBatches.map((b) => b.sinceJoinMs))} after the group join; the batch itself ${ms(firstBatches.map((b) => b.batchMs))} (${firstBatches.length} partitions gained; ${ahead} restores from a checkpoint)`,
     ].join('\n'),
   );
   ae.dispose();

@@ -56,9 +56,9 @@ export interface WindowSource<R extends WindowRecord = WindowRecord> {
   /** The partition's first offset still in the log. */
   logStart(partition: number): Promise<number>;
   /** Every data record of the partition in [from, to), in offset order, in chunks (control records and aborted transactions left out). */
-  read(partition: number, from: number, to: number, onRecords: (records: R[]) => void): Promise<void>;
-  /** Decodes and prepares records in order into `state` exactly as scoring does (the output is not needed). */
-  feed(records: R[], partition: number, state: FeatureState): void;
+  read(partition: number, from: number, to: number, onRecords: (records: R[]) => void | Promise<void>): Promise<void>;
+  /** Decodes and prepares records in order into `state` exactly as scoring does (the output is not needed); may wait (e.g. for schemas). */
+  feed(records: R[], partition: number, state: FeatureState): void | Promise<void>;
 }
 
 export interface RestoreReport {
@@ -98,6 +98,11 @@ export class PartitionWindows {
   at(partition: number, offset: number): FeatureState | undefined {
     const p = this.parts.get(partition);
     return p && p.next === offset ? p.state : undefined;
+  }
+
+  /** Whether the partition has state (restored, or being restored). */
+  has(partition: number): boolean {
+    return this.parts.has(partition);
   }
 
   /** `state` (the partition's, from `at` or `restore`) now holds every record below `next`. */
@@ -183,9 +188,9 @@ export class PartitionWindows {
     this.parts.set(partition, { state, next: from });
     let records = 0;
     if (from < to) {
-      await source.read(partition, from, to, (batch) => {
+      await source.read(partition, from, to, async (batch) => {
         records += batch.length;
-        source.feed(batch, partition, state);
+        await source.feed(batch, partition, state);
       });
     }
     this.parts.set(partition, { state, next: to });

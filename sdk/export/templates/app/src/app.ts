@@ -18,6 +18,9 @@ import type { Metrics } from './metrics';
 import { ModelSet, type ActiveModel } from './models';
 import { shadowComparison } from './shadow';
 
+/** Commit errors that mean the member no longer owns its partitions as of this generation (Kafka's names). */
+const GROUP_MOVED_ON = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID']);
+
 export const DLQ_HEADERS = {
   reason: 'kafkalab.error',
   topic: 'kafkalab.source.topic',
@@ -64,8 +67,15 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     joined = true;
     assignment = payload.memberAssignment;
     void transactions?.retain(assignment[config.inputTopic] ?? []);
-    // Window state of partitions taken away is dropped: their new owner restores it.
-    for (const m of [models.live, models.candidate]) m?.windows.keep(assignment[config.inputTopic] ?? []);
+    // Window state of partitions taken away is dropped: their new owner restores it. Gained
+    // partitions are restored now, while kafkajs looks up their offsets and fetches.
+    const owned = assignment[config.inputTopic] ?? [];
+    for (const m of [models.live, models.candidate]) m?.windows.keep(owned);
+    for (const p of owned) {
+      if (models.live.windows.has(p)) continue;
+      gainedAt.set(p, process.hrtime.bigint());
+      if (!restoring.has(p)) restoring.set(p, restoreAhead(p));
+    }
     log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, leader: payload.isLeader, assignment: payload.memberAssignment });
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -100,7 +110,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     read: (partition, from, to, on) =>
       readRange(fetcher, partition, from, to, async (messages) => {
         await loadSchemas(messages as unknown as KafkaMessage[]); // framed records replayed into the windows need their schemas too
-        (on as (m: unknown[]) => void)(messages);
+        await on(messages as unknown as KafkaMessage[]);
       }),
     feed: (records, partition, state) => {
       for (let at = 0; at < records.length; at += config.batchSize) model.chunks.decode(records.slice(at, at + config.batchSize), partition, state);
@@ -108,13 +118,31 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   });
   /** The model's window state of the partition standing at `offset`, restored first when it does not (gained, or replayed after a failed commit). */
   const stateAt = async (model: ActiveModel, partition: number, offset: number): Promise<{ state: FeatureState; restoreMs?: number }> => {
+    await restoring.get(partition);
     const ready = model.windows.at(partition, offset);
-    if (ready) return { state: ready };
+    return ready ? { state: ready } : restore(model, partition, offset);
+  };
+  const restore = async (model: ActiveModel, partition: number, offset: number): Promise<{ state: FeatureState; restoreMs: number }> => {
     const { state, report } = await model.windows.restore(partition, offset, source(model));
     metrics.restoreSeconds.observe(report.ms / 1000);
     metrics.restoredRecords.inc(report.records);
     log.info('window state restored', { topic: config.inputTopic, ...report });
     return { state, restoreMs: report.ms };
+  };
+  /** A gained partition's restore up to its committed offset (where kafkajs starts), started on the group join. */
+  const restoring = new Map<number, Promise<void>>();
+  /** When each gained partition was assigned, until its first batch is committed (the figure logged then). */
+  const gainedAt = new Map<number, bigint>();
+  const restoreAhead = async (partition: number): Promise<void> => {
+    try {
+      const live = models.live;
+      const { offset } = await source(live).committed(partition);
+      if (offset >= 0 && !live.windows.has(partition)) await restore(live, partition, offset);
+    } catch (err) {
+      log.warn('window restore on join failed; the first batch restores instead', { partition, error: err });
+    } finally {
+      restoring.delete(partition);
+    }
   };
 
   // The model (and a candidate in shadow) each batch scores with, swapped between batches (models.ts).
@@ -219,12 +247,29 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     // The window checkpoint goes with the offset, in one commit: the restore's starting point.
     const commit = { topic, partition, offset: (BigInt(last) + 1n).toString(), metadata: windows.checkpoint(state, Number(last) + 1) };
     if (transactions) await transactions.commit(commit);
-    else await consumer.commitOffsets([commit]);
+    else {
+      try {
+        await consumer.commitOffsets([commit]);
+      } catch (err) {
+        // The group moved on while this batch ran (this member was evicted, or a rebalance began):
+        // the partition is re-read from its last commit by whoever owns it now, so this is the
+        // revoked-batch case above, not a reason to stop. kafkajs rejoins on its next heartbeat.
+        const type = (err as { type?: string; cause?: { type?: string } }).type ?? (err as { cause?: { type?: string } }).cause?.type;
+        if (!type || !GROUP_MOVED_ON.has(type)) throw err;
+        log.warn('commit refused: the group rebalanced during the batch; its records will be scored again', { topic, partition, offset: last, error: type });
+        return;
+      }
+    }
     resolveOffset(last);
     metrics.lag.set(Math.max(0, Number(batch.highWatermark) - Number(last) - 1), { topic, partition });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics.batchSeconds.observe(seconds);
     if (restoreMs !== undefined) log.info('first batch after a restore committed', { topic, partition, records: messages.length, restoreMs, batchMs: seconds * 1000 });
+    const gained = gainedAt.get(partition);
+    if (gained !== undefined) {
+      gainedAt.delete(partition);
+      log.info('first batch after a rebalance committed', { topic, partition, records: messages.length, sinceJoinMs: Number(process.hrtime.bigint() - gained) / 1e6, batchMs: seconds * 1000 });
+    }
     await heartbeat();
   };
 
