@@ -4,7 +4,11 @@
  * (confluent-kafka consumer and producer, numpy forward pass with the same exported weights).
  *
  *   node dist/bench/score.js [--records 1000000] [--instances N] [--mode all|anomalies] [--no-python]
- *                            [--guarantees at-least-once,exactly-once]
+ *                            [--guarantees at-least-once,exactly-once] [--format avro]
+ *
+ * --format avro: after the JSON run, the same records as Confluent-framed Avro (schema in a
+ * Schema Registry beside the broker) on a second input topic, scored by the same app in its own
+ * group: its records/s printed beside the JSON run's.
  *
  * Instances default to one per core: the app scales out by consumer group, not by threads.
  * The Python baseline runs twice: as one process (librdkafka adds its own threads), the
@@ -32,6 +36,7 @@ const RECORDS = Number(flag('records', '1000000'));
 const INSTANCES = Number(flag('instances', String(Math.max(1, os.cpus().length))));
 const MODE = flag('mode', 'all');
 const PYTHON = !process.argv.includes('--no-python');
+const FORMAT = flag('format', 'json');
 /** PROCESSING_GUARANTEE values to run the app with, one after another on the same input (each in its own group). */
 const GUARANTEES = flag('guarantees', 'at-least-once').split(',');
 const PARTITIONS = 4;
@@ -75,7 +80,17 @@ function cpuOf(u: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
 
-async function fill(kafka: Kafka, topic: string): Promise<void> {
+/** The car reading as an Avro record: strings stay strings, every number a double (ts a timestamp-millis). */
+function carSchema(sample: Record<string, unknown>): object {
+  return {
+    type: 'record',
+    name: 'CarReading',
+    namespace: 'bench',
+    fields: Object.entries(sample).map(([name, v]) => ({ name, type: name === 'ts' ? { type: 'long', logicalType: 'timestamp-millis' } : typeof v === 'string' ? 'string' : 'double' })),
+  };
+}
+
+async function fill(kafka: Kafka, topic: string, encode?: (r: Record<string, unknown>) => Buffer): Promise<void> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const cars = 200;
@@ -86,7 +101,7 @@ async function fill(kafka: Kafka, topic: string): Promise<void> {
     const messages = [];
     for (let i = 0; i < 5000 && sent < RECORDS; i++, sent++) {
       const r = it.next().value!;
-      messages.push({ key: r.carId, value: JSON.stringify(r) });
+      messages.push({ key: r.carId, value: encode ? encode(r as unknown as Record<string, unknown>) : JSON.stringify(r) });
     }
     inflight.push(producer.send({ topic, messages, acks: 1 }));
     if (inflight.length >= 4) await inflight.shift();
@@ -154,6 +169,7 @@ async function main(): Promise<void> {
       const output = guarantee === 'at-least-once' ? 'bench-output' : `bench-output-${guarantee}`;
       if (guarantee !== 'at-least-once') await admin.createTopics({ topics: [{ topic: output, numPartitions: PARTITIONS }], waitForLeaders: true });
       apps.length = 0;
+      samples.length = 0;
       const brokerCpu0 = process.cpuUsage();
       for (let i = 0; i < INSTANCES; i++) {
         apps.push(await startAppProcess(appDir, { KAFKA_BROKERS: broker.bootstrap, GROUP_ID: group, OUTPUT_TOPIC: output, PROCESSING_GUARANTEE: guarantee, LOG_LEVEL: 'info', PARTITIONS_CONCURRENTLY: String(PARTITIONS) }));
@@ -193,6 +209,39 @@ async function main(): Promise<void> {
     }
     // The Python comparison is against the default guarantee.
     const { seconds: nodeSeconds, steady: steadyRate } = alo ?? Object.values(rates)[0];
+
+    if (FORMAT === 'avro') {
+      const { startSchemaRegistry } = await import('../sdk/registry');
+      const { SchemaRegistryClient } = await import('../sdk/registry/client');
+      const { schemaEncoder } = await import('../sdk/registry/serdes');
+      const registry = await startSchemaRegistry({ brokers: broker.bootstrap, port: 0 });
+      try {
+        await admin.createTopics({ topics: [{ topic: 'bench-input-avro', numPartitions: PARTITIONS }, { topic: 'bench-output-avro', numPartitions: PARTITIONS }], waitForLeaders: true });
+        const sample = generateCarReadings({ cars: 1, readingsPerCar: 1, anomalyRate: 0, seed: 7 }).next().value as unknown as Record<string, unknown>;
+        const encoder = await schemaEncoder(new SchemaRegistryClient(registry.url), 'bench-input-avro', { format: 'avro', schema: carSchema(sample) });
+        t = Date.now();
+        await fill(kafka, 'bench-input-avro', (r) => encoder.encode(r));
+        console.log(`avro input: ${RECORDS} car readings as Confluent-framed Avro (schema id ${encoder.id}) produced in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+        const avroApps: AppProcess[] = [];
+        for (let i = 0; i < INSTANCES; i++) {
+          avroApps.push(await startAppProcess(appDir, { KAFKA_BROKERS: broker.bootstrap, INPUT_TOPIC: 'bench-input-avro', OUTPUT_TOPIC: 'bench-output-avro', GROUP_ID: 'bench-node-avro', SCHEMA_REGISTRY_URL: registry.url, LOG_LEVEL: 'info', PARTITIONS_CONCURRENTLY: String(PARTITIONS) }));
+        }
+        apps.push(...avroApps);
+        samples.length = 0;
+        const avroEnd = await waitCommitted(admin, 'bench-node-avro', 'bench-input-avro', RECORDS, 900_000);
+        const avroStart = Math.min(...avroApps.flatMap((a) => a.logs.filter((l) => l.msg === 'joined consumer group').map((l) => Date.parse(String(l.time)))));
+        const avroSeconds = (avroEnd - avroStart) / 1000;
+        const avroOut = (await admin.fetchTopicOffsets('bench-output-avro')).reduce((s, p) => s + Number(p.high), 0);
+        const avroCpu = avroApps.reduce((sum, a) => sum + cpuSeconds(a.pid), 0);
+        console.log(
+          `exported app on Avro input (${INSTANCES} instance${INSTANCES > 1 ? 's' : ''}): ${RECORDS} records in ${avroSeconds.toFixed(2)} s = ${Math.round(RECORDS / avroSeconds).toLocaleString('en-US')} records/s (${avroOut} results); JSON input above: ${Math.round(RECORDS / nodeSeconds).toLocaleString('en-US')} records/s (avro / json = ${(nodeSeconds / avroSeconds).toFixed(2)}x); app CPU ${((avroCpu * 1e6) / RECORDS).toFixed(1)} µs/record; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+        );
+        for (const a of avroApps) a.kill('SIGTERM');
+        await Promise.all(avroApps.map((a) => a.exited));
+      } finally {
+        await registry.stop();
+      }
+    }
 
     if (PYTHON) {
       const script = path.resolve(__dirname, '..', '..', 'bench', 'score_baseline.py');

@@ -17,6 +17,7 @@ import { captureConsoleError, installExecuteProtocol, isCellValuePrint, publishC
 import { installRuntimeResolver, installTypeResolver, packageRoot } from './resolve';
 import { KernelBridge, setKernelBridge, watch } from './runtime';
 import { installQueuedSends } from './tslab-sockets';
+import { installInspectHelp } from './inspect';
 import { enableCompileCache, warmInBackground } from '../sdk/util/warmup';
 
 enableCompileCache();
@@ -50,6 +51,7 @@ export function startKafkalabKernel(configPath: string): void {
   const tslabVersion = (require(require.resolve('tslab/package.json', { paths: [root] })) as { version: string }).version;
   installQueuedSends(jupyter as unknown as Record<string, unknown>, tslabVersion);
   installExecuteProtocol(jupyter as unknown as Record<string, unknown>, ts);
+  installInspectHelp(jupyter as unknown as Record<string, unknown>, ts, root);
   const interruptListeners = new Set<() => void>();
   const bridge: KernelBridge = {
     state: { plotlyLoaded: false, embedPlotly: process.env.KAFKALAB_PLOTLY === 'inline' },

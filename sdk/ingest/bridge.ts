@@ -18,6 +18,7 @@ import { BrokerWatch, MOSQUITTO_DROPPED_TOPIC, probeQueue } from './mqtt-sys';
 import { SequenceGaps } from './sequence-gaps';
 import { bridgeMetrics } from './bridge-metrics';
 import { backoff, sleep } from '../util/retry';
+import { RowMismatch, schemaEncoder, type SchemaEncoder, type SchemaFormatName } from '../registry/serdes';
 
 export interface IngestOptions {
   /** MQTT broker URL, e.g. 'mqtt://localhost:1883' (mqtts:// for TLS; user:password@ in the URL works). */
@@ -76,6 +77,14 @@ export interface IngestOptions {
   acks?: -1 | 1;
   compression?: CompressionTypes;
   logger?: Logger;
+  /**
+   * Encode each JSON payload with a schema before it goes to Kafka: 'avro' | 'protobuf' |
+   * 'json-schema', registered under `<to>-value` in the connection's Schema Registry and framed
+   * with its id (as produce() does). A payload that does not fit goes to the DLQ with the reason.
+   */
+  format?: SchemaFormatName;
+  /** The schema for `format` (object or text; .proto text for Protobuf). Omitted: the subject's latest version. */
+  schema?: string | object;
   /**
    * JSON field holding a per-device sequence number (device = the record key, else the MQTT
    * topic): numbers that never arrive are counted in `sequenceGaps`, whoever lost them.
@@ -179,6 +188,21 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
   const inFlightSends = new Set<Promise<void>>();
   const drainWaiters: (() => void)[] = [];
 
+  let encoder: SchemaEncoder | undefined;
+  if (options.format !== undefined) {
+    if (!o.json) throw new KafkalabError('ingestMqtt(): format needs JSON payloads (json: false forwards bytes untouched)', { code: 'BAD_OPTION' });
+    encoder = await schemaEncoder(conn.requireSchemaRegistry(`ingestMqtt() with format '${options.format}'`), o.to, { format: options.format, schema: options.schema });
+    logger.info('encoding payloads', { format: options.format, subject: encoder.subject, schemaId: encoder.id });
+  }
+  /** The payload encoded with the schema, or why it does not fit. */
+  const encode = (payload: Buffer): Buffer | { reason: string } => {
+    try {
+      return encoder!.encode(JSON.parse(payload.toString('utf8')));
+    } catch (e) {
+      if (e instanceof RowMismatch) return { reason: `does not fit the schema of "${encoder!.subject}": ${e.message}` };
+      throw e;
+    }
+  };
   const rules: PayloadRules = { json: o.json, required: o.required, maxBytes: o.maxBytes, validate: options.validate };
   const check = payloadChecker(rules, o.key, o.timestamp, options.sequence);
   const sequences = options.sequence === undefined ? undefined : new SequenceGaps();
@@ -192,7 +216,13 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
     s.received++;
     s.inFlight++;
     if (msg.redelivered) s.redelivered++;
-    const checked = check(msg.payload, msg.topic);
+    let checked = check(msg.payload, msg.topic);
+    let value = msg.payload;
+    if (encoder && checked.ok) {
+      const encoded = encode(msg.payload);
+      if (Buffer.isBuffer(encoded)) value = encoded;
+      else checked = { ok: false, reason: encoded.reason };
+    }
     if (checked.ok && checked.keyError) logger.warn('key function threw; producing without a key', { error: checked.keyError });
     if (sequences && checked.ok && checked.seq !== undefined) sequences.observe(checked.key ?? msg.topic, checked.seq);
     if (!checked.ok && !o.dlq) {
@@ -202,7 +232,7 @@ export async function ingestMqtt(options: IngestOptions): Promise<IngestBridge> 
       return;
     }
     const record: BridgeRecord = checked.ok
-      ? { topic: o.to, key: checked.key, value: msg.payload, timestamp: checked.timestamp, headers: o.topicHeader ? { 'mqtt.topic': msg.topic } : undefined }
+      ? { topic: o.to, key: checked.key, value, timestamp: checked.timestamp, headers: o.topicHeader ? { 'mqtt.topic': msg.topic } : undefined }
       : { topic: o.dlq as string, key: deadLetterKey(msg.topic), value: msg.payload, timestamp: undefined, headers: { 'mqtt.topic': msg.topic, 'mqtt.qos': String(msg.qos), 'dlq.reason': checked.reason, 'dlq.time': new Date().toISOString() } };
     let tail = pending[pending.length - 1];
     if (!tail || tail.length >= o.batchSize) pending.push((tail = []));

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { missingPython, needing } from '../helpers/skip';
 import { runProcess, succeeded } from './helpers';
 import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
-import { recordsOf } from '../../sdk/frame/dataframe';
+import { readReport, recordsOf } from '../../sdk/frame/dataframe';
 import { SchemaDecoder } from '../../sdk/registry/serdes';
 import { startRegistryRig, stopRegistryRig, type RegistryRig } from '../registry/helpers';
 
@@ -74,6 +74,13 @@ print('UNFLUSHED', p.flush(15))
   assert.match(out, 'UNFLUSHED 0');
   assert.ok((await rig.call('GET', '/subjects')).body.includes('py-avro-value'));
   assert.equal(await decodedValues('py-avro'), [0, 1, 2, 3, 4].map((i) => ({ motor: `m${i}`, rpm: 1000.5 + i, temp: i % 2 ? null : 20 + i, at: 1700000000000 + i })));
+  // read() (format 'auto') decodes the Python-written records into typed columns: a null union as null, the timestamp as epoch ms.
+  const frame = await kafka.topic('py-avro').read({ from: 'earliest' });
+  assert.equal(readReport(frame)!.schemas?.map((x) => [x.type, x.name, x.records]), [['AVRO', 'py.Reading', 5]]);
+  assert.equal(
+    recordsOf(frame).map((r) => [r.motor, r.rpm, r.temp, r.at]),
+    [0, 1, 2, 3, 4].map((i) => [`m${i}`, 1000.5 + i, i % 2 ? null : 20 + i, 1700000000000 + i]),
+  );
 
   await kafka.createTopic('lab-avro');
   const schema = {

@@ -148,6 +148,17 @@ test('completion and inspection', async () => {
   const i = await s.send<{ found: boolean; data: Record<string, string> }>({ op: 'inspect', code: 'plot.histogram', cursor: 8 });
   assert.ok(i.found);
   assert.match(i.data['text/plain'], /histogram: \(values: .*HistogramOptions.*\) => Figure/);
+  // Shift-Tab on an options parameter lists the options (HistogramOptions extends CommonOptions).
+  assert.match(i.data['text/plain'], /HistogramOptions:\n  column\?\s+string\n\s+Column to histogram/);
+  assert.match(i.data['text/plain'], /\n  title\?\s+string/, 'inherited options too');
+  await s.execute(`import { connect } from 'kafkalab';\ndeclare const kafkaConn: Awaited<ReturnType<typeof connect>>;`);
+  const code = `kafkaConn.topic('t').read(`;
+  const r = await s.send<{ found: boolean; data: Record<string, string> }>({ op: 'inspect', code, cursor: code.length });
+  assert.ok(r.found, 'Shift-Tab inside read(|)');
+  assert.match(r.data['text/plain'], /ReadOptions:[^]*?\n  from\?\s+Position\n\s+First position to read[^]*\n  limit\?\s+number/, r.data['text/plain']);
+  const k = await s.send<{ matches: string[] }>({ op: 'complete', code: 'kafkaConn.', cursor: 10 });
+  for (const name of ['topics', 'topic', 'createTopic', 'deleteTopic', 'close']) assert.ok(k.matches.includes(name), `completes kafka.${name}`);
+  for (const name of ['call', 'track', 'explain', 'requireTopic', 'producer']) assert.not.ok(k.matches.includes(name), `hides kafka.${name}`);
 });
 
 test('interrupting a running stream cell stops it, releases the stream and keeps state', async () => {
