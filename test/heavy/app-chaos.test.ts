@@ -44,6 +44,8 @@ interface ChaosCase {
   windows: WindowFeatureSpec[];
   training: Record<string, unknown>[];
   records: Record<string, unknown>[];
+  /** PROCESSING_GUARANTEE of the app; exactly-once: 0 duplicates in the (read_committed) output. */
+  guarantee?: 'at-least-once' | 'exactly-once';
 }
 
 interface Result {
@@ -73,6 +75,7 @@ async function chaos(c: ChaosCase): Promise<void> {
     BATCH_SIZE: '512',
     SESSION_TIMEOUT_MS: '10000',
     HEARTBEAT_INTERVAL_MS: '1000',
+    PROCESSING_GUARANTEE: c.guarantee ?? 'at-least-once',
   };
   const all: AppProcess[] = [];
   const start = async (): Promise<AppProcess> => {
@@ -153,6 +156,7 @@ async function chaos(c: ChaosCase): Promise<void> {
     if (want > threshold) anomalies++;
   }
   assert.is(distinct.size, total, 'nothing lost');
+  if (c.guarantee === 'exactly-once') assert.is(results.length, total, 'exactly-once: no duplicates in the committed output');
 
   // The restores ran, and from the commits' checkpoints.
   const restores = all.flatMap((p) => p.logs.filter((l) => l.msg === 'window state restored')) as unknown as { kind: string; records: number; keys: number; ms: number; lookupMs: number; partition: number }[];
@@ -176,7 +180,7 @@ async function chaos(c: ChaosCase): Promise<void> {
 
   console.log(
     [
-      `${c.name}: ${total} records, ${PARTITIONS} partitions, 3 instances; ${faults.join('; ')}`,
+      `${c.name} (${env.PROCESSING_GUARANTEE}): ${total} records, ${PARTITIONS} partitions, 3 instances; ${faults.join('; ')}`,
       `  lost 0; results ${results.length}, duplicates ${results.length - distinct.size}; ${compared} results compared with the notebook, max |app - notebook| ${maxDiff.toExponential(2)}; ${anomalies} anomalies in the notebook, every verdict the same`,
       `  restores: ${JSON.stringify(byKind)}; from a checkpoint: records re-read per restore ${ms(fromCheckpoint.map((r) => r.records)).replace(/ ms/g, '')}, keys ${ms(fromCheckpoint.map((r) => r.keys)).replace(/ ms/g, '')}, restore time ${ms(fromCheckpoint.map((r) => r.ms))} (asking for the commit and log start: ${ms(fromCheckpoint.map((r) => r.lookupMs))})`,
       `  first batch of a gained partition: committed ${ms(firstBatches.map((b) => b.sinceJoinMs))} after the group join; the batch itself ${ms(firstBatches.map((b) => b.batchMs))} (${firstBatches.length} partitions gained; ${ahead} restores from a checkpoint)`,
@@ -227,6 +231,21 @@ test('cars: kill -9 one at a time, then a rolling restart', async () => {
     windows: [{ field: 'engine_vibration_amplitude', size: 10, stats: ['mean', 'std', 'peak'] }],
     training: carReadings({ cars: 20, readingsPerCar: 600, anomalyRate: 0, seed: 43 }) as unknown as Record<string, unknown>[],
     records: carReadings({ cars: 20, readingsPerCar: Number(process.env.CHAOS_PER_KEY ?? 1500), anomalyRate: 0.01, seed: 44 }) as unknown as Record<string, unknown>[],
+  });
+});
+
+test('motors, exactly-once: kill -9 one at a time, then a rolling restart, 0 duplicates', async () => {
+  await chaos({
+    name: 'motors-eos',
+    key: 'motor',
+    features: [...MOTOR_FEATURES],
+    windows: [
+      { field: 'vib.x', size: 10, stats: ['mean', 'std', 'peak'] },
+      { field: 'temp.bearing', size: 20, stats: ['mean', 'diff'] },
+    ],
+    training: motorReadings({ motors: 20, readingsPerMotor: 150, faultRate: 0, seed: 45 }) as unknown as Record<string, unknown>[],
+    records: motorReadings({ motors: 20, readingsPerMotor: Number(process.env.CHAOS_PER_KEY ?? 1500) / 2, faultRate: 0.05, seed: 46 }) as unknown as Record<string, unknown>[],
+    guarantee: 'exactly-once',
   });
 });
 
