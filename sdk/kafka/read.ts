@@ -41,14 +41,15 @@ const SAMPLES = 10;
 
 /**
  * kafkajs's admin offset calls fail with a TypeError when its cached metadata has no leader for
- * the topic yet (just created, or mid-refresh): refresh and try again a few times.
+ * the topic yet (just created, or mid-refresh), and with NOT_LEADER_OR_FOLLOWER and the like when
+ * a leader moved under them (a rolling restart, a failover): refresh and try again a few times.
  */
 export function withFreshMetadata<T>(conn: KafkaClient, topic: string, call: () => Promise<T>): Promise<T> {
   return retry(call, {
-    attempts: 5,
+    attempts: 8,
     initialMs: 50,
-    maxMs: 400,
-    retriable: (e) => e instanceof TypeError,
+    maxMs: 1000,
+    retriable: (e) => e instanceof TypeError || (conn.explain(e, { topic }) as { retriable?: boolean }).retriable === true,
     onRetry: () => conn.admin.fetchTopicMetadata({ topics: [topic] }).then(() => undefined, () => undefined),
   });
 }
