@@ -52,11 +52,18 @@ function* records(n: number) {
   }
 }
 
-const PYTHON = String.raw`
+/**
+ * The Python baseline: a confluent-kafka Consumer over every partition, each value decoded into a
+ * dict (`decode`), metadata columns added, then one pandas.DataFrame. `setup` runs first (after
+ * the standard imports and `bootstrap, topic, parts` from argv).
+ */
+function pythonReader(setup: string, decode: string): string {
+  return String.raw`
 import json, sys, time
 import pandas as pd
 from confluent_kafka import Consumer, TopicPartition
 bootstrap, topic, parts = sys.argv[1], sys.argv[2], int(sys.argv[3])
+${setup}
 t0 = time.time()
 c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'bench-python', 'enable.auto.commit': False,
               'auto.offset.reset': 'earliest', 'enable.partition.eof': True})
@@ -69,7 +76,7 @@ while len(done) < parts:
             if m.error().code() == -191: done.add(m.partition())  # _PARTITION_EOF
             continue
         if m.offset() >= ends[m.partition()]: continue
-        d = json.loads(m.value())
+        d = ${decode}
         d['_key'] = m.key().decode() if m.key() is not None else None
         d['_partition'] = m.partition(); d['_offset'] = m.offset(); d['_timestamp'] = m.timestamp()[1]
         rows.append(d)
@@ -79,6 +86,10 @@ t1 = time.time()
 c.close()
 print(json.dumps({'rows': len(df), 'seconds': t1 - t0}))
 `;
+}
+
+/** JSON: json.loads per value. */
+const PYTHON = pythonReader('', 'json.loads(m.value())');
 
 /** The 16 numeric fields and the key as an Avro record (s00, s04, ... are longs, the rest doubles, as records() writes them). */
 const AVRO_SCHEMA = {
@@ -87,38 +98,17 @@ const AVRO_SCHEMA = {
   fields: [{ name: 'carId', type: 'string' }, ...FIELDS.map((name, j) => ({ name, type: j % 4 === 0 ? 'long' : 'double' }))],
 };
 
-const PYTHON_AVRO = String.raw`
-import json, sys, time
-import pandas as pd
-from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.avro.cached_schema_registry_client import CachedSchemaRegistryClient
+/**
+ * Avro: AvroConsumer's own decoder (MessageSerializer) on values, given the registry URL as the
+ * fourth argument; AvroConsumer itself would also decode the plain-text keys as Avro and fail,
+ * and polls one message at a time.
+ */
+const PYTHON_AVRO = pythonReader(
+  String.raw`from confluent_kafka.avro.cached_schema_registry_client import CachedSchemaRegistryClient
 from confluent_kafka.avro.serializer.message_serializer import MessageSerializer
-bootstrap, topic, parts, registry = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-t0 = time.time()
-# AvroConsumer's own decoder (MessageSerializer) on values; AvroConsumer itself would also
-# decode the plain-text keys as Avro and fail, and polls one message at a time.
-decode = MessageSerializer(CachedSchemaRegistryClient(registry)).decode_message
-c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'bench-python-avro', 'enable.auto.commit': False,
-              'auto.offset.reset': 'earliest', 'enable.partition.eof': True})
-ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(parts)}
-c.assign([TopicPartition(topic, p, 0) for p in range(parts)])
-rows, done = [], set(p for p, e in ends.items() if e == 0)
-while len(done) < parts:
-    for m in c.consume(num_messages=10000, timeout=1.0):
-        if m.error():
-            if m.error().code() == -191: done.add(m.partition())  # _PARTITION_EOF
-            continue
-        if m.offset() >= ends[m.partition()]: continue
-        d = dict(decode(m.value(), is_key=False))
-        d['_key'] = m.key().decode() if m.key() is not None else None
-        d['_partition'] = m.partition(); d['_offset'] = m.offset(); d['_timestamp'] = m.timestamp()[1]
-        rows.append(d)
-        if m.offset() + 1 >= ends[m.partition()]: done.add(m.partition())
-df = pd.DataFrame(rows)
-t1 = time.time()
-c.close()
-print(json.dumps({'rows': len(df), 'seconds': t1 - t0}))
-`;
+decode = MessageSerializer(CachedSchemaRegistryClient(sys.argv[4])).decode_message`,
+  'dict(decode(m.value(), is_key=False))',
+);
 
 /** Writes RECORDS records to a new topic, as JSON or as Avro; prints how long it took. */
 async function writeTopic(kafka: Awaited<ReturnType<typeof connect>>, topic: string, format: 'json' | 'avro'): Promise<void> {

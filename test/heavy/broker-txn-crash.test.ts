@@ -14,21 +14,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { mulberry32 } from '../../sdk/util/prng';
-import { startChildBroker, type ChildBroker } from '../txn/child-broker';
+import { readValues, startChildBroker, type ChildBroker } from '../txn/child-broker';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function readAll(kafka: Kafka, topic: string, readUncommitted: boolean, expect: number): Promise<string[]> {
-  const c = kafka.consumer({ groupId: `r-${Math.random()}`, readUncommitted, maxWaitTimeInMs: 100 });
-  await c.connect();
-  await c.subscribe({ topic, fromBeginning: true });
-  const out: string[] = [];
-  let last = Date.now();
-  await c.run({ eachMessage: async ({ message }) => void (out.push(message.value!.toString()), (last = Date.now())) });
-  while (Date.now() - last < 3000 && !(out.length >= expect && Date.now() - last > 500)) await sleep(100);
-  await c.disconnect();
-  return out;
-}
 
 test('broker kill -9 mid-transaction, 5 rounds: committed survive, open ones abort and are fenced', async () => {
   const seed = Number(process.env.TXN_CRASH_SEED ?? Date.now() % 100_000);
@@ -83,7 +71,7 @@ test('broker kill -9 mid-transaction, 5 rounds: committed survive, open ones abo
       let fenced = false;
       await ot.commit().catch(() => (fenced = true));
       assert.ok(fenced, `round ${round}: the open transaction's producer is fenced after the restart`);
-      const got = await readAll(kafka, 'tx-out', false, committed.size);
+      const got = await readValues(kafka, 'tx-out', false, committed.size);
       const seen = new Set(got);
       assert.is(got.length, seen.size, `round ${round}: no duplicates read_committed`);
       for (const v of committed) assert.ok(seen.has(v), `round ${round}: committed ${v} is readable`);
@@ -96,7 +84,7 @@ test('broker kill -9 mid-transaction, 5 rounds: committed survive, open ones abo
       console.log(`round ${round + 1}: ${txns} committed transactions, one open (${n} records${withOffsets ? ', offsets sent' : ''}) at the kill; after restart ${got.length} records read_committed = every committed one (${committed.size}), none of ${aborted.size} aborted; offset ${off}`);
       for (const p of producers) await p.disconnect().catch(() => undefined);
     }
-    const all = await readAll(kafka, 'tx-out', true, committed.size + aborted.size);
+    const all = await readValues(kafka, 'tx-out', true, committed.size + aborted.size);
     assert.is(all.length, committed.size + aborted.size, 'read_uncommitted sees the aborted records too: they were written, then aborted');
   } finally {
     await b.kill9();

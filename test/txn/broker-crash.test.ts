@@ -7,21 +7,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
-import { startChildBroker } from './child-broker';
+import { readValues, startChildBroker } from './child-broker';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function values(kafka: Kafka, topic: string, readUncommitted: boolean, expect: number): Promise<string[]> {
-  const c = kafka.consumer({ groupId: `r-${Math.random()}`, readUncommitted, maxWaitTimeInMs: 100 });
-  await c.connect();
-  await c.subscribe({ topic, fromBeginning: true });
-  const out: string[] = [];
-  let last = Date.now();
-  await c.run({ eachMessage: async ({ message }) => void (out.push(message.value!.toString()), (last = Date.now())) });
-  while (Date.now() - last < 2500 && !(out.length >= expect && Date.now() - last > 300)) await sleep(100);
-  await c.disconnect();
-  return out.sort();
-}
 
 test('kill -9 mid-transaction: committed survives, the open transaction aborts at restart', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafkalab-txn-crash-'));
@@ -64,9 +52,9 @@ test('kill -9 mid-transaction: committed survives, the open transaction aborts a
     await tc.send({ topic: 'out', messages: [{ key: 'c', value: 'after-restart' }] });
     await tc.commit();
 
-    const committed = await values(kafka, 'out', false, 11);
+    const committed = (await readValues(kafka, 'out', false, 11, { quietMs: 2500, settleMs: 300 })).sort();
     assert.equal(committed, [...Array.from({ length: 10 }, (_, i) => `committed-${i}`), 'after-restart'].sort());
-    const all = await values(kafka, 'out', true, 18);
+    const all = (await readValues(kafka, 'out', true, 18, { quietMs: 2500, settleMs: 300 })).sort();
     assert.is(all.length, 18, 'the aborted records are in the log, skipped by read_committed');
     for (const p of [a, o, c]) await p.disconnect().catch(() => {});
   } finally {

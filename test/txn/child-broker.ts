@@ -39,3 +39,22 @@ export function startChildBroker(dir: string, opts: { port?: number; partitions?
     });
   });
 }
+
+/**
+ * Every value of `topic` read by a fresh kafkajs consumer group, read_committed unless
+ * `readUncommitted`: waits until `expect` values came and no more arrive for `settleMs`, or
+ * nothing arrived for `quietMs`.
+ */
+export async function readValues(kafka: import('kafkajs').Kafka, topic: string, readUncommitted: boolean, expect: number, opts: { quietMs?: number; settleMs?: number } = {}): Promise<string[]> {
+  const quietMs = opts.quietMs ?? 3000;
+  const settleMs = opts.settleMs ?? 500;
+  const c = kafka.consumer({ groupId: `r-${Math.random()}`, readUncommitted, maxWaitTimeInMs: 100 });
+  await c.connect();
+  await c.subscribe({ topic, fromBeginning: true });
+  const out: string[] = [];
+  let last = Date.now();
+  await c.run({ eachMessage: async ({ message }) => void (out.push(message.value!.toString()), (last = Date.now())) });
+  while (Date.now() - last < quietMs && !(out.length >= expect && Date.now() - last > settleMs)) await new Promise((r) => setTimeout(r, 100));
+  await c.disconnect();
+  return out;
+}
