@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { KafkalabError } from '../util/errors';
-import { sleep } from '../util/retry';
+import { retry, sleep } from '../util/retry';
 
 export interface AppProcess {
   readonly child: ChildProcess;
@@ -92,7 +92,15 @@ export function startAppProcess(dir: string, env: Record<string, string>): Promi
       kill: (signal = 'SIGTERM') => {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       },
-      metrics: async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+      // A kept-alive socket the app's HTTP server has just closed fails one fetch ('fetch failed',
+      // seen under load): try again on a new connection while the app is alive.
+      metrics: () =>
+        retry(async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), {
+          attempts: 4,
+          initialMs: 100,
+          maxMs: 1000,
+          retriable: () => child.exitCode === null && child.signalCode === null,
+        }),
       ready: async (timeoutMs = 60_000) => {
         const deadline = Date.now() + timeoutMs;
         while (Date.now() < deadline) {
