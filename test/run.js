@@ -111,10 +111,32 @@ function runOne(file) {
   });
 }
 
+// A file with a line `// runner: exclusive <name>` (e.g. `exclusive port-9092`, for tests that put
+// a listener on the embedded default port) never runs beside another file naming the same thing:
+// they would only skip each other.
+const exclusive = new Map(files.map((f) => [f, (/^\/\/ runner: exclusive (\S+)/m.exec(fs.readFileSync(f, 'utf8')) || [])[1]]));
+const held = new Set();
+
 (async () => {
   const queue = files.slice();
   await Promise.all(Array.from({ length: Math.max(1, jobs) }, async () => {
-    while (queue.length) await runOne(queue.shift());
+    while (queue.length) {
+      const i = queue.findIndex((f) => !held.has(exclusive.get(f)));
+      const file = queue.splice(i < 0 ? 0 : i, 1)[0];
+      const key = exclusive.get(file);
+      if (key && held.has(key)) {
+        // Only files waiting for the same thing are left: wait for it to be free.
+        queue.unshift(file);
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      if (key) held.add(key);
+      try {
+        await runOne(file);
+      } finally {
+        if (key) held.delete(key);
+      }
+    }
   }));
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   if (failures.length) process.stdout.write(`\nFailed files:\n${failures.map((f) => '  ' + f).join('\n')}\n`);

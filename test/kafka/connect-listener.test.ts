@@ -1,3 +1,4 @@
+// runner: exclusive port-9092 (these tests put listeners on the embedded default port)
 /**
  * connect() without brokers when something already listens on :9092 (issue 12 item 5): it says
  * what it found and only reuses a kafkalab broker keeping the same data dir; a foreign listener

@@ -1,3 +1,4 @@
+// runner: exclusive port-9092 (these tests put listeners on the embedded default port)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'fs';
