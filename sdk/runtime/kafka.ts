@@ -6,6 +6,7 @@
  * partitioner, Kafka's error table, sleep/backoff/retry, and the one redaction helper (logs never carry secrets). (Their owners are sdk/kafka and
  * sdk/protocol; this file only names what the runtime package carries.)
  */
+export { completeProducer } from '../kafka/complete-send';
 export { openCluster, internalsStatus, type ClusterClient, type ClusterOptions } from '../kafka/adapter';
 export { openFetcher, readRange, type KafkajsMessage, type PartitionFetch, type TopicFetcher } from '../kafka/fetcher';
 export { PRODUCE_VERSIONS, produceBody, produceToLeaders } from '../kafka/raw-produce';

@@ -64,9 +64,12 @@ test('results published across leader moves and a node outage with failover are 
     if (b === 8) await cluster.stopNode(1, { failover: true });
     if (b === 14) await cluster.startNode(1, { takeBack: true });
     await publish(b * 300, 300);
+    // Besides the timed mover (how many moves it makes depends on the machine's speed), one move
+    // between batches, so every run publishes with stale leaders.
+    const [p, node] = moves[(b * 7) % moves.length];
+    if (cluster.isRunning(node)) cluster.moveLeader('scores', p, node);
   }
   clearInterval(mover);
-  assert.ok(moved > 3, `${moved} moves`);
   const got = await published();
   const missing = Array.from({ length: 6000 }, (_, i) => i).filter((i) => !got.has(i));
   assert.equal(missing, []);

@@ -5,8 +5,8 @@
  * (at-least-once); with PROCESSING_GUARANTEE=exactly-once the outputs and the offset are written
  * in one transaction per batch (transactions.ts).
  */
-import { openFetcher, readRange, reasonKind, SchemaRegistryClient, type FeatureState, type Scorer, type WindowSource } from '@kafkalab/runtime';
-import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import { completeProducer, openFetcher, readRange, reasonKind, SchemaRegistryClient, type FeatureState, type Scorer, type WindowSource } from '@kafkalab/runtime';
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import { loadSchemas, useSchemaRegistry, type Chunk } from './chunk';
 import { avroResults } from './avro-output';
 import { float32Json } from './format';
@@ -48,8 +48,10 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     logLevel: { debug: logLevel.DEBUG, info: logLevel.INFO, warn: logLevel.WARN, error: logLevel.ERROR }[config.logLevel],
     logCreator: kafkaLogCreator(log),
   });
-  // The Java client's murmur2 partitioner (kafkajs's default since 2.0, named to silence its warning).
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
+  // kafkajs's producer with the Java client's murmur2 partitioner, made complete: kafkajs 2.2.4's
+  // send() can resolve with the records of a partition whose leader moved mid-send never written
+  // (kafkajs#1303); completeProducer keeps each record's partition and resends what was not acknowledged.
+  const producer: Producer = completeProducer(kafka, { allowAutoTopicCreation: true });
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,
     sessionTimeout: config.sessionTimeoutMs,
