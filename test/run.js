@@ -122,14 +122,13 @@ const held = new Set();
   await Promise.all(Array.from({ length: Math.max(1, jobs) }, async () => {
     while (queue.length) {
       const i = queue.findIndex((f) => !held.has(exclusive.get(f)));
-      const file = queue.splice(i < 0 ? 0 : i, 1)[0];
-      const key = exclusive.get(file);
-      if (key && held.has(key)) {
-        // Only files waiting for the same thing are left: wait for it to be free.
-        queue.unshift(file);
+      if (i < 0) {
+        // Only files waiting for something another job holds are left: wait for it to be free.
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
+      const [file] = queue.splice(i, 1);
+      const key = exclusive.get(file);
       if (key) held.add(key);
       try {
         await runOne(file);

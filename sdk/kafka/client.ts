@@ -92,7 +92,12 @@ export class KafkaClient {
    * reaches next, a few times before the error is explained.
    */
   lookup<T>(op: string, topic: string | undefined, fn: () => Promise<T>): Promise<T> {
-    return this.call(op, topic, () => retry(fn, { attempts: LOOKUP_ATTEMPTS, initialMs: 100, maxMs: 1000, retriable: (e) => (this.explain(e) as { retriable?: boolean }).retriable === true }));
+    return this.call(op, topic, () => retry(fn, { attempts: LOOKUP_ATTEMPTS, initialMs: 100, maxMs: 1000, retriable: (e) => this.isRetriable(e) }));
+  }
+
+  /** Whether Kafka's error table (through `explain`) calls `err` worth trying again: a moved leader, a lost connection, ... */
+  isRetriable(err: unknown): boolean {
+    return (this.explain(err) as { retriable?: boolean }).retriable === true;
   }
 
   /**

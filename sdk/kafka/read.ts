@@ -49,7 +49,7 @@ export function withFreshMetadata<T>(conn: KafkaClient, topic: string, call: () 
     attempts: 8,
     initialMs: 50,
     maxMs: 1000,
-    retriable: (e) => e instanceof TypeError || (conn.explain(e, { topic }) as { retriable?: boolean }).retriable === true,
+    retriable: (e) => e instanceof TypeError || conn.isRetriable(e),
     onRetry: () => conn.admin.fetchTopicMetadata({ topics: [topic] }).then(() => undefined, () => undefined),
   });
 }
