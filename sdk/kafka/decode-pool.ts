@@ -148,8 +148,8 @@ export class DecodeSession {
 
   /** Decodes records [from, end) of a fetched record set (copied: the response buffer stays with kafkajs). */
   async decode(partition: number, records: Buffer, from: number, end: number, aborted: { producerId: number; firstOffset: number }[] | null): Promise<void> {
-    const bytes = new Uint8Array(records.length);
-    bytes.set(records);
+    const bytes = Buffer.allocUnsafeSlow(records.length); // its own ArrayBuffer, not zeroed: transferable
+    records.copy(bytes);
     rethrow(await this.started);
     rethrow(await this.thread.call({ type: 'chunk', id: this.id, partition, bytes, from, end, aborted }, [bytes.buffer as ArrayBuffer]));
   }
