@@ -13,7 +13,7 @@ import { attrsOf, toDataFrame, type DataFrame, type ReadReport } from '../frame/
 import { KafkalabError } from '../util/errors';
 import { retry } from '../util/retry';
 import type { KafkaClient } from './client';
-import { runPart, type ReadEngine, type ReadSchema } from './read-part';
+import { runPart, type ReadEngine } from './read-part';
 import { parsePosition, partitionsToRead, resolveRanges, timestampsOf, type OffsetRange, type Position, type TimeOffsets } from './position';
 
 export interface ReadOptions extends DecodeOptions {
@@ -130,9 +130,9 @@ export async function readTopicWith(conn: KafkaClient, topic: string, opts: Read
   const job = { topic, ranges, decode, fetchBytes: opts.fetchBytes, limit, samples: SAMPLES, schemas: new SchemaCache(registry), registry: registry?.target() };
   // This thread decodes the first group (the smallest: it also fetches), decode threads the others.
   const offload = threads > 1 ? split(ranges, threads).slice(1) : undefined;
-  const parts = [await runPart(conn.kafka, { ...job, offload }, engine, conn.logger)];
+  const { sets: bySet, stats } = await runPart(conn.kafka, { ...job, offload }, engine, conn.logger);
   // Partition order, whichever thread read which; with a limit, the first `limit` rows of that order.
-  const sets = parts.flatMap((p) => p.sets).sort((a, b) => a.partition - b.partition).map((s) => s.set);
+  const sets = bySet.map((s) => s.set);
   if (!sets.length) {
     // Nothing to read: still the metadata columns (and `_headers`), as a decoder lays them out.
     sets.push(new ColumnSet());
@@ -143,37 +143,25 @@ export async function readTopicWith(conn: KafkaClient, topic: string, opts: Read
     set.truncate(Math.max(0, left));
     left -= set.rows;
   }
-  const warnings: string[] = [];
-  for (const p of parts) for (const w of p.stats.warnings) if (!warnings.includes(w)) warnings.push(w);
+  const warnings = [...stats.warnings];
   const df = toDataFrame(sets, warnings);
   const report: ReadReport = {
     topic,
-    records: 0,
+    records: stats.records,
     rows: df.shape[0],
-    failed: 0,
-    failures: {},
-    samples: [],
+    failed: stats.failed,
+    failures: { ...stats.failures },
+    samples: [...stats.samples],
     warnings,
     partitions: ranges.map((r) => ({ ...r })),
     elapsedMs: Date.now() - t0,
   };
-  const schemas = new Map<number, ReadSchema>();
-  for (const { stats } of parts) {
-    for (const s of stats.schemas) {
-      const known = schemas.get(s.id);
-      if (known) known.records += s.records;
-      else schemas.set(s.id, { ...s });
-    }
-    report.records += stats.records;
-    report.failed += stats.failed;
-    for (const [k, v] of Object.entries(stats.failures)) report.failures[k] = (report.failures[k] ?? 0) + v;
-    report.samples.push(...stats.samples);
-  }
-  if (schemas.size) {
-    report.schemas = [...schemas.values()].sort((a, b) => a.id - b.id);
-    if (schemas.size > 1) {
+  const schemas = stats.schemas;
+  if (schemas.length) {
+    report.schemas = schemas.map((x) => ({ ...x }));
+    if (schemas.length > 1) {
       const list = report.schemas.map((s) => `id ${s.id}${s.name ? ` (${s.name})` : ''}: ${s.records} records`).join(', ');
-      report.warnings.push(`${schemas.size} schemas in this range (${list}): the columns are their union, a field missing from a version is null`);
+      report.warnings.push(`${schemas.length} schemas in this range (${list}): the columns are their union, a field missing from a version is null`);
     }
   }
   report.samples = report.samples.sort((a, b) => a.partition - b.partition || a.offset - b.offset).slice(0, SAMPLES);
