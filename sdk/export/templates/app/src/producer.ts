@@ -15,8 +15,13 @@ import { isRetriable, keyPartition, LEADER_MOVED, openCluster, PRODUCE_VERSIONS,
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from './log';
 
+/** A record value being written in place into its partition's batch (RecordBatchWriter). */
+export type ValueWriter = Pick<RecordBatchWriter, 'ascii' | 'bytes' | 'text' | 'endValue'>;
+
 export interface OutputBatch {
   add(key: Buffer | null, value: string | Buffer, timestamp: number): void;
+  /** Fast path only: starts a record whose value the caller writes in place, then closes with endValue(). */
+  begin?(key: Buffer | null, timestamp: number): ValueWriter;
   readonly count: number;
   /** Resolves once the broker acknowledged every record added (acks=all). */
   send(): Promise<void>;
@@ -32,6 +37,8 @@ export interface ResultProducer {
 /** Past this many records per send kafkajs's per-partition grouping turns quadratic (see sendChunks). */
 const SEND_CHUNK = 256;
 const RETRIES = 6;
+/** Writers kept for reuse: enough for every output partition of a few batches in flight. */
+const POOLED_WRITERS = 64;
 const TIMEOUT_MS = 30_000;
 
 /**
@@ -70,6 +77,7 @@ export function messageBatch(sender: Pick<Producer, 'send'>, topic: string): Out
 class BatchProducer implements ResultProducer {
   readonly encoder = 'kafkalab' as const;
   private roundRobin = 0;
+  private readonly pool: RecordBatchWriter[] = [];
 
   private constructor(
     private readonly cluster: ClusterClient,
@@ -108,21 +116,47 @@ class BatchProducer implements ResultProducer {
     const writers: (RecordBatchWriter | undefined)[] = new Array(partitions);
     const expected = Math.ceil((records * 400) / partitions) + 1024;
     let count = 0;
+    const writer = (key: Buffer | null): RecordBatchWriter => {
+      const p = key === null ? this.roundRobin++ % partitions : keyPartition(key, partitions);
+      return (writers[p] ??= this.take(expected));
+    };
     return {
       add: (key, value, timestamp) => {
-        const p = key === null ? this.roundRobin++ % partitions : keyPartition(key, partitions);
-        (writers[p] ??= new RecordBatchWriter(expected)).append(key, value, timestamp);
+        writer(key).append(key, value, timestamp);
         count++;
+      },
+      begin: (key, timestamp) => {
+        const w = writer(key);
+        w.beginValue(key, timestamp);
+        count++;
+        return w;
       },
       get count() {
         return count;
       },
-      send: () => {
+      send: async () => {
         const pending = new Map<number, Buffer>();
         writers.forEach((w, p) => w && pending.set(p, w.finish()));
-        return this.send(topic, pending);
+        try {
+          await this.send(topic, pending);
+        } finally {
+          // The batches are views of the writers' buffers: reused only once the send is over.
+          for (const w of writers) if (w && this.pool.length < POOLED_WRITERS) this.pool.push(w);
+          writers.fill(undefined);
+        }
       },
     };
+  }
+
+  /**
+   * A writer from the pool: buffers of finished sends are reused rather than allocated for every
+   * batch (a fresh multi-megabyte buffer per batch cost page faults on every page it touched).
+   */
+  private take(expected: number): RecordBatchWriter {
+    const w = this.pool.pop();
+    if (!w) return new RecordBatchWriter(expected);
+    w.reset();
+    return w;
   }
 
   private async send(topic: string, batches: Map<number, Buffer>): Promise<void> {
