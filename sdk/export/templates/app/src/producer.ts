@@ -11,15 +11,15 @@
  * kafkajs's producer does (refresh metadata, back off); a partition already acknowledged is not
  * sent again, so a retry adds no duplicates of its own.
  */
-import { isRetriable, keyPartition, LEADER_MOVED, openCluster, PRODUCE_VERSIONS, produceToLeaders, RecordBatchWriter, retry, type ClusterClient } from '@kafkalab/runtime';
-import type { Kafka, Message, Producer } from 'kafkajs';
+import { isRetriable, keyPartition, LEADER_MOVED, openCluster, PRODUCE_VERSIONS, produceToLeaders, RecordBatchWriter, retry, type ClusterClient, type HeaderBytes } from '@kafkalab/runtime';
+import type { IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from './log';
 
 /** A record value being written in place into its partition's batch (RecordBatchWriter). */
 export type ValueWriter = Pick<RecordBatchWriter, 'ascii' | 'bytes' | 'text' | 'endValue'>;
 
 export interface OutputBatch {
-  add(key: Buffer | null, value: string | Buffer, timestamp: number): void;
+  add(key: Buffer | null, value: string | Buffer | null, timestamp: number, headers?: readonly HeaderBytes[]): void;
   /** Fast path only: starts a record whose value the caller writes in place, then closes with endValue(). */
   begin?(key: Buffer | null, timestamp: number): ValueWriter;
   readonly count: number;
@@ -27,11 +27,37 @@ export interface OutputBatch {
   send(): Promise<void>;
 }
 
-export interface ResultProducer {
-  readonly encoder: 'kafkalab' | 'kafkajs';
+/** Where a batch's records go: a producer's results, or a transaction's outputs (transactions.ts). */
+export interface BatchTarget {
   /** An empty batch for `topic`, sized for about `records` records. */
   batch(topic: string, records: number): OutputBatch;
+}
+
+export interface ResultProducer extends BatchTarget {
+  readonly encoder: 'kafkalab' | 'kafkajs';
   disconnect(): Promise<void>;
+}
+
+/** Sends kafkajs messages (dead letters, comparison records: headers kept) as one batch of `target`. */
+export async function sendMessages(target: BatchTarget, topic: string, messages: Message[]): Promise<void> {
+  if (!messages.length) return;
+  const batch = target.batch(topic, messages.length);
+  for (const m of messages) {
+    const key = m.key === null || m.key === undefined ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key);
+    batch.add(key, m.value ?? null, m.timestamp === undefined ? Date.now() : Number(m.timestamp), headerBytes(m.headers));
+  }
+  await batch.send();
+}
+
+function headerBytes(headers: IHeaders | undefined): HeaderBytes[] | undefined {
+  if (!headers) return undefined;
+  const out: HeaderBytes[] = [];
+  const bytes = (v: Buffer | string) => (Buffer.isBuffer(v) ? v : Buffer.from(v));
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) out.push([Buffer.from(k), bytes(one)]);
+  }
+  return out;
 }
 
 /** Past this many records per send kafkajs's per-partition grouping turns quadratic (see sendChunks). */
@@ -65,7 +91,8 @@ export async function createResultProducer(kafka: Kafka, producer: Producer, top
 export function messageBatch(sender: Pick<Producer, 'send'>, topic: string): OutputBatch {
   const messages: Message[] = [];
   return {
-    add: (key, value, timestamp) => void messages.push({ key, value, timestamp: String(timestamp) }),
+    add: (key, value, timestamp, headers) =>
+      void messages.push({ key, value, timestamp: String(timestamp), ...(headers?.length ? { headers: Object.fromEntries(headers.map(([k, v]) => [Buffer.from(k).toString(), v === null ? undefined : Buffer.from(v)])) } : {}) }),
     get count() {
       return messages.length;
     },
@@ -74,13 +101,14 @@ export function messageBatch(sender: Pick<Producer, 'send'>, topic: string): Out
 }
 
 
-class BatchProducer implements ResultProducer {
+export class BatchProducer implements ResultProducer {
   readonly encoder = 'kafkalab' as const;
   private roundRobin = 0;
   private readonly pool: RecordBatchWriter[] = [];
 
   private constructor(
-    private readonly cluster: ClusterClient,
+    /** kafkajs's cluster through kafkalab's adapter (transactions.ts sends its transaction requests on it too). */
+    readonly cluster: ClusterClient,
     private readonly log: Logger,
   ) {}
 
@@ -106,11 +134,29 @@ class BatchProducer implements ResultProducer {
     return new BatchProducer(cluster, log);
   }
 
+  /** Loads `topic`'s metadata when it is not known yet (dead letters and comparisons in a transaction), creating it where the cluster allows. */
+  async ensure(topic: string): Promise<void> {
+    if (!this.partitionIds(topic).length) await this.cluster.connect([topic]);
+  }
+
   private partitionIds(topic: string): number[] {
     return this.cluster.partitions(topic);
   }
 
   batch(topic: string, records: number): OutputBatch {
+    return this.partitioned(topic, records, (writers) => {
+      const pending = new Map<number, Buffer>();
+      writers.forEach((w, p) => pending.set(p, w.finish()));
+      return this.send(topic, pending);
+    });
+  }
+
+  /**
+   * A batch whose records are partitioned as a Java producer would (murmur2 of the key, round
+   * robin without one), one RecordBatchWriter per partition; `send` gets the writers to finish
+   * (plainly, or as a transaction's batches) and send.
+   */
+  partitioned(topic: string, records: number, send: (writers: Map<number, RecordBatchWriter>) => Promise<void>): OutputBatch {
     const partitions = this.partitionIds(topic).length;
     if (partitions === 0) throw new Error(`no metadata for topic "${topic}"`);
     const writers: (RecordBatchWriter | undefined)[] = new Array(partitions);
@@ -121,8 +167,8 @@ class BatchProducer implements ResultProducer {
       return (writers[p] ??= this.take(expected));
     };
     return {
-      add: (key, value, timestamp) => {
-        writer(key).append(key, value, timestamp);
+      add: (key, value, timestamp, headers) => {
+        writer(key).append(key, value, timestamp, headers);
         count++;
       },
       begin: (key, timestamp) => {
@@ -135,13 +181,13 @@ class BatchProducer implements ResultProducer {
         return count;
       },
       send: async () => {
-        const pending = new Map<number, Buffer>();
-        writers.forEach((w, p) => w && pending.set(p, w.finish()));
+        const used = new Map<number, RecordBatchWriter>();
+        writers.forEach((w, p) => w && used.set(p, w));
         try {
-          await this.send(topic, pending);
+          if (used.size) await send(used);
         } finally {
-          // The batches are views of the writers' buffers: reused only once the send is over.
-          for (const w of writers) if (w && this.pool.length < POOLED_WRITERS) this.pool.push(w);
+          // The finished batches are views of the writers' buffers: reused only once the send is over.
+          for (const w of used.values()) if (this.pool.length < POOLED_WRITERS) this.pool.push(w);
           writers.fill(undefined);
         }
       },
@@ -150,7 +196,7 @@ class BatchProducer implements ResultProducer {
 
   /**
    * A writer from the pool: buffers of finished sends are reused rather than allocated for every
-   * batch (a fresh multi-megabyte buffer per batch cost page faults on every page it touched).
+   * batch (fresh memory is what costs: each new page faults on first touch).
    */
   private take(expected: number): RecordBatchWriter {
     const w = this.pool.pop();
@@ -159,13 +205,17 @@ class BatchProducer implements ResultProducer {
     return w;
   }
 
-  private async send(topic: string, batches: Map<number, Buffer>): Promise<void> {
+  /**
+   * Sends finished batches of `topic` (partition → batch) with acks=all, retrying what was not
+   * acknowledged; `transactionalId` when they are a transaction's batches.
+   */
+  async send(topic: string, batches: Map<number, Buffer>, transactionalId: string | null = null): Promise<void> {
     const pending = new Map([[topic, batches]]);
     await retry(
       async (attempt) => {
         if (attempt > 0) await this.recover();
         await this.cluster.refreshMetadata(true);
-        await produceToLeaders(this.cluster, -1, TIMEOUT_MS, pending);
+        await produceToLeaders(this.cluster, -1, TIMEOUT_MS, pending, transactionalId);
       },
       {
         attempts: RETRIES + 1,
