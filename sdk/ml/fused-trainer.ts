@@ -32,9 +32,9 @@ export interface DenseEngine {
   step(matrix: Float32Array, start: number, n: number): number;
 }
 
-/** SIMD kernels where the network has their shape and the runtime runs them; JS kernels otherwise. */
+/** SIMD kernels where the network has their shape and the runtime runs them; JS kernels otherwise (and for layers applied per reading). */
 export function denseEngine(layers: DenseLayerSpec[], learningRate: number, l2: number, prefer: 'simd' | 'js' = 'simd'): DenseEngine {
-  if (prefer === 'simd' && simdShape(layers) && simdAvailable()) {
+  if (prefer === 'simd' && simdShape(layers) && layers.every((l) => (l.repeat ?? 1) === 1) && simdAvailable()) {
     return new SimdDense(layers, { learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, l2 });
   }
   return new FusedDense(layers, { learningRate, l2 });

@@ -48,7 +48,8 @@ export class Scorer {
   /** Rows per window of a sequence model; 1 for a dense one. */
   readonly steps: number;
 
-  private readonly dense: DenseForward | undefined;
+  /** The SIMD forward pass, found on first use (null: tfjs runs this model). */
+  private dense: DenseForward | null | undefined;
 
   constructor(
     readonly spec: PipelineSpec,
@@ -59,12 +60,17 @@ export class Scorer {
     this.width = spec.features.length;
     this.steps = spec.sequence?.length ?? 1;
     this.inputWidth = this.width * this.steps;
-    this.dense = engine !== 'tfjs' && this.steps === 1 ? DenseForward.of(model) : undefined;
+    if (engine === 'tfjs' || this.steps !== 1) this.dense = null;
   }
 
   /** What runs the network (see ScoreEngine). */
   get engine(): ScoreEngine {
-    return this.dense ? 'simd' : 'tfjs';
+    return this.simd() ? 'simd' : 'tfjs';
+  }
+
+  private simd(): DenseForward | null {
+    if (this.dense === undefined) this.dense = DenseForward.of(this.model) ?? null;
+    return this.dense;
   }
 
   /** The model folder written by `ae.save(dir)` (or an exported app's `model/`), on the backend chosen (see backend.ts). */
@@ -117,7 +123,8 @@ export class Scorer {
 
   /** One model call over `rows` prepared rows (PreparedRows.input); returns the reconstructions, row-major like the input (into `out` when given). */
   reconstruct(input: Float32Array, rows: number, out?: Float32Array): Float32Array {
-    if (this.dense) return this.dense.forward(input, rows, out ?? new Float32Array(rows * this.width));
+    const dense = this.simd();
+    if (dense) return dense.forward(input, rows, out ?? new Float32Array(rows * this.width));
     const y = forward(this.model, input, rows, this.width, undefined, this.steps);
     if (!out) return y;
     out.set(y);
