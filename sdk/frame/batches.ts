@@ -61,7 +61,7 @@ function int64(b: Buffer, at: number): number {
 
 /** Record sets in the old message format (magic 0/1) are not ours to decode: callers fall back to kafkajs. */
 export class LegacyRecordFormatError extends KafkalabError {
-  constructor(magic: number) {
+  constructor(readonly magic: number) {
     super(`record set with magic ${magic} (message format before Kafka 0.11)`, { code: 'LEGACY_RECORD_FORMAT' });
   }
 }

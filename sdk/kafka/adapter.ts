@@ -56,10 +56,11 @@ interface KCluster {
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
   findBroker(by: { nodeId: string }): Promise<KBroker>;
   removeBroker(by: { host: string; port: number }): void;
+  findGroupCoordinatorMetadata(by: { groupId: string; coordinatorType: number }): Promise<{ coordinator: { nodeId: number } }>;
 }
 const CLUSTER_METHODS: (keyof KCluster)[] = [
   'connect', 'disconnect', 'isConnected', 'addMultipleTargetTopics', 'refreshMetadata', 'refreshMetadataIfNecessary',
-  'findTopicPartitionMetadata', 'findLeaderForPartitions', 'findBroker', 'removeBroker',
+  'findTopicPartitionMetadata', 'findLeaderForPartitions', 'findBroker', 'removeBroker', 'findGroupCoordinatorMetadata',
 ];
 
 /** A fetch response as kafkajs's broker decodes it (records as objects, offsets as strings). */
@@ -210,6 +211,16 @@ export class ClusterClient {
       byNode = this.cluster.findLeaderForPartitions(topic, partitions);
     }
     return new Map(Object.entries(byNode).map(([node, parts]) => [Number(node), parts]));
+  }
+
+  /**
+   * The node id of the coordinator of `key`: a consumer group's (type 0) or a transactional id's
+   * (type 1), found by kafkajs's FindCoordinator (it retries while the coordinator loads).
+   */
+  async coordinator(key: string, type: 0 | 1): Promise<number> {
+    const { coordinator } = await this.cluster.findGroupCoordinatorMetadata({ groupId: key, coordinatorType: type });
+    if (typeof coordinator?.nodeId !== 'number') throw new KafkajsInternalsError('FindCoordinator answered without a node id');
+    return coordinator.nodeId;
   }
 
   /** The version range of `apiKey` the broker announced, undefined when it does not serve it. */

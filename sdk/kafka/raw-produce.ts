@@ -16,7 +16,7 @@ export const PRODUCE_VERSIONS = { min: 3, max: 8 } as const;
  * leader's partitions leave `pending` once it acknowledged them, so a retry resends only the
  * rest. Throws the first failure, or a retriable error when some partition has no leader.
  */
-export async function produceToLeaders(cluster: ClusterClient, acks: number, timeoutMs: number, pending: Map<string, Map<number, Buffer>>): Promise<void> {
+export async function produceToLeaders(cluster: ClusterClient, acks: number, timeoutMs: number, pending: Map<string, Map<number, Buffer>>, transactionalId: string | null = null): Promise<void> {
   const perLeader = new Map<number, Map<string, number[]>>();
   for (const [topic, batches] of pending) {
     if (!batches.size) continue;
@@ -28,7 +28,7 @@ export async function produceToLeaders(cluster: ClusterClient, acks: number, tim
   }
   const results = await Promise.allSettled(
     [...perLeader].map(async ([nodeId, topics]) => {
-      await cluster.produce(nodeId, acks, timeoutMs, produceBody(acks, timeoutMs, topics, pending));
+      await cluster.produce(nodeId, acks, timeoutMs, produceBody(acks, timeoutMs, topics, pending, transactionalId));
       for (const [topic, partitions] of topics) for (const p of partitions) pending.get(topic)!.delete(p);
     }),
   );
@@ -38,11 +38,12 @@ export async function produceToLeaders(cluster: ClusterClient, acks: number, tim
 }
 
 /**
- * Produce v3-v8: transactional_id nullable string | acks int16 | timeout_ms int32 |
+ * Produce v3-v8: transactional_id nullable string (null unless the batches are transactional) | acks int16 | timeout_ms int32 |
  * [topic_data] (int32 count): name string | [partition_data] (int32 count): index int32 | records bytes
  */
-export function produceBody(acks: number, timeoutMs: number, topics: Map<string, number[]>, pending: Map<string, Map<number, Buffer>>): Buffer {
-  let size = 2 + 2 + 4 + 4;
+export function produceBody(acks: number, timeoutMs: number, topics: Map<string, number[]>, pending: Map<string, Map<number, Buffer>>, transactionalId: string | null = null): Buffer {
+  const txn = transactionalId === null ? undefined : Buffer.from(transactionalId, 'utf8');
+  let size = 2 + (txn?.length ?? 0) + 2 + 4 + 4;
   const names = new Map<string, Buffer>();
   for (const [topic, partitions] of topics) {
     const name = Buffer.from(topic, 'utf8');
@@ -51,7 +52,8 @@ export function produceBody(acks: number, timeoutMs: number, topics: Map<string,
     for (const p of partitions) size += 8 + pending.get(topic)!.get(p)!.length;
   }
   const b = Buffer.allocUnsafe(size);
-  let at = b.writeInt16BE(-1, 0);
+  let at = b.writeInt16BE(txn ? txn.length : -1, 0);
+  if (txn) at += txn.copy(b, at);
   at = b.writeInt16BE(acks, at);
   at = b.writeInt32BE(timeoutMs, at);
   at = b.writeInt32BE(topics.size, at);

@@ -1,20 +1,25 @@
 /**
- * Reading offset ranges into one column set per partition, the same in a worker thread or the
- * calling thread, by two routes that give the same rows: raw record batches decoded in place
- * (the fast path) or kafkajs's decoded messages (the fallback for clusters or record sets the
- * raw path cannot serve). One set per partition keeps a frame's rows in partition, offset order
- * whatever order the responses arrive in.
+ * Reading offset ranges into one column set per partition by two routes that give the same rows:
+ * raw record batches decoded in place (the fast path; large reads hand some partitions' record
+ * sets to decode threads, decode-pool.ts) or kafkajs's decoded messages (the fallback for
+ * clusters or record sets the raw path cannot serve). One set per partition keeps a frame's rows
+ * in partition, offset order whatever order the responses arrive in.
  */
 import { ColumnSet } from '../runtime/decode/columns';
 import { RecordDecoder, type DecodeOptions } from '../runtime/decode/record-decoder';
 import type { SchemaCache } from '../runtime/decode/schema/schemas';
-import { AbortedTransactions, compressedBatches, readHeaders, scanRecordSet, walkRecordSet, type RecordVisitor } from '../frame/batches';
+import { AbortedTransactions, compressedBatches, LegacyRecordFormatError, readHeaders, scanRecordSet, walkRecordSet, type RecordVisitor } from '../frame/batches';
 import { KafkalabError } from '../util/errors';
-import { abortedFilter, DEFAULT_FETCH_BYTES, fetchRanges, type TopicFetcher } from './fetcher';
+import { abortedFilter, DEFAULT_FETCH_BYTES, fetchRanges, openFetcher, type TopicFetcher } from './fetcher';
 export { fetchRanges } from './fetcher';
 import { ErrorCode, errorName } from '../protocol/errors';
-import { inflateBatches, type PartitionWant, type RawFetcher, type RawPartitionFetch } from './fetch-raw';
+import { inflateBatches, RawFetcher, RawFetchUnsupported, type PartitionWant, type RawPartitionFetch } from './fetch-raw';
 import type { OffsetRange } from './position';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from '../util/log';
+import type { RegistryAuth } from '../registry/client';
+import { isInternalsError, openCluster } from './adapter';
+import { decodeThreads, type DecodeSession, type SessionJob } from './decode-pool';
 
 export interface PartJob {
   topic: string;
@@ -25,6 +30,10 @@ export interface PartJob {
   fetchBytes?: number;
   limit: number;
   samples: number;
+  /** Groups of `ranges` whose records are decoded by decode threads (raw route only; reads without a limit). */
+  offload?: OffsetRange[][];
+  /** The Schema Registry decode threads fetch schemas from (a SchemaCache cannot cross threads). */
+  registry?: { url: string; auth?: RegistryAuth };
 }
 
 export interface PartStats {
@@ -52,17 +61,55 @@ export interface PartOutput {
   stats: PartStats;
 }
 
+/** 'auto': raw, falling back to kafkajs; the others force one route (tests compare them). */
+export type ReadEngine = 'auto' | 'raw' | 'kafkajs';
+
+/** Reads a part with the given client, by the raw route when it can. */
+export async function runPart(kafka: Kafka, job: PartJob, engine: ReadEngine, logger?: Logger): Promise<PartOutput> {
+  let publicApi = false;
+  if (engine !== 'kafkajs') {
+    const cluster = await openCluster(kafka);
+    if (!cluster) {
+      if (engine === 'raw') throw new RawFetchUnsupported("kafkajs's internals are unusable here");
+      publicApi = true;
+    } else {
+      const raw = new RawFetcher(cluster, job.topic);
+      try {
+        await raw.connect();
+        return await readPartRaw(raw, job);
+      } catch (e) {
+        const declined = e instanceof RawFetchUnsupported || e instanceof LegacyRecordFormatError || isInternalsError(e);
+        if (engine === 'raw' || !declined) throw e;
+        publicApi = isInternalsError(e);
+        logger?.debug('reading through kafkajs instead', { topic: job.topic, reason: (e as Error).message });
+      } finally {
+        await raw.disconnect();
+      }
+    }
+  }
+  const fetcher = await openFetcher(kafka, job.topic, { publicApi });
+  try {
+    await fetcher.connect();
+    return await readPartKafkajs(fetcher, job);
+  } finally {
+    await fetcher.disconnect();
+  }
+}
+
 /** Empty answers in a row for a partition with records left before giving up on it. */
 const STALLS = 5;
 
-/** Per-partition decoders plus the counts a ReadReport needs. */
-class Collector {
+/** Per-partition decoders plus the counts a ReadReport needs (one per thread that decodes). */
+export class Collector {
   readonly parts = new Map<number, { set: ColumnSet; decoder: RecordDecoder }>();
   readonly stats: PartStats = { warnings: [], records: 0, failed: 0, failures: {}, samples: [], schemas: [] };
   rows = 0;
 
-  constructor(private readonly job: PartJob) {
-    for (const r of [...job.ranges].sort((a, b) => a.partition - b.partition)) {
+  constructor(
+    private readonly job: PartJob,
+    ranges: OffsetRange[] = job.ranges,
+  ) {
+    for (const r of [...ranges].sort((a, b) => a.partition - b.partition)) {
       if (r.to <= r.from) continue;
       const set = new ColumnSet(undefined, Math.max(16, Math.min(r.to - r.from, job.limit)));
       this.parts.set(r.partition, { set, decoder: new RecordDecoder(set, { ...job.decode, schemas: job.schemas }) });
@@ -115,33 +162,54 @@ interface PartitionCursor {
  * The raw route: Fetch rounds per lane, batch headers scanned to plan a lane's next round, which
  * is in flight while this one is decoded. Two lanes (partitions split between them) keep a
  * second request queued at the broker, so a slow response does not leave the decoder idle.
+ * The partitions of `job.offload` are fetched here too but decoded by decode threads
+ * (decode-pool.ts), while this thread decodes the others.
  */
 export async function readPartRaw(fetcher: RawFetcher, job: PartJob, lanes = LANES): Promise<PartOutput> {
-  const out = new Collector(job);
+  const offload = job.offload ?? [];
+  const elsewhere = new Set(offload.flat().map((r) => r.partition));
+  const out = new Collector(job, job.ranges.filter((r) => !elsewhere.has(r.partition)));
+  const sessions = openSessions(offload, { topic: job.topic, decode: job.decode, fetchBytes: job.fetchBytes, limit: job.limit, samples: job.samples, registry: job.registry });
   const fetchBytes = job.fetchBytes ?? DEFAULT_FETCH_BYTES;
   const busy = job.ranges.filter((r) => r.to > r.from).sort((a, b) => a.partition - b.partition);
   const groups = Array.from({ length: Math.min(lanes, busy.length) }, (_, i) => busy.filter((_r, j) => j % lanes === i));
   let failed = false;
-  await Promise.all(
-    groups.map(async (ranges) => {
-      const state = new Map<number, PartitionCursor>(ranges.map((r) => [r.partition, { pos: r.from, end: r.to, maxBytes: fetchBytes, stalls: 0 }]));
-      try {
-        await lane(fetcher, job, out, state, () => failed);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }),
-  );
-  return out.output();
+  try {
+    await Promise.all(
+      groups.map(async (ranges) => {
+        const state = new Map<number, PartitionCursor>(ranges.map((r) => [r.partition, { pos: r.from, end: r.to, maxBytes: fetchBytes, stalls: 0 }]));
+        try {
+          await lane(fetcher, job, out, sessions, state, () => failed);
+        } catch (e) {
+          failed = true;
+          throw e;
+        }
+      }),
+    );
+    const others = await Promise.all([...new Set(sessions.values())].map((s) => s.finish()));
+    return mergeOutputs([out.output(), ...others]);
+  } catch (e) {
+    for (const s of new Set(sessions.values())) s.drop();
+    throw e;
+  }
 }
 
 const LANES = 2;
 
-async function lane(fetcher: RawFetcher, job: PartJob, out: Collector, state: Map<number, PartitionCursor>, stop: () => boolean): Promise<void> {
+/** One decode session per offloaded group of ranges, by partition. */
+function openSessions(offload: OffsetRange[][], job: Omit<SessionJob, 'ranges'>): Map<number, DecodeSession> {
+  const byPartition = new Map<number, DecodeSession>();
+  const threads = decodeThreads(offload.length);
+  offload.forEach((ranges, i) => {
+    const session = threads[i].session({ ...job, ranges });
+    for (const r of ranges) byPartition.set(r.partition, session);
+  });
+  return byPartition;
+}
+
+async function lane(fetcher: RawFetcher, job: PartJob, out: Collector, sessions: Map<number, DecodeSession>, state: Map<number, PartitionCursor>, stop: () => boolean): Promise<void> {
   const request = () =>
     state.size && !out.full && !stop() ? fetcher.fetch(new Map([...state].map(([p, s]): [number, PartitionWant] => [p, { offset: s.pos, maxBytes: s.maxBytes }]))) : null;
-  const withHeaders = job.decode.headers === true;
   let pending = request();
   while (pending) {
     const results = await pending;
@@ -168,39 +236,83 @@ async function lane(fetcher: RawFetcher, job: PartJob, out: Collector, state: Ma
       }
     }
     pending = request();
+    // Record sets for decode threads first, so that they decode while this thread does its own.
+    const elsewhere = work.filter((w) => sessions.has(w.fetch.partition));
+    const decoded = elsewhere.map((w) => sessions.get(w.fetch.partition)!.decode(w.fetch.partition, w.fetch.records, w.from, w.end, w.fetch.abortedTransactions));
+    decoded.forEach((d) => d.catch(() => undefined));
     for (const w of work) {
-      const { decoder } = out.parts.get(w.fetch.partition)!;
-      const partition = w.fetch.partition;
-      let stopAt = -1;
-      const visit: RecordVisitor = (buf, keyAt, keyLength, valueAt, valueLength, offset, timestamp, headersAt, headerCount) => {
-        const headers = withHeaders && headerCount > 0 ? readHeaders(buf, headersAt, headerCount) : undefined;
-        const reason = decoder.addFrom(buf, keyAt, keyLength, valueAt, valueLength, partition, offset, timestamp, headers);
-        if (decoder.pending >= 0) {
-          stopAt = offset;
-          return false;
-        }
-        return out.counted(partition, offset, reason);
-      };
-      const compressed = compressedBatches(w.fetch.records, w.from, w.end);
-      const inflated = compressed.length ? await inflateBatches(compressed, job.topic) : undefined;
-      if (out.full || stop()) break;
-      const aborted = w.fetch.abortedTransactions?.length ? new AbortedTransactions(w.fetch.abortedTransactions) : undefined;
-      // A record whose schema id is new stops the walk: the schema is fetched, and the walk goes
-      // on from that record (the same AbortedTransactions: it answers a batch again the same way).
-      for (let at = w.from; ; ) {
-        stopAt = -1;
-        walkRecordSet(w.fetch.records, at, w.end, visit, { aborted, inflated });
-        if (stopAt < 0) break;
-        await job.schemas!.load([decoder.pending]);
-        at = stopAt;
-      }
-      if (out.full) break;
+      if (sessions.has(w.fetch.partition)) continue;
+      if (!(await decodeFetch(out, job, w.fetch.partition, w.fetch.records, w.from, w.end, w.fetch.abortedTransactions, stop))) break;
     }
+    await Promise.all(decoded);
     if (out.full || stop()) {
       pending?.catch(() => undefined);
       pending = null;
     }
   }
+}
+
+/**
+ * Decodes the records in [from, end) of one partition's fetched record set into the collector's
+ * column set for that partition; false once the collector is full or `stop` says so.
+ */
+export async function decodeFetch(
+  out: Collector,
+  job: PartJob,
+  partition: number,
+  records: Buffer,
+  from: number,
+  end: number,
+  abortedTransactions: RawPartitionFetch['abortedTransactions'],
+  stop: () => boolean,
+): Promise<boolean> {
+  const { decoder } = out.parts.get(partition)!;
+  const withHeaders = job.decode.headers === true;
+  let stopAt = -1;
+  const visit: RecordVisitor = (buf, keyAt, keyLength, valueAt, valueLength, offset, timestamp, headersAt, headerCount) => {
+    const headers = withHeaders && headerCount > 0 ? readHeaders(buf, headersAt, headerCount) : undefined;
+    const reason = decoder.addFrom(buf, keyAt, keyLength, valueAt, valueLength, partition, offset, timestamp, headers);
+    if (decoder.pending >= 0) {
+      stopAt = offset;
+      return false;
+    }
+    return out.counted(partition, offset, reason);
+  };
+  const compressed = compressedBatches(records, from, end);
+  const inflated = compressed.length ? await inflateBatches(compressed, job.topic) : undefined;
+  if (out.full || stop()) return false;
+  const aborted = abortedTransactions?.length ? new AbortedTransactions(abortedTransactions) : undefined;
+  // A record whose schema id is new stops the walk: the schema is fetched, and the walk goes
+  // on from that record (the same AbortedTransactions: it answers a batch again the same way).
+  for (let at = from; ; ) {
+    stopAt = -1;
+    walkRecordSet(records, at, end, visit, { aborted, inflated });
+    if (stopAt < 0) break;
+    await job.schemas!.load([decoder.pending]);
+    at = stopAt;
+  }
+  return !out.full;
+}
+
+/** One output from the outputs of the threads that decoded parts of a read. */
+function mergeOutputs(outputs: PartOutput[]): PartOutput {
+  if (outputs.length === 1) return outputs[0];
+  const stats: PartStats = { warnings: [], records: 0, failed: 0, failures: {}, samples: [], schemas: [] };
+  const schemas = new Map<number, ReadSchema>();
+  for (const o of outputs) {
+    for (const w of o.stats.warnings) if (!stats.warnings.includes(w)) stats.warnings.push(w);
+    stats.records += o.stats.records;
+    stats.failed += o.stats.failed;
+    for (const [k, v] of Object.entries(o.stats.failures)) stats.failures[k] = (stats.failures[k] ?? 0) + v;
+    stats.samples.push(...o.stats.samples);
+    for (const s of o.stats.schemas) {
+      const known = schemas.get(s.id);
+      if (known) known.records += s.records;
+      else schemas.set(s.id, { ...s });
+    }
+  }
+  stats.schemas = [...schemas.values()].sort((a, b) => a.id - b.id);
+  return { sets: outputs.flatMap((o) => o.sets).sort((a, b) => a.partition - b.partition), stats };
 }
 
 /** Records deleted under the read (retention): carry on from the log start, or stop when nothing is left. */

@@ -2,7 +2,8 @@
  * Bounded reads into a DataFrame: positions resolved with ListOffsets (watermarks and the
  * timestamp index), then group-less Fetch rounds (read-part.ts), the next request in flight
  * while a response's record batches are decoded in place into one typed column set per
- * partition; kafkajs's regular fetch is the fallback route (read-worker.ts).
+ * partition, by this thread and, for large reads, decode threads (decode-pool.ts); kafkajs's
+ * regular fetch is the fallback route.
  */
 import * as os from 'os';
 import { ColumnSet } from '../runtime/decode/columns';
@@ -12,8 +13,7 @@ import { attrsOf, toDataFrame, type DataFrame, type ReadReport } from '../frame/
 import { KafkalabError } from '../util/errors';
 import { retry } from '../util/retry';
 import type { KafkaClient } from './client';
-import type { PartOutput, ReadSchema } from './read-part';
-import { cloneable, readInWorker, runPart, type ReadEngine } from './read-worker';
+import { runPart, type ReadEngine } from './read-part';
 import { parsePosition, partitionsToRead, resolveRanges, timestampsOf, type OffsetRange, type Position, type TimeOffsets } from './position';
 
 export interface ReadOptions extends DecodeOptions {
@@ -30,9 +30,11 @@ export interface ReadOptions extends DecodeOptions {
   /** Bytes per partition per Fetch request (default 1 MiB). */
   fetchBytes?: number;
   /**
-   * Worker threads for decoding: a number, true (one per core, up to 4) or false. Default:
-   * threads (cores - 1, at most 4, on machines with 4+ cores) for reads of 200,000 records or
-   * more over several partitions, else the calling thread.
+   * Threads that decode, the calling thread included: a number, true (as many as the default
+   * for a large read) or false. Default: for reads of 200,000 records or more over several
+   * partitions without a `limit`, cores - 1 (at least 2, at most 4, never more than the
+   * partitions), else the calling thread alone. The calling thread fetches every partition and
+   * hands some partitions' record sets to decode threads kept warm between reads.
    */
   parallel?: boolean | number;
 }
@@ -84,20 +86,21 @@ export { fetchRanges } from './read-part';
 /** Reads this large or larger go to worker threads when `parallel` is not given. */
 const PARALLEL_THRESHOLD = 200_000;
 
-/** How many threads a read uses: explicit, or automatic for large unlimited reads. */
-function threadsFor(conn: KafkaClient, ranges: OffsetRange[], total: number, opts: ReadOptions): number {
+/**
+ * How many threads decode a read: explicit, or automatic for large reads. Reads with a limit
+ * stay on one thread (rows are counted as they are decoded).
+ */
+function threadsFor(ranges: OffsetRange[], total: number, opts: ReadOptions): number {
   const busy = ranges.filter((r) => r.to > r.from).length;
-  if (opts.parallel === false || busy < 2) return 1;
-  if (!cloneable(conn.clientConfig)) return 1;
+  if (opts.parallel === false || busy < 2 || (opts.limit ?? Infinity) < total) return 1;
   if (typeof opts.parallel === 'number') return Math.max(1, Math.min(opts.parallel, busy));
-  if (opts.parallel !== true && (total < PARALLEL_THRESHOLD || (opts.limit ?? Infinity) < total)) return 1;
-  // Leave a core for everything else (the broker is often on this machine): threads only pay off from 4 cores.
-  const cores = os.availableParallelism();
-  if (cores < 4) return 1;
-  return Math.max(1, Math.min(cores - 1, busy, 4));
+  if (opts.parallel !== true && total < PARALLEL_THRESHOLD) return 1;
+  // Two threads pay on 2 cores too: the decode threads need no client and stay warm, and the
+  // broker (often on this machine) needs a fraction of a core.
+  return Math.min(Math.max(2, os.availableParallelism() - 1), busy, 4);
 }
 
-/** Partitions over threads, largest first onto the least loaded thread. */
+/** Partitions over threads, largest first onto the least loaded thread; the least loaded group first. */
 function split(ranges: OffsetRange[], threads: number): OffsetRange[][] {
   const groups: { load: number; ranges: OffsetRange[] }[] = Array.from({ length: threads }, () => ({ load: 0, ranges: [] }));
   for (const r of [...ranges].filter((x) => x.to > x.from).sort((a, b) => b.to - b.from - (a.to - a.from))) {
@@ -105,7 +108,7 @@ function split(ranges: OffsetRange[], threads: number): OffsetRange[][] {
     g.ranges.push(r);
     g.load += r.to - r.from;
   }
-  return groups.map((g) => g.ranges.sort((a, b) => a.partition - b.partition));
+  return groups.sort((a, b) => a.load - b.load).map((g) => g.ranges.sort((a, b) => a.partition - b.partition));
 }
 
 export async function readTopic(conn: KafkaClient, topic: string, opts: ReadOptions = {}): Promise<DataFrame> {
@@ -122,15 +125,14 @@ export async function readTopicWith(conn: KafkaClient, topic: string, opts: Read
   const limit = opts.limit ?? Infinity;
   const total = ranges.reduce((s, r) => s + (r.to - r.from), 0);
   const decode = { format: opts.format, columns: opts.columns, csv: opts.csv, headers: opts.headers };
-  const threads = threadsFor(conn, ranges, total, opts);
-  const job = { topic, decode, fetchBytes: opts.fetchBytes, limit, samples: SAMPLES };
+  const threads = threadsFor(ranges, total, opts);
   const registry = conn.schemaRegistry;
-  const parts: PartOutput[] =
-    threads > 1
-      ? await Promise.all(split(ranges, threads).map((r) => readInWorker({ ...job, ranges: r, client: conn.clientConfig, engine, registry: registry?.target() })))
-      : [await runPart(conn.kafka, { ...job, ranges, schemas: new SchemaCache(registry) }, engine, conn.logger)];
+  const job = { topic, ranges, decode, fetchBytes: opts.fetchBytes, limit, samples: SAMPLES, schemas: new SchemaCache(registry), registry: registry?.target() };
+  // This thread decodes the first group (the smallest: it also fetches), decode threads the others.
+  const offload = threads > 1 ? split(ranges, threads).slice(1) : undefined;
+  const { sets: bySet, stats } = await runPart(conn.kafka, { ...job, offload }, engine, conn.logger);
   // Partition order, whichever thread read which; with a limit, the first `limit` rows of that order.
-  const sets = parts.flatMap((p) => p.sets).sort((a, b) => a.partition - b.partition).map((s) => s.set);
+  const sets = bySet.map((s) => s.set);
   if (!sets.length) {
     // Nothing to read: still the metadata columns (and `_headers`), as a decoder lays them out.
     sets.push(new ColumnSet());
@@ -141,37 +143,25 @@ export async function readTopicWith(conn: KafkaClient, topic: string, opts: Read
     set.truncate(Math.max(0, left));
     left -= set.rows;
   }
-  const warnings: string[] = [];
-  for (const p of parts) for (const w of p.stats.warnings) if (!warnings.includes(w)) warnings.push(w);
+  const warnings = [...stats.warnings];
   const df = toDataFrame(sets, warnings);
   const report: ReadReport = {
     topic,
-    records: 0,
+    records: stats.records,
     rows: df.shape[0],
-    failed: 0,
-    failures: {},
-    samples: [],
+    failed: stats.failed,
+    failures: { ...stats.failures },
+    samples: [...stats.samples],
     warnings,
     partitions: ranges.map((r) => ({ ...r })),
     elapsedMs: Date.now() - t0,
   };
-  const schemas = new Map<number, ReadSchema>();
-  for (const { stats } of parts) {
-    for (const s of stats.schemas) {
-      const known = schemas.get(s.id);
-      if (known) known.records += s.records;
-      else schemas.set(s.id, { ...s });
-    }
-    report.records += stats.records;
-    report.failed += stats.failed;
-    for (const [k, v] of Object.entries(stats.failures)) report.failures[k] = (report.failures[k] ?? 0) + v;
-    report.samples.push(...stats.samples);
-  }
-  if (schemas.size) {
-    report.schemas = [...schemas.values()].sort((a, b) => a.id - b.id);
-    if (schemas.size > 1) {
+  const schemas = stats.schemas;
+  if (schemas.length) {
+    report.schemas = schemas.map((x) => ({ ...x }));
+    if (schemas.length > 1) {
       const list = report.schemas.map((s) => `id ${s.id}${s.name ? ` (${s.name})` : ''}: ${s.records} records`).join(', ');
-      report.warnings.push(`${schemas.size} schemas in this range (${list}): the columns are their union, a field missing from a version is null`);
+      report.warnings.push(`${schemas.length} schemas in this range (${list}): the columns are their union, a field missing from a version is null`);
     }
   }
   report.samples = report.samples.sort((a, b) => a.partition - b.partition || a.offset - b.offset).slice(0, SAMPLES);

@@ -15,3 +15,4 @@ export { ErrorCode, errorName, isRetriable, LEADER_MOVED, type ErrorName } from 
 export { backoff, retry, sleep, type BackoffOptions, type RetryOptions } from '../util/retry';
 export { crc32c } from '../protocol/crc32c';
 export { redact, redactText, redactUrl, rememberSecret } from '../util/redact';
+export { TRANSACTIONAL_BATCH, TransactionalBatches, TransactionsUnsupported, type TxnOffset } from '../kafka/raw-transactions';

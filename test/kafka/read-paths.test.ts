@@ -73,7 +73,8 @@ test('raw and kafkajs routes give the same frame and report', async () => {
     ['bytes', { format: 'bytes' }],
     ['projection', { columns: ['seq', 'pos.lat', 'mixed'] }],
     ['small fetches', { fetchBytes: 512 }],
-    ['worker threads', { parallel: 2 }],
+    ['decode threads', { parallel: 2 }],
+    ['decode threads, headers, projection, from inside gzip batches', { parallel: 3, headers: true, columns: ['seq', 'pos.lat', 'mixed', 'esc'], from: 210 }],
     ['nothing to read', { from: 'latest', headers: true }],
   ];
   for (const [what, opts] of cases) {

@@ -92,6 +92,22 @@ test('several schema versions in one range: columns unioned, the report says so'
   assert.ok(report.warnings.some((w) => /2 schemas in this range .*union/.test(w)), report.warnings.join('\n'));
 });
 
+test('decode threads give the same frame and report (schemas fetched by each thread)', async () => {
+  await ctx.kafka.createTopic('r-threads', { partitions: 3 });
+  const v1 = { type: 'record', name: 'T', fields: [{ name: 'id', type: 'string' }, { name: 'a', type: 'double' }] };
+  const v2 = { type: 'record', name: 'T', fields: [{ name: 'id', type: 'string' }, { name: 'a', type: 'double' }, { name: 'b', type: ['null', 'string'], default: null }] };
+  await ctx.kafka.topic('r-threads').produce(Array.from({ length: 60 }, (_, i) => ({ id: `m${i % 7}`, a: i / 4 })), { format: 'avro', schema: v1, key: 'id' });
+  await ctx.kafka.topic('r-threads').produce(Array.from({ length: 30 }, (_, i) => ({ id: `m${i % 5}`, a: i, b: `x${i}` })), { format: 'avro', schema: v2, key: 'id' });
+  await ctx.kafka.topic('r-threads').produce([{ id: 'j', a: 'text' }], { key: 'id' });
+  const one = await ctx.kafka.topic('r-threads').read({ from: 'earliest', parallel: false });
+  const three = await ctx.kafka.topic('r-threads').read({ from: 'earliest', parallel: 3 });
+  assert.is(one.shape[0], 91);
+  assert.equal(three.columns, one.columns);
+  assert.equal(recordsOf(three), recordsOf(one));
+  assert.equal({ ...readReport(three)!, elapsedMs: 0 }, { ...readReport(one)!, elapsedMs: 0 });
+  assert.equal(readReport(three)!.schemas?.map((s) => s.records), [60, 30]);
+});
+
 test('protobuf and JSON Schema records decode into the same kind of columns', async () => {
   await ctx.kafka.createTopic('r-proto');
   const proto = `syntax = "proto3";

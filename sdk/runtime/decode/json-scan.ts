@@ -104,25 +104,40 @@ export class JsonScanner {
         // A key, a colon, a value.
         if (i >= n || b[i] !== 0x22) return false;
         const ks = i + 1;
-        let escaped = false;
-        i = ks;
-        for (;;) {
-          if (i >= n) return false;
-          const x = b[i];
-          if (x === 0x22) break;
-          if (x === 0x5c) {
-            i = skipEscape(b, i, n);
-            if (i < 0) return false;
-            escaped = true;
-          } else if (x < 0x20) return false;
-          else i++;
-        }
-        const ke = i;
         const parent = this.openPos[depth];
         const k = this.keyBytes[pos];
-        let hit = this.openHit[depth] === 1 && k !== undefined && this.parents[pos] === parent && k.length === ke - ks;
-        for (let j = 0; hit && j < k.length; j++) if (b[ks + j] !== k[j]) hit = false;
-        if (!hit) this.learn(b, ks, ke, escaped, pos, parent, depth);
+        let ke = -1;
+        let hit = false;
+        if (this.openHit[depth] === 1 && k !== undefined && this.parents[pos] === parent) {
+          // The cached key's bytes and a closing quote right after them: the same key (a cached
+          // key is valid JSON string content, so that quote is not escaped). No scan needed.
+          const len = k.length;
+          if (ks + len < n && b[ks + len] === 0x22) {
+            let j = 0;
+            while (j < len && b[ks + j] === k[j]) j++;
+            if (j === len) {
+              hit = true;
+              ke = ks + len;
+            }
+          }
+        }
+        if (!hit) {
+          let escaped = false;
+          i = ks;
+          for (;;) {
+            if (i >= n) return false;
+            const x = b[i];
+            if (x === 0x22) break;
+            if (x === 0x5c) {
+              i = skipEscape(b, i, n);
+              if (i < 0) return false;
+              escaped = true;
+            } else if (x < 0x20) return false;
+            else i++;
+          }
+          ke = i;
+          this.learn(b, ks, ke, escaped, pos, parent, depth);
+        }
         i = skipWs(b, ke + 1, n);
         if (i >= n || b[i] !== 0x3a) return false;
         i = skipWs(b, i + 1, n);

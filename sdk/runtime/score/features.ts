@@ -30,6 +30,13 @@ export class FeatureState {
   readonly sequences: SequenceState | undefined;
   /** The largest window: how many of a key's latest readings its state depends on. */
   readonly depth: number;
+  /**
+   * The source position (`push`'s `at`) of the first reading the last pushed row's features
+   * depend on: the oldest its key's windows held before it (its `diff` reads the one before it),
+   * or the row's own when it is the key's first or there are no windows. A sequence model keeps
+   * it with each row of its history (SequenceState.push), for `earliest()`.
+   */
+  lastSince = NaN;
 
   constructor(spec: PipelineSpec) {
     this.spec = spec;
@@ -57,12 +64,15 @@ export class FeatureState {
    * The smallest position (`push`'s `at`) any key's windows still hold: re-feeding every row from
    * there on, in order, into an empty state rebuilds this state's features exactly (a key's
    * window statistics depend only on its last `depth` readings, in order, and whether it had
-   * any before them). Undefined when no key has state (no windows, or nothing pushed yet); NaN
-   * when some pushed row carried no position.
+   * any before them), and a sequence model's histories (each held row from the first reading its
+   * features depend on). Undefined when no key has state (no windows and no sequence, or nothing
+   * pushed yet); NaN when some pushed row carried no position.
    */
   earliest(): number | undefined {
-    if (!this.depth) return undefined;
-    let min: number | undefined;
+    // A sequence model's history holds feature rows: each needs the readings its windows held then.
+    let min = this.sequences?.earliest();
+    if (min !== undefined && Number.isNaN(min)) return NaN;
+    if (!this.depth) return min;
     for (const st of this.keys.values()) {
       const oldest = st.at[st.count > this.depth ? st.count % this.depth : 0];
       if (Number.isNaN(oldest)) return NaN;
@@ -99,6 +109,7 @@ export class FeatureState {
       this.values[i] = Number.isFinite(v) ? v : inputs[i].fill;
     }
     if (this.spec.windows.length) this.updateWindows(key, at);
+    else this.lastSince = at;
     for (let f = 0; f < this.sources.length; f++) {
       const s = this.sources[f];
       out[offset + f] = s.input >= 0 ? this.values[s.input] : this.stats[s.window][s.stat];
@@ -118,6 +129,7 @@ export class FeatureState {
       st = { rings: this.spec.windows.map((w) => new Float64Array(w.size)), count: 0, last: new Float64Array(this.spec.windows.length), at: new Float64Array(this.depth) };
       this.keys.set(key, st);
     }
+    this.lastSince = st.count === 0 ? at : st.at[st.count >= this.depth ? st.count % this.depth : 0];
     st.at[st.count % this.depth] = at;
     const windows = this.spec.windows;
     for (let w = 0; w < windows.length; w++) {

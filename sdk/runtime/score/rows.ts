@@ -100,7 +100,7 @@ export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: numbe
       problems[r] = ROW_PROBLEM.notFinite(spec.features[bad]);
       continue;
     }
-    seq?.push(key, matrix, base, windows!, k * span);
+    seq?.push(key, matrix, base, windows!, k * span, state.lastSince);
     index[k++] = r;
   }
   const m = matrix.subarray(0, k * nf);

@@ -10,7 +10,8 @@
  * notebook (fit, score) and the exported app fill windows through it alike.
  */
 export class SequenceState {
-  private readonly keys = new Map<string, { rows: Float32Array; count: number }>();
+  /** Per key: the last `length` rows (a ring), how many were pushed, and where each held row's inputs begin (`push`'s `from`). */
+  private readonly keys = new Map<string, { rows: Float32Array; count: number; from: Float64Array }>();
 
   constructor(
     readonly length: number,
@@ -25,16 +26,21 @@ export class SequenceState {
     this.keys.clear();
   }
 
-  /** Appends `row` (width values at `from[at..]`) to `key`'s history and writes its window, oldest step first, at `out[offset..]`. */
-  push(key: string, from: ArrayLike<number>, at: number, out: Float32Array, offset: number): void {
+  /**
+   * Appends `row` (width values at `from[at..]`) to `key`'s history and writes its window, oldest
+   * step first, at `out[offset..]`. `since` is the source position of the first reading the row's
+   * feature values depend on (FeatureState.lastSince), for `earliest()`.
+   */
+  push(key: string, from: ArrayLike<number>, at: number, out: Float32Array, offset: number, since = NaN): void {
     const { length: n, width } = this;
     let st = this.keys.get(key);
     if (!st) {
-      st = { rows: new Float32Array(n * width), count: 0 };
+      st = { rows: new Float32Array(n * width), count: 0, from: new Float64Array(n) };
       this.keys.set(key, st);
     }
     const slot = (st.count % n) * width;
     for (let f = 0; f < width; f++) st.rows[slot + f] = from[at + f];
+    st.from[st.count % n] = since;
     st.count++;
     const have = Math.min(st.count, n);
     for (let step = 0; step < n; step++) {
@@ -45,11 +51,26 @@ export class SequenceState {
     }
   }
 
+  /**
+   * The smallest source position any held row depends on: re-feeding every reading from there,
+   * in order, into empty states rebuilds every key's last `length` rows exactly (see
+   * FeatureState.earliest). Undefined when no key has a row; NaN when a row came without one.
+   */
+  earliest(): number | undefined {
+    let min: number | undefined;
+    for (const st of this.keys.values()) {
+      const oldest = st.from[st.count > this.length ? st.count % this.length : 0];
+      if (Number.isNaN(oldest)) return NaN;
+      if (min === undefined || oldest < min) min = oldest;
+    }
+    return min;
+  }
+
   /** A copy of another state's histories (same length and width). */
   inherit(other: SequenceState): boolean {
     if (other.length !== this.length || other.width !== this.width) return false;
     this.keys.clear();
-    for (const [k, st] of other.keys) this.keys.set(k, { rows: st.rows.slice(), count: st.count });
+    for (const [k, st] of other.keys) this.keys.set(k, { rows: st.rows.slice(), count: st.count, from: st.from.slice() });
     return true;
   }
 }

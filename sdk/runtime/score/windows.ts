@@ -24,12 +24,19 @@ import type { FeatureState } from './features';
 /** The commit metadata's prefix; what follows is the offset the restore reads from. */
 export const WINDOW_CHECKPOINT = 'kafkalab.windows/1 from=';
 
-/** The commit metadata that lets a partition's next owner rebuild `state`, positioned at `next`. */
-export function windowCheckpoint(state: FeatureState, next: number): string {
-  const from = state.earliest();
-  // NaN: some row was pushed without its offset; then there is nothing honest to write.
-  if (from !== undefined && Number.isNaN(from)) return '';
-  return WINDOW_CHECKPOINT + String(from === undefined ? next : Math.min(from, next));
+/**
+ * The commit metadata that lets a partition's next owner rebuild `state` (and `others`: a shadow
+ * model's state beside the live one, whose windows may reach further back), positioned at `next`.
+ */
+export function windowCheckpoint(state: FeatureState, next: number, ...others: FeatureState[]): string {
+  let from = next;
+  for (const s of [state, ...others]) {
+    const earliest = s.earliest();
+    // NaN: some row was pushed without its offset; then there is nothing honest to write.
+    if (earliest !== undefined && Number.isNaN(earliest)) return '';
+    if (earliest !== undefined && earliest < from) from = earliest;
+  }
+  return WINDOW_CHECKPOINT + String(from);
 }
 
 /** The offset a checkpoint says to restore from, or undefined when `metadata` is not one. */
@@ -111,19 +118,9 @@ export class PartitionWindows {
     if (p && p.state === state) p.next = next;
   }
 
-  /** The commit metadata for the partition's offset `next` (see windowCheckpoint). */
-  checkpoint(state: FeatureState, next: number): string {
-    return windowCheckpoint(state, next);
-  }
-
-  /**
-   * The partition's state as it is, an empty one when there is none, without a restore (a
-   * shadow model scoring beside the live one; the live one's restores are what scores rely on).
-   */
-  state(partition: number): FeatureState {
-    let p = this.parts.get(partition);
-    if (!p) this.parts.set(partition, (p = { state: this.create(), next: -1 }));
-    return p.state;
+  /** The commit metadata for the partition's offset `next` (see windowCheckpoint; `others`: a shadow model's state). */
+  checkpoint(state: FeatureState, next: number, ...others: FeatureState[]): string {
+    return windowCheckpoint(state, next, ...others);
   }
 
   /**

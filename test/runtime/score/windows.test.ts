@@ -22,10 +22,11 @@ interface Entry {
   control?: boolean;
 }
 
-function pipeline(windows: { field: 'x' | 'y'; size: number; stats: WindowStat[] }[]): PipelineSpec {
+function pipeline(windows: { field: 'x' | 'y'; size: number; stats: WindowStat[] }[], sequence?: number): PipelineSpec {
   const features = ['x', 'y', ...windowFeatureNames(windows)];
   return {
     version: PIPELINE_VERSION, key: 'k', inputs: [{ name: 'x', fill: -1 }, { name: 'y', fill: 0.5 }], windows, features,
+    ...(sequence ? { sequence: { length: sequence } } : {}),
     scaler: { kind: 'none', offset: features.map(() => 0), scale: features.map(() => 1) },
     threshold: { value: 1, method: 'fixed' },
     model: { format: 'tfjs-layers', path: 'model.json', inputSize: features.length, layers: [2], activation: 'relu', outputActivation: 'linear' },
@@ -33,13 +34,13 @@ function pipeline(windows: { field: 'x' | 'y'; size: number; stats: WindowStat[]
   };
 }
 
-/** Scores entries in order into `state` (the app's path: prepareRows with each row's offset); returns features or the problem per entry. */
+/** Scores entries in order into `state` (the app's path: prepareRows with each row's offset); returns what the model reads (features, or a sequence model's window) or the problem per entry. */
 function feed(spec: PipelineSpec, entries: { e: Entry; offset: number }[], state: FeatureState): string[] {
   const rows = entries.length;
   const p = prepareRows(spec, { k: entries.map((r) => r.e.key), x: entries.map((r) => r.e.x), y: entries.map((r) => r.e.y) }, rows, state, undefined, entries.map((r) => r.offset));
   const out: string[] = entries.map((_, r) => `dead: ${p.problems[r]}`);
-  const nf = spec.features.length;
-  for (let k = 0; k < p.rows; k++) out[p.index[k]] = Array.from(p.matrix.subarray(k * nf, (k + 1) * nf), (v) => Object.is(v, -0) ? '-0' : String(v)).join(',');
+  const span = spec.features.length * (spec.sequence?.length ?? 1);
+  for (let k = 0; k < p.rows; k++) out[p.index[k]] = Array.from(p.input.subarray(k * span, (k + 1) * span), (v) => Object.is(v, -0) ? '-0' : String(v)).join(',');
   return out;
 }
 
@@ -67,10 +68,18 @@ const actionArb = (partitions: number): fc.Arbitrary<Action> =>
   );
 
 const caseArb = fc
-  .record({ windows: fc.array(windowArb, { minLength: 1, maxLength: 3 }), keys: fc.integer({ min: 1, max: 8 }), partitions: fc.integer({ min: 1, max: 3 }) })
+  .record({
+    windows: fc.array(windowArb, { minLength: 0, maxLength: 3 }),
+    // A sequence model's histories of feature rows (sometimes without any windows) must be restored too.
+    sequence: fc.option(fc.integer({ min: 2, max: 6 }), { freq: 2, nil: undefined }),
+    keys: fc.integer({ min: 1, max: 8 }),
+    partitions: fc.integer({ min: 1, max: 3 }),
+  })
+  .filter((c) => c.windows.length > 0 || c.sequence !== undefined)
   .chain((c) =>
     fc.record({
       windows: fc.constant(c.windows),
+      sequence: fc.constant(c.sequence),
       partitions: fc.constant(c.partitions),
       // Each key lives in one partition (producers key records by the window key).
       home: fc.array(fc.integer({ min: 0, max: c.partitions - 1 }), { minLength: c.keys, maxLength: c.keys }),
@@ -91,7 +100,7 @@ test('restored windows give the same features as an uninterrupted run, through c
   const kinds: Record<string, number> = {};
   await fc.assert(
     fc.asyncProperty(caseArb, async (c) => {
-      const spec = pipeline(c.windows.map((w) => ({ ...w, stats: [...w.stats] })));
+      const spec = pipeline(c.windows.map((w) => ({ ...w, stats: [...w.stats] })), c.sequence);
       // The partition logs; a key's records go to its home partition, unkeyed ones to partition 0.
       const logs: Rec[][] = Array.from({ length: c.partitions }, () => []);
       for (const e of c.entries) {
@@ -253,10 +262,27 @@ test('a model version swapped in takes over the windows and their positions, or 
   const s3 = changed.at(2, 4)!;
   assert.is(s3.size, 0, 'other windows start empty at the swap');
   assert.is(changed.checkpoint(s3, 4), `${WINDOW_CHECKPOINT}4`);
-  // A shadow model's state without a position: the next `at` asks for a restore.
-  const shadow = new PartitionWindows(() => new FeatureState(spec));
-  assert.ok(shadow.state(1));
-  assert.is(shadow.at(1, 0), undefined);
+  // A partition without state asks for a restore.
+  assert.is(new PartitionWindows(() => new FeatureState(spec)).at(1, 0), undefined);
+});
+
+test('one checkpoint covers a shadow model beside the live one: the further-reaching windows set it', () => {
+  const live = pipeline([{ field: 'x', size: 2, stats: ['mean'] }]);
+  const candidate = pipeline([{ field: 'y', size: 5, stats: ['max'] }], 3);
+  const a = new FeatureState(live);
+  const b = new FeatureState(candidate);
+  const rows = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => ({ e: { key: 'k', x: i, y: i }, offset: 20 + i }));
+  feed(live, rows, a);
+  feed(candidate, rows, b);
+  // live holds offsets 26-27; the candidate's oldest sequence row (25) needs what its key's windows held before it (20-24).
+  assert.is(a.earliest(), 26);
+  assert.is(b.earliest(), 20);
+  assert.is(windowCheckpoint(a, 28, b), `${WINDOW_CHECKPOINT}20`);
+  assert.is(windowCheckpoint(b, 28, a), `${WINDOW_CHECKPOINT}20`);
+  // A sequence model without windows: its rows only.
+  const bare = new FeatureState(pipeline([], 4));
+  feed(bare.spec, rows, bare);
+  assert.is(bare.earliest(), 24);
 });
 
 test.run();

@@ -10,8 +10,8 @@ import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessag
 import { loadSchemas, useSchemaRegistry, type Chunk } from './chunk';
 import { avroResults } from './avro-output';
 import { float32Json } from './format';
-import { createResultProducer, messageBatch, sendChunks } from './producer';
-import { PartitionTransactions } from './transactions';
+import { createResultProducer, sendChunks } from './producer';
+import { createTransactions } from './transactions';
 import type { Config } from './config';
 import { kafkaLogCreator, type Logger } from './log';
 import type { Metrics } from './metrics';
@@ -85,10 +85,10 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     if (!payload.restart) crash(payload.error);
   });
 
-  const transactions = config.processingGuarantee === 'exactly-once' ? new PartitionTransactions(kafka, config, log) : undefined;
-  if (transactions) log.info('exactly-once: one transaction per input batch', { transactionalIds: transactions.idFor(0).replace(/0$/, '<partition>'), encoder: 'kafkajs' });
   await producer.connect();
   const output = await createResultProducer(kafka, producer, config.outputTopic, config.produceEncoder, log);
+  const transactions = config.processingGuarantee === 'exactly-once' ? await createTransactions(kafka, output, config, log) : undefined;
+  if (transactions) log.info('exactly-once: one transaction per input batch', { transactionalIds: transactions.idFor(0).replace(/0$/, '<partition>'), encoder: transactions.encoder });
   const registry = config.schemaRegistry && new SchemaRegistryClient(config.schemaRegistry);
   useSchemaRegistry(registry);
   // OUTPUT_FORMAT=avro: each result's JSON encoded with a schema registered under <OUTPUT_TOPIC>-value.
@@ -128,7 +128,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     const { state, report } = await model.windows.restore(partition, offset, source(model));
     metrics.restoreSeconds.observe(report.ms / 1000);
     metrics.restoredRecords.inc(report.records);
-    log.info('window state restored', { topic: config.inputTopic, ...report });
+    log.info('window state restored', { topic: config.inputTopic, model: model === models.live ? 'live' : 'candidate', modelVersion: model.version, ...report });
     return { state, restoreMs: report.ms };
   };
   /** A gained partition's restore up to its committed offset (where kafkajs starts), started on the group join. */
@@ -137,9 +137,10 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
   const gainedAt = new Map<number, bigint>();
   const restoreAhead = async (partition: number): Promise<void> => {
     try {
-      const live = models.live;
+      const { live, candidate } = models;
       const { offset } = await source(live).committed(partition);
-      if (offset >= 0 && !live.windows.has(partition)) await restore(live, partition, offset);
+      // A candidate in shadow restores too (its windows may reach further back: the checkpoint covers both).
+      for (const m of [live, candidate]) if (m && offset >= 0 && !m.windows.has(partition)) await restore(m, partition, offset);
     } catch (err) {
       log.warn('window restore on join failed; the first batch restores instead', { partition, error: err });
     } finally {
@@ -190,12 +191,14 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
       prepared.push(chunk);
     }
     windows.advance(partition, state, Number(batch.lastOffset()) + 1);
-    const shadow = candidate && shadowComparison(candidate, messages, partition, config.batchSize);
+    const shadowState = candidate && (await stateAt(candidate, partition, Number(batch.firstOffset()))).state;
+    const shadow = candidate && shadowComparison(candidate, shadowState!, messages, partition, config.batchSize);
+    if (candidate) candidate.windows.advance(partition, shadowState!, Number(batch.lastOffset()) + 1);
     const reconstructions = await Promise.all(prepared.map((c) => batcher.submit(c.input, c.rows)));
     await shadow?.scored;
 
     const txn = await transactions?.begin(partition);
-    const results = txn ? messageBatch(txn, config.outputTopic) : output.batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
+    const results = (txn ?? output).batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
     const source = `,"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":`;
     let anomalies = 0;
     prepared.forEach((c, i) => {
@@ -226,10 +229,10 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
 
     const comparison = shadow?.summary(live, topic);
     if (txn) {
-      // One transaction's sends one after another (kafkajs registers partitions per send).
+      // One transaction's sends one after another (each registers its partitions first).
       await results.send();
-      await sendChunks(txn, config.dlqTopic, dead);
-      if (comparison) await sendChunks(txn, config.shadowTopic, [comparison]);
+      await txn.send(config.dlqTopic, dead);
+      if (comparison) await txn.send(config.shadowTopic, [comparison]);
     } else await Promise.all([results.send(), sendChunks(producer, config.dlqTopic, dead), comparison ? sendChunks(producer, config.shadowTopic, [comparison]) : undefined]);
     if (shadow) {
       metrics.shadowRows.inc(shadow.rows);
@@ -247,7 +250,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     }
     const last = batch.lastOffset();
     // The window checkpoint goes with the offset, in one commit: the restore's starting point.
-    const commit = { topic, partition, offset: (BigInt(last) + 1n).toString(), metadata: windows.checkpoint(state, Number(last) + 1) };
+    const commit = { topic, partition, offset: (BigInt(last) + 1n).toString(), metadata: windows.checkpoint(state, Number(last) + 1, ...(shadowState ? [shadowState] : [])) };
     if (transactions) await transactions.commit(commit);
     else {
       try {

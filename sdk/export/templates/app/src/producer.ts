@@ -11,22 +11,48 @@
  * kafkajs's producer does (refresh metadata, back off); a partition already acknowledged is not
  * sent again, so a retry adds no duplicates of its own.
  */
-import { isRetriable, keyPartition, LEADER_MOVED, openCluster, PRODUCE_VERSIONS, produceToLeaders, RecordBatchWriter, retry, type ClusterClient } from '@kafkalab/runtime';
-import type { Kafka, Message, Producer } from 'kafkajs';
+import { isRetriable, keyPartition, LEADER_MOVED, openCluster, PRODUCE_VERSIONS, produceToLeaders, RecordBatchWriter, retry, type ClusterClient, type HeaderBytes } from '@kafkalab/runtime';
+import type { IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from './log';
 
 export interface OutputBatch {
-  add(key: Buffer | null, value: string | Buffer, timestamp: number): void;
+  add(key: Buffer | null, value: string | Buffer | null, timestamp: number, headers?: readonly HeaderBytes[]): void;
   readonly count: number;
   /** Resolves once the broker acknowledged every record added (acks=all). */
   send(): Promise<void>;
 }
 
-export interface ResultProducer {
-  readonly encoder: 'kafkalab' | 'kafkajs';
+/** Where a batch's records go: a producer's results, or a transaction's outputs (transactions.ts). */
+export interface BatchTarget {
   /** An empty batch for `topic`, sized for about `records` records. */
   batch(topic: string, records: number): OutputBatch;
+}
+
+export interface ResultProducer extends BatchTarget {
+  readonly encoder: 'kafkalab' | 'kafkajs';
   disconnect(): Promise<void>;
+}
+
+/** Sends kafkajs messages (dead letters, comparison records: headers kept) as one batch of `target`. */
+export async function sendMessages(target: BatchTarget, topic: string, messages: Message[]): Promise<void> {
+  if (!messages.length) return;
+  const batch = target.batch(topic, messages.length);
+  for (const m of messages) {
+    const key = m.key === null || m.key === undefined ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key);
+    batch.add(key, m.value ?? null, m.timestamp === undefined ? Date.now() : Number(m.timestamp), headerBytes(m.headers));
+  }
+  await batch.send();
+}
+
+function headerBytes(headers: IHeaders | undefined): HeaderBytes[] | undefined {
+  if (!headers) return undefined;
+  const out: HeaderBytes[] = [];
+  const bytes = (v: Buffer | string) => (Buffer.isBuffer(v) ? v : Buffer.from(v));
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) out.push([Buffer.from(k), bytes(one)]);
+  }
+  return out;
 }
 
 /** Past this many records per send kafkajs's per-partition grouping turns quadratic (see sendChunks). */
@@ -58,7 +84,8 @@ export async function createResultProducer(kafka: Kafka, producer: Producer, top
 export function messageBatch(sender: Pick<Producer, 'send'>, topic: string): OutputBatch {
   const messages: Message[] = [];
   return {
-    add: (key, value, timestamp) => void messages.push({ key, value, timestamp: String(timestamp) }),
+    add: (key, value, timestamp, headers) =>
+      void messages.push({ key, value, timestamp: String(timestamp), ...(headers?.length ? { headers: Object.fromEntries(headers.map(([k, v]) => [Buffer.from(k).toString(), v === null ? undefined : Buffer.from(v)])) } : {}) }),
     get count() {
       return messages.length;
     },
@@ -67,12 +94,13 @@ export function messageBatch(sender: Pick<Producer, 'send'>, topic: string): Out
 }
 
 
-class BatchProducer implements ResultProducer {
+export class BatchProducer implements ResultProducer {
   readonly encoder = 'kafkalab' as const;
   private roundRobin = 0;
 
   private constructor(
-    private readonly cluster: ClusterClient,
+    /** kafkajs's cluster through kafkalab's adapter (transactions.ts sends its transaction requests on it too). */
+    readonly cluster: ClusterClient,
     private readonly log: Logger,
   ) {}
 
@@ -98,40 +126,62 @@ class BatchProducer implements ResultProducer {
     return new BatchProducer(cluster, log);
   }
 
+  /** Loads `topic`'s metadata when it is not known yet (dead letters and comparisons in a transaction), creating it where the cluster allows. */
+  async ensure(topic: string): Promise<void> {
+    if (!this.partitionIds(topic).length) await this.cluster.connect([topic]);
+  }
+
   private partitionIds(topic: string): number[] {
     return this.cluster.partitions(topic);
   }
 
   batch(topic: string, records: number): OutputBatch {
+    return this.partitioned(topic, records, (writers) => {
+      const pending = new Map<number, Buffer>();
+      writers.forEach((w, p) => pending.set(p, w.finish()));
+      return this.send(topic, pending);
+    });
+  }
+
+  /**
+   * A batch whose records are partitioned as a Java producer would (murmur2 of the key, round
+   * robin without one), one RecordBatchWriter per partition; `send` gets the writers to finish
+   * (plainly, or as a transaction's batches) and send.
+   */
+  partitioned(topic: string, records: number, send: (writers: Map<number, RecordBatchWriter>) => Promise<void>): OutputBatch {
     const partitions = this.partitionIds(topic).length;
     if (partitions === 0) throw new Error(`no metadata for topic "${topic}"`);
     const writers: (RecordBatchWriter | undefined)[] = new Array(partitions);
     const expected = Math.ceil((records * 400) / partitions) + 1024;
     let count = 0;
     return {
-      add: (key, value, timestamp) => {
+      add: (key, value, timestamp, headers) => {
         const p = key === null ? this.roundRobin++ % partitions : keyPartition(key, partitions);
-        (writers[p] ??= new RecordBatchWriter(expected)).append(key, value, timestamp);
+        (writers[p] ??= new RecordBatchWriter(expected)).append(key, value, timestamp, headers);
         count++;
       },
       get count() {
         return count;
       },
-      send: () => {
-        const pending = new Map<number, Buffer>();
-        writers.forEach((w, p) => w && pending.set(p, w.finish()));
-        return this.send(topic, pending);
+      send: async () => {
+        const used = new Map<number, RecordBatchWriter>();
+        writers.forEach((w, p) => w && used.set(p, w));
+        if (used.size) await send(used);
       },
     };
   }
 
-  private async send(topic: string, batches: Map<number, Buffer>): Promise<void> {
+  /**
+   * Sends finished batches of `topic` (partition → batch) with acks=all, retrying what was not
+   * acknowledged; `transactionalId` when they are a transaction's batches.
+   */
+  async send(topic: string, batches: Map<number, Buffer>, transactionalId: string | null = null): Promise<void> {
     const pending = new Map([[topic, batches]]);
     await retry(
       async (attempt) => {
         if (attempt > 0) await this.recover();
         await this.cluster.refreshMetadata(true);
-        await produceToLeaders(this.cluster, -1, TIMEOUT_MS, pending);
+        await produceToLeaders(this.cluster, -1, TIMEOUT_MS, pending, transactionalId);
       },
       {
         attempts: RETRIES + 1,

@@ -4,6 +4,7 @@
  * sends one comparison record to SHADOW_TOPIC. Nothing it does changes what the live model
  * publishes or commits.
  */
+import type { FeatureState } from '@kafkalab/runtime';
 import type { KafkaMessage, Message } from 'kafkajs';
 import type { Chunk } from './chunk';
 import type { ActiveModel } from './models';
@@ -22,11 +23,13 @@ export interface ShadowRun {
 /**
  * Decodes and prepares the batch for the candidate now (synchronously, so its window state
  * advances in offset order like the live model's), and scores it through its own batcher.
+ * `state` is the candidate's window state of the partition, standing at the batch's first
+ * offset (restored like the live model's after a rebalance, from the same commit checkpoint).
  */
-export function shadowComparison(candidate: ActiveModel, messages: KafkaMessage[], partition: number, chunkSize: number): ShadowRun {
+export function shadowComparison(candidate: ActiveModel, state: FeatureState, messages: KafkaMessage[], partition: number, chunkSize: number): ShadowRun {
   const byOffset = new Map<string, { score: number; anomaly: boolean }>();
   const chunks: Chunk[] = [];
-  for (let at = 0; at < messages.length; at += chunkSize) chunks.push(candidate.chunks.decode(messages.slice(at, at + chunkSize), partition, candidate.windows.state(partition)));
+  for (let at = 0; at < messages.length; at += chunkSize) chunks.push(candidate.chunks.decode(messages.slice(at, at + chunkSize), partition, state));
   const scored = Promise.all(chunks.map((c) => candidate.batcher.submit(c.input, c.rows))).then((recons) => {
     chunks.forEach((c, i) => {
       const scores = candidate.scorer.scores(c.input, recons[i]);
