@@ -277,14 +277,23 @@ function blockCount(b: Buffer, st: ReadState): number {
   return n;
 }
 
-/** Code generation state for one schema. */
+/**
+ * Code generation state for one schema bound to one choice of columns (`keep`, by name index;
+ * undefined while the names are only being collected). Numbers are appended straight into the
+ * column's Float64Array when it already has their type and room (Column.pushNumber's own rule,
+ * spelled out here so that no per-field call boxes the double), else through pushNumber.
+ */
 class Gen {
   readonly names: string[] = [];
   private readonly index = new Map<string, number>();
   /** Constants the generated code refers to as K[i]. */
   readonly consts: unknown[] = [];
   private tmp = 0;
-  readonly h = new Helpers();
+
+  constructor(
+    readonly h: Helpers,
+    private readonly keep?: readonly boolean[],
+  ) {}
 
   col(name: string): number {
     let i = this.index.get(name);
@@ -305,18 +314,39 @@ class Gen {
     return `v${this.tmp++}`;
   }
 
-  /** Statements that push the JS expression `expr` (a number when `numeric`) into column `name`. */
-  push(name: string, expr: string, how: 'number' | 'string' | 'value'): string {
+  /** The column of name index i, bound on first write (columns appear in first-seen order, as JSON's do). */
+  private column(i: number): string {
+    return `(c${i} || (c${i} = B(${i})))`;
+  }
+
+  /**
+   * Statements that push the JS expression `expr` into column `name`: 'int' a number known to be
+   * an integer, 'number' any number, 'string' text, 'value' anything else. The expression is
+   * evaluated even for a column left out (`columns` option): its checks are the record's.
+   */
+  push(name: string, expr: string, how: 'int' | 'number' | 'string' | 'value'): string {
     const i = this.col(name);
     if (META_NAMES.has(name)) return `S.write(N[${i}], ${expr});`;
-    const m = how === 'number' ? 'pushNumber' : how === 'string' ? 'pushString' : 'push';
-    return `if (A[${i}]) S.warn((C[${i}] || bind(${i})).${m}(${expr}));`;
+    if (!this.keep?.[i]) return `${expr};`;
+    const c = this.column(i);
+    switch (how) {
+      case 'int':
+      case 'number': {
+        const fits = how === 'int' ? `($c.type === 'int' || $c.type === 'float')` : `($c.type === 'float' || ($c.type === 'int' && Number.isInteger($v)))`;
+        return `{ const $c = ${c}; const $v = ${expr}; if (${fits} && $c.length < $c.num.length) $c.num[$c.length++] = $v; else { const $w = $c.pushNumber($v); if ($w !== undefined) S.warn($w); } }`;
+      }
+      case 'string':
+        return `{ const $w = ${c}.pushString(${expr}); if ($w !== undefined) S.warn($w); }`;
+      default:
+        return `{ const $w = ${c}.push(${expr}); if ($w !== undefined) S.warn($w); }`;
+    }
   }
 
   pushNull(name: string): string {
     const i = this.col(name);
     if (META_NAMES.has(name)) return `S.write(N[${i}], null);`;
-    return `if (A[${i}]) (C[${i}] || bind(${i})).pushNull();`;
+    if (!this.keep?.[i]) return '';
+    return `${this.column(i)}.pushNull();`;
   }
 
   /** Statements reading a zig-zag varint long into `target` (as readLong does). */
@@ -342,7 +372,7 @@ class Gen {
     if (time) {
       const v = this.var();
       const conv = time.mul ? `${v} * ${time.mul}` : time.div ? `${v} / ${time.div}` : v;
-      return `{ let ${v}; ${this.long(v)} ${this.push(name, conv, 'number')} }`;
+      return `{ let ${v}; ${this.long(v)} ${this.push(name, conv, time.div ? 'number' : 'int')} }`;
     }
     switch (u.typeName) {
       case 'null':
@@ -352,7 +382,7 @@ class Gen {
       case 'int':
       case 'long': {
         const v = this.var();
-        return `{ let ${v}; ${this.long(v)} ${this.push(name, v, 'number')} }`;
+        return `{ let ${v}; ${this.long(v)} ${this.push(name, v, 'int')} }`;
       }
       case 'float': {
         const v = this.var();
@@ -418,33 +448,58 @@ class Gen {
   }
 }
 
+type Factory = (...args: unknown[]) => AvroColumnReader;
+const factories = new Map<string, Factory>();
+const FACTORIES = 256;
+
+/**
+ * The generated source as a function, one per distinct source in the process: each read
+ * compiles its schemas anew, and reusing the function lets V8 reuse the optimized code it made
+ * for the last read (closures of one function share it) instead of warming up a new function
+ * from the interpreter for each read.
+ */
+function factory(source: string): Factory {
+  let f = factories.get(source);
+  if (f === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    f = new Function('B', 'N', 'S', 'H', 'K', 'D', 'F', 'SHORT', source) as Factory;
+    if (factories.size >= FACTORIES) factories.delete(factories.keys().next().value as string);
+    factories.set(source, f);
+  }
+  return f;
+}
+
 /** Compiles an avsc writer type (a record, or any type as the single cell `value`). */
 export function compileAvroColumns(type: avro.Type): AvroColumnPlan {
-  const gen = new Gen();
   const top = under(type as any);
-  const body = gen.emit(type, top.typeName === 'record' || top.typeName === 'error' ? '' : 'value', new Set());
-  const names = gen.names;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function(
-    'C', 'bind', 'A', 'N', 'S', 'H', 'K', 'D', 'F', 'SHORT',
-    `const st = { p: 0, end: 0 };\nreturn function avroRecord(b, start, end) {\nlet p = start;\nconst V = H.view(b);\n${body}\nif (p !== end) return p > end ? 'Avro payload shorter than its schema' : 'Avro payload longer than its schema';\nreturn undefined;\n};`,
-  ) as (...args: unknown[]) => AvroColumnReader;
+  const root = top.typeName === 'record' || top.typeName === 'error' ? '' : 'value';
+  const names = new Gen(new Helpers());
+  names.emit(type, root, new Set());
+  // One generated function per choice of columns (most reads keep all of them).
+  const made = new Map<string, { make: (...args: unknown[]) => AvroColumnReader; gen: Gen }>();
+  const generate = (keep: boolean[]) => {
+    const gen = new Gen(new Helpers(), keep);
+    const body = gen.emit(type, root, new Set());
+    const slots = gen.names.map((_n, i) => `c${i}`).join(', ');
+    const source = `const st = { p: 0, end: 0 };\n${slots ? `let ${slots};\n` : ''}return function avroRecord(b, start, end) {\nlet p = start;\nconst V = H.view(b);\n${body}\nif (p !== end) return p > end ? 'Avro payload shorter than its schema' : 'Avro payload longer than its schema';\nreturn undefined;\n};`;
+    return { make: factory(source), gen };
+  };
   return {
-    names,
+    names: names.names,
     bind(set, allowed) {
-      const C: (Column | undefined)[] = new Array(names.length).fill(undefined);
-      const A = names.map((n) => allowed === null || allowed.has(n));
-      const bind = (i: number) => (C[i] = set.column(names[i]));
+      const keep = names.names.map((n) => allowed === null || allowed.has(n));
+      const key = keep.map((k) => (k ? 1 : 0)).join('');
+      let code = made.get(key);
+      if (!code) made.set(key, (code = generate(keep)));
+      const gen = code.gen;
+      const bind = (i: number) => set.column(gen.names[i]);
       const flat = (name: string, obj: unknown) => {
-        let failed: string | undefined;
         const emit = (n: string, v: import('../values').CellValue) => {
           if (allowed === null || allowed.has(n)) set.write(n, v);
         };
-        if (name === '') failed = flattenValue(obj, emit);
-        else failed = flattenValue({ [name]: obj }, emit);
-        return failed;
+        return name === '' ? flattenValue(obj, emit) : flattenValue({ [name]: obj }, emit);
       };
-      const read = make(C, bind, A, names, set, gen.h, gen.consts, decimal, flat, SHORT);
+      const read = code.make(bind, gen.names, set, gen.h, gen.consts, decimal, flat, SHORT);
       return (b, start, end) => {
         try {
           return read(b, start, end);
