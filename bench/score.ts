@@ -68,11 +68,17 @@ async function waitCommitted(admin: Admin, group: string, topic: string, total: 
 
 /** User + system CPU seconds of a live process (Linux /proc; 0 elsewhere). */
 function cpuSeconds(pid: number): number {
+  const { user, system } = cpuSplit(pid);
+  return user + system;
+}
+
+/** User and system CPU seconds of a live process (Linux /proc; 0 elsewhere). */
+function cpuSplit(pid: number): { user: number; system: number; faults: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks: USER_HZ is 100 on Linux
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100, faults: Number(fields[7]) }; // clock ticks: USER_HZ is 100 on Linux
   } catch {
-    return 0;
+    return { user: 0, system: 0, faults: 0 };
   }
 }
 
@@ -196,8 +202,10 @@ async function main(): Promise<void> {
       console.log(`exported app (${INSTANCES} instance${INSTANCES > 1 ? 's' : ''}, tfjs ${backend}, OUTPUT_MODE=${MODE}, PROCESSING_GUARANTEE=${guarantee}): ${RECORDS} records in ${nodeSeconds.toFixed(2)} s = ${Math.round(RECORDS / nodeSeconds).toLocaleString('en-US')} records/s (${out} results published); steady state after the last rebalance (${from[1]} records done by then): ${Math.round(steadyRate).toLocaleString('en-US')} records/s`);
       // CPU time is steadier than wall time on a shared machine: it shows what a record costs.
       const appCpu = apps.reduce((sum, a) => sum + cpuSeconds(a.pid), 0);
+      const appSystem = apps.reduce((sum, a) => sum + cpuSplit(a.pid).system, 0);
+      const appFaults = apps.reduce((sum, a) => sum + cpuSplit(a.pid).faults, 0);
       const brokerCpu = cpuOf(process.cpuUsage(brokerCpu0));
-      console.log(`app CPU: ${appCpu.toFixed(1)} s over ${INSTANCES} instance${INSTANCES > 1 ? 's' : ''} (start-up included) = ${((appCpu * 1e6) / RECORDS).toFixed(1)} µs/record; embedded broker (this process) ${((brokerCpu * 1e6) / RECORDS).toFixed(1)} µs/record; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+      console.log(`app CPU: ${appCpu.toFixed(1)} s over ${INSTANCES} instance${INSTANCES > 1 ? 's' : ''} (start-up included) = ${((appCpu * 1e6) / RECORDS).toFixed(1)} µs/record (${((appSystem * 1e6) / RECORDS).toFixed(1)} of it in the kernel, ${(appFaults / RECORDS).toFixed(2)} page faults/record); embedded broker (this process) ${((brokerCpu * 1e6) / RECORDS).toFixed(1)} µs/record; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
       for (const a of apps) a.kill('SIGTERM');
       await Promise.all(apps.map((a) => a.exited));
       rates[guarantee] = { seconds: nodeSeconds, steady: steadyRate };

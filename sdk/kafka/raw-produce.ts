@@ -28,7 +28,7 @@ export async function produceToLeaders(cluster: ClusterClient, acks: number, tim
   }
   const results = await Promise.allSettled(
     [...perLeader].map(async ([nodeId, topics]) => {
-      await cluster.produce(nodeId, acks, timeoutMs, produceBody(acks, timeoutMs, topics, pending, transactionalId));
+      await cluster.produce(nodeId, acks, timeoutMs, produceBody(acks, timeoutMs, topics, pending, transactionalId, (size) => cluster.produceBuffer(size)));
       for (const [topic, partitions] of topics) for (const p of partitions) pending.get(topic)!.delete(p);
     }),
   );
@@ -41,7 +41,7 @@ export async function produceToLeaders(cluster: ClusterClient, acks: number, tim
  * Produce v3-v8: transactional_id nullable string (null unless the batches are transactional) | acks int16 | timeout_ms int32 |
  * [topic_data] (int32 count): name string | [partition_data] (int32 count): index int32 | records bytes
  */
-export function produceBody(acks: number, timeoutMs: number, topics: Map<string, number[]>, pending: Map<string, Map<number, Buffer>>, transactionalId: string | null = null): Buffer {
+export function produceBody(acks: number, timeoutMs: number, topics: Map<string, number[]>, pending: Map<string, Map<number, Buffer>>, transactionalId: string | null = null, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
   const txn = transactionalId === null ? undefined : Buffer.from(transactionalId, 'utf8');
   let size = 2 + (txn?.length ?? 0) + 2 + 4 + 4;
   const names = new Map<string, Buffer>();
@@ -51,7 +51,7 @@ export function produceBody(acks: number, timeoutMs: number, topics: Map<string,
     size += 2 + name.length + 4;
     for (const p of partitions) size += 8 + pending.get(topic)!.get(p)!.length;
   }
-  const b = Buffer.allocUnsafe(size);
+  const b = alloc(size);
   let at = b.writeInt16BE(txn ? txn.length : -1, 0);
   if (txn) at += txn.copy(b, at);
   at = b.writeInt16BE(acks, at);

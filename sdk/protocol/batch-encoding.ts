@@ -98,6 +98,10 @@ export class RecordBatchWriter {
   private records = 0;
   private baseTimestamp = 0;
   private maxTimestamp = 0;
+  /** The open record's start (beginValue), -1 when none is open. */
+  private open = -1;
+  private valueLenAt = 0;
+  private pos = 0;
 
   constructor(expectedBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(Math.max(HEADER_BYTES + 64, expectedBytes));
@@ -108,6 +112,7 @@ export class RecordBatchWriter {
   }
 
   append(key: Uint8Array | null, value: Uint8Array | string | null, timestamp: number, headers?: readonly HeaderBytes[]): void {
+    if (this.open >= 0) throw new Error('RecordBatchWriter: a record is open (endValue first)');
     if (this.records === 0) this.baseTimestamp = this.maxTimestamp = timestamp;
     else if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
     const tsDelta = timestamp - this.baseTimestamp;
@@ -148,8 +153,93 @@ export class RecordBatchWriter {
     this.records++;
   }
 
+  /**
+   * Starts a record whose value is then written in place (`ascii`, `bytes`, `text`) and closed
+   * by `endValue()`: no string or buffer per record. Two bytes are kept for each length varint
+   * (values up to 8,191 bytes); a longer one moves the bytes written after it once, at the end.
+   */
+  beginValue(key: Uint8Array | null, timestamp: number): void {
+    if (this.open >= 0) throw new Error('RecordBatchWriter: the previous record is still open');
+    if (this.records === 0) this.baseTimestamp = this.maxTimestamp = timestamp;
+    else if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
+    const keyLen = key === null ? 0 : key.length;
+    this.ensure(2 + 1 + 10 + 5 + 5 + keyLen + 2 + 64);
+    const buf = this.buf;
+    this.open = this.at;
+    let p = this.at + 2;
+    buf[p++] = 0; // record attributes
+    p = writeVarint(buf, p, timestamp - this.baseTimestamp);
+    p = writeVarint(buf, p, this.records);
+    p = writeBytes(buf, p, key);
+    this.valueLenAt = p;
+    this.pos = p + 2;
+  }
+
+  /** Appends a string of ASCII characters (digits, JSON punctuation) to the open value. */
+  ascii(s: string): void {
+    const n = s.length;
+    if (this.pos + n > this.buf.length) this.ensure(n, this.pos);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** Appends bytes to the open value. */
+  bytes(b: Uint8Array): void {
+    const n = b.length;
+    if (this.pos + n > this.buf.length) this.ensure(n, this.pos);
+    const buf = this.buf;
+    let p = this.pos;
+    if (n > 32) buf.set(b, p);
+    else for (let i = 0; i < n; i++) buf[p + i] = b[i];
+    this.pos = p + n;
+  }
+
+  /** Appends any string to the open value, as UTF-8. */
+  text(s: string): void {
+    if (this.pos + s.length * 3 > this.buf.length) this.ensure(s.length * 3, this.pos);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** Closes the open record (no headers). */
+  endValue(): void {
+    const start = this.open;
+    if (start < 0) throw new Error('RecordBatchWriter: no open record');
+    if (this.pos + 8 > this.buf.length) this.ensure(8, this.pos);
+    const buf = this.buf;
+    const valueAt = this.valueLenAt + 2;
+    let p = this.pos;
+    const valueLen = p - valueAt;
+    const vs = varintSize(valueLen);
+    if (vs !== 2) {
+      buf.copyWithin(this.valueLenAt + vs, valueAt, p);
+      p += vs - 2;
+    }
+    writeVarint(buf, this.valueLenAt, valueLen);
+    buf[p++] = 0; // no headers
+    const body = p - start - 2;
+    const ls = varintSize(body);
+    if (ls !== 2) {
+      buf.copyWithin(start + ls, start + 2, p);
+      p += ls - 2;
+    }
+    writeVarint(buf, start, body);
+    this.at = p;
+    this.open = -1;
+    this.records++;
+  }
+
+  /** Empties the writer for another batch, keeping its buffer. */
+  reset(): void {
+    this.at = HEADER_BYTES;
+    this.records = 0;
+    this.open = -1;
+  }
+
   /** The finished batch: a view of this writer's buffer, valid until the next append. */
   finish(id: BatchIdentity = {}): Buffer {
+    if (this.open >= 0) throw new Error('RecordBatchWriter: a record is open (endValue first)');
     const b = this.buf;
     writeInt64(b, 0, id.baseOffset ?? 0);
     b.writeInt32BE(this.at - 12, 8);
@@ -167,10 +257,11 @@ export class RecordBatchWriter {
     return b.subarray(0, this.at);
   }
 
-  private ensure(bytes: number): void {
-    if (this.at + bytes <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + bytes));
-    this.buf.copy(grown, 0, 0, this.at);
+  /** Room for `bytes` more after `used` (this.at, or the open record's end). */
+  private ensure(bytes: number, used = this.at): void {
+    if (used + bytes <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, used + bytes));
+    this.buf.copy(grown, 0, 0, used);
     this.buf = grown;
   }
 }

@@ -4,6 +4,8 @@ import * as assert from 'uvu/assert';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../../sdk/broker';
 import { INTERNALS_ENV, internalsStatus, openCluster } from '../../sdk/kafka/adapter';
+import { produceToLeaders } from '../../sdk/kafka/raw-produce';
+import { RecordBatchWriter } from '../../sdk/protocol/batch-encoding';
 
 test('the pinned kafkajs passes the self-check; a cluster connects, finds leaders and the Produce version', async () => {
   const broker = await startBroker({ port: 0, partitions: 2 });
@@ -24,6 +26,59 @@ test('the pinned kafkajs passes the self-check; a cluster connects, finds leader
     const fetchRange = await cluster.apiVersions([...leaders.keys()][0], 1);
     assert.ok(fetchRange && fetchRange.max >= 4);
     await cluster.disconnect();
+  } finally {
+    await broker.stop();
+  }
+});
+
+test('Produce bodies in pooled buffers, framed in place: buffers reused across requests of changing sizes, every record read back in order', async () => {
+  const broker = await startBroker({ port: 0, partitions: 2 });
+  const kafka = new Kafka({ clientId: 'a-client-id-of-some-length-ü', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+  try {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'framed', numPartitions: 2 }], waitForLeaders: true });
+    await admin.disconnect();
+    const cluster = (await openCluster(kafka))!;
+    await cluster.connect(['framed']);
+    const sent: string[][] = [[], []];
+    for (let request = 0; request < 40; request++) {
+      // sizes go up and down: small, up to ~600 KB, small again
+      const records = [3, 50, 2000, 400, 1, 2500, 10][request % 7];
+      const batches = new Map<number, Buffer>();
+      for (const p of [0, 1]) {
+        const w = new RecordBatchWriter(256);
+        for (let i = 0; i < records; i++) {
+          const value = `{"request":${request},"p":${p},"i":${i},"pad":"${'x'.repeat((request * 7 + i) % 200)}"}`;
+          w.append(null, value, 1_700_000_000_000 + i);
+          sent[p].push(value);
+        }
+        batches.set(p, Buffer.from(w.finish()));
+      }
+      await produceToLeaders(cluster, -1, 30_000, new Map([['framed', batches]]));
+    }
+    const { allocated, reused, inPlace } = cluster.produceBuffers();
+    assert.ok(inPlace, 'kafkajs frames pooled bodies in place');
+    assert.is(allocated + reused, 40);
+    assert.ok(reused >= 30, `pooled buffers were reused ${reused} times of 40 (${allocated} allocated)`);
+    await cluster.disconnect();
+    const consumer = kafka.consumer({ groupId: 'framed-check' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'framed', fromBeginning: true });
+    const got: string[][] = [[], []];
+    const total = sent[0].length + sent[1].length;
+    await new Promise<void>((resolve) => {
+      let n = 0;
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          got[partition].push(message.value!.toString());
+          if (++n === total) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    assert.equal(got[0], sent[0]);
+    assert.equal(got[1], sent[1]);
   } finally {
     await broker.stop();
   }

@@ -100,6 +100,57 @@ test('a value long enough for a 3-byte length varint, and the identity fields', 
   assert.equal(decodeRecords(batch)[2].headers.map((x) => [x.key, x.value?.toString()]), [['dlq.reason', 'bad']]);
 });
 
+test('values written in place (beginValue/ascii/bytes/text/endValue) are byte for byte what append writes', () => {
+  const piece = fc.oneof(
+    fc.string({ maxLength: 40 }).map((s) => ({ kind: 'ascii' as const, s: s.replace(/[^\x00-\x7f]/g, 'x') })),
+    fc.uint8Array({ maxLength: 60 }).map((b) => ({ kind: 'bytes' as const, b: Buffer.from(b) })),
+    fc.string({ unit: 'binary', maxLength: 40 }).map((s) => ({ kind: 'text' as const, s })),
+    fc.integer({ min: 8000, max: 20_000 }).map((n) => ({ kind: 'ascii' as const, s: 'v'.repeat(n) })),
+  );
+  const record = fc.record({
+    key: fc.option(fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)), { nil: null }),
+    timestamp: fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 }),
+    pieces: fc.array(piece, { maxLength: 6 }),
+  });
+  fc.assert(
+    fc.property(fc.array(record, { minLength: 1, maxLength: 8 }), fc.integer({ min: 70, max: 4096 }), (records, size) => {
+      const inPlace = new RecordBatchWriter(size);
+      const appended = new RecordBatchWriter(size);
+      for (const r of records) {
+        inPlace.beginValue(r.key, r.timestamp);
+        const parts: Buffer[] = [];
+        for (const p of r.pieces) {
+          if (p.kind === 'bytes') {
+            inPlace.bytes(p.b);
+            parts.push(p.b);
+          } else {
+            if (p.kind === 'ascii') inPlace.ascii(p.s);
+            else inPlace.text(p.s);
+            parts.push(Buffer.from(p.s, 'utf8'));
+          }
+        }
+        inPlace.endValue();
+        appended.append(r.key, Buffer.concat(parts), r.timestamp);
+      }
+      const a = Buffer.from(inPlace.finish());
+      assert.equal(a, Buffer.from(appended.finish()));
+      // a reused writer writes the same batch again
+      inPlace.reset();
+      for (const r of records) {
+        inPlace.beginValue(r.key, r.timestamp);
+        for (const p of r.pieces) (p.kind === 'bytes' ? inPlace.bytes(p.b) : p.kind === 'ascii' ? inPlace.ascii(p.s) : inPlace.text(p.s));
+        inPlace.endValue();
+      }
+      assert.equal(Buffer.from(inPlace.finish()), a);
+    }),
+    { numRuns: 300 },
+  );
+  const w = new RecordBatchWriter();
+  w.beginValue(null, 0);
+  assert.throws(() => w.append(null, 'x', 0), /open/);
+  assert.throws(() => w.finish(), /open/);
+});
+
 test('encodeRecordBatch (tests and tools) is the same encoder', () => {
   const recs = [{ key: null, value: Buffer.from('a'), timestamp: 5 }, { key: Buffer.from('b'), value: null, timestamp: 3, headers: [{ key: 'h', value: Buffer.from('v') }] }];
   const viaWriter = write(recs.map((r) => ({ ...r, headers: r.headers?.map((x): HeaderBytes => [Buffer.from(x.key), x.value]) })));

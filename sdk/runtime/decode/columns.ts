@@ -16,9 +16,17 @@ const INITIAL_CAPACITY = 1024;
 export class Column {
   type: ColumnType;
   length = 0;
-  /** int, float and bool values (bool as 0/1); NaN marks null. */
+  /**
+   * int, float and bool values (bool as 0/1); NaN marks null. Avro's generated readers
+   * (schema/avro-columns.ts) append here, and to `str`, directly: by pushNumber's rule when type
+   * and room allow, or for a run of rows whose types and room they checked (ColumnSet.epoch).
+   */
   private num: Float64Array | null = null;
-  /** string values; null marks null. */
+  /**
+   * string values; null marks null. Allocated with the column's capacity up front (a million
+   * pushes onto a growing array cost several times the stores), so entries from `length` on are
+   * room, not values: strings() and export() trim it.
+   */
   private str: (string | null)[] | null = null;
   /** Nulls in numeric columns, kept separately so that a NaN in the data stays a value. */
   private nulls: Uint8Array | null = null;
@@ -30,7 +38,7 @@ export class Column {
 
   constructor(readonly name: string, type: ColumnType = 'null', capacity = INITIAL_CAPACITY) {
     this.type = type;
-    if (type === 'string') this.str = [];
+    if (type === 'string') this.str = new Array<string | null>(Math.max(16, capacity));
     else this.num = new Float64Array(Math.max(16, capacity));
   }
 
@@ -75,8 +83,7 @@ export class Column {
       }
     }
     if (this.type === 'string') {
-      (this.str as (string | null)[]).push(typeof v === 'string' ? v : String(v));
-      this.length++;
+      (this.str as (string | null)[])[this.length++] = typeof v === 'string' ? v : String(v);
       return warning;
     }
     this.ensure(this.length + 1);
@@ -100,8 +107,7 @@ export class Column {
   /** Fast path for strings into string columns (keys, text fields). */
   pushString(v: string): string | undefined {
     if (this.type === 'string') {
-      (this.str as (string | null)[]).push(v);
-      this.length++;
+      (this.str as (string | null)[])[this.length++] = v;
       return;
     }
     return this.push(v);
@@ -109,7 +115,7 @@ export class Column {
 
   pushNull(): void {
     if (this.type === 'string') {
-      (this.str as (string | null)[]).push(null);
+      (this.str as (string | null)[])[this.length] = null;
     } else {
       this.ensure(this.length + 1);
       if (!this.nulls) this.nulls = new Uint8Array((this.num as Float64Array).length);
@@ -144,7 +150,10 @@ export class Column {
   }
 
   strings(): (string | null)[] | undefined {
-    return this.type === 'string' ? (this.str as (string | null)[]) : undefined;
+    if (this.type !== 'string') return undefined;
+    const s = this.str as (string | null)[];
+    if (s.length > this.length) s.length = this.length;
+    return s;
   }
 
   /** Empties the column and forgets its type, keeping its storage (a decoder reused batch after batch). */
@@ -163,8 +172,7 @@ export class Column {
     if (n >= this.length) return;
     if (this.type === 'string') {
       const s = this.str as (string | null)[];
-      for (let i = n; i < s.length; i++) if (s[i] === null) this.nullCount--;
-      s.length = n;
+      for (let i = n; i < this.length; i++) if (s[i] === null) this.nullCount--;
     } else if (this.nulls) {
       // Cleared, not only uncounted: the rows are written again (a record that failed half way).
       for (let i = n; i < this.length; i++) {
@@ -202,6 +210,7 @@ export class Column {
 
   /** The column's storage, to send to another thread (typed arrays can be transferred). */
   export(): ColumnData {
+    this.strings();
     return {
       name: this.name,
       type: this.type,
@@ -225,7 +234,7 @@ export class Column {
 
   private toStrings(): void {
     if (this.type === 'string') return;
-    const out: (string | null)[] = new Array(this.length);
+    const out: (string | null)[] = new Array(Math.max(this.length, this.num?.length ?? 0));
     for (let i = 0; i < this.length; i++) {
       const v = this.get(i);
       out[i] = v === null ? null : String(v);
@@ -258,6 +267,8 @@ export class ColumnSet {
   readonly columns: Column[] = [];
   private readonly byName = new Map<string, Column>();
   rows = 0;
+  /** Changes when rows are taken back (clear, truncate, an aborted row): appenders that keep storage references start again. */
+  epoch = 0;
   readonly warnings: string[] = [];
   private readonly warned = new Set<string>();
 
@@ -330,17 +341,20 @@ export class ColumnSet {
 
   /** Undoes a partially written row (a record that failed to decode half way). */
   abortRow(): void {
+    this.epoch++;
     for (const c of this.columns) c.truncate(this.rows);
   }
 
   truncate(n: number): void {
     if (n >= this.rows) return;
+    this.epoch++;
     for (const c of this.columns) c.truncate(n);
     this.rows = n;
   }
 
   /** No rows, columns kept with their types forgotten: each batch's types are inferred afresh, as a read of it would. */
   clear(): void {
+    this.epoch++;
     for (const c of this.columns) c.clear();
     this.rows = 0;
     this.warnings.length = 0;

@@ -88,8 +88,10 @@ export class RecordDecoder {
   private readonly avroReaders = new Map<number, AvroColumnReader>();
   private lastId = -1;
   private lastReader: AvroColumnReader | undefined;
-  /** Records decoded per schema id (the read report's `schemas`). */
-  readonly schemaRecords = new Map<number, number>();
+  private readonly counts = new Map<number, number>();
+  /** The schema id being counted and its records not yet in `counts` (a Map update per record costs more than its decoding). */
+  private countId = -1;
+  private countN = 0;
   /**
    * The schema id of the last record given whose schema is not loaded yet (-1: none): nothing
    * was written for it; load the id (SchemaCache.load) and give the record again.
@@ -320,8 +322,23 @@ export class RecordDecoder {
     return undefined;
   }
 
+  /** Records decoded per schema id (the read report's `schemas`). */
+  get schemaRecords(): ReadonlyMap<number, number> {
+    this.flushCount();
+    return this.counts;
+  }
+
   private count(id: number): void {
-    this.schemaRecords.set(id, (this.schemaRecords.get(id) ?? 0) + 1);
+    if (id !== this.countId) {
+      this.flushCount();
+      this.countId = id;
+    }
+    this.countN++;
+  }
+
+  private flushCount(): void {
+    if (this.countN > 0) this.counts.set(this.countId, (this.counts.get(this.countId) ?? 0) + this.countN);
+    this.countN = 0;
   }
 
   /** One cell of the current row, unless the `columns` option leaves it out. */

@@ -107,6 +107,9 @@ export class DriftMonitor {
   readonly features: string[];
   private readonly bins: FeatureBins[];
   private readonly offsets: Int32Array;
+  /** Every feature's edges end to end (feature f's from edgeAt[f]), for observe()'s inner loop. */
+  private readonly edges: Float64Array;
+  private readonly edgeAt: Int32Array;
   private current: Float64Array;
   private previous: Float64Array;
   private currentRows = 0;
@@ -122,6 +125,9 @@ export class DriftMonitor {
     this.bins = spec.distribution.features;
     this.offsets = new Int32Array(this.bins.length + 1);
     for (let f = 0; f < this.bins.length; f++) this.offsets[f + 1] = this.offsets[f] + this.bins[f].edges.length + 1;
+    this.edgeAt = new Int32Array(this.bins.length + 1);
+    for (let f = 0; f < this.bins.length; f++) this.edgeAt[f + 1] = this.edgeAt[f] + this.bins[f].edges.length;
+    this.edges = Float64Array.from(this.bins.flatMap((b) => b.edges));
     this.current = new Float64Array(this.offsets[this.bins.length]);
     this.previous = new Float64Array(this.current.length);
   }
@@ -138,9 +144,24 @@ export class DriftMonitor {
   /** Counts `rows` scaled feature rows (row-major, the model's width). */
   observe(matrix: ArrayLike<number>, rows: number): void {
     const width = this.bins.length;
+    const { edges, edgeAt, offsets } = this;
     for (let r = 0; r < rows; r++) {
       const base = r * width;
-      for (let f = 0; f < width; f++) this.current[this.offsets[f] + binOf(this.bins[f].edges, matrix[base + f])]++;
+      const counts = this.current; // rotate() swaps the halves
+      for (let f = 0; f < width; f++) {
+        // binOf over this feature's slice of the flat edges (the hot path: one row at a time)
+        const v = matrix[base + f];
+        const from = edgeAt[f];
+        const n = edgeAt[f + 1] - from;
+        let lo = 0;
+        let hi = n;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (edges[from + mid] < v) lo = mid + 1;
+          else hi = mid;
+        }
+        counts[offsets[f] + (v === v ? lo : n)]++;
+      }
       if (++this.currentRows >= this.window) this.rotate();
     }
   }

@@ -34,6 +34,9 @@ export interface AvroColumnPlan {
 /** Reads one payload b[start, end) into the current row; returns why it cannot, else undefined. */
 export type AvroColumnReader = (b: Buffer, start: number, end: number) => string | undefined;
 
+/** How a value goes into its column: an integer, any number, text, or a boolean. */
+type Kind = 'int' | 'number' | 'string' | 'value';
+
 /** Where a reader is: `p` in the buffer, reading no further than `end` (the record's end, not the buffer's). */
 export interface ReadState {
   p: number;
@@ -277,14 +280,32 @@ function blockCount(b: Buffer, st: ReadState): number {
   return n;
 }
 
-/** Code generation state for one schema. */
+/**
+ * Code generation state for one schema bound to one choice of columns (`keep`, by name index;
+ * undefined while the names are only being collected). Numbers are appended straight into the
+ * column's Float64Array when it already has their type and room (Column.pushNumber's own rule,
+ * spelled out here so that no per-field call boxes the double), else through pushNumber.
+ */
 class Gen {
   readonly names: string[] = [];
   private readonly index = new Map<string, number>();
   /** Constants the generated code refers to as K[i]. */
   readonly consts: unknown[] = [];
   private tmp = 0;
-  readonly h = new Helpers();
+  /**
+   * 'checked': every append checks the column's type and room (pushNumber's rule). 'fast': the
+   * run mode (see compileAvroColumns), appending at row L of storage checked once for the run.
+   */
+  mode: 'checked' | 'fast' = 'checked';
+  /** What each column index is written as (null aside): one kind per column, or the run mode is off. */
+  readonly kinds = new Map<number, Kind>();
+  /** Whether every record writes every column it keeps, each with one kind (the run mode's condition). */
+  runnable = true;
+
+  constructor(
+    readonly h: Helpers,
+    private readonly keep?: readonly boolean[],
+  ) {}
 
   col(name: string): number {
     let i = this.index.get(name);
@@ -305,18 +326,69 @@ class Gen {
     return `v${this.tmp++}`;
   }
 
-  /** Statements that push the JS expression `expr` (a number when `numeric`) into column `name`. */
-  push(name: string, expr: string, how: 'number' | 'string' | 'value'): string {
+  /** The column of name index i, bound on first write (columns appear in first-seen order, as JSON's do). */
+  private column(i: number): string {
+    return `(c${i} || (c${i} = B(${i})))`;
+  }
+
+  /**
+   * Statements that push the JS expression `expr` into column `name`: 'int' a number known to be
+   * an integer, 'number' any number, 'string' text, 'value' anything else. The expression is
+   * evaluated even for a column left out (`columns` option): its checks are the record's.
+   */
+  push(name: string, expr: string, how: Kind): string {
     const i = this.col(name);
     if (META_NAMES.has(name)) return `S.write(N[${i}], ${expr});`;
-    const m = how === 'number' ? 'pushNumber' : how === 'string' ? 'pushString' : 'push';
-    return `if (A[${i}]) S.warn((C[${i}] || bind(${i})).${m}(${expr}));`;
+    if (!this.keep?.[i]) return `${expr};`;
+    const had = this.kinds.get(i);
+    if (had !== undefined && had !== how && !(had === 'int' && how === 'number') && !(had === 'number' && how === 'int')) this.runnable = false;
+    this.kinds.set(i, had === 'number' || how === 'number' ? 'number' : how);
+    if (this.mode === 'fast') return how === 'value' ? `f${i}[L] = (${expr}) ? 1 : 0;` : `f${i}[L] = ${expr};`;
+    const c = this.column(i);
+    switch (how) {
+      case 'int':
+      case 'number': {
+        const fits = how === 'int' ? `($c.type === 'int' || $c.type === 'float')` : `($c.type === 'float' || ($c.type === 'int' && Number.isInteger($v)))`;
+        return `{ const $c = ${c}; const $v = ${expr}; if (${fits} && $c.length < $c.num.length) $c.num[$c.length++] = $v; else { const $w = $c.pushNumber($v); if ($w !== undefined) S.warn($w); } }`;
+      }
+      case 'string':
+        return `{ const $w = ${c}.pushString(${expr}); if ($w !== undefined) S.warn($w); }`;
+      default:
+        return `{ const $w = ${c}.push(${expr}); if ($w !== undefined) S.warn($w); }`;
+    }
   }
 
   pushNull(name: string): string {
     const i = this.col(name);
     if (META_NAMES.has(name)) return `S.write(N[${i}], null);`;
-    return `if (A[${i}]) (C[${i}] || bind(${i})).pushNull();`;
+    if (!this.keep?.[i]) return '';
+    if (this.mode === 'fast') return `{ c${i}.length = L; c${i}.pushNull(); }`;
+    return `${this.column(i)}.pushNull();`;
+  }
+
+  /**
+   * The run mode's check, after a record written the checked way: the number of further records
+   * that can be appended at row L with no check (each column bound, of the type its kind needs,
+   * with room in its storage, whose reference `f<i>` it takes); 0 when any is not.
+   */
+  runCheck(): string {
+    const lines = ['let r = 1e15;'];
+    for (const [i, kind] of this.kinds) {
+      lines.push(`if (c${i} === undefined || c${i}.length !== L1) return 0;`);
+      if (kind === 'string') {
+        lines.push(`if (c${i}.type !== 'string') return 0; f${i} = c${i}.str;`);
+        continue;
+      }
+      const type = kind === 'int' ? `(c${i}.type === 'int' || c${i}.type === 'float')` : kind === 'number' ? `(c${i}.type === 'float')` : `(c${i}.type === 'bool')`;
+      lines.push(`if (!${type}) return 0; f${i} = c${i}.num; if (f${i}.length - L1 < r) r = f${i}.length - L1;`);
+    }
+    lines.push('return r;');
+    return `function runCheck(L1) {\n${lines.join('\n')}\n}`;
+  }
+
+  /** Columns that have been written at row L in the run mode: their length says so. */
+  runEnd(): string {
+    return [...this.kinds.keys()].map((i) => `c${i}.length = L + 1;`).join(' ');
   }
 
   /** Statements reading a zig-zag varint long into `target` (as readLong does). */
@@ -342,7 +414,7 @@ class Gen {
     if (time) {
       const v = this.var();
       const conv = time.mul ? `${v} * ${time.mul}` : time.div ? `${v} / ${time.div}` : v;
-      return `{ let ${v}; ${this.long(v)} ${this.push(name, conv, 'number')} }`;
+      return `{ let ${v}; ${this.long(v)} ${this.push(name, conv, time.div ? 'number' : 'int')} }`;
     }
     switch (u.typeName) {
       case 'null':
@@ -352,7 +424,7 @@ class Gen {
       case 'int':
       case 'long': {
         const v = this.var();
-        return `{ let ${v}; ${this.long(v)} ${this.push(name, v, 'number')} }`;
+        return `{ let ${v}; ${this.long(v)} ${this.push(name, v, 'int')} }`;
       }
       case 'float': {
         const v = this.var();
@@ -387,6 +459,7 @@ class Gen {
       case 'union:wrapped': {
         const i = this.var();
         const hasPrimitive = u.types.some((t: any) => !['null', 'record', 'error'].includes(under(t).typeName));
+        if (u.types.some((t: any) => ['record', 'error'].includes(under(t).typeName))) this.runnable = false;
         const cases = u.types.map((t: any, j: number) => {
           const body = under(t).typeName === 'null' ? (hasPrimitive ? this.pushNull(name) : '') : this.emit(t, name, stack);
           return `case ${j}: ${body} break;`;
@@ -413,38 +486,98 @@ class Gen {
 
   /** A value read whole and flattened as a JSON object would be (maps, recursive records). */
   private whole(type: any, name: string): string {
+    this.runnable = false;
     const k = this.konst(valueReader(type, this.h));
     return `{ st.p = p; st.end = end; const obj = K[${k}](b, st); p = st.p; const why = F(${JSON.stringify(name)}, obj); if (why !== undefined) return why; }`;
   }
 }
 
+type Factory = (...args: unknown[]) => AvroColumnReader;
+const factories = new Map<string, Factory>();
+const FACTORIES = 256;
+
+/**
+ * The generated source as a function, one per distinct source in the process: each read
+ * compiles its schemas anew, and reusing the function lets V8 reuse the optimized code it made
+ * for the last read (closures of one function share it) instead of warming up a new function
+ * from the interpreter for each read.
+ */
+function factory(source: string): Factory {
+  let f = factories.get(source);
+  if (f === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    f = new Function('B', 'N', 'S', 'H', 'K', 'D', 'F', 'SHORT', source) as Factory;
+    if (factories.size >= FACTORIES) factories.delete(factories.keys().next().value as string);
+    factories.set(source, f);
+  }
+  return f;
+}
+
 /** Compiles an avsc writer type (a record, or any type as the single cell `value`). */
 export function compileAvroColumns(type: avro.Type): AvroColumnPlan {
-  const gen = new Gen();
   const top = under(type as any);
-  const body = gen.emit(type, top.typeName === 'record' || top.typeName === 'error' ? '' : 'value', new Set());
-  const names = gen.names;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function(
-    'C', 'bind', 'A', 'N', 'S', 'H', 'K', 'D', 'F', 'SHORT',
-    `const st = { p: 0, end: 0 };\nreturn function avroRecord(b, start, end) {\nlet p = start;\nconst V = H.view(b);\n${body}\nif (p !== end) return p > end ? 'Avro payload shorter than its schema' : 'Avro payload longer than its schema';\nreturn undefined;\n};`,
-  ) as (...args: unknown[]) => AvroColumnReader;
+  const root = top.typeName === 'record' || top.typeName === 'error' ? '' : 'value';
+  const names = new Gen(new Helpers());
+  names.emit(type, root, new Set());
+  // One generated function per choice of columns (most reads keep all of them).
+  const made = new Map<string, { make: (...args: unknown[]) => AvroColumnReader; gen: Gen }>();
+  const generate = (keep: boolean[]) => {
+    const gen = new Gen(new Helpers(), keep);
+    const body = gen.emit(type, root, new Set());
+    const slots = gen.names.map((_n, i) => `c${i}, f${i}`).join(', ');
+    const tail = `if (p !== end) return p > end ? 'Avro payload shorter than its schema' : 'Avro payload longer than its schema';`;
+    let source: string;
+    if (!gen.runnable) {
+      source = `const st = { p: 0, end: 0 };\n${slots ? `let ${slots};\n` : ''}return function avroRecord(b, start, end) {\nlet p = start;\nconst V = H.view(b);\n${body}\n${tail}\nreturn undefined;\n};`;
+    } else {
+      gen.mode = 'fast';
+      const fast = gen.emit(type, root, new Set());
+      // The run mode: after a record written the checked way, runCheck says how many more can be
+      // written at row L straight into the storage it checked. A run lasts while nothing else
+      // touched the set: its row count is the one this reader left, its epoch unchanged (no
+      // clear, truncate or aborted row).
+      source = [
+        'const st = { p: 0, end: 0 };',
+        slots ? `let ${slots};` : '',
+        'let run = 0, at = -1, epoch = -1;',
+        gen.runCheck(),
+        'return function avroRecord(b, start, end) {',
+        'let p = start;',
+        'const V = H.view(b);',
+        'const L = S.rows;',
+        'if (run > 0 && L === at && S.epoch === epoch) {',
+        'run--;',
+        fast,
+        tail,
+        gen.runEnd(),
+        'at = L + 1;',
+        'return undefined;',
+        '}',
+        body,
+        tail,
+        'run = runCheck(L + 1); at = L + 1; epoch = S.epoch;',
+        'return undefined;',
+        '};',
+      ].join('\n');
+    }
+    return { make: factory(source), gen };
+  };
   return {
-    names,
+    names: names.names,
     bind(set, allowed) {
-      const C: (Column | undefined)[] = new Array(names.length).fill(undefined);
-      const A = names.map((n) => allowed === null || allowed.has(n));
-      const bind = (i: number) => (C[i] = set.column(names[i]));
+      const keep = names.names.map((n) => allowed === null || allowed.has(n));
+      const key = keep.map((k) => (k ? 1 : 0)).join('');
+      let code = made.get(key);
+      if (!code) made.set(key, (code = generate(keep)));
+      const gen = code.gen;
+      const bind = (i: number) => set.column(gen.names[i]);
       const flat = (name: string, obj: unknown) => {
-        let failed: string | undefined;
         const emit = (n: string, v: import('../values').CellValue) => {
           if (allowed === null || allowed.has(n)) set.write(n, v);
         };
-        if (name === '') failed = flattenValue(obj, emit);
-        else failed = flattenValue({ [name]: obj }, emit);
-        return failed;
+        return name === '' ? flattenValue(obj, emit) : flattenValue({ [name]: obj }, emit);
       };
-      const read = make(C, bind, A, names, set, gen.h, gen.consts, decimal, flat, SHORT);
+      const read = code.make(bind, gen.names, set, gen.h, gen.consts, decimal, flat, SHORT);
       return (b, start, end) => {
         try {
           return read(b, start, end);

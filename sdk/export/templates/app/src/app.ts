@@ -9,8 +9,9 @@ import { completeProducer, openFetcher, readRange, reasonKind, SchemaRegistryCli
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import { loadSchemas, useSchemaRegistry, type Chunk } from './chunk';
 import { avroResults } from './avro-output';
-import { float32Json } from './format';
-import { createResultProducer, sendChunks } from './producer';
+import { float32Json, scoreJson } from './format';
+import { createResultProducer, sendChunks, type ValueWriter } from './producer';
+import { keyJson, P, piece, TextOut, type JsonOut } from './result-json';
 import { createTransactions } from './transactions';
 import type { Config } from './config';
 import { kafkaLogCreator, type Logger } from './log';
@@ -199,7 +200,10 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
 
     const txn = await transactions?.begin(partition);
     const results = (txn ?? output).batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
-    const source = `,"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":`;
+    const source = piece(`,"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":`);
+    // Results go straight into their partition's batch on the fast path; as strings otherwise.
+    const fast = !encode && results.begin ? results : undefined;
+    const text = new TextOut();
     let anomalies = 0;
     prepared.forEach((c, i) => {
       const recon = reconstructions[i];
@@ -213,17 +217,42 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
         const m = c.source[r];
         const shadowJson = shadow ? shadow.compare(m, anomaly, scores[r]) : '';
         if (!anomaly && config.outputMode === 'anomalies') continue;
-        let t = '';
+        const timestamp = Number(m.timestamp);
+        // {"key":K,"source":{"topic":T,"partition":P,"offset":O,"timestamp":TS},"score":S,"threshold":T,"anomaly":A,"model_version":V,"top":[...](,"fields":{...})(,"shadow":{...})}
+        const out: JsonOut = fast ? fast.begin!(m.key, timestamp) : text.reset();
+        out.bytes(P.key);
+        keyJson(out, m.key);
+        out.bytes(source);
+        out.ascii(m.offset);
+        out.bytes(P.timestamp);
+        out.ascii(m.timestamp);
+        out.bytes(P.score);
+        out.ascii(scoreJson(scores[r]));
+        out.bytes(threshold);
+        out.bytes(anomaly ? P.true : P.false);
+        out.bytes(versionJson);
+        out.bytes(P.top);
         if (config.topFeatures > 0) {
           errors ??= scorer.errors(c.input, recon);
           const n = scorer.topInto(errors, r, top);
           const base = r * scorer.width;
-          for (let k = 0; k < n; k++) t += `${k ? ',' : ''}${featureJson[top[k]]}${float32Json(errors[base + top[k]])}}`;
+          for (let k = 0; k < n; k++) {
+            if (k) out.bytes(P.comma);
+            out.bytes(featureJson[top[k]]);
+            out.ascii(float32Json(errors[base + top[k]]));
+            out.bytes(P.close);
+          }
         }
-        const fields = config.passthroughFields.length ? `,"fields":{${c.fields[r]}}` : '';
-        const key = m.key === null ? 'null' : JSON.stringify(m.key.toString('utf8'));
-        const json = `{"key":${key}${source}${m.offset},"timestamp":${m.timestamp}},"score":${num(scores[r])}${threshold}${anomaly}${versionJson},"top":[${t}]${fields}${shadowJson}}`;
-        results.add(m.key, encode ? encode(json) : json, Number(m.timestamp));
+        out.bytes(P.endTop);
+        if (config.passthroughFields.length) {
+          out.bytes(P.fields);
+          out.text(c.fields[r]);
+          out.bytes(P.close);
+        }
+        if (shadowJson) out.text(shadowJson);
+        out.bytes(P.close);
+        if (fast) (out as ValueWriter).endValue();
+        else results.add(m.key, encode ? encode(text.s) : text.s, timestamp);
       }
     });
 
@@ -316,9 +345,4 @@ function deadLetter(m: KafkaMessage, topic: string, partition: number, reason: s
       [DLQ_HEADERS.timestamp]: m.timestamp,
     },
   };
-}
-
-/** JSON has no NaN or Infinity; a float32 overflow must not make the output unparsable. */
-function num(x: number): string {
-  return Number.isFinite(x) ? String(x) : 'null';
 }

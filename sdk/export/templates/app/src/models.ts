@@ -16,6 +16,7 @@ import { ChunkDecoder } from './chunk';
 import type { Config } from './config';
 import type { Logger } from './log';
 import { Histogram, type Metrics } from './metrics';
+import { piece, type Piece } from './result-json';
 
 /** Score histogram buckets, as multiples of the model's threshold. */
 const SCORE_BUCKETS = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 100];
@@ -29,9 +30,9 @@ export class ActiveModel {
   readonly drift: DriftMonitor | undefined;
   readonly scores: Histogram;
   /** Constant JSON fragments of each result. */
-  readonly thresholdJson: string;
-  readonly featureJson: string[];
-  readonly versionJson: string;
+  readonly thresholdJson: Piece;
+  readonly featureJson: Piece[];
+  readonly versionJson: Piece;
   private users = 0;
   private retired = false;
 
@@ -57,9 +58,9 @@ export class ActiveModel {
     this.drift = DriftMonitor.supports(scorer.spec) ? new DriftMonitor(scorer.spec, config.driftWindow) : undefined;
     const t = scorer.threshold;
     this.scores = new Histogram('scorer_score', 'Scores of the live model (buckets are multiples of its threshold)', SCORE_BUCKETS.map((m) => m * t), { model_version: version });
-    this.thresholdJson = `,"threshold":${Number.isFinite(t) ? t : 'null'},"anomaly":`;
-    this.featureJson = scorer.spec.features.map((f) => `{"feature":${JSON.stringify(f)},"error":`);
-    this.versionJson = `,"model_version":${JSON.stringify(version)}`;
+    this.thresholdJson = piece(`,"threshold":${Number.isFinite(t) ? t : 'null'},"anomaly":`);
+    this.featureJson = scorer.spec.features.map((f) => piece(`{"feature":${JSON.stringify(f)},"error":`));
+    this.versionJson = piece(`,"model_version":${JSON.stringify(version)}`);
   }
 
   acquire(): this {

@@ -15,8 +15,13 @@ import { isRetriable, keyPartition, LEADER_MOVED, openCluster, PRODUCE_VERSIONS,
 import type { IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from './log';
 
+/** A record value being written in place into its partition's batch (RecordBatchWriter). */
+export type ValueWriter = Pick<RecordBatchWriter, 'ascii' | 'bytes' | 'text' | 'endValue'>;
+
 export interface OutputBatch {
   add(key: Buffer | null, value: string | Buffer | null, timestamp: number, headers?: readonly HeaderBytes[]): void;
+  /** Fast path only: starts a record whose value the caller writes in place, then closes with endValue(). */
+  begin?(key: Buffer | null, timestamp: number): ValueWriter;
   readonly count: number;
   /** Resolves once the broker acknowledged every record added (acks=all). */
   send(): Promise<void>;
@@ -58,6 +63,8 @@ function headerBytes(headers: IHeaders | undefined): HeaderBytes[] | undefined {
 /** Past this many records per send kafkajs's per-partition grouping turns quadratic (see sendChunks). */
 const SEND_CHUNK = 256;
 const RETRIES = 6;
+/** Writers kept for reuse: enough for every output partition of a few batches in flight. */
+const POOLED_WRITERS = 64;
 const TIMEOUT_MS = 30_000;
 
 /**
@@ -97,6 +104,7 @@ export function messageBatch(sender: Pick<Producer, 'send'>, topic: string): Out
 export class BatchProducer implements ResultProducer {
   readonly encoder = 'kafkalab' as const;
   private roundRobin = 0;
+  private readonly pool: RecordBatchWriter[] = [];
 
   private constructor(
     /** kafkajs's cluster through kafkalab's adapter (transactions.ts sends its transaction requests on it too). */
@@ -154,11 +162,20 @@ export class BatchProducer implements ResultProducer {
     const writers: (RecordBatchWriter | undefined)[] = new Array(partitions);
     const expected = Math.ceil((records * 400) / partitions) + 1024;
     let count = 0;
+    const writer = (key: Buffer | null): RecordBatchWriter => {
+      const p = key === null ? this.roundRobin++ % partitions : keyPartition(key, partitions);
+      return (writers[p] ??= this.take(expected));
+    };
     return {
       add: (key, value, timestamp, headers) => {
-        const p = key === null ? this.roundRobin++ % partitions : keyPartition(key, partitions);
-        (writers[p] ??= new RecordBatchWriter(expected)).append(key, value, timestamp, headers);
+        writer(key).append(key, value, timestamp, headers);
         count++;
+      },
+      begin: (key, timestamp) => {
+        const w = writer(key);
+        w.beginValue(key, timestamp);
+        count++;
+        return w;
       },
       get count() {
         return count;
@@ -166,9 +183,26 @@ export class BatchProducer implements ResultProducer {
       send: async () => {
         const used = new Map<number, RecordBatchWriter>();
         writers.forEach((w, p) => w && used.set(p, w));
-        if (used.size) await send(used);
+        try {
+          if (used.size) await send(used);
+        } finally {
+          // The finished batches are views of the writers' buffers: reused only once the send is over.
+          for (const w of used.values()) if (this.pool.length < POOLED_WRITERS) this.pool.push(w);
+          writers.fill(undefined);
+        }
       },
     };
+  }
+
+  /**
+   * A writer from the pool: buffers of finished sends are reused rather than allocated for every
+   * batch (fresh memory is what costs: each new page faults on first touch).
+   */
+  private take(expected: number): RecordBatchWriter {
+    const w = this.pool.pop();
+    if (!w) return new RecordBatchWriter(expected);
+    w.reset();
+    return w;
   }
 
   /**
