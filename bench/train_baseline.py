@@ -8,7 +8,9 @@ scientist would write it in PyTorch.
 Prints one JSON line: {"rows": N, "epochs": E, "seconds": S, "rows_per_sec": R (whole loop, shuffles
 included), "step_rows_per_sec": R (training steps only, as kafkalab's History.rowsPerSec),
 "step_rows_per_cpu_sec": R (the same per CPU second, as History.rowsPerCpuSec), "loss": L,
-"torch": version, "threads": T}.
+"torch": version, "threads": T}; with --raw, also "score_rows_per_sec" (columns -> scaled float32
+rows -> network -> per-row mean squared error, as numpy arrays, the whole matrix in one call) and
+"score_network_rows_per_sec" (the network call alone on the scaled rows), each the best of 3.
 """
 import argparse
 import json
@@ -27,6 +29,8 @@ def main():
     p.add_argument("--batch", type=int, default=512)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--raw", help="float64 column-major file of the unscaled columns, for scoring")
+    p.add_argument("--scaler", help="JSON {offset: [...], scale: [...]} of the scaler, for scoring")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -64,7 +68,34 @@ def main():
         steps_cpu += time.process_time() - c0
     seconds = time.perf_counter() - t0
     rows = n * a.epochs
-    print(json.dumps({"rows": rows, "epochs": a.epochs, "seconds": seconds, "rows_per_sec": rows / seconds, "step_rows_per_sec": rows / steps, "step_rows_per_cpu_sec": rows / steps_cpu, "loss": last, "torch": torch.__version__, "threads": torch.get_num_threads()}))
+    out = {"rows": rows, "epochs": a.epochs, "seconds": seconds, "rows_per_sec": rows / seconds, "step_rows_per_sec": rows / steps, "step_rows_per_cpu_sec": rows / steps_cpu, "loss": last, "torch": torch.__version__, "threads": torch.get_num_threads()}
+    if a.raw and a.scaler:
+        out.update(score(net, a.raw, a.scaler, a.features))
+    print(json.dumps(out))
+
+
+def score(net, raw_file, scaler_file, features):
+    """Scoring the way a PyTorch user would: numpy columns in, numpy scores out, one batched call."""
+    cols = np.fromfile(raw_file, dtype=np.float64).reshape(features, -1)
+    with open(scaler_file) as f:
+        sc = json.load(f)
+    offset = np.asarray(sc["offset"], dtype=np.float64)
+    scale = np.asarray(sc["scale"], dtype=np.float64)
+    n = cols.shape[1]
+    best_e2e = best_net = float("inf")
+    with torch.no_grad():
+        for _ in range(3):
+            t0 = time.perf_counter()
+            x = torch.from_numpy(((cols.T - offset) / scale).astype(np.float32))
+            t1 = time.perf_counter()
+            y = net(x)
+            t2 = time.perf_counter()
+            scores = ((x - y) ** 2).mean(dim=1).numpy()
+            t3 = time.perf_counter()
+            best_e2e = min(best_e2e, t3 - t0)
+            best_net = min(best_net, t2 - t1)
+    assert scores.shape[0] == n
+    return {"score_rows": n, "score_rows_per_sec": n / best_e2e, "score_network_rows_per_sec": n / best_net}
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import { checkFitOptions, fitStreamData, fitTable, type FitOptions } from './fit
 import { columnNames, columnsOf, isDataFrame, rowCount, TableLike } from './input';
 import { fileSaveHandler, writeAtomic } from './io';
 import { Evaluation, evaluateScores } from './metrics';
-import { checkPipeline, DriftMonitor, FeatureState, featureMatrix, PipelineSpec, scaleInPlace, Scorer, topFeatures, windowFeatureNames, type DriftReport, type RowScores, type ThresholdSpec } from '../runtime';
+import { checkPipeline, DriftMonitor, FeatureState, featureMatrix, PipelineSpec, scaleInPlace, Scorer, topFeatures, topFeaturesInto, windowFeatureNames, type DriftReport, type RowScores, type ThresholdSpec } from '../runtime';
 import type { KafkaClient } from '../kafka/client';
 import { publishModel, type ModelPublishOptions, type ModelPublishResult } from './production';
 import type { History } from './train';
@@ -198,16 +198,16 @@ export class Autoencoder {
   }
 
   /** Every row through the runtime's Scorer: scores and errors, NaN where a row cannot be scored. */
-  private rowScores(data: TableLike, opts: ScoreOptions): RowScores {
+  private rowScores(data: TableLike, opts: ScoreOptions, errors = true): RowScores {
     if (!this.scorer) throw notFitted();
-    const { columns, rows } = columnsOf(data, this.inputColumns());
-    return this.scorer.scoreRows(columns, rows, this.stateFor(opts));
+    const { columns, rows } = columnsOf(data, this.inputColumns(), [], { numeric: true });
+    return this.scorer.scoreRows(columns, rows, this.stateFor(opts), { errors });
   }
 
   /** Reconstruction error per row (the anomaly score), synchronous; NaN for a row that cannot be scored (see explain()). */
   scoreSync(data: TableLike, opts: ScoreOptions = {}): Float32Array {
     checkScoreOptions('score()', opts, SCORE_OPTIONS);
-    return this.rowScores(data, opts).scores;
+    return this.rowScores(data, opts, false).scores;
   }
 
   async score(data: TableLike, opts: ScoreOptions = {}): Promise<Float32Array> {
@@ -258,11 +258,14 @@ export class Autoencoder {
     const features = this.features;
     const nf = features.length;
     const top = opts.top ?? 1;
-    const extra: Record<string, unknown[]> = { score: Array.from(scores), anomaly: Array.from(scores, (s) => (this.scorer!.isAnomaly(s) ? 1 : 0)) };
-    for (let t = 0; t < top; t++) extra[t === 0 ? 'top_feature' : `top_feature_${t + 1}`] = new Array(rows).fill(null);
+    const extra: Record<string, ArrayLike<unknown>> = { score: scores, anomaly: Int32Array.from(scores, (s) => (this.scorer!.isAnomaly(s) ? 1 : 0)) };
+    const names: (string | null)[][] = [];
+    for (let t = 0; t < top; t++) extra[t === 0 ? 'top_feature' : `top_feature_${t + 1}`] = names[t] = new Array<string | null>(rows).fill(null);
+    const idx = new Int32Array(Math.min(top, nf));
     for (let r = 0; r < rows && top > 0; r++) {
       if (problems[r] !== undefined) continue;
-      topFeatures(errors, nf, r, top).forEach((f, t) => (extra[t === 0 ? 'top_feature' : `top_feature_${t + 1}`][r] = features[f]));
+      const n = topFeaturesInto(errors, nf, r, idx);
+      for (let t = 0; t < n; t++) names[t][r] = features[idx[t]];
     }
     if (problems.some((p) => p !== undefined)) extra.problem = problems.map((p) => p ?? null);
     return frameWithColumns(data, extra, { score: 'float32', anomaly: 'int32' });

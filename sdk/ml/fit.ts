@@ -192,7 +192,6 @@ async function fitSequenceTable(
   d: { scaled: Float32Array; rows: number; keys: ArrayLike<unknown> | undefined; split: Split; context: Parameters<typeof computeThreshold>[2]; started: number; log: Logger },
 ): Promise<Trained> {
   if (opts.earlyStopping) throw badOption('fit()', 'earlyStopping', opts.earlyStopping, 'left out for a sequence model (not supported there yet)');
-  if (opts.trainer === 'fused') throw badOption('fit()', 'trainer', opts.trainer, "'auto' or 'tfjs' for a sequence model (the fused trainer is for dense networks)");
   const nf = spec.features.length;
   const steps = spec.sequence!.length;
   const span = steps * nf;
@@ -204,7 +203,7 @@ async function fitSequenceTable(
   try {
     const epochs = opts.epochs ?? 10;
     const history = await trainSequence(model, spec, train, val, {
-      epochs, batchSize: opts.batchSize ?? 256, learningRate: options.learningRate ?? 1e-3, shuffle: opts.shuffle !== false, seed, signal: opts.signal,
+      epochs, batchSize: opts.batchSize ?? 256, learningRate: options.learningRate ?? 1e-3, shuffle: opts.shuffle !== false, seed, signal: opts.signal, trainer: opts.trainer ?? defaultTrainer(),
       onEpoch: (epoch, loss, valLoss, rowsPerSec) => opts.onEpoch?.({ epoch, epochs, loss, valLoss, rows: train.length / span * epoch, rowsPerSec, elapsed: Date.now() - d.started } as Progress),
     });
     const sample = val.length ? val : train;

@@ -36,6 +36,12 @@ export interface DenseLayerSpec {
   inputs: number;
   units: number;
   activation: Activation;
+  /**
+   * The layer applied to each of `repeat` consecutive slices of a row (tfjs's timeDistributed
+   * dense over a window of readings: one kernel for every reading, its gradient summed over
+   * them); default 1. Row-major, a row of `repeat` x `inputs` values is `repeat` rows of `inputs`.
+   */
+  repeat?: number;
 }
 
 export interface AdamConfig {
@@ -53,6 +59,10 @@ export class FusedDense {
   readonly kernels: Float64Array[];
   readonly biases: Float64Array[];
   private readonly acts: Act[];
+  /** Per layer: rows of it per network row (DenseLayerSpec.repeat). */
+  private readonly rep: number[];
+  /** Values per network row, in and out. */
+  private readonly width: number;
   private readonly gK: Float64Array[];
   private readonly gB: Float64Array[];
   private readonly mK: Float64Array[];
@@ -79,8 +89,14 @@ export class FusedDense {
 
   constructor(readonly layers: DenseLayerSpec[], adam: AdamConfig) {
     for (let l = 1; l < layers.length; l++) {
-      if (layers[l].inputs !== layers[l - 1].units) throw new KafkalabError(`layer ${l} takes ${layers[l].inputs} inputs but layer ${l - 1} has ${layers[l - 1].units} units`, { code: 'BAD_MODEL' });
+      const takes = layers[l].inputs * (layers[l].repeat ?? 1);
+      const gives = layers[l - 1].units * (layers[l - 1].repeat ?? 1);
+      if (takes !== gives) throw new KafkalabError(`layer ${l} takes ${takes} inputs but layer ${l - 1} gives ${gives}`, { code: 'BAD_MODEL' });
     }
+    this.rep = layers.map((l) => l.repeat ?? 1);
+    this.width = layers[0].inputs * this.rep[0];
+    const last = layers.length - 1;
+    if (layers[last].units * this.rep[last] !== this.width) throw new KafkalabError(`the network gives ${layers[last].units * this.rep[last]} outputs for ${this.width} inputs: not an autoencoder`, { code: 'BAD_MODEL' });
     this.acts = layers.map((l) => {
       const code = ACT_CODES[l.activation];
       if (code === undefined) throw new KafkalabError(`activation "${l.activation}" has no fused form`, { code: 'BAD_MODEL', hint: "train with { trainer: 'tfjs' }" });
@@ -125,10 +141,10 @@ export class FusedDense {
   private ensure(rows: number): void {
     if (rows <= this.capacity) return;
     this.capacity = rows;
-    this.input = new Float64Array(rows * this.layers[0].inputs);
-    this.z = this.layers.map((l) => new Float64Array(rows * l.units));
-    this.a = this.layers.map((l, i) => (this.acts[i] === Act.Linear ? this.z[i] : new Float64Array(rows * l.units)));
-    this.d = this.layers.map((l) => new Float64Array(rows * l.units));
+    this.input = new Float64Array(rows * this.width);
+    this.z = this.layers.map((l, i) => new Float64Array(rows * this.rep[i] * l.units));
+    this.a = this.layers.map((l, i) => (this.acts[i] === Act.Linear ? this.z[i] : new Float64Array(rows * this.rep[i] * l.units)));
+    this.d = this.layers.map((l, i) => new Float64Array(rows * this.rep[i] * l.units));
   }
 
   /**
@@ -138,7 +154,7 @@ export class FusedDense {
    */
   step(matrix: Float32Array, start: number, n: number): number {
     this.ensure(n);
-    const f = this.layers[0].inputs;
+    const f = this.width;
     const x = this.input;
     for (let i = 0, o = start * f, m = n * f; i < m; i++) x[i] = matrix[o + i];
     this.forward(n);
@@ -164,8 +180,8 @@ export class FusedDense {
   private forward(n: number): void {
     let x = this.input;
     for (let l = 0; l < this.layers.length; l++) {
-      this.fwd[l](x, this.kernels[l], this.biases[l], this.z[l], n);
-      activate(this.acts[l], this.z[l], this.a[l], n * this.layers[l].units);
+      this.fwd[l](x, this.kernels[l], this.biases[l], this.z[l], n * this.rep[l]);
+      activate(this.acts[l], this.z[l], this.a[l], n * this.rep[l] * this.layers[l].units);
       x = this.a[l];
     }
   }
@@ -173,10 +189,11 @@ export class FusedDense {
   private backward(n: number): void {
     for (let l = this.layers.length - 1; l >= 0; l--) {
       const dz = this.d[l];
-      derive(this.acts[l], this.z[l], this.a[l], dz, n * this.layers[l].units);
+      const rows = n * this.rep[l];
+      derive(this.acts[l], this.z[l], this.a[l], dz, rows * this.layers[l].units);
       const x = l === 0 ? this.input : this.a[l - 1];
-      this.gradW[l](x, dz, this.gK[l], this.gB[l], n);
-      this.gradX[l]?.(x, dz, this.kernels[l], this.d[l - 1], n);
+      this.gradW[l](x, dz, this.gK[l], this.gB[l], rows);
+      this.gradX[l]?.(x, dz, this.kernels[l], this.d[l - 1], rows);
     }
   }
 

@@ -9,31 +9,17 @@
  */
 import { tf } from '../runtime/score/backend';
 import { FusedDense, type DenseLayerSpec } from './fused-dense';
-import { simdSupported } from './wasm/emit';
+import { denseLayers, simdAvailable, simdShape } from '../runtime/score/dense';
 import { SimdDense } from './wasm/dense-simd';
 import { ACTIVATIONS, type Activation } from './model';
 import { cpuMsSince, type Trainer } from './train';
 
-interface DenseConfig {
-  units: number;
-  activation?: string;
-  useBias?: boolean;
-}
-
 /** The dense layers of a model FusedDense can train exactly, or a reason why not. */
 export function fusedLayers(model: tf.LayersModel): DenseLayerSpec[] | string {
-  const specs: DenseLayerSpec[] = [];
-  for (const layer of model.layers) {
-    if (layer.getClassName() !== 'Dense') return `a ${layer.getClassName()} layer`;
-    const c = layer.getConfig() as unknown as DenseConfig;
-    if (c.useBias === false) return 'a layer without bias';
-    const activation = (c.activation ?? 'linear') as Activation;
-    if (!ACTIVATIONS.includes(activation)) return `activation ${activation}`;
-    if (layer.getWeights()[0].shape.length !== 2) return 'a kernel that is not 2-D';
-    const [inputs, units] = layer.getWeights()[0].shape as [number, number];
-    specs.push({ inputs, units, activation });
-  }
-  return specs.length ? specs : 'no layers';
+  const layers = denseLayers(model);
+  if (typeof layers === 'string') return layers;
+  const bad = layers.find((l) => !ACTIVATIONS.includes(l.activation as Activation));
+  return bad ? `activation ${bad.activation}` : (layers as DenseLayerSpec[]);
 }
 
 /** The step engines' common surface. */
@@ -46,12 +32,9 @@ export interface DenseEngine {
   step(matrix: Float32Array, start: number, n: number): number;
 }
 
-let simd: boolean | undefined;
-
-/** SIMD kernels where the network has their shape and the runtime runs them; JS kernels otherwise. */
+/** SIMD kernels where the network has their shape and the runtime runs them; JS kernels otherwise (and for layers applied per reading). */
 export function denseEngine(layers: DenseLayerSpec[], learningRate: number, l2: number, prefer: 'simd' | 'js' = 'simd'): DenseEngine {
-  const simdShape = layers.every((l, i) => l.activation === (i === layers.length - 1 ? 'linear' : 'relu'));
-  if (prefer === 'simd' && simdShape && (simd ??= simdSupported())) {
+  if (prefer === 'simd' && simdShape(layers) && layers.every((l) => (l.repeat ?? 1) === 1) && simdAvailable()) {
     return new SimdDense(layers, { learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, l2 });
   }
   return new FusedDense(layers, { learningRate, l2 });

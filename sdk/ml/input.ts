@@ -60,9 +60,11 @@ export function rowCount(t: TableLike): number {
 
 /**
  * The named columns of a table, as arrays indexed by row. Names that are absent throw with a
- * "did you mean", unless listed in `optional`.
+ * "did you mean", unless listed in `optional`. With `numeric`, a frame's column that holds only
+ * numbers and missing values comes as a Float64Array (NaN for missing: the same cells to the
+ * runtime, which reads such columns without per-cell type tests).
  */
-export function columnsOf(t: TableLike, names: string[], optional: string[] = []): Columns {
+export function columnsOf(t: TableLike, names: string[], optional: string[] = [], opts: { numeric?: boolean } = {}): Columns {
   const all = columnNames(t);
   const have = new Set(all);
   for (const n of names) {
@@ -81,7 +83,12 @@ export function columnsOf(t: TableLike, names: string[], optional: string[] = []
     const d = t as unknown as DanfoInternals;
     const byCol = !d.config?.isLowMemoryMode && d.$dataIncolumnFormat && d.$dataIncolumnFormat.length === all.length ? d.$dataIncolumnFormat : undefined;
     if (byCol) {
-      for (const n of wanted) columns[n] = byCol[all.indexOf(n)];
+      for (const n of wanted) columns[n] = opts.numeric ? (floatColumn(byCol[all.indexOf(n)]) ?? byCol[all.indexOf(n)]) : byCol[all.indexOf(n)];
+    } else if (opts.numeric) {
+      const values = (d.$data ?? d.values) as unknown[];
+      const single = all.length === 1 || (values.length > 0 && !Array.isArray(values[0]));
+      const floats = floatRows(values, rows, wanted.map((n) => (single ? -1 : all.indexOf(n))));
+      wanted.forEach((n, j) => (columns[n] = floats[j] ?? rowCells(values, rows, single ? -1 : all.indexOf(n))));
     } else {
       // Row arrays (lowMemoryMode, kafkalab's own frames): one pass, all wanted columns at once.
       const values = (d.$data ?? d.values) as unknown[];
@@ -105,6 +112,44 @@ export function columnsOf(t: TableLike, names: string[], optional: string[] = []
     }
   }
   return { columns, rows, names: all };
+}
+
+/** A column of numbers and missing cells as a Float64Array (NaN for missing), or undefined when it holds anything else. */
+function floatColumn(c: ArrayLike<unknown>): Float64Array | undefined {
+  const out = new Float64Array(c.length);
+  for (let i = 0; i < c.length; i++) {
+    const v = c[i];
+    if (typeof v === 'number') out[i] = v;
+    else if (v === null || v === undefined) out[i] = NaN;
+    else return undefined;
+  }
+  return out;
+}
+
+/**
+ * floatColumn of cells `at[j]` of each row array (-1: the rows are the cells), in one pass over
+ * the rows (a column at a time would visit every row array once per column); undefined for a
+ * column holding anything else.
+ */
+function floatRows(values: unknown[], rows: number, at: number[]): (Float64Array | undefined)[] {
+  const out = at.map(() => new Float64Array(rows));
+  const other = at.map(() => false);
+  for (let i = 0; i < rows; i++) {
+    const row = values[i] as unknown[];
+    for (let j = 0; j < at.length; j++) {
+      const v = at[j] < 0 ? row : row[at[j]];
+      if (typeof v === 'number') out[j][i] = v;
+      else if (v === null || v === undefined) out[j][i] = NaN;
+      else other[j] = true;
+    }
+  }
+  return out.map((c, j) => (other[j] ? undefined : c));
+}
+
+function rowCells(values: unknown[], rows: number, j: number): unknown[] {
+  const out = new Array<unknown>(rows);
+  for (let i = 0; i < rows; i++) out[i] = j < 0 ? values[i] : (values[i] as unknown[])[j];
+  return out;
 }
 
 /** Numeric column as Float64Array (cells read by the runtime's rule; non-numbers become NaN). */

@@ -3,8 +3,9 @@
  * last `length` scaled feature rows, a dense layer applied to every reading (a 1-D convolution
  * of width 1: tfjs's wasm backend has no gradient for wider convolution kernels), a dense
  * bottleneck over the whole window, and a dense layer that reconstructs the window (sdk/runtime/score/sequence.ts builds the windows and scores
- * them, in the notebook and the exported app alike). Trained through TensorFlow.js (the fused
- * trainer covers dense networks only), saved in its layers format like the dense model.
+ * them, in the notebook and the exported app alike). Trained by the fused trainer's JavaScript
+ * engine by default (the per-reading layer is a dense layer repeated over the window's readings,
+ * sequenceLayers), or through TensorFlow.js; saved in tfjs's layers format like the dense model.
  */
 import { KafkalabError } from '../util/errors';
 import { badOption } from '../util/options';
@@ -13,7 +14,9 @@ import { forward } from '../runtime/score/model';
 import { SequenceState } from '../runtime/score/sequence';
 import { rowScores, type PipelineSpec } from '../runtime';
 import { mulberry32 } from '../util/prng';
-import type { Activation } from './model';
+import { ACTIVATIONS, type Activation } from './model';
+import type { DenseLayerSpec } from './fused-dense';
+import { FusedTrainer } from './fused-trainer';
 import { shuffleRows, type History } from './train';
 
 export interface SequenceOptions {
@@ -48,6 +51,30 @@ export function buildSequenceNetwork(length: number, width: number, o: { filters
   return model;
 }
 
+/**
+ * The sequence network as the fused trainer's dense layers: the per-reading layer applied to each
+ * of the window's readings (`repeat`), the bottleneck, the reconstruction; or why it is not one.
+ */
+export function sequenceLayers(model: tf.LayersModel): DenseLayerSpec[] | string {
+  const kinds = model.layers.map((l) => l.getClassName()).join(', ');
+  if (kinds !== 'TimeDistributed, Flatten, Dense, Dense, Reshape') return `layers ${kinds}`;
+  const inner = (model.layers[0] as unknown as { layer: tf.layers.Layer }).layer;
+  const dense = [inner, model.layers[2], model.layers[3]];
+  if (inner.getClassName() !== 'Dense') return `a ${inner.getClassName()} per reading`;
+  const specs: DenseLayerSpec[] = [];
+  for (const layer of dense) {
+    const c = layer.getConfig() as { activation?: string; useBias?: boolean };
+    const activation = (c.activation ?? 'linear') as Activation;
+    if (c.useBias === false) return 'a layer without bias';
+    if (!ACTIVATIONS.includes(activation)) return `activation ${activation}`;
+    const [inputs, units] = layer.getWeights()[0].shape as [number, number];
+    specs.push({ inputs, units, activation });
+  }
+  const length = (model.inputs[0].shape[1] as number) ?? 1;
+  specs[0].repeat = length;
+  return specs;
+}
+
 /** Each row's window, in row order, windows per key (`keys[r]`) as production builds them. */
 export function sequenceWindows(spec: PipelineSpec, scaled: Float32Array, rows: number, keys: ArrayLike<unknown> | undefined): Float32Array {
   const nf = spec.features.length;
@@ -71,6 +98,8 @@ export interface SequenceTraining {
   shuffle: boolean;
   seed: number;
   signal?: AbortSignal;
+  /** 'auto' (default): fused where sequenceLayers reads the network, else tfjs. */
+  trainer?: 'auto' | 'fused' | 'tfjs';
   onEpoch?: (epoch: number, loss: number, valLoss: number, rowsPerSec: number) => unknown;
 }
 
@@ -81,10 +110,13 @@ export async function trainSequence(model: tf.LayersModel, spec: PipelineSpec, t
   const span = n * nf;
   const rows = train.length / span;
   if (rows < 1) throw new KafkalabError('No training rows left after holding out validation rows', { code: 'NO_DATA' });
-  model.compile({ optimizer: tf.train.adam(o.learningRate), loss: 'meanSquaredError' });
+  const layers = o.trainer === 'tfjs' ? 'tfjs asked for' : sequenceLayers(model);
+  if (typeof layers === 'string' && o.trainer === 'fused') throw new KafkalabError(`The fused trainer cannot train this network (${layers})`, { code: 'BAD_OPTION', hint: "use trainer: 'auto' or 'tfjs'" });
+  const fused = typeof layers === 'string' ? undefined : new FusedTrainer(model, span, o.learningRate, 0, layers, 'js');
+  if (!fused) model.compile({ optimizer: tf.train.adam(o.learningRate), loss: 'meanSquaredError' });
   const random = mulberry32(o.seed ^ 0x5eed);
   const shuffled = o.shuffle ? new Float32Array(train.length) : train;
-  const history: History = { loss: [], valLoss: [], epochs: 0, rowsPerSec: 0, rows: 0, elapsedMs: 0, bestEpoch: 0, trainer: 'tfjs', stopReason: 'epochs' };
+  const history: History = { loss: [], valLoss: [], epochs: 0, rowsPerSec: 0, rows: 0, elapsedMs: 0, bestEpoch: 0, trainer: fused ? 'fused' : 'tfjs', stopReason: 'epochs' };
   const started = Date.now();
   let trainMs = 0;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
@@ -95,7 +127,8 @@ export async function trainSequence(model: tf.LayersModel, spec: PipelineSpec, t
     if (o.shuffle) shuffleRows(train, shuffled, span, random);
     const t0 = Date.now();
     let lossSum = 0;
-    for (let at = 0; at < rows; at += o.batchSize) {
+    if (fused) lossSum = (await fused.pass(shuffled, o.batchSize, undefined, () => o.signal?.aborted === true)).lossSum;
+    else for (let at = 0; at < rows; at += o.batchSize) {
       const m = Math.min(o.batchSize, rows - at);
       const x = tf.tensor3d(shuffled.subarray(at * span, (at + m) * span), [m, n, nf]);
       try {

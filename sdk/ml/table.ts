@@ -36,14 +36,17 @@ export function frameWithColumns(data: TableLike, extra: Record<string, ArrayLik
   const out: unknown[][] = new Array(rows);
   const src = isDataFrame(data) ? ((data as unknown as { $data?: unknown[][]; values: unknown[][] }).$data ?? (data.values as unknown[][])) : undefined;
   const cols = src ? undefined : columnsOf(data, names).columns;
+  const extras = extraNames.map((e) => extra[e]);
+  const width = names.length + extras.length;
   for (let i = 0; i < rows; i++) {
-    let row: unknown[];
-    if (src) row = Array.isArray(src[i]) ? (src[i] as unknown[]).slice() : [src[i]];
-    else {
-      row = new Array(names.length);
-      for (let j = 0; j < names.length; j++) row[j] = cols![names[j]][i];
-    }
-    for (const e of extraNames) row.push(extra[e][i]);
+    // Each row array made at its final size: rows are most of the garbage a large predict() makes.
+    const row = new Array<unknown>(width);
+    const s = src?.[i];
+    if (src) {
+      if (Array.isArray(s)) for (let j = 0; j < names.length; j++) row[j] = s[j];
+      else row[0] = s;
+    } else for (let j = 0; j < names.length; j++) row[j] = cols![names[j]][i];
+    for (let e = 0; e < extras.length; e++) row[names.length + e] = extras[e][i];
     out[i] = row;
   }
   const inDtypes = isDataFrame(data) ? ((data as unknown as { dtypes: string[] }).dtypes as string[]) : undefined;

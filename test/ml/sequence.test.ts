@@ -1,7 +1,8 @@
 /**
  * The sequence autoencoder: the same fit/score/predict/evaluate/save/publish API as the dense
  * one, windows per key continued across stateful calls, its scores identical after save/load
- * (TensorFlow.js layers format) and through a published model version.
+ * (TensorFlow.js layers format) and through a published model version; the fused trainer's
+ * loss curve and weights follow tfjs's from the same start over the same batches.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,6 +10,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Autoencoder, carReadings, CAR_FEATURES } from '../../sdk';
+import { buildSequenceNetwork, sequenceLayers, trainSequence } from '../../sdk/ml/sequence';
 import { decodeModelVersion, encodeModelVersion, loadModel, modelArtifacts, modelVersionOf, Scorer, SequenceState } from '../../sdk/runtime';
 
 type Row = Record<string, unknown>;
@@ -33,10 +35,41 @@ test('SequenceState: each key its own window, oldest first, the first reading re
   assert.not.ok(new SequenceState(4, 2).inherit(s));
 });
 
+test('fused and tfjs training of a sequence network: the same per-epoch losses and final weights, every activation', async () => {
+  const spec = { features: CAR_FEATURES.slice(0, 5), sequence: { length: 6 } } as never;
+  const span = 6 * 5;
+  let s = 7;
+  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  // Smooth windows with noise: something to learn.
+  const train = Float32Array.from({ length: 600 * span }, (_, i) => Math.sin(i / 7) + 0.3 * rnd());
+  for (const activation of ['relu', 'tanh', 'elu'] as const) {
+    const net = () => buildSequenceNetwork(6, 5, { filters: 4, bottleneck: 7, activation, seed: 11 });
+    const a = net();
+    const b = net();
+    assert.equal(sequenceLayers(b), [
+      { inputs: 5, units: 4, activation, repeat: 6 },
+      { inputs: 24, units: 7, activation },
+      { inputs: 7, units: 30, activation: 'linear' },
+    ]);
+    const o = { epochs: 4, batchSize: 64, learningRate: 3e-3, shuffle: true, seed: 5 };
+    const ha = await trainSequence(a, spec, train, new Float32Array(0), { ...o, trainer: 'tfjs' });
+    const hb = await trainSequence(b, spec, train, new Float32Array(0), { ...o, trainer: 'fused' });
+    assert.is(ha.trainer, 'tfjs');
+    assert.is(hb.trainer, 'fused');
+    assert.ok(hb.loss[3] < hb.loss[0] * 0.9, `${activation}: loss falls ${hb.loss}`);
+    hb.loss.forEach((l, i) => assert.ok(Math.abs(l - ha.loss[i]) <= 1e-4 * ha.loss[i], `${activation} epoch ${i + 1}: fused ${l} vs tfjs ${ha.loss[i]}`));
+    const wa = a.getWeights().map((w) => Array.from(w.dataSync()));
+    const wb = b.getWeights().map((w) => Array.from(w.dataSync()));
+    wa.forEach((w, i) => w.forEach((v, j) => assert.ok(Math.abs(v - wb[i][j]) <= 1e-4 * Math.max(1, Math.abs(v)), `${activation} weight ${i}[${j}]: ${wb[i][j]} vs ${v}`)));
+    a.dispose();
+    b.dispose();
+  }
+});
+
 test('fit, score, predict, evaluate, explain; stateful batches score as one frame; save/load and a published version score the same', async () => {
   const ae = new Autoencoder({ features: [...CAR_FEATURES], key: 'carId', sequence: { length: 8, filters: 8, bottleneck: 12 }, seed: 3 });
   const h = await ae.fit(rows(1, 400, 0), { epochs: 2, batchSize: 128 });
-  assert.is(h.trainer, 'tfjs');
+  assert.is(h.trainer, 'fused');
   assert.is(h.loss.length, 2);
   assert.ok(h.loss[1] < h.loss[0], `loss falls: ${h.loss}`);
   assert.equal(ae.spec.sequence, { length: 8 });

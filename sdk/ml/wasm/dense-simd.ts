@@ -6,27 +6,19 @@
  * batch against ~1,700 multiply-adds per row). Layout: row-major, rows padded to a multiple of
  * 4 floats with zeros (which stay zero: padded weights and biases are zero and get no update).
  */
-import { assemble, Code, F32, I32, V128, wasm, type FuncDef, type WasmMemory } from './emit';
+import { assemble, Code, F32, I32, V128, wasm, type FuncDef, type WasmMemory } from '../../runtime/score/wasm/emit';
+import { forwardFn, pad4, rowLoop, type ForwardLayout } from '../../runtime/score/wasm/dense-forward';
 
 export interface SimdLayer {
   inputs: number;
   units: number;
 }
 
-const pad4 = (n: number) => Math.ceil(n / 4) * 4;
-
-interface LayerLayout {
-  inputs: number;
-  units: number;
-  pin: number;
-  pout: number;
-  /** Byte offsets in memory. */
-  W: number;
+/** The forward layout plus what the backward pass needs: the transposed kernel, gradients, output gradients. */
+interface LayerLayout extends ForwardLayout {
   WT: number;
-  b: number;
   gW: number;
   gb: number;
-  A: number;
   D: number;
 }
 
@@ -61,46 +53,6 @@ export function buildSimdKernels(layers: SimdLayer[], capacity: number): SimdKer
   const instance = new wasm.Instance(new wasm.Module(bytes), {});
   const e = instance.exports as unknown as { memory: WasmMemory; forward(n: number): void; lossGrad(n: number, s: number): number; backward(n: number): void };
   return { memory: e.memory, layers: L, X, capacity, forward: e.forward, lossGrad: e.lossGrad, backward: e.backward };
-}
-
-/**
- * Emits `for (r = 0; r < n; r++) { body; ptr_k += stride_k }` with local 0 = n, `r` the
- * counter local and `ptrs` pairs of (pointer local, byte stride).
- */
-function rowLoop(c: Code, r: number, ptrs: [number, number][], body: () => void): void {
-  c.i32(0).set(r);
-  c.block().get(0).i32Eqz().brIf(0).loop();
-  body();
-  for (const [p, stride] of ptrs) c.get(p).i32(stride).i32Add().set(p);
-  c.get(r).i32(1).i32Add().tee(r).get(0).i32LtS().brIf(0);
-  c.end().end();
-}
-
-function forwardFn(L: LayerLayout[], X: number): FuncDef {
-  // Locals: 0 n | 1 r, 2 xp, 3 ap (i32) | 4 f (f32) | 5 s, 6 zero, 7.. acc (v128)
-  const maxK = Math.max(...L.map((l) => l.pout / 4));
-  const c = new Code();
-  const [r, xp, ap, s, zero, acc] = [1, 2, 3, 5, 6, 7];
-  c.v128Zero().set(zero);
-  L.forEach((l, li) => {
-    const K = l.pout / 4;
-    const relu = li < L.length - 1;
-    c.i32(li === 0 ? X : L[li - 1].A).set(xp);
-    c.i32(l.A).set(ap);
-    rowLoop(c, r, [[xp, l.pin * 4], [ap, l.pout * 4]], () => {
-      for (let k = 0; k < K; k++) c.i32(0).v128Load(l.b + 16 * k).set(acc + k);
-      for (let i = 0; i < l.inputs; i++) {
-        c.get(xp).f32Load(4 * i).f32x4Splat().set(s);
-        for (let k = 0; k < K; k++) c.get(acc + k).get(s).i32(0).v128Load(l.W + 4 * (i * l.pout + 4 * k)).f32x4Mul().f32x4Add().set(acc + k);
-      }
-      for (let k = 0; k < K; k++) {
-        c.get(ap).get(acc + k);
-        if (relu) c.get(zero).f32x4Max();
-        c.v128Store(16 * k);
-      }
-    });
-  });
-  return { name: 'forward', params: [I32], results: [], locals: [I32, I32, I32, F32, V128, V128, ...new Array(maxK).fill(V128)], code: c };
 }
 
 function lossFn(L: LayerLayout[], X: number): FuncDef {

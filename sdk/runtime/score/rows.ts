@@ -11,7 +11,7 @@
 import { ColumnSet, rowColumns } from '../decode/columns';
 import { FLOAT32_MAX, isMissing, toNumber } from '../decode/values';
 import { FeatureState } from './features';
-import type { PipelineSpec } from './pipeline';
+import { featurePlan, type PipelineSpec } from './pipeline';
 import { scaleRow } from './scaler';
 
 /** Column arrays by name (undefined: the column is absent); one value per row. */
@@ -37,17 +37,21 @@ export interface PreparedRows {
 }
 
 /**
- * Prepares `rows` rows of `columns` in order, advancing `state` with the rows that can be
- * scored. `out`, when given, receives the matrix (rows x features at least). `at`, when given,
- * holds each row's position (its source offset) for the state's `earliest()`.
+ * Prepares rows [from, from + rows) of `columns` in order, advancing `state` with the rows that
+ * can be scored; `index` and `problems` count from `from`. `out`, when given, receives the matrix
+ * (rows x features at least). `at`, when given, holds each row's position (its source offset,
+ * indexed like the columns) for the state's `earliest()`.
  */
-export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array, at?: ArrayLike<number>): PreparedRows {
+export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array, at?: ArrayLike<number>, from = 0): PreparedRows {
+  const cols = spec.inputs.map((inp) => columns[inp.name]);
+  const keyCol = spec.key === undefined ? undefined : columns[spec.key];
+  const matrix = out ?? new Float32Array(rows * spec.features.length);
+  if (!state.sequences && spec.windows.length === 0 && cols.every((c) => c === undefined || c instanceof Float64Array || c instanceof Float32Array)) {
+    return prepareNumeric(spec, cols as (Float64Array | Float32Array | undefined)[], keyCol, rows, from, matrix);
+  }
   const inputs = spec.inputs;
   const nf = spec.features.length;
-  const cols = inputs.map((inp) => columns[inp.name]);
-  const keyCol = spec.key === undefined ? undefined : columns[spec.key];
   const readings = new Float64Array(inputs.length);
-  const matrix = out ?? new Float32Array(rows * nf);
   const seq = state.sequences;
   const span = seq ? seq.length * nf : 0;
   const windows = seq ? new Float32Array(rows * span) : undefined;
@@ -55,9 +59,10 @@ export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: numbe
   const problems: (string | undefined)[] = new Array(rows);
   let k = 0;
   for (let r = 0; r < rows; r++) {
+    const row = from + r;
     let key = '';
     if (spec.key !== undefined) {
-      const v = keyCol === undefined ? undefined : keyCol[r];
+      const v = keyCol === undefined ? undefined : keyCol[row];
       if (isMissing(v)) {
         problems[r] = ROW_PROBLEM.noKey(spec.key);
         continue;
@@ -68,7 +73,7 @@ export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: numbe
     let far = -1;
     for (let i = 0; i < cols.length; i++) {
       const c = cols[i];
-      const v = c === undefined ? undefined : c[r];
+      const v = c === undefined ? undefined : c[row];
       if (isMissing(v)) {
         readings[i] = NaN;
         continue;
@@ -86,7 +91,7 @@ export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: numbe
       continue;
     }
     const base = k * nf;
-    state.push(key, readings, matrix, base, at === undefined ? NaN : at[r]);
+    state.push(key, readings, matrix, base, at === undefined ? NaN : at[row]);
     scaleRow(spec.scaler, matrix, base);
     let bad = -1;
     for (let f = 0; f < nf && bad < 0; f++) if (!Number.isFinite(matrix[base + f])) bad = f;
@@ -100,6 +105,100 @@ export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: numbe
   }
   const m = matrix.subarray(0, k * nf);
   return { matrix: m, input: windows ? windows.subarray(0, k * span) : m, rows: k, index: index.subarray(0, k), problems };
+}
+
+/**
+ * prepareRows for float columns and a pipeline without windows or sequences (no state to
+ * advance): the same checks, fills, float32 rounding and scaling, a column at a time instead of a
+ * row at a time (a typed column read in order, no per-cell type tests). Must give the bits the
+ * row loop gives (test/runtime/score/rows.test.ts compares them on random tables).
+ */
+function prepareNumeric(spec: PipelineSpec, cols: (Float64Array | Float32Array | undefined)[], keyCol: ArrayLike<unknown> | undefined, rows: number, from: number, matrix: Float32Array): PreparedRows {
+  const inputs = spec.inputs;
+  const nf = spec.features.length;
+  const problems: (string | undefined)[] = new Array(rows);
+  // Which rows cannot be scored: counted only on the rare cells (missing, or beyond float32).
+  let missing: Int32Array | undefined;
+  let far: Int32Array | undefined;
+  let given = 0;
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i];
+    if (c === undefined) continue;
+    given++;
+    for (let r = 0, at = from; r < rows; r++, at++) {
+      const v = c[at];
+      if (v >= -FLOAT32_MAX && v <= FLOAT32_MAX) continue;
+      if (v !== v) (missing ??= new Int32Array(rows))[r]++;
+      else if ((far ??= new Int32Array(rows).fill(-1))[r] < 0) far[r] = i;
+    }
+  }
+  const index = new Int32Array(rows);
+  let k = 0;
+  if (given === 0 || missing !== undefined || far !== undefined || spec.key !== undefined) {
+    for (let r = 0; r < rows; r++) {
+      if (spec.key !== undefined && isMissing(keyCol === undefined ? undefined : keyCol[from + r])) problems[r] = ROW_PROBLEM.noKey(spec.key);
+      else if (given === 0 || (missing !== undefined && missing[r] === given)) problems[r] = ROW_PROBLEM.noInputs(inputs.map((i) => i.name));
+      else if (far !== undefined && far[r] >= 0) problems[r] = ROW_PROBLEM.outOfRange(inputs[far[r]].name, cols[far[r]]![from + r]);
+      else index[k++] = r;
+    }
+  } else {
+    for (let r = 0; r < rows; r++) index[r] = r;
+    k = rows;
+  }
+  const { sources } = featurePlan(spec);
+  const { offset, scale } = spec.scaler;
+  const all = k === rows;
+  let overflow = false;
+  for (let f = 0; f < nf; f++) {
+    const input = sources[f].input;
+    const c = cols[input];
+    const off = offset[f];
+    const sc = scale[f];
+    // A missing reading takes the fill; the feature row is float32 before it is scaled (as in
+    // FeatureState.push, then scaleRow), and float32 after.
+    const fill = Math.fround(inputs[input].fill);
+    if (c === undefined) {
+      const z = Math.fround((fill - off) / sc);
+      if (z - z !== 0) overflow = true;
+      for (let j = 0, o = f; j < k; j++, o += nf) matrix[o] = z;
+    } else if (all) {
+      for (let r = 0, o = f, at = from; r < rows; r++, o += nf, at++) {
+        const v = c[at];
+        const z = Math.fround((Math.fround(v === v ? v : fill) - off) / sc);
+        if (z - z !== 0) overflow = true;
+        matrix[o] = z;
+      }
+    } else {
+      for (let j = 0, o = f; j < k; j++, o += nf) {
+        const v = c[from + index[j]];
+        const z = Math.fround((Math.fround(v === v ? v : fill) - off) / sc);
+        if (z - z !== 0) overflow = true;
+        matrix[o] = z;
+      }
+    }
+  }
+  if (!overflow) {
+    const m = matrix.subarray(0, k * nf);
+    return { matrix: m, input: m, rows: k, index: index.subarray(0, k), problems };
+  }
+  // Scaling overflowed float32 somewhere (a reading near its limit over a small scale): those rows drop out.
+  let kept = 0;
+  for (let j = 0; j < k; j++) {
+    const base = j * nf;
+    let bad = -1;
+    for (let f = 0; f < nf && bad < 0; f++) if (!Number.isFinite(matrix[base + f])) bad = f;
+    if (bad >= 0) {
+      problems[index[j]] = ROW_PROBLEM.notFinite(spec.features[bad]);
+      continue;
+    }
+    if (kept !== j) {
+      matrix.copyWithin(kept * nf, base, base + nf);
+      index[kept] = index[j];
+    }
+    kept++;
+  }
+  const m = matrix.subarray(0, kept * nf);
+  return { matrix: m, input: m, rows: kept, index: index.subarray(0, kept), problems };
 }
 
 /** Why one record (a row object or parsed JSON, nested fields flattened) cannot be scored on its own, or undefined. */

@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { KafkalabError } from '../../util/errors';
 import { backend, initBackend, type BackendName, type tf } from './backend';
+import { DenseForward } from './dense';
 import { FeatureState } from './features';
 import { forward, loadModel } from './model';
 import { checkPipeline, type PipelineSpec } from './pipeline';
@@ -24,11 +25,20 @@ export interface Contribution {
 /** Scores of a table's rows, one per row: NaN where the row cannot be scored (`problems` says why). */
 export interface RowScores {
   scores: Float32Array;
-  /** Squared error per row and feature, row-major; NaN rows where the row cannot be scored. */
+  /** Squared error per row and feature, row-major; NaN rows where the row cannot be scored. Empty when not asked for. */
   errors: Float32Array;
   problems: (string | undefined)[];
   rows: number;
 }
+
+/**
+ * What runs the network: `simd`, the generated forward pass (dense.ts) for a plain dense
+ * ReLU/linear autoencoder; `tfjs` for any other model, or when asked (KAFKALAB_SCORE_ENGINE=tfjs).
+ */
+export type ScoreEngine = 'simd' | 'tfjs';
+
+/** Rows prepared and run through the network at a time by scoreRows: their buffers stay in cache. */
+const BLOCK = 8192;
 
 export class Scorer {
   /** Features per row: the width of `matrix`, of per-feature errors and of explanations. */
@@ -38,18 +48,33 @@ export class Scorer {
   /** Rows per window of a sequence model; 1 for a dense one. */
   readonly steps: number;
 
+  /** The SIMD forward pass, found on first use (null: tfjs runs this model). */
+  private dense: DenseForward | null | undefined;
+
   constructor(
     readonly spec: PipelineSpec,
     readonly model: tf.LayersModel,
     private readonly thresholdOverride?: number,
+    engine: ScoreEngine | 'auto' = engineFromEnv(),
   ) {
     this.width = spec.features.length;
     this.steps = spec.sequence?.length ?? 1;
     this.inputWidth = this.width * this.steps;
+    if (engine === 'tfjs' || this.steps !== 1) this.dense = null;
+  }
+
+  /** What runs the network (see ScoreEngine). */
+  get engine(): ScoreEngine {
+    return this.simd() ? 'simd' : 'tfjs';
+  }
+
+  private simd(): DenseForward | null {
+    if (this.dense === undefined) this.dense = DenseForward.of(this.model) ?? null;
+    return this.dense;
   }
 
   /** The model folder written by `ae.save(dir)` (or an exported app's `model/`), on the backend chosen (see backend.ts). */
-  static async load(dir: string, opts: { threshold?: number; backend?: BackendName } = {}): Promise<Scorer> {
+  static async load(dir: string, opts: { threshold?: number; backend?: BackendName; engine?: ScoreEngine | 'auto' } = {}): Promise<Scorer> {
     const file = path.join(dir, 'pipeline.json');
     let spec: PipelineSpec;
     try {
@@ -63,13 +88,13 @@ export class Scorer {
     if (shape[shape.length - 1] !== spec.features.length || (spec.sequence !== undefined && shape[1] !== spec.sequence.length)) {
       throw new KafkalabError(`model.json takes ${shape[shape.length - 1]} inputs but pipeline.json lists ${spec.features.length} features`, { code: 'MODEL_LOAD' });
     }
-    return new Scorer(spec, model, opts.threshold);
+    return new Scorer(spec, model, opts.threshold, opts.engine);
   }
 
   /** A model version read from a models topic (versions.ts), on the backend chosen. */
-  static async fromVersion(v: ModelVersion, opts: { threshold?: number; backend?: BackendName } = {}): Promise<Scorer> {
+  static async fromVersion(v: ModelVersion, opts: { threshold?: number; backend?: BackendName; engine?: ScoreEngine | 'auto' } = {}): Promise<Scorer> {
     await initBackend(opts.backend);
-    return new Scorer(v.pipeline, await loadVersionModel(v), opts.threshold);
+    return new Scorer(v.pipeline, await loadVersionModel(v), opts.threshold, opts.engine);
   }
 
   /** The TensorFlow.js backend the model runs on. */
@@ -91,14 +116,19 @@ export class Scorer {
     return new FeatureState(this.spec);
   }
 
-  /** Which rows can be scored, their window state advanced and their scaled features (see rows.ts); `at`: each row's source offset. */
-  prepare(columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array, at?: ArrayLike<number>): PreparedRows {
-    return prepareRows(this.spec, columns, rows, state, out, at);
+  /** Which of rows [from, from + rows) can be scored, their window state advanced and their scaled features (see rows.ts); `at`: each row's source offset. */
+  prepare(columns: RowColumns, rows: number, state: FeatureState, out?: Float32Array, at?: ArrayLike<number>, from = 0): PreparedRows {
+    return prepareRows(this.spec, columns, rows, state, out, at, from);
   }
 
-  /** One model call over `rows` prepared rows (PreparedRows.input); returns the reconstructions, row-major like the input. */
-  reconstruct(input: Float32Array, rows: number): Float32Array {
-    return forward(this.model, input, rows, this.width, undefined, this.steps);
+  /** One model call over `rows` prepared rows (PreparedRows.input); returns the reconstructions, row-major like the input (into `out` when given). */
+  reconstruct(input: Float32Array, rows: number, out?: Float32Array): Float32Array {
+    const dense = this.simd();
+    if (dense) return dense.forward(input, rows, out ?? new Float32Array(rows * this.width));
+    const y = forward(this.model, input, rows, this.width, undefined, this.steps);
+    if (!out) return y;
+    out.set(y);
+    return out.subarray(0, y.length);
   }
 
   /** The score of each row of `input` (PreparedRows.input): its mean squared reconstruction error. */
@@ -123,20 +153,63 @@ export class Scorer {
     return topFeaturesInto(errors, this.width, row, out);
   }
 
-  /** Scores every row of a table in one model call: the notebook's path (the app batches across partitions itself). */
-  scoreRows(columns: RowColumns, rows: number, state: FeatureState): RowScores {
-    const p = this.prepare(columns, rows, state);
-    const recon = this.reconstruct(p.input, p.rows);
+  /**
+   * Scores every row of a table (the notebook's path; the app batches across partitions itself),
+   * in blocks of rows: prepared, run through the network and reduced to scores (and, unless
+   * `errors: false`, per-feature errors) while they are in cache.
+   */
+  scoreRows(columns: RowColumns, rows: number, state: FeatureState, opts: { errors?: boolean } = {}): RowScores {
     const w = this.width;
     const scores = new Float32Array(rows).fill(NaN);
-    const errors = new Float32Array(rows * w).fill(NaN);
-    const s = this.scores(p.input, recon);
-    const e = this.errors(p.input, recon);
-    for (let k = 0; k < p.rows; k++) {
-      const r = p.index[k];
-      scores[r] = s[k];
-      errors.set(e.subarray(k * w, (k + 1) * w), r * w);
+    const errors = opts.errors === false ? new Float32Array(0) : new Float32Array(rows * w).fill(NaN);
+    const problems: (string | undefined)[] = new Array(rows);
+    const block = Math.max(1, Math.floor(BLOCK / this.steps));
+    const matrix = new Float32Array(Math.min(rows, block) * w);
+    const recon = new Float32Array(Math.min(rows, block) * this.inputWidth);
+    for (let from = 0; from < rows; from += block) {
+      const n = Math.min(block, rows - from);
+      const p = this.prepare(columns, n, state, matrix, undefined, from);
+      for (let r = 0; r < n; r++) if (p.problems[r] !== undefined) problems[from + r] = p.problems[r];
+      if (p.rows === 0) continue;
+      const y = this.reconstruct(p.input, p.rows, recon);
+      if (this.steps === 1) {
+        reduceRows(p.input, y, p.rows, w, p.index, from, scores, opts.errors === false ? undefined : errors);
+        continue;
+      }
+      const s = this.scores(p.input, y);
+      const e = this.errors(p.input, y);
+      for (let k = 0; k < p.rows; k++) {
+        const r = from + p.index[k];
+        scores[r] = s[k];
+        if (errors.length) errors.set(e.subarray(k * w, (k + 1) * w), r * w);
+      }
     }
-    return { scores, errors, problems: p.problems, rows };
+    return { scores, errors, problems, rows };
   }
+}
+
+/**
+ * Scores (rowScores' arithmetic) and per-feature squared errors (featureErrors') of `n` prepared
+ * rows, written at their rows: prepared row k is row `from + index[k]` of the table.
+ */
+function reduceRows(input: Float32Array, recon: Float32Array, n: number, w: number, index: Int32Array, from: number, scores: Float32Array, errors: Float32Array | undefined): void {
+  for (let k = 0, i = 0; k < n; k++) {
+    const r = from + index[k];
+    const e = r * w;
+    let sum = 0;
+    for (let f = 0; f < w; f++, i++) {
+      const d = input[i] - recon[i];
+      const sq = d * d;
+      sum += sq;
+      if (errors !== undefined) errors[e + f] = sq;
+    }
+    scores[r] = sum / w;
+  }
+}
+
+function engineFromEnv(): ScoreEngine | 'auto' {
+  const v = process.env.KAFKALAB_SCORE_ENGINE?.trim().toLowerCase();
+  if (!v || v === 'auto') return 'auto';
+  if (v === 'tfjs' || v === 'simd') return v;
+  throw new KafkalabError(`KAFKALAB_SCORE_ENGINE="${v}" is not a scoring engine`, { code: 'ML_BACKEND', hint: 'use auto, simd or tfjs, or unset it' });
 }

@@ -52,9 +52,10 @@ export interface Transactions {
 /** The fast path when the results are encoded by kafkalab and the broker serves its transaction requests, else kafkajs's producer. */
 export async function createTransactions(kafka: Kafka, output: ResultProducer, config: Config, log: Logger): Promise<Transactions> {
   if (output instanceof BatchProducer) {
-    const why = await TransactionalBatches.unsupported(output.cluster, config.outputTopic);
-    if (!why) return new FastTransactions(output, config, log);
-    log.warn('exactly-once through kafkajs\'s transactional producer', { reason: why });
+    const fast = new FastTransactions(output, config, log);
+    const why = await TransactionalBatches.unsupported(output.cluster, fast.idFor(0));
+    if (!why) return fast;
+    log.warn("exactly-once through kafkajs's transactional producer", { reason: why });
   }
   return new KafkajsTransactions(kafka, config, log);
 }
