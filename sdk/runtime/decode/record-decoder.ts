@@ -11,6 +11,8 @@ import { StringCache } from './intern';
 import { JsonScanner } from './json-scan';
 import { DECODE_FAILURE, numericText, type CellValue } from './values';
 import type { AvroColumnReader } from './schema/avro-columns';
+import { FALLBACK, type ProtobufColumnReader } from './schema/protobuf-columns';
+import { decodeMessageIndexes } from '../../registry/serdes/wire';
 import { HEADER_BYTES, type SchemaCache, type SchemaEntry } from './schema/schemas';
 import type { SchemaType } from '../../registry/types';
 
@@ -86,6 +88,10 @@ export class RecordDecoder {
   private readonly only: SchemaType | undefined;
   private readonly schemas: SchemaCache | undefined;
   private readonly avroReaders = new Map<number, AvroColumnReader>();
+  /** Compiled Protobuf readers by schema id and message indexes ('7/0'); null: the message is not flat. */
+  private readonly protobufReaders = new Map<string, ProtobufColumnReader | null>();
+  private lastProtobufId = -1;
+  private lastProtobufReader: ProtobufColumnReader | null | undefined;
   private lastId = -1;
   private lastReader: AvroColumnReader | undefined;
   private readonly counts = new Map<number, number>();
@@ -279,7 +285,12 @@ export class RecordDecoder {
       }
       if (entry.failure !== undefined) return entry.failure;
       if (this.only !== undefined && entry.type !== this.only) return `schema id ${id} is ${entry.type}, not ${this.only}`;
-      if (entry.type !== 'AVRO') return this.framedObject(entry, b, start, end, () => this.writeMeta(k, partition, offset, timestamp, headers));
+      const meta = () => this.writeMeta(k, partition, offset, timestamp, headers);
+      if (entry.type === 'PROTOBUF') {
+        const done = this.protobufColumns(entry, b, start, end, meta);
+        if (done !== FALLBACK) return done;
+      }
+      if (entry.type !== 'AVRO') return this.framedObject(entry, b, start, end, meta);
       reader = this.avroReaders.get(id);
       if (reader === undefined) this.avroReaders.set(id, (reader = entry.avro!.bind(this.set, this.allowed)));
       this.lastId = id;
@@ -293,6 +304,42 @@ export class RecordDecoder {
     }
     this.set.endRow();
     this.count(id);
+    return undefined;
+  }
+
+  /**
+   * A Protobuf record by its message's compiled column reader (flat messages); FALLBACK, with
+   * nothing written, for the records protobufjs decodes (framedObject).
+   */
+  private protobufColumns(entry: SchemaEntry, b: Buffer, start: number, end: number, meta: () => void): string | undefined {
+    let at = start + HEADER_BYTES;
+    let key = '0';
+    if (at < end && b[at] === 0) at++;
+    else {
+      try {
+        const read = decodeMessageIndexes(b.subarray(0, end), at);
+        key = read.indexes.join(',');
+        at = read.payloadStart;
+      } catch {
+        return FALLBACK;
+      }
+    }
+    let reader = key === '0' && entry.id === this.lastProtobufId ? this.lastProtobufReader : undefined;
+    if (reader === undefined) {
+      const id = `${entry.id}/${key}`;
+      reader = this.protobufReaders.get(id);
+      if (reader === undefined) {
+        reader = entry.protobufPlan(key)?.bind(this.set, this.allowed) ?? null;
+        this.protobufReaders.set(id, reader);
+      }
+      if (key === '0') {
+        this.lastProtobufId = entry.id;
+        this.lastProtobufReader = reader;
+      }
+    }
+    if (reader === null || reader(b, at, end, meta) === FALLBACK) return FALLBACK;
+    this.set.endRow();
+    this.count(entry.id);
     return undefined;
   }
 

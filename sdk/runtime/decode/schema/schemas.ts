@@ -9,6 +9,7 @@
 import type * as avro from 'avsc';
 import type * as protobuf from 'protobufjs';
 import { compileAvroColumns, type AvroColumnPlan } from './avro-columns';
+import { compileProtobufColumns, type ProtobufColumnPlan } from './protobuf-columns';
 import { HEADER_BYTES, decodeMessageIndexes, isFramed, schemaIdOf } from '../../../registry/serdes/wire';
 import type { ResolvedReference } from '../../../registry/formats/format';
 import type { SchemaReference, SchemaType } from '../../../registry/types';
@@ -28,7 +29,7 @@ export class SchemaEntry {
   /** Avro: the writer schema compiled into a column reader. */
   avro?: AvroColumnPlan;
   private avroType?: avro.Type;
-  private proto?: { root: protobuf.Root; messages: string[]; types: Map<string, protobuf.Type> };
+  private proto?: { root: protobuf.Root; messages: string[]; types: Map<string, protobuf.Type>; plans: Map<string, ProtobufColumnPlan | null> };
 
   constructor(
     readonly id: number,
@@ -62,7 +63,7 @@ export class SchemaEntry {
         const { parseProtobuf } = require('../../../registry/formats/protobuf') as typeof import('../../../registry/formats/protobuf');
         const parsed = parseProtobuf(fetched.schema, refs);
         const e = new SchemaEntry(id, type, parsed.messages[0]);
-        e.proto = { root: parsed.root, messages: parsed.messages, types: new Map() };
+        e.proto = { root: parsed.root, messages: parsed.messages, types: new Map(), plans: new Map() };
         return e;
       }
       let title: string | undefined;
@@ -76,6 +77,24 @@ export class SchemaEntry {
     } catch (e) {
       return new SchemaEntry(id, type, undefined, `schema id ${id} does not compile (${(e as Error).message})`);
     }
+  }
+
+  /**
+   * The column reader of the message at `indexes` (key: the indexes joined by commas) when it is
+   * flat enough to compile (protobuf-columns.ts), else null: its records go through protobufjs.
+   */
+  protobufPlan(key: string): ProtobufColumnPlan | null {
+    const p = this.proto!;
+    let plan = p.plans.get(key);
+    if (plan === undefined) {
+      try {
+        plan = compileProtobufColumns(this.messageType(key.split(',').map(Number))) ?? null;
+      } catch {
+        plan = null;
+      }
+      p.plans.set(key, plan);
+    }
+    return plan;
   }
 
   /** The Protobuf message type at `indexes` of this schema's file. */
