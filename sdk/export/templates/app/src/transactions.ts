@@ -35,6 +35,10 @@ export interface PartitionTxn extends BatchTarget {
 export interface Transactions {
   readonly encoder: 'kafkalab' | 'kafkajs';
   idFor(partition: number): string;
+  /** Whether the partition's producer exists (initialised, or being initialised). */
+  has(partition: number): boolean;
+  /** Initialises the partition's producer when needed: from then on an older producer with its id is fenced. */
+  ready(partition: number): Promise<void>;
   /** Begins partition `partition`'s transaction for one batch. */
   begin(partition: number): Promise<PartitionTxn>;
   /** Adds the input position (the offset after the batch, with its metadata) to the partition's transaction and commits it. */
@@ -89,6 +93,14 @@ abstract class PartitionProducers<P, T> implements Transactions {
       this.producers.set(partition, p);
     }
     return p;
+  }
+
+  has(partition: number): boolean {
+    return this.producers.has(partition);
+  }
+
+  async ready(partition: number): Promise<void> {
+    await this.producer(partition);
   }
 
   async begin(partition: number): Promise<PartitionTxn> {
