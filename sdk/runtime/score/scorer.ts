@@ -193,6 +193,17 @@ export class Scorer {
  * rows, written at their rows: prepared row k is row `from + index[k]` of the table.
  */
 function reduceRows(input: Float32Array, recon: Float32Array, n: number, w: number, index: Int32Array, from: number, scores: Float32Array, errors: Float32Array | undefined): void {
+  if (errors === undefined) {
+    for (let k = 0, i = 0; k < n; k++) {
+      let sum = 0;
+      for (let f = 0; f < w; f++, i++) {
+        const d = input[i] - recon[i];
+        sum += d * d;
+      }
+      scores[from + index[k]] = sum / w;
+    }
+    return;
+  }
   for (let k = 0, i = 0; k < n; k++) {
     const r = from + index[k];
     const e = r * w;
@@ -201,7 +212,7 @@ function reduceRows(input: Float32Array, recon: Float32Array, n: number, w: numb
       const d = input[i] - recon[i];
       const sq = d * d;
       sum += sq;
-      if (errors !== undefined) errors[e + f] = sq;
+      errors[e + f] = sq;
     }
     scores[r] = sum / w;
   }
