@@ -63,7 +63,7 @@ export interface BrokerOptions {
   nodes?: number;
   /** Consumer-group settings (Kafka's group.initial.rebalance.delay.ms, group.min/max.session.timeout.ms). */
   groups?: GroupSettings;
-  /** Transactions: `maxTimeoutMs` (Kafka's transaction.max.timeout.ms, default 15 min), `timeoutCheckMs` (default 1 s). */
+  /** Transactions: `maxTimeoutMs` (Kafka's transaction.max.timeout.ms, default 15 min), `timeoutCheckMs` (default 1 s), `idExpirationMs` (transactional.id.expiration.ms, default 7 days). */
   transactions?: TransactionSettings;
   /** TLS listener (SSL / SASL_SSL): PEM `key` and `cert`; `ca` + `requestCert` for client certificates. */
   tls?: TlsOptions;

@@ -30,7 +30,7 @@ export interface PackedPart {
 }
 
 /** A decode thread's reply to one message. */
-export type Reply = { seq: number; ok: true; part?: PackedPart } | { seq: number; ok: false; error: string; code?: string; retriable?: boolean; magic?: number };
+export type Reply = { seq: number; ok: true; part?: PackedPart; bytes?: Uint8Array } | { seq: number; ok: false; error: string; code?: string; retriable?: boolean; magic?: number };
 
 /** A message to a decode thread (without its sequence number). */
 type Message =
@@ -76,6 +76,30 @@ export function unpackColumns(columns: PackedColumn[]): Column[] {
 }
 
 let sessions = 0;
+
+/**
+ * Record-set copies travel to a decode thread and back (transferred both ways), and are reused:
+ * fresh memory for every response would cost a page fault per 4 KiB, which on some machines
+ * costs more than the copy.
+ */
+const spare: ArrayBuffer[] = [];
+const SPARE = 4;
+const UNIT = 1 << 20;
+
+function spareBuffer(size: number): ArrayBuffer {
+  const i = spare.findIndex((b) => b.byteLength >= size);
+  if (i >= 0) return spare.splice(i, 1)[0];
+  return new ArrayBuffer(Math.ceil(size / UNIT) * UNIT);
+}
+
+function keepBuffer(b: ArrayBuffer): void {
+  if (spare.length < SPARE) spare.push(b);
+  else {
+    // Keep the largest: the next record set is as large as the last ones.
+    const i = spare.reduce((min, x, j) => (x.byteLength < spare[min].byteLength ? j : min), 0);
+    if (spare[i].byteLength < b.byteLength) spare[i] = b;
+  }
+}
 
 /** One decode thread: messages in order, replies matched by sequence number. */
 class DecodeThread {
@@ -148,10 +172,12 @@ export class DecodeSession {
 
   /** Decodes records [from, end) of a fetched record set (copied: the response buffer stays with kafkajs). */
   async decode(partition: number, records: Buffer, from: number, end: number, aborted: { producerId: number; firstOffset: number }[] | null): Promise<void> {
-    const bytes = Buffer.allocUnsafeSlow(records.length); // its own ArrayBuffer, not zeroed: transferable
-    records.copy(bytes);
+    const bytes = new Uint8Array(spareBuffer(records.length), 0, records.length);
+    bytes.set(records);
     rethrow(await this.started);
-    rethrow(await this.thread.call({ type: 'chunk', id: this.id, partition, bytes, from, end, aborted }, [bytes.buffer as ArrayBuffer]));
+    const r = await this.thread.call({ type: 'chunk', id: this.id, partition, bytes, from, end, aborted }, [bytes.buffer as ArrayBuffer]);
+    if (r.ok && r.bytes) keepBuffer(r.bytes.buffer as ArrayBuffer);
+    rethrow(r);
   }
 
   /** The column sets and counts of this session's partitions. */

@@ -23,7 +23,9 @@ async function handle(m: Request): Promise<Reply | undefined> {
       if (!s) throw new Error(`no decode session ${m.id}`);
       const records = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
       await decodeFetch(s.out, s.job, m.partition, records, m.from, m.end, m.aborted, () => false);
-      return { seq: m.seq, ok: true };
+      // The copy goes back for the next record set.
+      parentPort!.postMessage({ seq: m.seq, ok: true, bytes: m.bytes } satisfies Reply, [m.bytes.buffer as ArrayBuffer]);
+      return undefined;
     }
     case 'finish': {
       const s = sessions.get(m.id);

@@ -105,12 +105,11 @@ export class TransactionalBatches {
   }
 
   /**
-   * Why the fast path cannot run transactions against the leader of `topic`'s first partition
-   * (a broker without a non-flexible version of some transaction request), or undefined.
+   * Why the fast path cannot run transactions for `transactionalId` (its coordinator serves no
+   * non-flexible version of some transaction request), or undefined.
    */
-  static async unsupported(cluster: ClusterClient, topic: string): Promise<string | undefined> {
-    const [node] = (await cluster.leaders(topic, cluster.partitions(topic))).keys();
-    if (node === undefined) return `no leader for "${topic}"`;
+  static async unsupported(cluster: ClusterClient, transactionalId: string): Promise<string | undefined> {
+    const node = await cluster.coordinator(transactionalId, COORDINATOR_TRANSACTION);
     for (const api of Object.values(APIS)) {
       const range = await cluster.apiVersions(node, api.key);
       if (!range || range.min > api.max) return `broker ${node} serves ${api.name} ${range ? `v${range.min}-${range.max}` : 'not at all'}, the fast path sends v0-${api.max}`;

@@ -4,7 +4,9 @@
  * (sdk/broker/cluster.ts): while leaders move (fast-check schedule) and nodes go down and come
  * back, every record of every send() that resolved is in the topic; a send whose partitions stay
  * leaderless fails with an error naming the missing leader, and the same producer publishes
- * again once the node is back.
+ * again once the node is back. Exactly-once (templates/app/src/transactions.ts) through the same
+ * moves and a node outage: read_committed holds each committed transaction's records once and
+ * none of the aborted ones, and the group's offsets are those committed with the transactions.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,6 +15,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
 import type { ClusterControl } from '../../sdk/broker/cluster';
 import { createResultProducer, type ResultProducer } from '../../sdk/export/templates/app/src/producer';
+import { createTransactions } from '../../sdk/export/templates/app/src/transactions';
+import type { Config } from '../../sdk/export/templates/app/src/config';
 import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
 import { recordsOf } from '../../sdk/frame/dataframe';
 
@@ -94,6 +98,47 @@ test('a node down without failover: send() retries through a short outage; a lon
   await publish(20_000, 300);
   const got = await published();
   for (const from of [10_000, 20_000]) for (let i = from; i < from + 300; i++) assert.ok(got.has(i), `record ${i}`);
+});
+
+test('exactly-once on the same path across leader moves and a node outage: committed transactions once, aborted ones never', async () => {
+  await reader.createTopic('scores-eos', { partitions: 6 });
+  await reader.createTopic('eos-in', { partitions: 2 });
+  const eosOut = await createResultProducer(kafka, kafka.producer(), 'scores-eos', 'kafkalab', silent);
+  const config = { transactionalIdPrefix: 'cluster-test', inputTopic: 'eos-in', outputTopic: 'scores-eos', groupId: 'eos-group', transactionTimeoutMs: 60_000 } as Config;
+  const txns = await createTransactions(kafka, eosOut, config, silent);
+  assert.is(txns.encoder, FAST_ENCODER);
+  const moves = fc.sample(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 2 })), { numRuns: 200, seed: 77 });
+  const committed = new Set<number>();
+  const lastOffset = [-1, -1];
+  try {
+    for (let b = 0; b < 16; b++) {
+      // Node 0 coordinates the transactions: node 1 goes down (its partitions fail over) and comes back.
+      if (b === 6) await cluster.stopNode(1, { failover: true });
+      if (b === 11) await cluster.startNode(1, { takeBack: true });
+      const input = b % 2;
+      const txn = await txns.begin(input);
+      const batch = txn.batch('scores-eos', 200);
+      for (let i = b * 200; i < (b + 1) * 200; i++) batch.add(Buffer.from(`car-${i % 37}`), `{"i":${i}}`, 1_700_000_000_000 + i);
+      await batch.send();
+      // A leader moves inside the transaction, between its send and its end.
+      const [p, node] = moves[b];
+      if (cluster.isRunning(node)) cluster.moveLeader('scores-eos', p, node);
+      if (b % 5 === 4) await txns.abort(input);
+      else {
+        await txns.commit({ topic: 'eos-in', partition: input, offset: String(b + 1), metadata: `batch ${b}` });
+        for (let i = b * 200; i < (b + 1) * 200; i++) committed.add(i);
+        lastOffset[input] = b + 1;
+      }
+    }
+  } finally {
+    await txns.close();
+    await eosOut.disconnect();
+  }
+  const rows = recordsOf(await reader.topic('scores-eos').read()).map((r) => r.i as number);
+  assert.is(rows.length, committed.size, 'each committed record once, no aborted one');
+  assert.equal([...new Set(rows)].sort((a, b) => a - b), [...committed].sort((a, b) => a - b));
+  const [offsets] = await kafka.admin().fetchOffsets({ groupId: 'eos-group', topics: ['eos-in'] });
+  assert.equal(offsets.partitions.sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset)), lastOffset);
 });
 
 test.run();

@@ -44,9 +44,17 @@ export const TRANSACTIONS_SERVICE = 'transactions';
 export interface TransactionSettings {
   /** Kafka's transaction.max.timeout.ms: InitProducerId asking more gets 50 INVALID_TRANSACTION_TIMEOUT. */
   maxTimeoutMs?: number;
-  /** How often open transactions are checked against their timeout. Default 1000 ms. */
+  /** How often open transactions are checked against their timeout (and ids against their expiry). Default 1000 ms. */
   timeoutCheckMs?: number;
+  /**
+   * Kafka's transactional.id.expiration.ms (default 7 days): an id with no open transaction whose
+   * state has not changed for this long is forgotten; its next InitProducerId gets a new producer id.
+   */
+  idExpirationMs?: number;
 }
+
+/** Kafka's transactional.id.expiration.ms default. */
+export const DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS = 7 * 24 * 3600_000;
 
 interface PartitionTxns {
   /** Open transactions with data here: producer id -> first offset. */
@@ -64,10 +72,12 @@ export class TransactionCoordinator implements Service {
   private readonly journal: TxnJournal;
   private readonly timer: NodeJS.Timeout;
   readonly maxTimeoutMs: number;
+  readonly idExpirationMs: number;
 
   constructor(private readonly broker: BrokerState) {
     const settings = (broker.config as { transactions?: TransactionSettings }).transactions ?? {};
     this.maxTimeoutMs = settings.maxTimeoutMs ?? DEFAULT_MAX_TRANSACTION_TIMEOUT_MS;
+    this.idExpirationMs = settings.idExpirationMs ?? DEFAULT_TRANSACTIONAL_ID_EXPIRATION_MS;
     const logger = broker.logger.child('txn');
     this.journal = new TxnJournal(
       path.join(broker.logs.dataDir, '..', 'transactions'),
@@ -76,11 +86,16 @@ export class TransactionCoordinator implements Service {
         txn: (t) => this.remember(t),
         aborted: (a) => this.addAborted(a),
         dropTopic: (topic) => this.forgetTopic(topic),
+        expire: (id) => this.forget(id),
       },
       () => this.snapshot(),
     );
     this.recover();
-    this.timer = setInterval(() => this.abortTimedOut(Date.now()), settings.timeoutCheckMs ?? 1000);
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      this.abortTimedOut(now);
+      this.expireIds(now);
+    }, settings.timeoutCheckMs ?? 1000);
     this.timer.unref();
   }
 
@@ -92,6 +107,7 @@ export class TransactionCoordinator implements Service {
   // ---- state -------------------------------------------------------------------------------
 
   private remember(t: TxnRecord): void {
+    t.updatedAt ??= Date.now(); // a log written before expiry existed: count from now
     const old = this.txns.get(t.id);
     if (old && old.producerId !== t.producerId) this.byProducer.delete(old.producerId);
     this.txns.set(t.id, t);
@@ -99,6 +115,7 @@ export class TransactionCoordinator implements Service {
   }
 
   private save(t: TxnRecord): void {
+    t.updatedAt = Date.now();
     this.remember(t);
     this.journal.txn(t);
   }
@@ -114,6 +131,27 @@ export class TransactionCoordinator implements Service {
     const list = this.part(a.topic, a.partition).aborted;
     if (list.some((x) => x.producerId === a.producerId && x.firstOffset === a.firstOffset)) return;
     list.push(a);
+  }
+
+  private forget(id: string): void {
+    const t = this.txns.get(id);
+    if (!t) return;
+    this.txns.delete(id);
+    if (this.byProducer.get(t.producerId) === t) this.byProducer.delete(t.producerId);
+  }
+
+  /** Forgets ids idle past transactional.id.expiration.ms (no open transaction); returns how many. */
+  expireIds(now: number): number {
+    let n = 0;
+    for (const t of [...this.txns.values()]) {
+      const idle = t.state === 'Empty' || t.state === 'CompleteCommit' || t.state === 'CompleteAbort';
+      if (!idle || now - (t.updatedAt ?? now) <= this.idExpirationMs) continue;
+      this.forget(t.id);
+      this.journal.expire(t.id);
+      this.broker.logger.info('transactional id expired', { transactionalId: t.id, producerId: t.producerId });
+      n++;
+    }
+    return n;
   }
 
   private forgetTopic(topic: string): void {
@@ -387,9 +425,14 @@ export class TransactionCoordinator implements Service {
     this.journal.dropTopic(topic);
   }
 
-  /** Introspection for tests and tools: the state of one transactional id. */
+  /** The state of one transactional id (DescribeTransactions, tests). */
   describe(id: string): Readonly<TxnRecord> | undefined {
     return this.txns.get(id);
+  }
+
+  /** Every transactional id the coordinator knows (ListTransactions). */
+  list(): Readonly<TxnRecord>[] {
+    return [...this.txns.values()];
   }
 }
 

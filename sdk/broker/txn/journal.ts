@@ -32,6 +32,8 @@ export interface TxnRecord {
   partitions: Array<[string, number, number]>;
   groups: string[];
   offsets: PendingOffset[];
+  /** When the coordinator last changed this id's state (ms), for transactional id expiry; absent in older logs. */
+  updatedAt?: number;
 }
 
 /** An aborted transaction's range in one partition: first data offset .. its abort marker. */
@@ -43,7 +45,7 @@ export interface AbortedRange {
   lastOffset: number;
 }
 
-export type JournalLine = { t: TxnRecord } | { a: [string, number, number, number, number] } | { dt: string };
+export type JournalLine = { t: TxnRecord } | { a: [string, number, number, number, number] } | { dt: string } | { dx: string };
 
 const MIN_LINES_BEFORE_COMPACTION = 1000;
 
@@ -51,6 +53,8 @@ export interface JournalReplay {
   txn(t: TxnRecord): void;
   aborted(a: AbortedRange): void;
   dropTopic(topic: string): void;
+  /** A transactional id expired (transactional.id.expiration.ms). */
+  expire(id: string): void;
 }
 
 export class TxnJournal {
@@ -66,6 +70,7 @@ export class TxnJournal {
         const [topic, partition, producerId, firstOffset, lastOffset] = line.a;
         replay.aborted({ topic, partition, producerId, firstOffset, lastOffset });
       } else if ('dt' in line) replay.dropTopic(line.dt);
+      else if ('dx' in line) replay.expire(line.dx);
     });
   }
 
@@ -83,6 +88,10 @@ export class TxnJournal {
 
   dropTopic(topic: string): void {
     this.write({ dt: topic });
+  }
+
+  expire(id: string): void {
+    this.write({ dx: id });
   }
 
   private write(line: JournalLine): void {

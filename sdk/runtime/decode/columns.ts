@@ -18,7 +18,8 @@ export class Column {
   length = 0;
   /**
    * int, float and bool values (bool as 0/1); NaN marks null. Avro's generated readers
-   * (schema/avro-columns.ts) append here directly, by pushNumber's rule, when type and room allow.
+   * (schema/avro-columns.ts) append here, and to `str`, directly: by pushNumber's rule when type
+   * and room allow, or for a run of rows whose types and room they checked (ColumnSet.epoch).
    */
   private num: Float64Array | null = null;
   /**
@@ -266,6 +267,8 @@ export class ColumnSet {
   readonly columns: Column[] = [];
   private readonly byName = new Map<string, Column>();
   rows = 0;
+  /** Changes when rows are taken back (clear, truncate, an aborted row): appenders that keep storage references start again. */
+  epoch = 0;
   readonly warnings: string[] = [];
   private readonly warned = new Set<string>();
 
@@ -338,17 +341,20 @@ export class ColumnSet {
 
   /** Undoes a partially written row (a record that failed to decode half way). */
   abortRow(): void {
+    this.epoch++;
     for (const c of this.columns) c.truncate(this.rows);
   }
 
   truncate(n: number): void {
     if (n >= this.rows) return;
+    this.epoch++;
     for (const c of this.columns) c.truncate(n);
     this.rows = n;
   }
 
   /** No rows, columns kept with their types forgotten: each batch's types are inferred afresh, as a read of it would. */
   clear(): void {
+    this.epoch++;
     for (const c of this.columns) c.clear();
     this.rows = 0;
     this.warnings.length = 0;

@@ -34,6 +34,9 @@ export interface AvroColumnPlan {
 /** Reads one payload b[start, end) into the current row; returns why it cannot, else undefined. */
 export type AvroColumnReader = (b: Buffer, start: number, end: number) => string | undefined;
 
+/** How a value goes into its column: an integer, any number, text, or a boolean. */
+type Kind = 'int' | 'number' | 'string' | 'value';
+
 /** Where a reader is: `p` in the buffer, reading no further than `end` (the record's end, not the buffer's). */
 export interface ReadState {
   p: number;
@@ -289,6 +292,15 @@ class Gen {
   /** Constants the generated code refers to as K[i]. */
   readonly consts: unknown[] = [];
   private tmp = 0;
+  /**
+   * 'checked': every append checks the column's type and room (pushNumber's rule). 'fast': the
+   * run mode (see compileAvroColumns), appending at row L of storage checked once for the run.
+   */
+  mode: 'checked' | 'fast' = 'checked';
+  /** What each column index is written as (null aside): one kind per column, or the run mode is off. */
+  readonly kinds = new Map<number, Kind>();
+  /** Whether every record writes every column it keeps, each with one kind (the run mode's condition). */
+  runnable = true;
 
   constructor(
     readonly h: Helpers,
@@ -324,10 +336,14 @@ class Gen {
    * an integer, 'number' any number, 'string' text, 'value' anything else. The expression is
    * evaluated even for a column left out (`columns` option): its checks are the record's.
    */
-  push(name: string, expr: string, how: 'int' | 'number' | 'string' | 'value'): string {
+  push(name: string, expr: string, how: Kind): string {
     const i = this.col(name);
     if (META_NAMES.has(name)) return `S.write(N[${i}], ${expr});`;
     if (!this.keep?.[i]) return `${expr};`;
+    const had = this.kinds.get(i);
+    if (had !== undefined && had !== how && !(had === 'int' && how === 'number') && !(had === 'number' && how === 'int')) this.runnable = false;
+    this.kinds.set(i, had === 'number' || how === 'number' ? 'number' : how);
+    if (this.mode === 'fast') return how === 'value' ? `f${i}[L] = (${expr}) ? 1 : 0;` : `f${i}[L] = ${expr};`;
     const c = this.column(i);
     switch (how) {
       case 'int':
@@ -346,7 +362,33 @@ class Gen {
     const i = this.col(name);
     if (META_NAMES.has(name)) return `S.write(N[${i}], null);`;
     if (!this.keep?.[i]) return '';
+    if (this.mode === 'fast') return `{ c${i}.length = L; c${i}.pushNull(); }`;
     return `${this.column(i)}.pushNull();`;
+  }
+
+  /**
+   * The run mode's check, after a record written the checked way: the number of further records
+   * that can be appended at row L with no check (each column bound, of the type its kind needs,
+   * with room in its storage, whose reference `f<i>` it takes); 0 when any is not.
+   */
+  runCheck(): string {
+    const lines = ['let r = 1e15;'];
+    for (const [i, kind] of this.kinds) {
+      lines.push(`if (c${i} === undefined || c${i}.length !== L1) return 0;`);
+      if (kind === 'string') {
+        lines.push(`if (c${i}.type !== 'string') return 0; f${i} = c${i}.str;`);
+        continue;
+      }
+      const type = kind === 'int' ? `(c${i}.type === 'int' || c${i}.type === 'float')` : kind === 'number' ? `(c${i}.type === 'float')` : `(c${i}.type === 'bool')`;
+      lines.push(`if (!${type}) return 0; f${i} = c${i}.num; if (f${i}.length - L1 < r) r = f${i}.length - L1;`);
+    }
+    lines.push('return r;');
+    return `function runCheck(L1) {\n${lines.join('\n')}\n}`;
+  }
+
+  /** Columns that have been written at row L in the run mode: their length says so. */
+  runEnd(): string {
+    return [...this.kinds.keys()].map((i) => `c${i}.length = L + 1;`).join(' ');
   }
 
   /** Statements reading a zig-zag varint long into `target` (as readLong does). */
@@ -417,6 +459,7 @@ class Gen {
       case 'union:wrapped': {
         const i = this.var();
         const hasPrimitive = u.types.some((t: any) => !['null', 'record', 'error'].includes(under(t).typeName));
+        if (u.types.some((t: any) => ['record', 'error'].includes(under(t).typeName))) this.runnable = false;
         const cases = u.types.map((t: any, j: number) => {
           const body = under(t).typeName === 'null' ? (hasPrimitive ? this.pushNull(name) : '') : this.emit(t, name, stack);
           return `case ${j}: ${body} break;`;
@@ -443,6 +486,7 @@ class Gen {
 
   /** A value read whole and flattened as a JSON object would be (maps, recursive records). */
   private whole(type: any, name: string): string {
+    this.runnable = false;
     const k = this.konst(valueReader(type, this.h));
     return `{ st.p = p; st.end = end; const obj = K[${k}](b, st); p = st.p; const why = F(${JSON.stringify(name)}, obj); if (why !== undefined) return why; }`;
   }
@@ -480,8 +524,42 @@ export function compileAvroColumns(type: avro.Type): AvroColumnPlan {
   const generate = (keep: boolean[]) => {
     const gen = new Gen(new Helpers(), keep);
     const body = gen.emit(type, root, new Set());
-    const slots = gen.names.map((_n, i) => `c${i}`).join(', ');
-    const source = `const st = { p: 0, end: 0 };\n${slots ? `let ${slots};\n` : ''}return function avroRecord(b, start, end) {\nlet p = start;\nconst V = H.view(b);\n${body}\nif (p !== end) return p > end ? 'Avro payload shorter than its schema' : 'Avro payload longer than its schema';\nreturn undefined;\n};`;
+    const slots = gen.names.map((_n, i) => `c${i}, f${i}`).join(', ');
+    const tail = `if (p !== end) return p > end ? 'Avro payload shorter than its schema' : 'Avro payload longer than its schema';`;
+    let source: string;
+    if (!gen.runnable) {
+      source = `const st = { p: 0, end: 0 };\n${slots ? `let ${slots};\n` : ''}return function avroRecord(b, start, end) {\nlet p = start;\nconst V = H.view(b);\n${body}\n${tail}\nreturn undefined;\n};`;
+    } else {
+      gen.mode = 'fast';
+      const fast = gen.emit(type, root, new Set());
+      // The run mode: after a record written the checked way, runCheck says how many more can be
+      // written at row L straight into the storage it checked. A run lasts while nothing else
+      // touched the set: its row count is the one this reader left, its epoch unchanged (no
+      // clear, truncate or aborted row).
+      source = [
+        'const st = { p: 0, end: 0 };',
+        slots ? `let ${slots};` : '',
+        'let run = 0, at = -1, epoch = -1;',
+        gen.runCheck(),
+        'return function avroRecord(b, start, end) {',
+        'let p = start;',
+        'const V = H.view(b);',
+        'const L = S.rows;',
+        'if (run > 0 && L === at && S.epoch === epoch) {',
+        'run--;',
+        fast,
+        tail,
+        gen.runEnd(),
+        'at = L + 1;',
+        'return undefined;',
+        '}',
+        body,
+        tail,
+        'run = runCheck(L + 1); at = L + 1; epoch = S.epoch;',
+        'return undefined;',
+        '};',
+      ].join('\n');
+    }
     return { make: factory(source), gen };
   };
   return {

@@ -35,6 +35,10 @@ export interface PartitionTxn extends BatchTarget {
 export interface Transactions {
   readonly encoder: 'kafkalab' | 'kafkajs';
   idFor(partition: number): string;
+  /** Whether the partition's producer exists (initialised, or being initialised). */
+  has(partition: number): boolean;
+  /** Initialises the partition's producer when needed: from then on an older producer with its id is fenced. */
+  ready(partition: number): Promise<void>;
   /** Begins partition `partition`'s transaction for one batch. */
   begin(partition: number): Promise<PartitionTxn>;
   /** Adds the input position (the offset after the batch, with its metadata) to the partition's transaction and commits it. */
@@ -52,9 +56,10 @@ export interface Transactions {
 /** The fast path when the results are encoded by kafkalab and the broker serves its transaction requests, else kafkajs's producer. */
 export async function createTransactions(kafka: Kafka, output: ResultProducer, config: Config, log: Logger): Promise<Transactions> {
   if (output instanceof BatchProducer) {
-    const why = await TransactionalBatches.unsupported(output.cluster, config.outputTopic);
-    if (!why) return new FastTransactions(output, config, log);
-    log.warn('exactly-once through kafkajs\'s transactional producer', { reason: why });
+    const fast = new FastTransactions(output, config, log);
+    const why = await TransactionalBatches.unsupported(output.cluster, fast.idFor(0));
+    if (!why) return fast;
+    log.warn("exactly-once through kafkajs's transactional producer", { reason: why });
   }
   return new KafkajsTransactions(kafka, config, log);
 }
@@ -88,6 +93,14 @@ abstract class PartitionProducers<P, T> implements Transactions {
       this.producers.set(partition, p);
     }
     return p;
+  }
+
+  has(partition: number): boolean {
+    return this.producers.has(partition);
+  }
+
+  async ready(partition: number): Promise<void> {
+    await this.producer(partition);
   }
 
   async begin(partition: number): Promise<PartitionTxn> {
