@@ -51,6 +51,7 @@ const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 
 interface TorchResult {
   rows_per_sec: number;
   score_rows_per_sec?: number;
+  score_rows_per_cpu_sec?: number;
   score_network_rows_per_sec?: number;
   step_rows_per_sec: number;
   step_rows_per_cpu_sec: number;
@@ -138,7 +139,7 @@ async function benchBackend(name: BackendName, cols: Record<string, Float64Array
   console.log(`${name}: score end to end (columns -> scores, ${fmt(rows)} rows): ${fmt(e2e.wall)} rows/s on the ${scorer.engine} forward pass (${fmt(e2e.cpu)} per CPU second), ${fmt(e2eTfjs.wall)} rows/s on tfjs (${fmt(e2eTfjs.cpu)}); scores agree within ${diff.toExponential(1)} [load ${load()}]`);
   console.log(`${name}: network only (scaled rows -> reconstructions): ${fmt(net.wall)} rows/s ${scorer.engine} (${fmt(net.cpu)} per CPU second), ${fmt(netTfjs.wall)} rows/s tfjs in chunks of 32768 (${fmt(netTfjs.cpu)})`);
   if (typeof torch !== 'string' && torch.score_rows_per_sec !== undefined) {
-    console.log(`${name}: pytorch scoring the same columns: ${fmt(torch.score_rows_per_sec)} rows/s end to end (numpy columns -> scores), ${fmt(torch.score_network_rows_per_sec ?? 0)} rows/s network only; kafkalab / pytorch end to end ${(e2e.wall / torch.score_rows_per_sec).toFixed(2)}x`);
+    console.log(`${name}: pytorch scoring the same columns: ${fmt(torch.score_rows_per_sec)} rows/s end to end (numpy columns -> scores; ${fmt(torch.score_rows_per_cpu_sec ?? 0)} per CPU second), ${fmt(torch.score_network_rows_per_sec ?? 0)} rows/s network only; kafkalab / pytorch end to end ${(e2e.wall / torch.score_rows_per_sec).toFixed(2)}x wall, ${(e2e.cpu / (torch.score_rows_per_cpu_sec ?? NaN)).toFixed(2)}x per CPU second`);
   }
   const frameRows = Math.min(ROWS, 200_000);
   const df = frame(cols, frameRows);

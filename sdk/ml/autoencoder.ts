@@ -13,7 +13,7 @@ import { defaultLogger, Logger } from '../util/log';
 import { initBackend, tf } from '../runtime/score/backend';
 import { loadModel } from '../runtime/score/model';
 import { checkFitOptions, fitStreamData, fitTable, type FitOptions } from './fit';
-import { columnNames, columnsOf, isDataFrame, rowCount, TableLike } from './input';
+import { columnNames, columnsOf, isDataFrame, rowCount, scoringColumns, TableLike } from './input';
 import { fileSaveHandler, writeAtomic } from './io';
 import { Evaluation, evaluateScores } from './metrics';
 import { checkPipeline, DriftMonitor, FeatureState, featureMatrix, PipelineSpec, scaleInPlace, Scorer, topFeatures, topFeaturesInto, windowFeatureNames, type DriftReport, type RowScores, type ThresholdSpec } from '../runtime';
@@ -200,7 +200,7 @@ export class Autoencoder {
   /** Every row through the runtime's Scorer: scores and errors, NaN where a row cannot be scored. */
   private rowScores(data: TableLike, opts: ScoreOptions, errors = true): RowScores {
     if (!this.scorer) throw notFitted();
-    const { columns, rows } = columnsOf(data, this.inputColumns(), [], { numeric: true });
+    const { columns, rows } = scoringColumns(data, this.inputColumns());
     return this.scorer.scoreRows(columns, rows, this.stateFor(opts), { errors });
   }
 

@@ -114,6 +114,12 @@ export function prepareRows(spec: PipelineSpec, columns: RowColumns, rows: numbe
  * row loop gives (test/runtime/score/rows.test.ts compares them on random tables).
  */
 function prepareNumeric(spec: PipelineSpec, cols: (Float64Array | Float32Array | undefined)[], keyCol: ArrayLike<unknown> | undefined, rows: number, from: number, matrix: Float32Array): PreparedRows {
+  if (spec.key === undefined && everyCellInRange(spec, cols, rows, from, matrix)) {
+    const index = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) index[r] = r;
+    const m = matrix.subarray(0, rows * spec.features.length);
+    return { matrix: m, input: m, rows, index, problems: new Array(rows) };
+  }
   const inputs = spec.inputs;
   const nf = spec.features.length;
   const problems: (string | undefined)[] = new Array(rows);
@@ -199,6 +205,38 @@ function prepareNumeric(spec: PipelineSpec, cols: (Float64Array | Float32Array |
   }
   const m = matrix.subarray(0, kept * nf);
   return { matrix: m, input: m, rows: kept, index: index.subarray(0, kept), problems };
+}
+
+/** Rows per pass of everyCellInRange: their feature rows (16 features: 16 KiB) stay in L1. */
+const TILE = 256;
+
+/**
+ * The common case of prepareNumeric, in one read of each column: every input present and within
+ * float32 in every row, and no scaled value overflowing. Writes the scaled rows and returns true;
+ * returns false as soon as a cell breaks that (prepareNumeric then does the general pass).
+ */
+function everyCellInRange(spec: PipelineSpec, cols: (Float64Array | Float32Array | undefined)[], rows: number, from: number, matrix: Float32Array): boolean {
+  const nf = spec.features.length;
+  const { sources } = featurePlan(spec);
+  const read = new Set(sources.map((s) => s.input));
+  if (cols.some((c, i) => c === undefined || !read.has(i))) return false;
+  const { offset, scale } = spec.scaler;
+  for (let t = 0; t < rows; t += TILE) {
+    const end = Math.min(rows, t + TILE);
+    for (let f = 0; f < nf; f++) {
+      const c = cols[sources[f].input]!;
+      const off = offset[f];
+      const sc = scale[f];
+      for (let r = t, o = t * nf + f, at = from + t; r < end; r++, o += nf, at++) {
+        const v = c[at];
+        if (!(v >= -FLOAT32_MAX && v <= FLOAT32_MAX)) return false;
+        const z = Math.fround((Math.fround(v) - off) / sc);
+        if (z - z !== 0) return false;
+        matrix[o] = z;
+      }
+    }
+  }
+  return true;
 }
 
 /** Why one record (a row object or parsed JSON, nested fields flattened) cannot be scored on its own, or undefined. */

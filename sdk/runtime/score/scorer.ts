@@ -156,9 +156,10 @@ export class Scorer {
   /**
    * Scores every row of a table (the notebook's path; the app batches across partitions itself),
    * in blocks of rows: prepared, run through the network and reduced to scores (and, unless
-   * `errors: false`, per-feature errors) while they are in cache.
+   * `errors: false`, per-feature errors) while they are in cache. `columns` may be a function
+   * giving the columns of rows [from, from + rows) (valid until its next call).
    */
-  scoreRows(columns: RowColumns, rows: number, state: FeatureState, opts: { errors?: boolean } = {}): RowScores {
+  scoreRows(columns: RowColumns | ((from: number, rows: number) => RowColumns), rows: number, state: FeatureState, opts: { errors?: boolean } = {}): RowScores {
     const w = this.width;
     const scores = new Float32Array(rows).fill(NaN);
     const errors = opts.errors === false ? new Float32Array(0) : new Float32Array(rows * w).fill(NaN);
@@ -168,7 +169,8 @@ export class Scorer {
     const recon = new Float32Array(Math.min(rows, block) * this.inputWidth);
     for (let from = 0; from < rows; from += block) {
       const n = Math.min(block, rows - from);
-      const p = this.prepare(columns, n, state, matrix, undefined, from);
+      // Columns by block (a frame's row arrays read on demand) start at the block's first row.
+      const p = typeof columns === 'function' ? this.prepare(columns(from, n), n, state, matrix) : this.prepare(columns, n, state, matrix, undefined, from);
       for (let r = 0; r < n; r++) if (p.problems[r] !== undefined) problems[from + r] = p.problems[r];
       if (p.rows === 0) continue;
       const y = this.reconstruct(p.input, p.rows, recon);
@@ -193,6 +195,17 @@ export class Scorer {
  * rows, written at their rows: prepared row k is row `from + index[k]` of the table.
  */
 function reduceRows(input: Float32Array, recon: Float32Array, n: number, w: number, index: Int32Array, from: number, scores: Float32Array, errors: Float32Array | undefined): void {
+  if (errors === undefined) {
+    for (let k = 0, i = 0; k < n; k++) {
+      let sum = 0;
+      for (let f = 0; f < w; f++, i++) {
+        const d = input[i] - recon[i];
+        sum += d * d;
+      }
+      scores[from + index[k]] = sum / w;
+    }
+    return;
+  }
   for (let k = 0, i = 0; k < n; k++) {
     const r = from + index[k];
     const e = r * w;
@@ -201,7 +214,7 @@ function reduceRows(input: Float32Array, recon: Float32Array, n: number, w: numb
       const d = input[i] - recon[i];
       const sq = d * d;
       sum += sq;
-      if (errors !== undefined) errors[e + f] = sq;
+      errors[e + f] = sq;
     }
     scores[r] = sum / w;
   }

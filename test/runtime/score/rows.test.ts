@@ -73,4 +73,35 @@ test('float columns: the same rows, problems and matrix bits as the row loop', (
   );
 });
 
+test('float columns with every reading present and in range (the one-pass path): the bits of the row loop', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 20 }).chain((width) =>
+        fc.record({
+          width: fc.constant(width),
+          rows: fc.array(fc.array(fc.double({ min: -3e38, max: 3e38, noNaN: true }), { minLength: width, maxLength: width }), { maxLength: 600 }),
+          scale: fc.array(fc.double({ min: 1e-3, max: 1e3, noNaN: true }), { minLength: width, maxLength: width }),
+          order: fc.shuffledSubarray(Array.from({ length: width }, (_, i) => i), { minLength: width }),
+          f32: fc.boolean(),
+        }),
+      ),
+      ({ width, rows, scale, order, f32 }) => {
+        const s = spec(width, false, order.map(() => 1.5), scale, order);
+        const typed: Record<string, ArrayLike<unknown>> = {};
+        const plain: Record<string, ArrayLike<unknown>> = {};
+        for (let i = 0; i < width; i++) {
+          typed[`x${i}`] = f32 ? Float32Array.from(rows, (r) => r[i]) : Float64Array.from(rows, (r) => r[i]);
+          plain[`x${i}`] = Array.from(typed[`x${i}`] as Float64Array);
+        }
+        const a = prepareRows(s, typed, rows.length, new FeatureState(s));
+        const b = prepareRows(s, plain, rows.length, new FeatureState(s));
+        assert.equal(a.problems, b.problems);
+        assert.equal(Array.from(a.index), Array.from(b.index));
+        assert.equal(new Uint32Array(a.matrix.slice().buffer), new Uint32Array(b.matrix.slice().buffer));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
 test.run();

@@ -177,6 +177,19 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
     const top = new Int32Array(Math.min(config.topFeatures, scorer.width));
     const started = process.hrtime.bigint();
     const { topic, partition, messages } = batch;
+    if (transactions && !transactions.has(partition)) {
+      // The partition's first transaction here (gained, restarted, or after a failed one): its
+      // producer's InitProducerId fences the previous owner, whose last transaction may have
+      // committed after kafkajs read the position this batch starts at. Only now is the
+      // committed offset final: when it moved past this batch, read on from there instead.
+      await transactions.ready(partition);
+      const { offset } = await source(live).committed(partition);
+      if (offset > Number(batch.firstOffset())) {
+        log.warn('the previous owner committed after this batch was fetched; reading on from its commit', { topic, partition, fetched: batch.firstOffset(), committed: offset });
+        consumer.seek({ topic, partition, offset: String(offset) });
+        return;
+      }
+    }
     const { state, restoreMs } = await stateAt(live, partition, Number(batch.firstOffset()));
     metrics.recordsIn.inc(messages.length);
     const loading = loadSchemas(messages); // new schema ids of framed records, before any state advances
@@ -200,7 +213,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
 
     const txn = await transactions?.begin(partition);
     const results = (txn ?? output).batch(config.outputTopic, config.outputMode === 'all' ? messages.length : 64);
-    const source = piece(`,"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":`);
+    const sourceJson = piece(`,"source":{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":`);
     // Results go straight into their partition's batch on the fast path; as strings otherwise.
     const fast = !encode && results.begin ? results : undefined;
     const text = new TextOut();
@@ -222,7 +235,7 @@ export async function startApp(config: Config, scorer: Scorer, metrics: Metrics,
         const out: JsonOut = fast ? fast.begin!(m.key, timestamp) : text.reset();
         out.bytes(P.key);
         keyJson(out, m.key);
-        out.bytes(source);
+        out.bytes(sourceJson);
         out.ascii(m.offset);
         out.bytes(P.timestamp);
         out.ascii(m.timestamp);

@@ -20,8 +20,8 @@
  *   producer.send (PRODUCE_ENCODER=kafkajs, or the adapter's self-check failed) or the broker
  *   serves none of the transaction request versions the fast path sends.
  */
-import { TransactionalBatches, type TxnOffset } from '@kafkalab/runtime';
-import { Partitioners, type Kafka, type Message, type PartitionOffset, type Producer, type Transaction } from 'kafkajs';
+import { completeProducer, TransactionalBatches, type TxnOffset } from '@kafkalab/runtime';
+import { type Kafka, type Message, type PartitionOffset, type Producer, type Transaction } from 'kafkajs';
 import type { Config } from './config';
 import type { Logger } from './log';
 import { BatchProducer, messageBatch, sendChunks, sendMessages, type BatchTarget, type ResultProducer } from './producer';
@@ -35,6 +35,10 @@ export interface PartitionTxn extends BatchTarget {
 export interface Transactions {
   readonly encoder: 'kafkalab' | 'kafkajs';
   idFor(partition: number): string;
+  /** Whether the partition's producer exists (initialised, or being initialised). */
+  has(partition: number): boolean;
+  /** Initialises the partition's producer when needed: from then on an older producer with its id is fenced. */
+  ready(partition: number): Promise<void>;
   /** Begins partition `partition`'s transaction for one batch. */
   begin(partition: number): Promise<PartitionTxn>;
   /** Adds the input position (the offset after the batch, with its metadata) to the partition's transaction and commits it. */
@@ -89,6 +93,14 @@ abstract class PartitionProducers<P, T> implements Transactions {
       this.producers.set(partition, p);
     }
     return p;
+  }
+
+  has(partition: number): boolean {
+    return this.producers.has(partition);
+  }
+
+  async ready(partition: number): Promise<void> {
+    await this.producer(partition);
   }
 
   async begin(partition: number): Promise<PartitionTxn> {
@@ -188,13 +200,14 @@ class KafkajsTransactions extends PartitionProducers<Producer, Transaction> {
   }
 
   protected async create(partition: number): Promise<Producer> {
-    const producer = this.kafka.producer({
+    // completeProducer: kafkajs alone can leave a transaction's records unsent when a leader
+    // moves mid-send and still commit it (kafkajs#1303); the Java-compatible partitioner as before.
+    const producer = completeProducer(this.kafka, {
       transactionalId: this.idFor(partition),
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: this.config.transactionTimeoutMs,
       allowAutoTopicCreation: true,
-      createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
     return producer;
