@@ -3,7 +3,8 @@
  * in a 4-partition topic on the embedded broker (its own process), read into a DataFrame by
  * kafkalab and, in the same run on the same topic, the way a data scientist does it in Python
  * (confluent-kafka Consumer, json.loads, pandas.DataFrame). Prints rows/s, the ratio and peak
- * memory against the frame's raw column size.
+ * memory against the frame's raw column size, and one more read with `parallel: false` (the
+ * calling thread alone, no decode threads) beside the best.
  * Options: RECORDS=n (default 1000000), PARTITIONS=n (4), RUNS=n (3 kafkalab, n-1 Python), SKIP_PYTHON=1.
  *
  * FORMAT=avro (or --format avro): the same records as Confluent-framed Avro (schema registered in
@@ -246,6 +247,11 @@ async function main() {
       console.log(`kafkalab run ${i + 1}: ${again.shape[0]} rows in ${s2.toFixed(2)} s = ${Math.round(again.shape[0] / s2).toLocaleString('en-US')} rows/s (load average ${os.loadavg()[0].toFixed(2)})`);
     }
     if (!process.env.SKIP_PYTHON && !theirsAll.length) python();
+    // The same read on the calling thread alone (no decode threads), for comparison.
+    const s0 = process.hrtime.bigint();
+    const single = await t.read({ from: 'earliest', parallel: false });
+    const s1 = Number(process.hrtime.bigint() - s0) / 1e9;
+    console.log(`kafkalab, calling thread alone (parallel: false): ${single.shape[0]} rows in ${s1.toFixed(2)} s = ${Math.round(single.shape[0] / s1).toLocaleString('en-US')} rows/s (load average ${os.loadavg()[0].toFixed(2)})`);
     await kafka.close();
     const best = Math.max(...oursAll);
     console.log(`kafkalab best of ${oursAll.length}: ${Math.round(best).toLocaleString('en-US')} rows/s (target >= 550,000 warm -> ${best >= 550_000 ? 'met' : 'NOT met'})`);

@@ -11,13 +11,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startBroker, type Broker } from '../../sdk/broker';
 import type { ClusterControl } from '../../sdk/broker/cluster';
 import { createResultProducer, type ResultProducer } from '../../sdk/export/templates/app/src/producer';
 import { createTransactions } from '../../sdk/export/templates/app/src/transactions';
 import type { Config } from '../../sdk/export/templates/app/src/config';
 import { connect, type KafkaConnection } from '../../sdk/kafka/connect';
+import { completeProducer } from '../../sdk/kafka/complete-send';
 import { recordsOf } from '../../sdk/frame/dataframe';
 
 /** The hand-encoded path, unless kafkajs's internals are switched off. */
@@ -29,6 +30,7 @@ let cluster: ClusterControl;
 let kafka: Kafka;
 let reader: KafkaConnection;
 let out: ResultProducer;
+let producer: Producer;
 let mover: NodeJS.Timeout | undefined;
 
 test.before(async () => {
@@ -39,11 +41,15 @@ test.before(async () => {
   kafka = new Kafka({ clientId: 'app-cluster-test', brokers: cluster.bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
   reader = await connect({ brokers: cluster.bootstrap });
   await reader.createTopic('scores', { partitions: 6 });
-  out = await createResultProducer(kafka, kafka.producer(), 'scores', 'kafkalab', silent);
+  // Connected: with kafkajs's internals off (test/kafka/public-api.test.ts) results go through it.
+  producer = completeProducer(kafka); // what the app publishes through when results go by producer.send
+  await producer.connect();
+  out = await createResultProducer(kafka, producer, 'scores', 'kafkalab', silent);
 });
 test.after(async () => {
   clearInterval(mover);
   await out?.disconnect();
+  await producer?.disconnect();
   await reader?.close();
   await broker?.stop();
 });
@@ -103,7 +109,7 @@ test('a node down without failover: send() retries through a short outage; a lon
 test('exactly-once on the same path across leader moves and a node outage: committed transactions once, aborted ones never', async () => {
   await reader.createTopic('scores-eos', { partitions: 6 });
   await reader.createTopic('eos-in', { partitions: 2 });
-  const eosOut = await createResultProducer(kafka, kafka.producer(), 'scores-eos', 'kafkalab', silent);
+  const eosOut = await createResultProducer(kafka, producer, 'scores-eos', 'kafkalab', silent);
   const config = { transactionalIdPrefix: 'cluster-test', inputTopic: 'eos-in', outputTopic: 'scores-eos', groupId: 'eos-group', transactionTimeoutMs: 60_000 } as Config;
   const txns = await createTransactions(kafka, eosOut, config, silent);
   assert.is(txns.encoder, FAST_ENCODER);

@@ -175,6 +175,10 @@ export class Segment {
       ({ position, expectedBase } = this.indexedPosition(offset));
       slack = this.indexIntervalBytes + 1024;
     }
+    if (slack === 0) {
+      const whole = this.largeBatchAt(fd, position, offset, maxBytes);
+      if (whole) return whole;
+    }
     for (;;) {
       if (position + LOG_OVERHEAD > this.size) return null;
       const chunk = Buffer.allocUnsafe(Math.min(this.size - position, Math.max(maxBytes, HEADER_PREFIX) + slack));
@@ -225,6 +229,25 @@ export class Segment {
       this.rememberReadEnd(whole, 0, position + start + whole.length);
       return whole;
     }
+  }
+
+  /**
+   * From a read hint, the batch at `position` starts the answer. When it alone is larger than
+   * `maxBytes` (the answer is then that batch), it is read once, exactly, instead of a chunk of
+   * `maxBytes` first and the whole batch again (a third more bytes copied per Fetch when batches
+   * are about twice the fetch size). Null: the general path answers (it also reports damage).
+   */
+  private largeBatchAt(fd: number, position: number, offset: number, maxBytes: number): Buffer | null {
+    if (position + LOG_OVERHEAD > this.size) return null;
+    const head = Buffer.allocUnsafe(LOG_OVERHEAD);
+    if (readFully(fd, head, LOG_OVERHEAD, position) < LOG_OVERHEAD) return null;
+    const size = batchSizeAt(head, 0);
+    if (size <= Math.max(maxBytes, HEADER_PREFIX) || size < BATCH_HEADER_SIZE || position + size > this.size) return null;
+    const whole = Buffer.allocUnsafe(size);
+    if (readFully(fd, whole, size, position) < size) return null;
+    if (readInt64(whole, OFF_BASE_OFFSET) + whole.readInt32BE(OFF_LAST_OFFSET_DELTA) < offset) return null;
+    this.rememberReadEnd(whole, 0, position + size);
+    return whole;
   }
 
   /** A damaged length field in a sealed segment must fail the read, not loop or run off. */

@@ -174,6 +174,19 @@ test('batches larger than every read chunk: reads, time lookups and CRC recovery
     assert.is(first.baseOffset, b * 151);
     assert.is(first.values.length, 150);
   }
+  // Sequential reads (from the segment's read hints) smaller than the batches: each answer is
+  // one whole batch, read once.
+  const sizes: number[] = [];
+  for (let offset = 0; offset < log.nextOffset; ) {
+    const chunk = log.read(offset, 1000);
+    const batches = parseBatches(chunk);
+    assert.is(batches.length, 1, `one batch at ${offset}`);
+    assert.is(batches[0].baseOffset, offset);
+    sizes.push(chunk.length);
+    offset = batches[0].lastOffset + 1;
+  }
+  assert.is(sizes.length, 12);
+  assert.equal(readAll(log, 0, 1000), [0, 1, 2, 3, 4, 5].flatMap((b) => [...Array<string>(150).fill(big), `small-${b}`]));
   log.close();
   log = PartitionLog.open(pdir, 't', 0, { verifyCrc: true });
   assert.is(log.nextOffset, 6 * 151);

@@ -11,7 +11,7 @@
  * kafkajs's producer does (refresh metadata, back off); a partition already acknowledged is not
  * sent again, so a retry adds no duplicates of its own.
  */
-import { isRetriable, keyPartition, LEADER_MOVED, openCluster, PRODUCE_VERSIONS, produceToLeaders, RecordBatchWriter, retry, type ClusterClient, type HeaderBytes } from '@kafkalab/runtime';
+import { isRetriable, keyPartition, LEADER_MOVED, openCluster, PRODUCE_VERSIONS, produceToLeaders, RecordBatchWriter, retry, type ClusterClient, type RetryOptions, type HeaderBytes } from '@kafkalab/runtime';
 import type { IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from './log';
 
@@ -80,10 +80,37 @@ export async function createResultProducer(kafka: Kafka, producer: Producer, top
     const fast = await BatchProducer.create(kafka, topic, log);
     if (fast) return fast;
   }
+  // Each chunk retried as the fast path retries a send: kafkajs's own schedule is the client's
+  // (a short one gave up during a leader move on the 3-node broker). A chunk kafkajs failed after
+  // writing part of it is sent whole again: duplicates, never loss (at-least-once).
+  const retrying: Pick<Producer, 'send'> = { send: (record) => retry(() => producer.send(record), sendRetry(log, [])) };
   return {
     encoder: 'kafkajs',
-    batch: (t) => messageBatch(producer, t),
+    batch: (t) => messageBatch(retrying, t),
     disconnect: async () => undefined,
+  };
+}
+
+/** Whether a failed send is worth another try: a retriable Kafka error, here or as the cause kafkajs gave up on. */
+export function retriableSend(err: unknown): boolean {
+  for (let e = err as (Error & { code?: unknown; retriable?: boolean; cause?: unknown }) | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.retriable === true || (typeof e.code === 'number' && (LEADER_MOVED.has(e.code) || isRetriable(e.code))) || /Connection|MetadataNotLoaded|NumberOfRetriesExceeded/.test(e.name ?? '')) return true;
+  }
+  return false;
+}
+
+/** The retry schedule of result sends, both paths. */
+function sendRetry(log: Logger, partitions: number[], onRetry?: (err: unknown) => void): RetryOptions<unknown> {
+  return {
+    attempts: RETRIES + 1,
+    initialMs: 100,
+    maxMs: 5000,
+    retriable: retriableSend,
+    onRetry: (err, attempt) => {
+      const e = err as Error & { type?: string };
+      log.warn('producing results failed; retrying', { error: e.message, type: e.type, attempt: attempt + 1, partitions });
+      onRetry?.(err);
+    },
   };
 }
 
@@ -217,20 +244,7 @@ export class BatchProducer implements ResultProducer {
         await this.cluster.refreshMetadata(true);
         await produceToLeaders(this.cluster, -1, TIMEOUT_MS, pending, transactionalId);
       },
-      {
-        attempts: RETRIES + 1,
-        initialMs: 100,
-        maxMs: 5000,
-        retriable: (err) => {
-          const e = err as Error & { code?: unknown; retriable?: boolean };
-          return e.retriable === true || (typeof e.code === 'number' && (LEADER_MOVED.has(e.code) || isRetriable(e.code))) || /Connection|MetadataNotLoaded|NumberOfRetriesExceeded/.test(e.name);
-        },
-        onRetry: (err, attempt) => {
-          const e = err as Error & { type?: string };
-          this.log.warn('producing results failed; retrying', { error: e.message, type: e.type, attempt: attempt + 1, partitions: [...batches.keys()] });
-          this.cluster.forgetBroker(err);
-        },
-      },
+      sendRetry(this.log, [...batches.keys()], (err) => this.cluster.forgetBroker(err)),
     );
   }
 

@@ -20,8 +20,8 @@
  *   producer.send (PRODUCE_ENCODER=kafkajs, or the adapter's self-check failed) or the broker
  *   serves none of the transaction request versions the fast path sends.
  */
-import { TransactionalBatches, type TxnOffset } from '@kafkalab/runtime';
-import { Partitioners, type Kafka, type Message, type PartitionOffset, type Producer, type Transaction } from 'kafkajs';
+import { completeProducer, TransactionalBatches, type TxnOffset } from '@kafkalab/runtime';
+import { type Kafka, type Message, type PartitionOffset, type Producer, type Transaction } from 'kafkajs';
 import type { Config } from './config';
 import type { Logger } from './log';
 import { BatchProducer, messageBatch, sendChunks, sendMessages, type BatchTarget, type ResultProducer } from './producer';
@@ -200,13 +200,14 @@ class KafkajsTransactions extends PartitionProducers<Producer, Transaction> {
   }
 
   protected async create(partition: number): Promise<Producer> {
-    const producer = this.kafka.producer({
+    // completeProducer: kafkajs alone can leave a transaction's records unsent when a leader
+    // moves mid-send and still commit it (kafkajs#1303); the Java-compatible partitioner as before.
+    const producer = completeProducer(this.kafka, {
       transactionalId: this.idFor(partition),
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: this.config.transactionTimeoutMs,
       allowAutoTopicCreation: true,
-      createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
     return producer;
