@@ -33,7 +33,7 @@ test('leaders of the output move while transactions are open: every input once i
     .topic('eosc-in')
     .stream({ group: 'eosc', from: 'earliest', batch: { size: 250, ms: 20 } })
     .map((r) => ({ seq: r.seq, k: r.k }))
-    .to('eosc-out', { guarantee: 'exactly-once', key: 'k' });
+    .to('eosc-out', { guarantee: 'exactly-once' });
   let moved = 0;
   let failure: unknown;
   job.done.catch((e) => (failure = e));
