@@ -11,6 +11,7 @@ import type { BatchOptions } from '../stream/queue';
 import { Stream, newStats, type Sink, type TransactionalSink } from '../stream/stream';
 import type { Row } from '../stream/operators';
 import type { KafkaClient } from './client';
+import { completeProducer } from './complete-send';
 import { readTopic, type ReadOptions } from './read';
 import { fetchSource, type SourceOptions } from './source';
 import { GroupSource, commitMetadata } from './group-source';
@@ -354,7 +355,8 @@ async function transactionalTopicSink(conn: KafkaClient, input: string, group: s
     const id = `kafkalab-eos.${group}.${input}.${topic}.${[...mine].sort((a, b) => a - b).join(',')}`;
     if (id !== producerFor) {
       await producer?.disconnect().catch(() => undefined);
-      producer = conn.kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1, transactionTimeout: EOS_TRANSACTION_TIMEOUT_MS });
+      // completeProducer: a transaction's sends keep every record across a leader move (kafkajs#1303 would commit without them).
+      producer = completeProducer(conn.kafka, { transactionalId: id, idempotent: true, maxInFlightRequests: 1, transactionTimeout: EOS_TRANSACTION_TIMEOUT_MS });
       producerFor = id;
       await producer.connect();
     }
