@@ -51,8 +51,8 @@ export type Reader = (b: Buffer, st: ReadState) => unknown;
  */
 const SHORT = new RangeError('Avro payload shorter than its schema');
 
-/** Helpers the generated code calls. */
-class Helpers {
+/** Helpers the generated code calls (the Avro readers here, and the Protobuf readers of protobuf-columns.ts). */
+export class Helpers {
   readonly strings = new StringCache();
   /** A DataView over the last buffer read: V8 reads floats through it faster than through Buffer's methods. */
   private buf: Buffer | undefined;

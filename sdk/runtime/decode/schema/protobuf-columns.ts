@@ -12,7 +12,7 @@
  */
 import type * as protobuf from 'protobufjs';
 import type { ColumnSet } from '../columns';
-import { StringCache } from '../intern';
+import { Helpers } from './avro-columns';
 import { META_NAMES } from './meta';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -60,19 +60,6 @@ function wireType(type: string): number {
   }
 }
 
-class Helpers {
-  readonly strings = new StringCache();
-  private buf: Buffer | undefined;
-  private dv: DataView | undefined;
-
-  view(b: Buffer): DataView {
-    if (b !== this.buf) {
-      this.buf = b;
-      this.dv = new DataView(b.buffer, b.byteOffset, b.length);
-    }
-    return this.dv!;
-  }
-}
 
 /** Statements reading a varint's low 32 bits into `lo` and high 32 bits into `hi` (both uint32). */
 const VARINT64 = `lo = 0; hi = 0; { let s = 0, x; do { if (p >= end) throw R; x = b[p++]; if (s < 28) lo = (lo | ((x & 127) << s)) >>> 0; else if (s === 28) { lo = (lo | ((x & 15) << 28)) >>> 0; hi = (x & 127) >>> 4; } else if (s < 64) hi = (hi | ((x & 127) << (s - 32))) >>> 0; s += 7; if (s > 70) throw R; } while (x >= 128); }`;
