@@ -38,8 +38,7 @@ export function completeProducer(kafka: Kafka, config: Omit<ProducerConfig, 'cre
   });
   const complete = completeSends(producer.sendBatch.bind(producer), chosen);
   producer.sendBatch = complete;
-  producer.send = (record: ProducerRecord) =>
-    complete({ acks: record.acks, timeout: record.timeout, compression: record.compression, topicMessages: [{ topic: record.topic, messages: record.messages }] });
+  producer.send = (record: ProducerRecord) => complete(asBatch(record));
   // A transaction's sends go through kafkajs's message producer too, so they drop records the
   // same way (a committed transaction missing records, found on the 3-node broker): complete them.
   const transaction = producer.transaction.bind(producer);
@@ -47,11 +46,15 @@ export function completeProducer(kafka: Kafka, config: Omit<ProducerConfig, 'cre
     const txn = await transaction();
     const completeTxn = completeSends(txn.sendBatch.bind(txn), chosen);
     txn.sendBatch = completeTxn;
-    txn.send = (record: ProducerRecord) =>
-      completeTxn({ acks: record.acks, timeout: record.timeout, compression: record.compression, topicMessages: [{ topic: record.topic, messages: record.messages }] });
+    txn.send = (record: ProducerRecord) => completeTxn(asBatch(record));
     return txn;
   };
   return producer;
+}
+
+/** One send's record as the batch sendBatch takes. */
+function asBatch(record: ProducerRecord): ProducerBatch {
+  return { acks: record.acks, timeout: record.timeout, compression: record.compression, topicMessages: [{ topic: record.topic, messages: record.messages }] };
 }
 
 /** `sendBatch` that resends, with their partition fixed, the records whose partition got no acknowledgement. */

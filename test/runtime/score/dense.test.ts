@@ -7,7 +7,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { FeatureState, forward, initBackend, PIPELINE_VERSION, Scorer, tf, type PipelineSpec } from '../../../sdk/runtime';
+import { plainSpec } from './plain-spec';
+import { FeatureState, forward, initBackend, Scorer, tf } from '../../../sdk/runtime';
 
 function network(sizes: number[], activation: string, output: string): tf.LayersModel {
   const model = tf.sequential();
@@ -17,16 +18,6 @@ function network(sizes: number[], activation: string, output: string): tf.Layers
   return model;
 }
 
-function specOf(width: number): PipelineSpec {
-  const features = Array.from({ length: width }, (_, i) => `f${i}`);
-  return {
-    version: PIPELINE_VERSION, inputs: features.map((name) => ({ name, fill: 0 })), windows: [], features,
-    scaler: { kind: 'none', offset: features.map(() => 0), scale: features.map(() => 1) },
-    threshold: { value: 1, method: 'fixed' },
-    model: { format: 'tfjs-layers', path: 'model.json', inputSize: width, layers: [1], activation: 'relu', outputActivation: 'linear' },
-    schema: { fields: [] },
-  };
-}
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number) => {
   assert.is(a.length, b.length);
@@ -49,8 +40,8 @@ test('random ReLU/linear networks: SIMD forward pass and scores equal tfjs withi
         const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
         model.setWeights(model.getWeights().map((w) => tf.tensor(Float32Array.from({ length: w.size }, rnd), w.shape)));
         const input = Float32Array.from({ length: rows * width }, () => rnd() * 3);
-        const simd = new Scorer(specOf(width), model, undefined, 'auto');
-        const plain = new Scorer(specOf(width), model, undefined, 'tfjs');
+        const simd = new Scorer(plainSpec(width), model, undefined, 'auto');
+        const plain = new Scorer(plainSpec(width), model, undefined, 'tfjs');
         assert.is(simd.engine, 'simd');
         assert.is(plain.engine, 'tfjs');
         const a = simd.reconstruct(input, rows);
@@ -72,11 +63,11 @@ test('random ReLU/linear networks: SIMD forward pass and scores equal tfjs withi
 test('other shapes run on tfjs; a change of weights is followed', async () => {
   await initBackend();
   const tanh = network([6, 4, 6], 'tanh', 'linear');
-  assert.is(new Scorer(specOf(6), tanh).engine, 'tfjs');
+  assert.is(new Scorer(plainSpec(6), tanh).engine, 'tfjs');
   const sigmoidOut = network([6, 4, 6], 'relu', 'sigmoid');
-  assert.is(new Scorer(specOf(6), sigmoidOut).engine, 'tfjs');
+  assert.is(new Scorer(plainSpec(6), sigmoidOut).engine, 'tfjs');
   const model = network([6, 4, 6], 'relu', 'linear');
-  const scorer = new Scorer(specOf(6), model);
+  const scorer = new Scorer(plainSpec(6), model);
   assert.is(scorer.engine, 'simd');
   const input = Float32Array.from({ length: 60 }, (_, i) => Math.sin(i));
   const before = scorer.reconstruct(input, 10);
@@ -86,7 +77,7 @@ test('other shapes run on tfjs; a change of weights is followed', async () => {
   assert.ok(close(after, before, 1e-3) !== undefined, 'the new weights are used');
   process.env.KAFKALAB_SCORE_ENGINE = 'tfjs';
   try {
-    assert.is(new Scorer(specOf(6), model).engine, 'tfjs');
+    assert.is(new Scorer(plainSpec(6), model).engine, 'tfjs');
   } finally {
     delete process.env.KAFKALAB_SCORE_ENGINE;
   }

@@ -5,19 +5,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { binOf, DriftMonitor, featureDistribution, psi, FeatureState, PIPELINE_VERSION, type PipelineSpec } from '../../../sdk/runtime';
+import { binOf, DriftMonitor, featureDistribution, psi, FeatureState, type PipelineSpec } from '../../../sdk/runtime';
 import { Autoencoder, carReadings, CAR_FEATURES } from '../../../sdk';
+import { plainSpec } from './plain-spec';
 
 function specWith(matrix: Float32Array, width: number): PipelineSpec {
-  const features = Array.from({ length: width }, (_, i) => `f${i}`);
-  return {
-    version: PIPELINE_VERSION, inputs: features.map((name) => ({ name, fill: 0 })), windows: [], features,
-    scaler: { kind: 'none', offset: features.map(() => 0), scale: features.map(() => 1) },
-    threshold: { value: 1, method: 'fixed' },
-    model: { format: 'tfjs-layers', path: 'model.json', inputSize: width, layers: [1], activation: 'relu', outputActivation: 'linear' },
-    schema: { fields: [] },
-    distribution: featureDistribution(matrix, width),
-  };
+  return { ...plainSpec(width), distribution: featureDistribution(matrix, width) };
 }
 
 test('binOf counts the edges strictly below a value; NaN goes last', () => {
