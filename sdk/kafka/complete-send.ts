@@ -13,8 +13,18 @@
  * other partition are sent again, with their partition fixed, until all are acknowledged.
  * The same holds for the sends of a transaction (`producer.transaction()`), so kafkajs's
  * transactional producer, the exported app's exactly-once fallback, commits whole transactions.
+ *
+ * The opposite happens too: a partition acknowledged by one broker, whose leader then moves to a
+ * broker whose request failed, is sent again by kafkajs's retry with the next sequence numbers,
+ * which the broker's idempotence cannot recognise: the records land twice (seen on the 3-node
+ * broker with leaders moving every 100 ms: 41 records twice in one committed transaction). A
+ * retry can only do that when one send spans several brokers, so a transaction's sends go one
+ * partition per kafkajs send (concurrently): each attempt then reaches one broker, and a retried
+ * batch keeps its sequence numbers. The partitions come from the topic's metadata (the admin
+ * API, cached) through the same Java-compatible partitioner. Non-transactional sends keep one
+ * request per broker: a duplicate there stays within their at-least-once promise.
  */
-import { Partitioners, type Kafka, type Message, type Producer, type ProducerBatch, type ProducerConfig, type ProducerRecord, type RecordMetadata } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Message, type PartitionMetadata, type Producer, type ProducerBatch, type ProducerConfig, type ProducerRecord, type RecordMetadata } from 'kafkajs';
 import { KafkalabError } from '../util/errors';
 import { retry } from '../util/retry';
 
@@ -42,14 +52,85 @@ export function completeProducer(kafka: Kafka, config: Omit<ProducerConfig, 'cre
   // A transaction's sends go through kafkajs's message producer too, so they drop records the
   // same way (a committed transaction missing records, found on the 3-node broker): complete them.
   const transaction = producer.transaction.bind(producer);
+  const partitions = new TopicPartitions(kafka);
+  const pick = Partitioners.DefaultPartitioner();
   producer.transaction = async () => {
     const txn = await transaction();
     const completeTxn = completeSends(txn.sendBatch.bind(txn), chosen);
-    txn.sendBatch = completeTxn;
-    txn.send = (record: ProducerRecord) => completeTxn(asBatch(record));
+    const perPartition = async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
+      const parts = new Map<string, { topic: string; messages: Message[] }>();
+      const whole: { topic: string; messages: Message[] }[] = [];
+      for (const { topic, messages } of batch.topicMessages ?? []) {
+        const meta = await partitions.of(topic);
+        if (!meta) {
+          // A topic the send itself creates (auto-creation): this send in one piece, as kafkajs does.
+          whole.push({ topic, messages });
+          continue;
+        }
+        for (const m of messages) {
+          const p = m.partition ?? chosen.get(m) ?? pick({ topic, partitionMetadata: meta, message: m });
+          const fixed = m.partition === p ? m : { ...m, partition: p };
+          chosen.set(fixed, p);
+          const k = `${topic}\0${p}`;
+          let part = parts.get(k);
+          if (!part) parts.set(k, (part = { topic, messages: [] }));
+          part.messages.push(fixed);
+        }
+      }
+      const sends = [...parts.values()].map((tm) => [tm]);
+      if (whole.length) sends.push(whole);
+      const acks = await Promise.all(sends.map((topicMessages) => completeTxn({ ...batch, topicMessages })));
+      return acks.flat();
+    };
+    txn.sendBatch = perPartition;
+    txn.send = (record: ProducerRecord) => perPartition(asBatch(record));
     return txn;
   };
+  const disconnect = producer.disconnect.bind(producer);
+  producer.disconnect = async () => {
+    await partitions.close();
+    await disconnect();
+  };
   return producer;
+}
+
+/** How long a topic's partition list is reused before it is read again. */
+const METADATA_TTL_MS = 30_000;
+
+/** Topics' partitions (id and leader, what the partitioner needs), read through the admin API and cached. */
+class TopicPartitions {
+  private admin: Promise<Admin> | undefined;
+  private readonly cache = new Map<string, { at: number; meta: PartitionMetadata[] }>();
+
+  constructor(private readonly kafka: Kafka) {}
+
+  /** The topic's partitions; undefined while the topic does not exist (a producer that may create topics creates it on its first send). */
+  async of(topic: string): Promise<PartitionMetadata[] | undefined> {
+    const hit = this.cache.get(topic);
+    if (hit && Date.now() - hit.at < METADATA_TTL_MS) return hit.meta;
+    if (!this.admin) {
+      const made = this.kafka.admin();
+      this.admin = made.connect().then(() => made);
+      this.admin.catch(() => (this.admin = undefined));
+    }
+    const admin = await this.admin;
+    let meta: PartitionMetadata[];
+    try {
+      meta = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
+    } catch (e) {
+      if ((e as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined;
+      throw e;
+    }
+    if (!meta.length) return undefined;
+    this.cache.set(topic, { at: Date.now(), meta });
+    return meta;
+  }
+
+  async close(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+  }
 }
 
 /** One send's record as the batch sendBatch takes. */

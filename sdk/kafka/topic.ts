@@ -366,7 +366,17 @@ async function transactionalTopicSink(conn: KafkaClient, input: string, group: s
   const abort = async () => {
     const t = txn;
     txn = undefined;
-    if (t) await t.abort();
+    if (!t) return;
+    try {
+      await t.abort();
+    } catch (e) {
+      // The producer's state is unknown: the next transaction starts on a new producer, whose
+      // InitProducerId (same transactional id) fences this one and aborts what it left open.
+      const p = producer;
+      producer = producerFor = undefined;
+      await p?.disconnect().catch(() => undefined);
+      throw e;
+    }
   };
   return {
     get open() {
@@ -388,7 +398,17 @@ async function transactionalTopicSink(conn: KafkaClient, input: string, group: s
           await t.sendOffsets({ consumerGroupId: group, topics: [{ topic: input, partitions }] });
         }
         txn = undefined;
-        await t.commit();
+        try {
+          await t.commit();
+        } catch (e) {
+          // EndTxn failed after kafkajs's retries: the transaction may or may not have committed,
+          // so this is not one to abort and redo.
+          throw new KafkalabError(`committing a transaction of the exactly-once job writing "${topic}" failed; its outcome is unknown: ${(e as Error).message}`, {
+            code: 'TRANSACTION_OUTCOME_UNKNOWN',
+            cause: e,
+            hint: 'restart the job: it resumes from the offsets the group committed',
+          });
+        }
       });
     },
     abort,

@@ -7,6 +7,7 @@
  */
 import type { DataFrame } from 'danfojs-node';
 import { KafkalabError } from '../util/errors';
+import { backoff, sleep } from '../util/retry';
 import { buildFrame } from '../frame/dataframe';
 import type { Schema } from '../runtime/decode/columns';
 import { anonymizeOp, AnonymizeOptions, filterOp, mapOp, OperatorFactory, Row } from './operators';
@@ -357,12 +358,29 @@ export class Stream implements AsyncIterable<DataFrame> {
     // A transaction commits only with input positions that cover every output in it: while the
     // positions of the last rows read are still unknown (they come with the next batch), or
     // nothing new may be committed (windows hold their inputs), it stays open.
+    let failures = 0; // retriable transaction failures since the last commit
     const commit = async (run: Run, last = false) => {
       const c = run.covered() ? run.takeCommit() : undefined;
       if (c) {
         await sink.commit(c);
+        failures = 0;
         for (const [p, o] of c.offsets) this.stats.committed[p] = o;
       } else if (last) await sink.abort(); // uncommitted inputs are read again by the next run
+    };
+    // A transaction that fails before its commit with a retriable error (a leader that moved
+    // under its sends more often than the producer retries, a coordinator moving) is aborted and
+    // the run restarts from the group's committed offsets, as after a revocation: nothing of it is
+    // visible to read_committed readers. Failing again and again without a commit in between fails the job.
+    const abortable = async (step: () => Promise<void>): Promise<boolean> => {
+      try {
+        await step();
+        return true;
+      } catch (err) {
+        // (A failed EndTxn is not retriable: its outcome is unknown, see the sink.)
+        if ((err as { retriable?: boolean }).retriable !== true || ++failures > TRANSACTION_RETRIES) throw err;
+        await sink.abort().catch(() => undefined);
+        return false;
+      }
     };
     const done = (async () => {
       try {
@@ -370,13 +388,17 @@ export class Stream implements AsyncIterable<DataFrame> {
           const run = (current = this.open(false, true));
           run.it.beforeRebalance?.(() => serial(async () => undefined));
           let restart = false;
+          let failed = false;
           try {
             let revocations = run.revocations;
             for (let rows = await run.next(); rows && !restart; rows = await run.next()) {
               const out = rows;
               await serial(async () => {
                 if (!sink.open) revocations = run.revocations;
-                await sink.write(out, this.keyField);
+                if (!(await abortable(() => sink.write(out, this.keyField)))) {
+                  restart = failed = true;
+                  return;
+                }
                 run.ackAll();
                 if (run.revocations !== revocations) {
                   // Partitions went away mid-transaction: their rows must not commit here.
@@ -384,7 +406,7 @@ export class Stream implements AsyncIterable<DataFrame> {
                   restart = true;
                   return;
                 }
-                await commit(run);
+                if (!(await abortable(() => commit(run)))) restart = failed = true;
               });
             }
             if (!restart) await serial(() => commit(run, true));
@@ -395,6 +417,8 @@ export class Stream implements AsyncIterable<DataFrame> {
             await run.close(); // held commits it adds are dropped: they were not written
           }
           if (!restart || stopping) return;
+          if (failed) await sleep(backoff(failures - 1, { initialMs: 100, maxMs: 2000 }));
+          if (stopping) return;
         }
       } finally {
         await sink.close();
@@ -414,6 +438,9 @@ export class Stream implements AsyncIterable<DataFrame> {
     for (const run of [...this.live]) await run.close();
   }
 }
+
+/** Transactions in a row that may fail with a retriable error (each aborted, the run restarted) before an exactly-once job fails. */
+const TRANSACTION_RETRIES = 8;
 
 /** A Job over a running loop: `done` settles when the loop ends; `stop` drains it and waits. */
 function jobOf(stats: StreamStats, done: Promise<void>, drain: () => void): Job {

@@ -40,12 +40,20 @@ test('idle, the kernel does not spin; when its parent is killed, it exits', asyn
     kernelPid = Number(results(r)[0]?.data?.['text/plain']);
     assert.ok(kernelPid > 1, JSON.stringify(r.outputs).slice(0, 500));
     assert.match(fs.readFileSync(`/proc/${kernelPid}/cmdline`, 'utf8'), /launcher\.js/);
+    // Three 5 s windows: a spinning kernel (12-15% was seen) burns 0.6 s or more in each; an idle
+    // one uses next to nothing, but for one burst of V8's idle-time garbage collection of the heap
+    // the SDK's modules left (0.3-0.5 s over 5 threads, once, 5-25 s after the cell, on Node 20
+    // and 24 alike): the middle window tells.
     await new Promise((res) => setTimeout(res, 3000));
-    const before = cpuTicks(kernelPid);
-    await new Promise((res) => setTimeout(res, 10_000));
-    const used = (cpuTicks(kernelPid) - before) / 100;
-    process.stdout.write(`  idle kernel: ${used.toFixed(2)} s of CPU in 10 s (${(used * 10).toFixed(1)}%)\n`);
-    assert.ok(used < 0.3, `idle CPU ${used} s in 10 s`);
+    const windows: number[] = [];
+    for (let w = 0; w < 3; w++) {
+      const before = cpuTicks(kernelPid);
+      await new Promise((res) => setTimeout(res, 5000));
+      windows.push((cpuTicks(kernelPid) - before) / 100);
+    }
+    const median = [...windows].sort((a, b) => a - b)[1];
+    process.stdout.write(`  idle kernel: ${windows.map((u) => u.toFixed(2)).join(', ')} s of CPU in three 5 s windows (median ${((median / 5) * 100).toFixed(1)}%)\n`);
+    assert.ok(median < 0.15, `idle CPU ${windows.join(', ')} s in three 5 s windows`);
 
     // Kill Jupyter's side (the kernel's parent) without a shutdown request.
     process.kill(s.parentPid!, 'SIGKILL');
