@@ -86,7 +86,12 @@ export class Run {
     this.window = windows.length === 1 ? windows[0] : undefined;
   }
 
-  /** The next non-empty batch of output rows, or undefined when the run ended. */
+  /**
+   * The next non-empty batch of output rows, or undefined when the run ended. With
+   * `holdCommits`, also an empty batch when inputs without outputs (filtered out) made read
+   * positions committable: the caller commits them (else a filtered tail of a partition would
+   * stay uncommitted until more input arrives).
+   */
   async next(): Promise<Row[] | undefined> {
     while (!this.finished) {
       const { value, done } = await this.it.next();
@@ -98,6 +103,7 @@ export class Run {
       }
       const rows = this.process(value as Batch<Row>);
       if (rows.length) return this.count(rows);
+      if (this.held_?.offsets.size) return rows;
     }
     return undefined;
   }

@@ -395,7 +395,8 @@ export class Stream implements AsyncIterable<DataFrame> {
               const out = rows;
               await serial(async () => {
                 if (!sink.open) revocations = run.revocations;
-                if (!(await abortable(() => sink.write(out, this.keyField)))) {
+                // An empty batch: inputs without outputs whose positions may be committed (run.ts).
+                if (out.length && !(await abortable(() => sink.write(out, this.keyField)))) {
                   restart = failed = true;
                   return;
                 }

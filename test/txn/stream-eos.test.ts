@@ -67,8 +67,34 @@ test('stopped at random moments and restarted: every input exactly once in the r
     }),
     // No shrinking: each case takes seconds of Kafka work, and a failing case shrunk through
     // dozens of reruns outlasts the runner's time limit instead of reporting what failed.
-    { numRuns: 6, endOnFailure: true },
+    // FC_SEED / FC_PATH replay a reported case.
+    { numRuns: 6, endOnFailure: true, includeErrorInReport: true, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}) },
   );
+});
+
+test('inputs a filter drops at the end of a partition are committed too (no lag left behind)', async () => {
+  await kafka.createTopic('eost-in', { partitions: 1 });
+  await kafka.createTopic('eost-out', { partitions: 1 });
+  const t = kafka.topic('eost-in');
+  await t.produce(Array.from({ length: 100 }, (_, seq) => ({ seq })));
+  const job = await t
+    .stream({ group: 'eost', from: 'earliest', batch: { size: 50, ms: 20 } })
+    .filter((r) => (r.seq as number) < 100)
+    .to('eost-out', { guarantee: 'exactly-once' });
+  const waitFor = async (n: number) => {
+    const end = Date.now() + 20_000;
+    let c = 0;
+    while ((c = await committedSum('eost', 'eost-in')) < n && Date.now() < end) await sleep(50);
+    return c;
+  };
+  assert.is(await waitFor(100), 100);
+  // Then only records the filter drops: their positions must still be committed.
+  await t.produce(Array.from({ length: 100 }, (_, i) => ({ seq: 100 + i })));
+  const c = await waitFor(200);
+  await job.stop();
+  assert.is(c, 200, 'every input committed, the dropped tail included');
+  const out = recordsOf(await kafka.topic('eost-out').read({ from: 'earliest', to: 'latest' }));
+  assert.equal(out.map((r) => r.seq as number).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
 });
 
 test('a window job in transactions: every window once and whole across stop() and restart', async () => {
