@@ -10,7 +10,7 @@
  * broker before log compaction) gets the topic without it; every record is then kept.
  */
 import { setTimeout as sleep } from 'timers/promises';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { openFetcher, type TopicFetcher } from '../kafka/fetcher';
 import { KafkalabError } from '../util/errors';
 import type { Logger } from '../util/log';
@@ -51,7 +51,8 @@ export class KafkaStore {
     const end = Number(high);
     this.fetcher = await openFetcher(this.kafka, this.topic);
     await this.fetcher.connect();
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1, retry: { retries: 5 } });
+    // The partitioner named (the topic has one partition): kafkajs warns about its default change otherwise.
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1, retry: { retries: 5 }, createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
     this.running = true;
     this.loop = this.readLoop();
