@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../../sdk/broker';
-import { INTERNALS_ENV, internalsStatus, openCluster } from '../../sdk/kafka/adapter';
+import { INTERNALS_ENV, internalsStatus, openCluster, quietIdleTimers } from '../../sdk/kafka/adapter';
 import { produceToLeaders } from '../../sdk/kafka/raw-produce';
 import { RecordBatchWriter } from '../../sdk/protocol/batch-encoding';
 
@@ -80,6 +80,33 @@ test('Produce bodies in pooled buffers, framed in place: buffers reused across r
     assert.equal(got[0], sent[0]);
     assert.equal(got[1], sent[1]);
   } finally {
+    await broker.stop();
+  }
+});
+
+test("an idle kafkajs connection does not wake the process every millisecond (kafkajs's request-queue timer)", async () => {
+  assert.is(quietIdleTimers(), true, 'the fix is installed on the pinned kafkajs');
+  const broker = await startBroker({ port: 0, partitions: 1 });
+  const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  const real = globalThis.setTimeout;
+  let armed = 0;
+  try {
+    await producer.connect();
+    await producer.send({ topic: 'idle', messages: [{ value: 'one' }] });
+    // Count the timers kafkajs's request queue arms over 500 idle milliseconds.
+    (globalThis as { setTimeout: unknown }).setTimeout = ((fn: () => void, ms?: number) => {
+      if (new Error().stack?.includes('requestQueue')) armed++;
+      return real(fn, ms);
+    }) as typeof setTimeout;
+    await new Promise((r) => real(r, 500));
+    (globalThis as { setTimeout: unknown }).setTimeout = real;
+    assert.ok(armed < 20, `${armed} request-queue timers in 500 idle ms (unpatched kafkajs 2.2.4: ~900)`);
+    // And the connection still works.
+    await producer.send({ topic: 'idle', messages: [{ value: 'two' }] });
+  } finally {
+    globalThis.setTimeout = real;
+    await producer.disconnect();
     await broker.stop();
   }
 });
