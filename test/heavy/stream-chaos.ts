@@ -116,6 +116,16 @@ async function setUp(o: ChaosOptions, prefix: string, rows: Record<string, unkno
 }
 
 /**
+ * How long a clean stop may take. A job started right after a kill -9 joins a group whose dead
+ * member is only evicted at its session timeout (kafkajs's default, 30 s): its JoinGroup waits
+ * at the coordinator, and stop()'s LeaveGroup queues behind it on the same connection (a broker
+ * answers one request per connection at a time), so a stop in that window takes up to ~30 s
+ * (measured: 26.8 s exactly-once, 27.2 s at-least-once, 300 ms after the kill). A 30 s limit made
+ * the chaos tests fail when a fault left the job idle in that window (seed 30779, 2 of 4 runs).
+ */
+const STOP_LIMIT_MS = 60_000;
+
+/**
  * One fault trial: starts the job, waits until `progress()` reaches what `target` makes of its
  * value at the start (somewhere in what is left, so that every trial hits a job in full flow),
  * then kills it or stops it. Resolves to the progress at the fault.
@@ -129,7 +139,7 @@ async function strike(env: Record<string, string>, fault: Fault, progress: () =>
     while ((await progress()) < goal && Date.now() < end) await sleep(5);
     const at = await progress();
     if (fault === 'kill') await job.kill();
-    else await job.stop(30_000);
+    else await job.stop(STOP_LIMIT_MS);
     return at;
   } finally {
     await job.kill();
@@ -256,7 +266,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       if (Date.now() > end) throw new Error(`the group did not commit every input record within 120 s (${sum(c)} of ${o.records})`);
       await sleep(100);
     }
-    await job.stop(30_000);
+    await job.stop(STOP_LIMIT_MS);
   } finally {
     await job.kill();
   }
