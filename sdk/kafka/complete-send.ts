@@ -68,13 +68,13 @@ export function completeProducer(kafka: Kafka, config: Omit<ProducerConfig, 'cre
           continue;
         }
         for (const m of messages) {
+          // Recorded, not copied onto the message: the partitioner above returns it to kafkajs.
           const p = m.partition ?? chosen.get(m) ?? pick({ topic, partitionMetadata: meta, message: m });
-          const fixed = m.partition === p ? m : { ...m, partition: p };
-          chosen.set(fixed, p);
+          chosen.set(m, p);
           const k = `${topic}\0${p}`;
           let part = parts.get(k);
           if (!part) parts.set(k, (part = { topic, messages: [] }));
-          part.messages.push(fixed);
+          part.messages.push(m);
         }
       }
       const sends = [...parts.values()].map((tm) => [tm]);

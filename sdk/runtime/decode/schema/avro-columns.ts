@@ -493,25 +493,29 @@ class Gen {
 }
 
 type Factory = (...args: unknown[]) => AvroColumnReader;
-const factories = new Map<string, Factory>();
+const factories = new Map<string, (...args: unknown[]) => unknown>();
 const FACTORIES = 256;
 
 /**
- * The generated source as a function, one per distinct source in the process: each read
- * compiles its schemas anew, and reusing the function lets V8 reuse the optimized code it made
- * for the last read (closures of one function share it) instead of warming up a new function
- * from the interpreter for each read.
+ * Generated source as a function of `params`, one per distinct source in the process (the Avro
+ * readers here and the Protobuf readers of protobuf-columns.ts): each read compiles its schemas
+ * anew, and reusing the function lets V8 reuse the optimized code it made for the last read
+ * (closures of one function share it) instead of warming up a new function from the
+ * interpreter for each read.
  */
-function factory(source: string): Factory {
-  let f = factories.get(source);
+export function generatedFunction(params: readonly string[], source: string): (...args: unknown[]) => unknown {
+  const key = `${params.join(',')}\n${source}`;
+  let f = factories.get(key);
   if (f === undefined) {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    f = new Function('B', 'N', 'S', 'H', 'K', 'D', 'F', 'SHORT', source) as Factory;
+    f = new Function(...params, source) as (...args: unknown[]) => unknown;
     if (factories.size >= FACTORIES) factories.delete(factories.keys().next().value as string);
-    factories.set(source, f);
+    factories.set(key, f);
   }
   return f;
 }
+
+const AVRO_PARAMS = ['B', 'N', 'S', 'H', 'K', 'D', 'F', 'SHORT'];
 
 /** Compiles an avsc writer type (a record, or any type as the single cell `value`). */
 export function compileAvroColumns(type: avro.Type): AvroColumnPlan {
@@ -560,7 +564,7 @@ export function compileAvroColumns(type: avro.Type): AvroColumnPlan {
         '};',
       ].join('\n');
     }
-    return { make: factory(source), gen };
+    return { make: generatedFunction(AVRO_PARAMS, source) as Factory, gen };
   };
   return {
     names: names.names,

@@ -12,7 +12,7 @@
  */
 import type * as protobuf from 'protobufjs';
 import type { ColumnSet } from '../columns';
-import { Helpers } from './avro-columns';
+import { Helpers, generatedFunction } from './avro-columns';
 import { META_NAMES } from './meta';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -120,20 +120,7 @@ function defaultOf(f: protobuf.Field, k: (c: unknown) => number): string {
   }
 }
 
-type Factory = (...args: unknown[]) => ProtobufColumnReader;
-const factories = new Map<string, Factory>();
-
-/** One function per distinct source in the process, so that a read reuses the last one's optimized code (as avro-columns.ts does). */
-function factory(source: string): Factory {
-  let f = factories.get(source);
-  if (f === undefined) {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    f = new Function('S', 'N', 'H', 'K', 'R', 'FALLBACK', source) as Factory;
-    if (factories.size >= 256) factories.delete(factories.keys().next().value as string);
-    factories.set(source, f);
-  }
-  return f;
-}
+const PROTOBUF_PARAMS = ['S', 'N', 'H', 'K', 'R', 'FALLBACK'];
 
 /** Compiles a flat message type; undefined for any other (protobufjs decodes those). */
 export function compileProtobufColumns(t: protobuf.Type): ProtobufColumnPlan | undefined {
@@ -187,7 +174,7 @@ if (p !== end) return FALLBACK;`;
         .join('\n');
       const slots = names.map((_n, i) => `c${i}`).join(', ');
       const source = `${slots ? `let ${slots};` : ''}\nreturn function protobufRecord(b, start, end, meta) {\nlet p = start;\nconst V = H.view(b);\n${read}\nmeta();\n${pushes}\nreturn undefined;\n};`;
-      return factory(source)(set, names, new Helpers(), consts, new RangeError('short'), FALLBACK) as ProtobufColumnReader;
+      return generatedFunction(PROTOBUF_PARAMS, source)(set, names, new Helpers(), consts, new RangeError('short'), FALLBACK) as ProtobufColumnReader;
     },
   };
 }
