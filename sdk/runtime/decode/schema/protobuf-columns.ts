@@ -63,6 +63,11 @@ function wireType(type: string): number {
 
 /** Statements reading a varint's low 32 bits into `lo` and high 32 bits into `hi` (both uint32). */
 const VARINT64 = `lo = 0; hi = 0; { let s = 0, x; do { if (p >= end) throw R; x = b[p++]; if (s < 28) lo = (lo | ((x & 127) << s)) >>> 0; else if (s === 28) { lo = (lo | ((x & 15) << 28)) >>> 0; hi = (x & 127) >>> 4; } else if (s < 64) hi = (hi | ((x & 127) << (s - 32))) >>> 0; s += 7; if (s > 70) throw R; } while (x >= 128); }`;
+/**
+ * A length prefix as protobufjs 8's Reader.size() accepts it: at most five bytes, the fifth at most 7
+ * (anything longer or larger is an error there, so it goes to protobufjs). Leaves it in `lo`.
+ */
+const LENGTH = `lo = 0; { let s = 0, x; do { if (p >= end) throw R; x = b[p++]; if (s === 28 && x > 7) throw R; lo = (lo | ((x & 127) << s)) >>> 0; s += 7; } while (x >= 128); }`;
 /** LongBits.toNumber: signed or unsigned. */
 const TO_NUMBER = (unsigned: boolean) =>
   unsigned ? `(lo + hi * 4294967296)` : `(hi >>> 31 ? (() => { let l = (~lo + 1) >>> 0, h = ~hi >>> 0; if (!l) h = (h + 1) >>> 0; return -(l + h * 4294967296); })() : lo + hi * 4294967296)`;
@@ -96,9 +101,9 @@ function readField(f: protobuf.Field, v: string, k: (c: unknown) => number): str
       return `${VARINT64} { const m = -(lo & 1); lo = (((lo >>> 1) | (hi << 31)) ^ m) >>> 0; hi = ((hi >>> 1) ^ m) >>> 0; } ${v} = ${TO_NUMBER(false)};`;
     case 'string':
       // ASCII only: other text is left to protobufjs, which also checks that it is valid UTF-8.
-      return `${VARINT64} if (hi !== 0 || p + lo > end) throw R; for (let i = p; i < p + lo; i++) if (b[i] >= 128) throw R; ${v} = H.strings.get(b, p, p + lo); p += lo;`;
+      return `${LENGTH} if (p + lo > end) throw R; for (let i = p; i < p + lo; i++) if (b[i] >= 128) throw R; ${v} = H.strings.get(b, p, p + lo); p += lo;`;
     case 'bytes':
-      return `${VARINT64} if (hi !== 0 || p + lo > end) throw R; ${v} = b.toString('base64', p, p + lo); p += lo;`;
+      return `${LENGTH} if (p + lo > end) throw R; ${v} = b.toString('base64', p, p + lo); p += lo;`;
     default: {
       // An enum: its name, or the number when the schema has no such value (as toObject gives it).
       const names = k((f.resolvedType as protobuf.Enum).valuesById);
@@ -132,13 +137,14 @@ export function compileProtobufColumns(t: protobuf.Type): ProtobufColumnPlan | u
   const defaults = fields.map((f, i) => `let v${i} = ${defaultOf(f, k)};`).join('\n');
   const cases = fields.map((f, i) => `case ${f.id}: if (u === ${wireType(f.type)}) { ${readField(f, `v${i}`, k)} continue; } break;`).join('\n');
   // A field of another wire type, or an unknown one, is skipped as protobufjs skips it; anything
-  // it might read differently (groups, field number 0, overlong varints) goes to protobufjs.
+  // it might read differently (groups, field number 0, overlong varints, a tag or length prefix
+  // protobufjs 8 calls invalid: a fifth byte above 15 or 7) goes to protobufjs.
   const read = `${defaults}
 let lo = 0, hi = 0;
 try {
   while (p < end) {
     let t = 0;
-    { let x, s = 0; do { if (p >= end || s > 28) throw R; x = b[p++]; t = (t | ((x & 127) << s)) >>> 0; s += 7; } while (x >= 128); }
+    { let x, s = 0; do { if (p >= end) throw R; x = b[p++]; if (s === 28 && x > 15) throw R; t = (t | ((x & 127) << s)) >>> 0; s += 7; } while (x >= 128); }
     const u = t & 7;
     t >>>= 3;
     if (t === 0) throw R;
@@ -148,7 +154,7 @@ try {
     switch (u) {
       case 0: ${VARINT64} break;
       case 1: p += 8; break;
-      case 2: ${VARINT64} if (hi !== 0) throw R; p += lo; break;
+      case 2: ${LENGTH} p += lo; break;
       case 5: p += 4; break;
       default: throw R;
     }
