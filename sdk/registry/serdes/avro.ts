@@ -2,9 +2,10 @@
  * Avro payloads with avsc: a schema (and its references' named types) compiled once, values
  * checked with avsc's validator (the first bad field named), unions taken as plain values (the
  * first branch that fits is written, as Confluent's serializers do for a bare value), logical
- * types as ./logical.ts converts them.
+ * types as ./logical.ts converts them, longs exact to 2^53 (./avro-long.ts).
  */
 import * as avro from 'avsc';
+import './avro-long'; // exact longs beyond 2^52 (avsc rounds them, flipping signs)
 import type { ResolvedReference } from '../formats';
 import { describe, RowMismatch, unflatten, type SchemaCodec } from './codec';
 import { LOGICAL_TYPES } from './logical';
