@@ -72,6 +72,8 @@ export interface StreamStats {
   warnings: string[];
   /** With a group: the offsets (partition → next offset) this run has committed. */
   committed: Record<number, number>;
+  /** Exactly-once: transactions of this job (over its runs) that failed retriably before their commit, aborted and redone from the committed offsets. */
+  aborted: number;
 }
 
 /** Frames whose commits follow the caller's acknowledgements (Stream.consume). */
@@ -93,7 +95,7 @@ export interface Job {
 }
 
 export function newStats(): StreamStats {
-  return { batches: 0, rows: 0, failures: {}, late: 0, untimed: 0, watermark: -Infinity, warnings: [], committed: {} };
+  return { batches: 0, rows: 0, failures: {}, late: 0, untimed: 0, watermark: -Infinity, warnings: [], committed: {}, aborted: 0 };
 }
 
 interface Deferred {
@@ -359,6 +361,7 @@ export class Stream implements AsyncIterable<DataFrame> {
     // positions of the last rows read are still unknown (they come with the next batch), or
     // nothing new may be committed (windows hold their inputs), it stays open.
     let failures = 0; // retriable transaction failures since the last commit
+    let aborted = 0; // and in all (a run's stats start afresh)
     const commit = async (run: Run, last = false) => {
       const c = run.covered() ? run.takeCommit() : undefined;
       if (c) {
@@ -378,6 +381,7 @@ export class Stream implements AsyncIterable<DataFrame> {
       } catch (err) {
         // (A failed EndTxn is not retriable: its outcome is unknown, see the sink.)
         if ((err as { retriable?: boolean }).retriable !== true || ++failures > TRANSACTION_RETRIES) throw err;
+        this.stats.aborted = ++aborted;
         await sink.abort().catch(() => undefined);
         return false;
       }
@@ -386,6 +390,7 @@ export class Stream implements AsyncIterable<DataFrame> {
       try {
         for (;;) {
           const run = (current = this.open(false, true));
+          this.stats.aborted = aborted;
           run.it.beforeRebalance?.(() => serial(async () => undefined));
           let restart = false;
           let failed = false;
