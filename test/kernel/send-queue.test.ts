@@ -13,11 +13,16 @@ import { installQueuedSends, sendQueueOf, TslabShapeError } from '../../kernel/t
 // zeromq comes with tslab (it is not a direct dependency): load the copy tslab loads.
 const zmq = require(require.resolve('zeromq', { paths: [path.dirname(require.resolve('tslab/package.json'))] }));
 
-/** A publisher and a subscriber on loopback; `received` fills as messages arrive (one receive loop). */
+/**
+ * A publisher and a subscriber on loopback; `received` fills as messages arrive (one receive loop).
+ * Both without a high-water mark: a PUB socket drops what exceeds it (1,000 messages a side by
+ * default) when the subscriber lags, as its receive loop here can on a loaded machine (19,897 of
+ * 20,000 arrived once, with the CI suites running beside it); these tests are about the queue.
+ */
 async function pubSub(): Promise<{ pub: any; received: string[]; close(): void }> {
-  const pub = new zmq.Publisher();
+  const pub = new zmq.Publisher({ sendHighWaterMark: 0 });
   await pub.bind('tcp://127.0.0.1:*');
-  const sub = new zmq.Subscriber();
+  const sub = new zmq.Subscriber({ receiveHighWaterMark: 0 });
   sub.connect(pub.lastEndpoint);
   sub.subscribe();
   const received: string[] = [];
