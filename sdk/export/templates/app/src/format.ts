@@ -38,8 +38,8 @@ const FRACTION_ZEROS = ['', '0', '00', '000', '0000', '00000', '000000'];
 
 /**
  * JSON text of a score (a float32) whose value readers compare with the notebook's as doubles,
- * within 1e-5 absolute: below 1,000 the nine-digit form (absolute error under 5e-7); from
- * 1,000 to 9e8 seven decimals (under 5e-8); anything else String(). Every form also
+ * within 1e-5 absolute: below 1,000 the nine-digit form (absolute error at most 5e-7: half its last digit); from
+ * 1,000 to 9e8 seven decimals (at most 5e-8); anything else String(). Every form also
  * identifies the float32 (`Math.fround(Number(text)) === x`). String() of a float32 widened to
  * a double prints up to 17 digits and cost ~1.5 µs a record, a tenth of the app's whole budget.
  */
