@@ -52,14 +52,16 @@ export interface Checks {
   passed: string[];
   failed: string[];
   output: string;
+  /** The program's stderr (sarama's own log with SARAMA_LOG=1), to explain a failure. */
+  stderr: string;
 }
 
 /** Runs a built program and sorts its PASS/FAIL lines. */
-export async function runChecks(binary: string, args: string[], timeoutMs = 400_000): Promise<Checks> {
-  const r = await runProcess(binary, args, { timeoutMs, label: path.basename(binary) });
+export async function runChecks(binary: string, args: string[], timeoutMs = 400_000, extraEnv: Record<string, string> = {}): Promise<Checks> {
+  const r = await runProcess(binary, args, { timeoutMs, label: path.basename(binary), env: { ...process.env, ...extraEnv } });
   const lines = r.stdout.split('\n');
   const passed = lines.filter((l) => l.startsWith('PASS ')).map((l) => l.slice(5));
   const failed = lines.filter((l) => l.startsWith('FAIL '));
   if (r.code !== 0) failed.push(`exit code ${r.code}: ${r.stderr.slice(-2000)}`);
-  return { passed, failed, output: r.stdout };
+  return { passed, failed, output: r.stdout, stderr: r.stderr };
 }
