@@ -136,8 +136,9 @@ export class BatchQueue<T> implements AsyncIterator<T[]> {
       }
       const due = this.firstAt + this.ms - Date.now();
       if (this.buf.length >= this.size || (this.buf.length > 0 && (this.ended || due <= 0))) {
-        const batch: Batch<T> = this.buf.length <= this.size ? this.buf : this.buf.slice(0, this.size);
-        this.buf = this.buf.length <= this.size ? [] : this.buf.slice(this.size);
+        const n = this.buf.length <= this.size ? this.buf.length : this.cut();
+        const batch: Batch<T> = n === this.buf.length ? this.buf : this.buf.slice(0, n);
+        this.buf = n === this.buf.length ? [] : this.buf.slice(n);
         if (this.buf.length) this.firstAt = Date.now();
         this.attachMarks(batch);
         this.releaseSpace();
@@ -161,6 +162,23 @@ export class BatchQueue<T> implements AsyncIterator<T[]> {
         }
       });
     }
+  }
+
+  /**
+   * Where a full batch ends: after the last progress mark within `size` rows, when there is one,
+   * so that a batch's every row has its read position known (a source marks its position after
+   * each chunk it pushes). Cut anywhere else, the rows after the last mark would learn their
+   * positions only with the next batch: an exactly-once job, which commits a transaction only
+   * with the positions of every output in it, then kept one transaction open for a whole
+   * backlog (and past the transaction timeout on a long one). No mark in range: `size` rows.
+   */
+  private cut(): number {
+    let at = 0;
+    for (const m of this.marks) {
+      if (m.at > this.size) break;
+      if (m.at > at) at = m.at;
+    }
+    return at || this.size;
   }
 
   private attachMarks(batch: Batch<T>): void {

@@ -72,6 +72,8 @@ export interface StreamStats {
   warnings: string[];
   /** With a group: the offsets (partition → next offset) this run has committed. */
   committed: Record<number, number>;
+  /** Exactly-once: transactions this run committed. */
+  transactions: number;
   /** Exactly-once: transactions of this job (over its runs) that failed retriably before their commit, aborted and redone from the committed offsets. */
   aborted: number;
 }
@@ -95,7 +97,7 @@ export interface Job {
 }
 
 export function newStats(): StreamStats {
-  return { batches: 0, rows: 0, failures: {}, late: 0, untimed: 0, watermark: -Infinity, warnings: [], committed: {}, aborted: 0 };
+  return { batches: 0, rows: 0, failures: {}, late: 0, untimed: 0, watermark: -Infinity, warnings: [], committed: {}, transactions: 0, aborted: 0 };
 }
 
 interface Deferred {
@@ -367,6 +369,7 @@ export class Stream implements AsyncIterable<DataFrame> {
       if (c) {
         await sink.commit(c);
         failures = 0;
+        this.stats.transactions++;
         for (const [p, o] of c.offsets) this.stats.committed[p] = o;
       } else if (last) await sink.abort(); // uncommitted inputs are read again by the next run
     };

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Stream } from '../../sdk/stream/stream';
-import { BatchQueue } from '../../sdk/stream/queue';
+import { BatchQueue, type Batch } from '../../sdk/stream/queue';
 import { recordsOf } from '../../sdk/frame/dataframe';
 
 const rows = Array.from({ length: 10 }, (_, i) => ({ carId: i % 2 ? 'b' : 'a', speed: i, vin: `VIN000000000000${i}`, _timestamp: 1000 * i }));
@@ -82,6 +82,33 @@ test('micro-batches are cut by size and by time; take stops the source', async (
   assert.is(recordsOf(df)[249].i, 498);
   await new Promise((r) => setTimeout(r, 20));
   assert.ok(produced < 5000, `source stopped early (${produced})`);
+});
+
+test('a full batch ends at the last progress mark within its size: its rows all have known read positions', async () => {
+  const q = new BatchQueue<string>({ size: 10, ms: 1000 });
+  // A source's chunks, each followed by its read position: a 3-row chunk of partition 0, 10 rows of 1, 4 of 0.
+  const chunk = (p: number, n: number, next: number) => {
+    void q.push(Array.from({ length: n }, (_, i) => `p${p}-${next - n + i}`));
+    q.mark({ offsets: new Map([[p, next]]) });
+  };
+  chunk(0, 3, 3);
+  chunk(1, 10, 10);
+  chunk(0, 4, 7);
+  q.end();
+  const sizes: number[] = [];
+  const positions: string[] = [];
+  for (let r = await q.next(); !r.done; r = await q.next()) {
+    const b = r.value as Batch<string>;
+    sizes.push(b.length);
+    positions.push((b.progress ?? []).map((m) => [...m.offsets!].map(([p, o]) => `${p}:${o}`).join()).join(' '));
+  }
+  // Cut at 10 rows, the second batch would hold 7 rows of partition 1 without their position (before, it did).
+  assert.equal(sizes, [3, 10, 4]);
+  assert.equal(positions, ['0:3', '1:10', '0:7']);
+  // No mark within the size (a source without positions): cut by size as before.
+  const plain = new BatchQueue<number>({ size: 3, ms: 1000 });
+  await plain.push([1, 2, 3, 4, 5]);
+  assert.equal((await plain.next()).value, [1, 2, 3]);
 });
 
 test('iterating yields DataFrames with a stable schema across batches', async () => {

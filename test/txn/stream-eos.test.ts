@@ -97,6 +97,31 @@ test('inputs a filter drops at the end of a partition are committed too (no lag 
   assert.equal(out.map((r) => r.seq as number).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
 });
 
+test('a backlog commits batch by batch: one transaction per output batch, not one open for the whole backlog', async () => {
+  // 4 partitions, fetched in chunks that a 97-row batch does not divide: before, a batch ending
+  // inside a partition's chunk left rows whose read position came only with the next batch, so
+  // the transaction could not commit, and stayed open (writing on) until the backlog ran out.
+  await kafka.createTopic('eosb-in', { partitions: 4 });
+  await kafka.createTopic('eosb-out', { partitions: 4 });
+  const N = 12_000;
+  await kafka.topic('eosb-in').produce(Array.from({ length: N }, (_, seq) => ({ seq, k: `k${seq % 31}` })), { key: 'k' });
+  const job = await kafka
+    .topic('eosb-in')
+    .stream({ group: 'eosb', from: 'earliest', batch: { size: 97, ms: 20 } })
+    .map((r) => ({ seq: r.seq }))
+    .to('eosb-out', { guarantee: 'exactly-once' });
+  const end = Date.now() + 60_000;
+  while ((await committedSum('eosb', 'eosb-in')) < N && Date.now() < end) await sleep(50);
+  await job.stop();
+  const { batches, transactions, rows } = job.stats;
+  assert.is(rows, N);
+  assert.ok(batches >= N / 97, `${batches} batches`);
+  assert.ok(transactions >= batches, `${transactions} transactions committed for ${batches} output batches`);
+  const out = recordsOf(await kafka.topic('eosb-out').read({ from: 'earliest', to: 'latest' }));
+  assert.is(out.length, N);
+  assert.is(new Set(out.map((r) => r.seq)).size, N);
+});
+
 test('a window job in transactions: every window once and whole across stop() and restart', async () => {
   const n = 4000;
   await kafka.createTopic('eosw-in', { partitions: 2 });
