@@ -25,6 +25,14 @@ export interface ChaosOptions {
   log?: (line: string) => void;
   /** The job's `to()` guarantee (default at-least-once). */
   guarantee?: 'at-least-once' | 'exactly-once';
+  /**
+   * The job filters its input: it drops every record whose seq ends in 3 and the last `dropTail`
+   * records (seq >= records - dropTail: the end of every partition). Dropped inputs must be
+   * committed all the same, and are neither lost nor expected in the output.
+   */
+  dropTail?: number;
+  /** CPU microseconds the job spends on each row it maps (default 0): keeps a fast machine mid-backlog when the faults strike. */
+  paceUs?: number;
 }
 
 export interface Trial {
@@ -43,6 +51,10 @@ export interface Trial {
 export interface ChaosResult {
   trials: Trial[];
   records: number;
+  /** Input records the job keeps (all of them without a filter). */
+  kept: number;
+  /** Output records of inputs the filter drops (must be 0). */
+  strays: number;
   outTotal: number;
   distinct: number;
   lost: number;
@@ -136,7 +148,11 @@ async function strike(env: Record<string, string>, fault: Fault, progress: () =>
     await job.until('RUNNING', 60_000);
     const goal = await target(await progress());
     const end = Date.now() + 60_000;
-    while ((await progress()) < goal && Date.now() < end) await sleep(5);
+    let polls = 0;
+    for (let p = await progress(); p < goal && Date.now() < end; p = await progress()) {
+      if (process.env.CHAOS_DEBUG && polls++ % 100 === 0) console.log(`  progress ${p} goal ${goal}`);
+      await sleep(5);
+    }
     const at = await progress();
     if (fault === 'kill') await job.kill();
     else await job.stop(STOP_LIMIT_MS);
@@ -236,7 +252,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const rows = Array.from({ length: o.records }, (_, seq) => ({ seq, k: `k${seq % 97}` }));
   const { IN, OUT, GROUP } = await setUp(o, o.guarantee === 'exactly-once' ? 'eos-chaos' : 'chaos', rows);
   const inputEnd = await highWatermarks(kafka, IN);
-  const env = { BOOTSTRAP: o.bootstrap, IN, OUT, GROUP, GUARANTEE: o.guarantee ?? 'at-least-once' };
+  const env: Record<string, string> = { BOOTSTRAP: o.bootstrap, IN, OUT, GROUP, GUARANTEE: o.guarantee ?? 'at-least-once', PACE_US: String(o.paceUs ?? 0) };
+  // With a filter: which input records (partition:offset) it drops, from the input as written.
+  const dropped = new Set<string>();
+  const keep = (seq: number) => o.dropTail === undefined || (seq % 10 !== 3 && seq < o.records - o.dropTail);
+  if (o.dropTail !== undefined) {
+    env.DROP_FROM = String(o.records - o.dropTail);
+    for (const r of recordsOf(await kafka.topic(IN).read({ from: 'earliest', to: 'latest' }))) if (!keep(Number(r.seq))) dropped.add(`${r._partition}:${r._offset}`);
+  }
+  const kept = rows.filter((r) => keep(r.seq)).length;
 
   const trials: Trial[] = [];
   let lostBefore = 0;
@@ -248,7 +272,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const committed = await committedOffsets(kafka, GROUP, IN);
     const state = await outputState(kafka, OUT);
     let lost = 0;
-    for (const [p, c] of committed) for (let off = 0; off < c; off++) if (!state.seen.has(`${p}:${off}`)) lost++;
+    for (const [p, c] of committed) for (let off = 0; off < c; off++) if (!state.seen.has(`${p}:${off}`) && !dropped.has(`${p}:${off}`)) lost++;
     const trial = { fault, outAtFault, committed: sum(committed), written: state.seen.size, lost, ms: Date.now() - started };
     trials.push(trial);
     log(`trial ${trials.length} ${fault === 'kill' ? 'kill -9   ' : 'job.stop()'} after ${trial.ms} ms: output held ${outAtFault} records at the fault; group committed ${trial.committed}, output has ${trial.written} distinct inputs; committed but never written: ${lost - lostBefore} by this fault (${lost} in all)`);
@@ -272,7 +296,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   }
   const state = await outputState(kafka, OUT);
   const distinct = state.seqs.size;
-  const result = { trials, records: o.records, outTotal: state.total, distinct, lost: o.records - distinct, duplicates: state.total - distinct };
-  log(`after recovery: ${o.records} input records, ${state.total} output records, ${distinct} distinct: ${result.lost} lost, ${result.duplicates} duplicates`);
+  const strays = [...state.seqs].filter((seq) => !keep(seq)).length;
+  const result = { trials, records: o.records, kept, outTotal: state.total, distinct, lost: kept - (distinct - strays), duplicates: state.total - distinct, strays };
+  log(`after recovery: ${o.records} input records (${kept} kept by the job), ${state.total} output records, ${distinct} distinct: ${result.lost} lost, ${result.duplicates} duplicates${o.dropTail !== undefined ? `, ${strays} the filter should have dropped` : ''}`);
   return result;
 }
