@@ -48,7 +48,8 @@ test('property: a password in any URL is gone after redaction, the host stays', 
   fc.assert(
     fc.property(fc.string({ minLength: 1, maxLength: 30 }), fc.constantFrom('mqtt', 'mqtts', 'http', 'https', 'ssl'), (pw, scheme) => {
       const enc = encodeURIComponent(pw);
-      fc.pre(!'user@example.org:1883/x'.includes(enc));
+      // (A password that is the mask itself, "***", reads the same after redaction: the stress loop's seed 1406160535.)
+      fc.pre(!'user@example.org:1883/x'.includes(enc) && enc !== '***');
       const out = redactText(`failed: ${scheme}://user:${enc}@example.org:1883/x`);
       assert.not.ok(out.includes(`:${enc}@`), out);
       assert.ok(out.includes('@example.org:1883/x'), out);
