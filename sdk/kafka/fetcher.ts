@@ -57,6 +57,13 @@ export interface TopicFetcher {
   /** Each partition from its offset; a partition may come back without records (nothing there yet). */
   fetch(offsets: Map<number, number>, opts?: FetchOptions): Promise<PartitionFetch[]>;
   disconnect(): Promise<void>;
+  /**
+   * How long a partition may come back without records below its high watermark before a range
+   * read gives up on the rest of it (also at least 3 rounds). A fetch that answers for itself
+   * (raw Fetch) returns what is there, so 3 empty rounds mean nothing readable is left (records
+   * a read_committed fetch filters out); a consumer that delivers in its own time may just be late.
+   */
+  readonly stallMs?: number;
 }
 
 /**
@@ -140,6 +147,14 @@ const CONSUMER_GRACE_MS = 400;
  * Aborted transactions are already dropped by the consumer (read_committed).
  */
 export class ConsumerFetcher implements TopicFetcher {
+  /**
+   * A loaded machine can keep kafkajs's consumer from delivering a resumed partition within a
+   * round (its long poll + 400 ms): three such rounds made a range read end early and silently
+   * (an MQTT bridge test read 1 of 2 records once, on Node 24 beside other suites). Empty rounds
+   * now end a partition only after 10 s without records (a tail of aborted records, filtered by
+   * kafkajs, costs that wait).
+   */
+  readonly stallMs = 10_000;
   private consumer?: Consumer;
   private admin?: Admin;
   private readonly groupId = `kafkalab-fetch-${randomUUID()}`;
@@ -217,7 +232,7 @@ export async function fetchRanges(
 ): Promise<void> {
   const pos = new Map<number, number>();
   const end = new Map<number, number>();
-  const stalls = new Map<number, number>();
+  const stalls = new Map<number, { rounds: number; since: number }>();
   for (const r of ranges) {
     if (r.to > r.from) {
       pos.set(r.partition, r.from);
@@ -242,9 +257,10 @@ export async function fetchRanges(
       } else if (r.highWatermark <= start) {
         pos.delete(r.partition); // the log ends before the range does (records deleted meanwhile)
       } else {
-        const n = (stalls.get(r.partition) ?? 0) + 1;
-        stalls.set(r.partition, n);
-        if (n >= 3) pos.delete(r.partition);
+        const stall = stalls.get(r.partition) ?? { rounds: 0, since: Date.now() };
+        stall.rounds++;
+        stalls.set(r.partition, stall);
+        if (stall.rounds >= 3 && Date.now() - stall.since >= (fetcher.stallMs ?? 0)) pos.delete(r.partition);
       }
       const next = pos.get(r.partition);
       if (next !== undefined && next >= stop) pos.delete(r.partition);
