@@ -41,35 +41,44 @@ export async function startRig(install: 'npm' | 'link', opts: { broker?: BrokerO
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'kafkalab-parity-'));
   const broker = await startBroker({ port: 0, ...opts.broker });
   const registry = opts.registry ? await startSchemaRegistry({ brokers: broker.bootstrap, port: 0 }) : undefined;
-  const kafka = await connect({ brokers: broker.bootstrap, schemaRegistry: registry?.url, ...opts.connect });
-  const appDir = path.join(tmp, 'scorer');
-  const seedModel = new Autoencoder({ features: ['x'], layers: [1], seed: 1 });
-  await seedModel.fit(Array.from({ length: 64 }, (_, i) => ({ x: i % 7 })), { epochs: 1 });
-  await seedModel.export(appDir, { input: 'unused-in', output: 'unused-out', batchMs: 5 });
-  if (install === 'npm') await installAndBuild(appDir);
-  else {
-    const own = path.join(appDir, 'node_modules', '@kafkalab', 'runtime');
-    await fs.mkdir(own, { recursive: true });
-    const [tarball] = (await fs.readdir(path.join(appDir, 'vendor'))).filter((f) => f.endsWith('.tgz'));
-    await run('tar', ['-xzf', path.join(appDir, 'vendor', tarball), '-C', own, '--strip-components=1']);
-    for (const entry of await fs.readdir(path.join(root, 'node_modules'))) {
-      if (entry !== '.bin' && entry !== '@kafkalab') await fs.symlink(path.join(root, 'node_modules', entry), path.join(appDir, 'node_modules', entry), 'dir');
-    }
-    await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: appDir });
-  }
-  return {
-    broker,
-    kafka,
-    appDir,
-    tmp,
-    registry,
-    stop: async () => {
-      await kafka.close();
-      await registry?.stop();
-      await broker.stop();
-      await fs.rm(tmp, { recursive: true, force: true });
-    },
+  const kafka = await connect({ brokers: broker.bootstrap, schemaRegistry: registry?.url, ...opts.connect }).catch(async (e) => {
+    await registry?.stop();
+    await broker.stop();
+    throw e;
+  });
+  const stop = async () => {
+    await kafka.close();
+    await registry?.stop();
+    await broker.stop();
+    await fs.rm(tmp, { recursive: true, force: true });
   };
+  const appDir = path.join(tmp, 'scorer');
+  // A failed set-up stops what it started: left running, the broker kept a failed test's process
+  // alive until the runner's 300 s limit (an export refused for a stale dist/ did that once).
+  try {
+    await buildApp();
+  } catch (e) {
+    await stop().catch(() => undefined);
+    throw e;
+  }
+  return { broker, kafka, appDir, tmp, registry, stop };
+
+  async function buildApp(): Promise<void> {
+    const seedModel = new Autoencoder({ features: ['x'], layers: [1], seed: 1 });
+    await seedModel.fit(Array.from({ length: 64 }, (_, i) => ({ x: i % 7 })), { epochs: 1 });
+    await seedModel.export(appDir, { input: 'unused-in', output: 'unused-out', batchMs: 5 });
+    if (install === 'npm') await installAndBuild(appDir);
+    else {
+      const own = path.join(appDir, 'node_modules', '@kafkalab', 'runtime');
+      await fs.mkdir(own, { recursive: true });
+      const [tarball] = (await fs.readdir(path.join(appDir, 'vendor'))).filter((f) => f.endsWith('.tgz'));
+      await run('tar', ['-xzf', path.join(appDir, 'vendor', tarball), '-C', own, '--strip-components=1']);
+      for (const entry of await fs.readdir(path.join(root, 'node_modules'))) {
+        if (entry !== '.bin' && entry !== '@kafkalab') await fs.symlink(path.join(root, 'node_modules', entry), path.join(appDir, 'node_modules', entry), 'dir');
+      }
+      await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: appDir });
+    }
+  }
 }
 
 export interface CaseMessage {
