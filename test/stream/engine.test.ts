@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import fc from 'fast-check';
 import { Stream } from '../../sdk/stream/stream';
 import { BatchQueue, type Batch } from '../../sdk/stream/queue';
 import { recordsOf } from '../../sdk/frame/dataframe';
@@ -109,6 +110,34 @@ test('a full batch ends at the last progress mark within its size: its rows all 
   const plain = new BatchQueue<number>({ size: 3, ms: 1000 });
   await plain.push([1, 2, 3, 4, 5]);
   assert.equal((await plain.next()).value, [1, 2, 3]);
+});
+
+test('property: chunks of any size up to the batch size, each followed by its read position: every batch ends at a position, nothing lost or reordered', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 1, max: 40 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 40 })), { minLength: 1, maxLength: 30 }), async (size, chunks) => {
+      const q = new BatchQueue<number>({ size, ms: 1000 });
+      let row = 0;
+      const pushed: number[] = [];
+      for (const [p, want] of chunks) {
+        const n = Math.min(want, size); // a source queues at most `size` rows a chunk
+        const rows = Array.from({ length: n }, () => row++);
+        pushed.push(...rows);
+        void q.push(rows);
+        q.mark({ offsets: new Map([[p, row]]) });
+      }
+      q.end();
+      const got: number[] = [];
+      for (let r = await q.next(); !r.done; r = await q.next()) {
+        const b = r.value as Batch<number>;
+        assert.ok(b.length <= size, `a batch of ${b.length} > ${size}`);
+        got.push(...b);
+        // The last position in the batch is the one after its last row: every row's position is known.
+        if (b.length) assert.is(Math.max(...(b.progress ?? []).flatMap((m) => [...m.offsets!.values()])), b[b.length - 1] + 1);
+      }
+      assert.equal(got, pushed);
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test('iterating yields DataFrames with a stable schema across batches', async () => {
